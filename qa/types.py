@@ -1,0 +1,116 @@
+"""The data that flows between stages: Article -> Passage -> Hit -> ReaderResult -> Answer."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Article:
+    """One cleaned article, as ingestion hands it on."""
+
+    article_id: str  # stable: path relative to the corpus folder ("a.md", "bulk.jsonl#12")
+    title: str
+    date: str | None  # ISO "YYYY-MM-DD" when the article gives one
+    source: str  # URL when the article names one, else its file path
+    path: str  # file the article came from
+    place: str | None  # from a dateline ("Kolkata"), when there is one
+    paragraphs: tuple[str, ...]  # cleaned paragraphs, in order
+    content_hash: str  # sha256 of the raw bytes: drives incremental indexing
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A piece of an article small enough for the models; what is embedded and read."""
+
+    passage_id: str  # "{article_id}::{paragraph}.{part}", stable across rebuilds
+    article_id: str
+    title: str
+    date: str | None
+    place: str | None
+    source: str
+    path: str
+    paragraph: int  # index of the paragraph in the article
+    text: str  # the text shown to users and given to the reader
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Passage":
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved passage with its score; `duplicates` are near-identical passages folded into it."""
+
+    passage: Passage
+    score: float
+    rank: int  # 0 = best
+    duplicates: tuple[Passage, ...] = ()
+
+    @property
+    def passages(self) -> tuple[Passage, ...]:
+        """The passage and every near-duplicate it stands for (each one a source to cite)."""
+        return (self.passage, *self.duplicates)
+
+
+@dataclass(frozen=True)
+class SpanCandidate:
+    """One answer span a reader found. Offsets are characters into passages[passage_index].text."""
+
+    passage_index: int
+    start: int
+    end: int
+    text: str
+    score: float  # in [0, 1], comparable across passages and with ReaderResult.no_answer_score
+
+
+@dataclass(frozen=True)
+class ReaderResult:
+    """What a reader says about a question and a list of passages."""
+
+    reader: str  # "transformers:<model>" or "fallback"
+    candidates: tuple[SpanCandidate, ...]  # best first
+    no_answer_score: float  # in [0, 1]; the pipeline answers null when it beats the best span
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where an answer came from. text[start:end] is the answer, exactly."""
+
+    passage_id: str
+    article_id: str
+    title: str
+    date: str | None
+    source: str
+    paragraph: int
+    start: int  # -1 when the citation is only a close passage (no answer found)
+    end: int
+    text: str
+    score: float  # retrieval score of the passage
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reply to one question. `answer` is None when the articles do not hold one."""
+
+    question: str
+    answer: str | None
+    score: float
+    reader: str
+    citations: tuple[Citation, ...]
+    search_query: str = ""  # what was searched (differs from question for follow-ups)
+    alternatives: tuple["Answer", ...] = ()  # other distinct answers, best first
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["citations"] = [asdict(c) for c in self.citations]
+        data["alternatives"] = [a.to_dict() for a in self.alternatives]
+        return data
+
+    def to_json(self, **kwargs: Any) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)

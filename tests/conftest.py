@@ -1,0 +1,49 @@
+"""Shared fixtures: where the repository, the shared data and the bundled sample corpus live."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa import config
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def shared_dir(repo_root: Path) -> Path:
+    """The shared data folder that sits beside the repository (../shared)."""
+    return repo_root.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def shared_articles_dir(shared_dir: Path) -> Path:
+    """The two real news articles the project was made for (third-party text: read, never copy)."""
+    path = shared_dir / "articles"
+    if not path.is_dir():
+        pytest.skip(f"shared articles not found at {path} (they sit beside the repository in ../shared)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def squad_path(shared_dir: Path) -> Path:
+    path = shared_dir / "benchmarks" / "squad2-dev-subset.json"
+    if not path.is_file():
+        pytest.skip(f"SQuAD 2.0 subset not found at {path} (it sits beside the repository in ../shared)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_articles_dir() -> Path:
+    return config.SAMPLE_ARTICLES_DIR
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real default embedder (all-MiniLM-L6-v2, from the bundled copy), loaded once per run."""
+    from qa.embed import load_embedder
+
+    return load_embedder(config.DEFAULT_EMBEDDER)
