@@ -1,0 +1,106 @@
+"""Follow-up questions: rewrite "When did he say that?" into a self-contained search query."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+_WORD = re.compile(r"[\w'’-]+", re.UNICODE)
+# Words that point back at an earlier turn instead of naming what they mean. Personal pronouns
+# almost always do; "it", "that", "there" are as often part of a self-contained question
+# ("the company that sued NSO", "how much did it cost and who paid for it" with its subject named),
+# so they count only in a question with few words of its own.
+_POINTING = {"he", "she", "him", "her", "his", "hers", "they", "them", "their", "theirs", "same"}
+_WEAK_POINTING = {"it", "its", "that", "this", "those", "these", "there", "then", "also", "else"}
+_REFERRING = _POINTING | _WEAK_POINTING
+# "And in India?", "What about the tram?": the question swaps one detail of the last one.
+_OPENERS = ("and ", "and?", "what about", "how about", "also ", "but ", "same ")
+_STOPWORDS = {
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "do", "does", "did", "of", "in", "on",
+    "at", "to", "for", "by", "with", "from", "and", "or", "what", "who", "whom", "when", "where",
+    "which", "why", "how", "many", "much", "say", "said", "about", "as", "into", "has", "have", "had",
+    "can", "could", "would", "will", "should", "any", "some", "me", "tell", "please", "not", "no",
+} | _REFERRING
+# A question with this few words of its own leans on the conversation.
+SELF_CONTAINED_MIN_WORDS = 2
+# With "it"/"that"/"there", a question needs this many words of its own to stand alone.
+WEAK_POINTING_MIN_WORDS = 4
+# Context appended to a follow-up: enough to steer retrieval, too little to drown the question.
+MAX_CONTEXT_WORDS = 12
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier exchange: the question as the user asked it and the answer given (None: no answer)."""
+
+    question: str
+    answer: str | None = None
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text) if w.lower() not in _STOPWORDS]
+
+
+def _answer_words(answer: str) -> list[str]:
+    # Whole tokens, so "1,400" and "4.25" stay one term instead of "1" and "400".
+    words = (w.strip(".,;:!?\"'“”‘’()[]") for w in answer.split())
+    return [w for w in words if w and w.lower() not in _STOPWORDS]
+
+
+def _points_back(question: str) -> bool:
+    """True when the question uses a word that stands for something named in an earlier turn."""
+    words = {w.lower() for w in _WORD.findall(question)}
+    if words & _POINTING:
+        return True
+    return bool(words & _WEAK_POINTING) and len(content_words(question)) < WEAK_POINTING_MIN_WORDS
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether the question leans on the conversation ("And in India?", "When did he say that?").
+
+    Example:
+        >>> is_follow_up("When did he say that?"), is_follow_up("Who is the mayor of Valmora?")
+        (True, False)
+    """
+    if not _WORD.search(question):
+        return False
+    lowered = question.strip().lower()
+    return (
+        lowered.startswith(_OPENERS)
+        or _points_back(question)
+        or len(content_words(question)) < SELF_CONTAINED_MIN_WORDS
+    )
+
+
+def contextualize(question: str, history: Sequence[Turn]) -> str:
+    """The question, plus what the conversation was about when the question leans on it.
+
+    Context words are appended (not substituted): the question itself still decides the answer
+    type ("When ..." wants a date), the context steers retrieval. They come from the earlier
+    questions back to the last self-contained one (so a follow-up of a follow-up keeps the topic)
+    and, when the question points at something ("he", "that"), from the last answer: "When did
+    he say that?" wants the person just named, while "And in India?" swaps the detail the last
+    answer gave and is better searched without it.
+
+    Example:
+        >>> contextualize("And in India?", [Turn("How many users were targeted by the spies?", "1,400")])
+        'And in India? (users targeted spies)'
+        >>> contextualize("When did she say that?", [Turn("Who accused the government of spying?", "Mamata Banerjee")])
+        'When did she say that? (accused government spying Mamata Banerjee)'
+    """
+    if not history or not is_follow_up(question):
+        return question
+    own = {w.lower() for w in content_words(question)}
+    topic: list[str] = []
+    for turn in reversed(history):
+        topic = content_words(turn.question) + topic
+        if not is_follow_up(turn.question):
+            break
+    answer = _answer_words(history[-1].answer) if history[-1].answer and _points_back(question) else []
+    seen = set(own)
+    topic = [w for w in topic if not (w.lower() in seen or seen.add(w.lower()))]
+    answer = [w for w in answer if not (w.lower() in seen or seen.add(w.lower()))][:MAX_CONTEXT_WORDS]
+    # Over the cap, the oldest topic words go first; what "he" or "that" stands for stays.
+    room = MAX_CONTEXT_WORDS - len(answer)
+    unique = (topic[-room:] if room > 0 else []) + answer
+    return f"{question.strip()} ({' '.join(unique)})" if unique else question
