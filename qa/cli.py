@@ -1,0 +1,182 @@
+"""The `qa` command: index articles, ask questions, evaluate."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from . import config
+
+logger = logging.getLogger("qa")
+
+
+class UserError(Exception):
+    """Anything the user can fix; printed as one line, exit status 2."""
+
+
+def _quiet_libraries() -> None:
+    # Model-loading progress bars and hub chatter hide our own output.
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for name in ("transformers", "sentence_transformers", "huggingface_hub", "bm25s", "faiss"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _add_index_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", type=Path, default=config.DEFAULT_INDEX_DIR, help="index directory (default: %(default)s)")
+
+
+def _add_filter_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--k", type=int, default=config.DEFAULT_TOP_K, help="passages to read (default: %(default)s)")
+    parser.add_argument("--mode", choices=config.RETRIEVAL_MODES, default=config.DEFAULT_RETRIEVAL_MODE, help="retrieval: %(choices)s (default: %(default)s)")
+    parser.add_argument("--reader", default="auto", help="'auto' (default QA model, else fallback), 'fallback', or a QA model id or folder")
+    parser.add_argument("--from", dest="date_from", help="only articles dated on or after YYYY[-MM[-DD]]")
+    parser.add_argument("--to", dest="date_to", help="only articles dated on or before YYYY[-MM[-DD]]")
+    parser.add_argument("--source", help="only articles whose source URL or path contains this text")
+    parser.add_argument("--threshold", type=float, default=config.NO_ANSWER_THRESHOLD, help="no-answer threshold: answer null when no-answer score minus best span score exceeds it (default: %(default)s)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qa", description="Answer questions from a folder of news articles, with citations.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    index = commands.add_parser("index", help="index a folder of articles (only new or changed ones are embedded)")
+    index.add_argument("--articles", type=Path, default=config.SAMPLE_ARTICLES_DIR, help="folder of .md/.txt/.jsonl articles (default: the bundled sample corpus)")
+    _add_index_options(index)
+    index.add_argument("--rebuild", action="store_true", help="re-embed everything instead of only what changed")
+    index.add_argument("--status", action="store_true", help="say what is stale, change nothing")
+    index.add_argument("--embedder", default=None, help=f"sentence-transformers model id or folder (default: {config.DEFAULT_EMBEDDER})")
+    index.add_argument("--dense-index", default="auto", help="FAISS index: auto (by corpus size), Flat, HNSW32, 'IVF1024,SQ8', ...")
+    index.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another build of the same index to finish")
+
+    ask = commands.add_parser("ask", help="answer a question from the index")
+    ask.add_argument("question")
+    _add_index_options(ask)
+    _add_filter_options(ask)
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+
+    from .evaluate import add_eval_arguments
+
+    add_eval_arguments(commands.add_parser("eval", help="answer a question set, score it, write predictions, metrics and a report"))
+    return parser
+
+
+def run_index(args: argparse.Namespace) -> int:
+    from .build import build_index, index_status
+    from .embed import load_embedder
+
+    embedder_name = args.embedder or config.DEFAULT_EMBEDDER
+    if args.status:
+        status = index_status(args.articles, args.index, embedder_name)
+        print(f"{args.index}: {status.describe()}")
+        for label, ids in (("new", status.added), ("changed", status.changed), ("removed", status.removed)):
+            for article_id in ids:
+                print(f"  {label}: {article_id}")
+        for skipped in status.skipped:
+            print(f"  skipped: {skipped.path} ({skipped.reason})")
+        return 1 if status.stale else 0
+
+    report = build_index(
+        args.articles,
+        args.index,
+        load_embedder(embedder_name),
+        rebuild=args.rebuild,
+        wait_seconds=args.wait,
+        dense_index=args.dense_index,
+        show_progress=sys.stderr.isatty(),
+    )
+    status = report.status
+    if report.generation is None:
+        print(f"{args.index}: already up to date ({report.passages} passages from {status.unchanged} articles)")
+    else:
+        print(
+            f"Indexed {args.articles} -> {args.index}: {report.passages} passages "
+            f"({report.embedded_passages} embedded, {report.passages - report.embedded_passages} reused; "
+            f"{len(status.added)} new, {len(status.changed)} changed, {len(status.removed)} removed articles) "
+            f"in {report.seconds:.1f} s"
+        )
+    if status.skipped:
+        print(f"Skipped {len(status.skipped)} file(s); see the warnings above.")
+    return 0
+
+
+def format_answer(answer) -> str:
+    """The answer for a terminal: the span in context, then numbered sources."""
+    lines = []
+    if answer.answer is None:
+        lines.append("The articles do not hold an answer to this question. Closest passages:")
+    else:
+        lines.append(f"Answer: {answer.answer}")
+    lines.append(f"(score {answer.score:.2f}, reader: {answer.reader})")
+    if answer.search_query != answer.question:
+        lines.append(f"Searched for: {answer.search_query}")
+    for number, citation in enumerate(answer.citations, start=1):
+        meta = " - ".join(x for x in (citation.title, citation.date or "", citation.source) if x)
+        lines.append(f"[{number}] {meta}")
+        text = citation.text
+        if citation.start >= 0:
+            before = text[max(0, citation.start - 120) : citation.start]
+            after = text[citation.end : citation.end + 120]
+            snippet = f"...{before}[{text[citation.start:citation.end]}]{after}..."
+        else:
+            snippet = text[:240] + ("..." if len(text) > 240 else "")
+        lines.append(f"    paragraph {citation.paragraph}: {snippet}")
+    return "\n".join(lines)
+
+
+def run_ask(args: argparse.Namespace) -> int:
+    from .pipeline import QAPipeline
+
+    pipeline = QAPipeline.load(args.index, reader=args.reader, no_answer_threshold=args.threshold)
+    answer = pipeline.ask(
+        args.question, k=args.k, mode=args.mode, date_from=args.date_from, date_to=args.date_to, source=args.source
+    )
+    if args.json:
+        data = answer.to_dict()
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from .evaluate import run_eval as evaluate
+
+    return evaluate(args)
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from .embed import EmbedderError
+    from .index import IndexStoreError
+    from .ingest import IngestError
+    from .pipeline import QuestionError
+
+    return (UserError, EmbedderError, IndexStoreError, IngestError, QuestionError, FileNotFoundError, PermissionError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    _quiet_libraries()
+    commands = {"index": run_index, "ask": run_ask, "eval": run_eval}
+    try:
+        return commands[args.command](args)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    except _user_errors() as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ValueError as error:  # bad option values that got past argparse (k <= 0, unknown index type)
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Wires the stages (retrieve -> read -> answer); `ask` is the Python query function."""
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+import unicodedata
+from pathlib import Path
+from typing import Sequence
+
+from . import config
+from .answer import assemble_answers
+from .conversation import Turn, contextualize
+from .embed import Embedder, load_embedder
+from .index import LoadedIndex, open_index, read_manifest
+from .read import Reader, load_reader
+from .retrieve import Retriever, SearchFilter
+from .types import Answer
+
+logger = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+
+
+class QuestionError(ValueError):
+    """A question the pipeline cannot take; the message is meant for the user."""
+
+
+def clean_question(question: str) -> str:
+    """Control characters out, whitespace collapsed; empty or huge questions refused clearly."""
+    if not isinstance(question, str):
+        raise QuestionError(f"A question must be text, got {type(question).__name__}")
+    if len(question) > MAX_QUESTION_CHARS * 4:
+        raise QuestionError(
+            f"The question is {len(question):,} characters long; ask in at most {MAX_QUESTION_CHARS:,}."
+        )
+    printable = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in question
+    )
+    cleaned = " ".join(printable.split())
+    if not cleaned:
+        raise QuestionError("The question is empty: type a question about the articles.")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"The question is {len(cleaned):,} characters long; ask in at most {MAX_QUESTION_CHARS:,}."
+        )
+    return cleaned
+
+
+class QAPipeline:
+    """Load once, ask many. Thread-safe: questions from several threads are served one at a time.
+
+    Example:
+        >>> pipeline = QAPipeline.load("index/")  # doctest: +SKIP
+        >>> answer = pipeline.ask("How much did the tram line cost?", k=5)  # doctest: +SKIP
+        >>> answer.answer, answer.citations[0].title  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        index: LoadedIndex,
+        embedder: Embedder,
+        reader: Reader,
+        *,
+        no_answer_threshold: float = config.NO_ANSWER_THRESHOLD,
+    ):
+        self.index = index
+        self.embedder = embedder
+        self.reader = reader
+        self.retriever = Retriever(index, embedder)
+        self.no_answer_threshold = no_answer_threshold
+        # Fast tokenizers and torch modules are not safe to share between concurrent calls.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(
+        cls,
+        index_dir: Path | str = config.DEFAULT_INDEX_DIR,
+        *,
+        reader: str | Reader = "auto",
+        embedder: str | Embedder | None = None,
+        no_answer_threshold: float = config.NO_ANSWER_THRESHOLD,
+        verify: bool = True,
+    ) -> "QAPipeline":
+        if embedder is None or isinstance(embedder, str):
+            # An index is searched with the model that built it.
+            embedder = load_embedder(embedder if embedder is not None else read_manifest(Path(index_dir)).embedder)
+        index = open_index(index_dir, embedder=embedder.name, verify=verify)
+        if isinstance(reader, str):
+            reader = load_reader(reader, embedder=embedder)
+        return cls(index, embedder, reader, no_answer_threshold=no_answer_threshold)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int = config.DEFAULT_TOP_K,
+        mode: str = config.DEFAULT_RETRIEVAL_MODE,
+        date_from: str | None = None,
+        date_to: str | None = None,
+        source: str | None = None,
+        history: Sequence[Turn] = (),
+    ) -> Answer:
+        """Answer one question from the indexed articles; `history` holds earlier turns for follow-ups."""
+        if k <= 0:
+            raise QuestionError(f"k must be greater than 0, got {k}")
+        started = time.perf_counter()
+        question = clean_question(question)
+        search_query = contextualize(question, history)
+        search_filter = SearchFilter(date_from or None, date_to or None, source or None)
+        with self._lock:
+            hits = self.retriever.search(search_query, k, mode=mode, search_filter=search_filter)
+            retrieved = time.perf_counter()
+            # The reader sees the search query too: for a follow-up it carries the names the
+            # question only points at, while the question's own words still set the answer type.
+            result = self.reader.read(search_query, [hit.passage for hit in hits])
+            read = time.perf_counter()
+        answer = assemble_answers(
+            question, hits, result, no_answer_threshold=self.no_answer_threshold, search_query=search_query
+        )
+        timings = {
+            "retrieve_ms": round((retrieved - started) * 1000, 2),
+            "read_ms": round((read - retrieved) * 1000, 2),
+            "total_ms": round((time.perf_counter() - started) * 1000, 2),
+        }
+        return dataclasses.replace(answer, timings_ms=timings)
+
+
+_PIPELINES: dict[tuple[str, str], QAPipeline] = {}
+_PIPELINES_LOCK = threading.Lock()
+
+
+def get_pipeline(index_dir: Path | str = config.DEFAULT_INDEX_DIR, reader: str = "auto") -> QAPipeline:
+    """The shared pipeline for an index directory: loaded on first use, then reused."""
+    key = (str(Path(index_dir).resolve()), reader)
+    with _PIPELINES_LOCK:
+        if key not in _PIPELINES:
+            _PIPELINES[key] = QAPipeline.load(index_dir, reader=reader)
+        return _PIPELINES[key]
+
+
+def ask(
+    question: str,
+    *,
+    index_dir: Path | str = config.DEFAULT_INDEX_DIR,
+    reader: str = "auto",
+    **options,
+) -> Answer:
+    """Answer a question from the index in `index_dir`, loading the pipeline once per index.
+
+    Example:
+        >>> from qa import ask
+        >>> ask("Who opened the new tram line?").answer  # doctest: +SKIP
+    """
+    return get_pipeline(index_dir, reader).ask(question, **options)
