@@ -37,8 +37,20 @@ class Turn:
     answer: str | None = None
 
 
+def _words(text: str) -> list[str]:
+    """The words of `text`, acronyms ("IT", "US", "WHO") marked by keeping their capitals.
+
+    Every other word is lower-cased, so "IT Minister" is not read as the pronoun "it". A text in
+    capitals throughout has no telling acronyms, so all of it is lower-cased.
+    """
+    words = _WORD.findall(text)
+    shouting = all(not w.islower() for w in words)
+    return [w if not shouting and len(w) > 1 and w.isupper() else w.lower() for w in words]
+
+
 def content_words(text: str) -> list[str]:
-    return [w for w in _WORD.findall(text) if w.lower() not in _STOPWORDS]
+    """The words that name something: not stopwords, not pointing words; acronyms count."""
+    return [w for w, lowered in zip(_WORD.findall(text), _words(text)) if lowered not in _STOPWORDS]
 
 
 def _answer_words(answer: str) -> list[str]:
@@ -49,7 +61,7 @@ def _answer_words(answer: str) -> list[str]:
 
 def _points_back(question: str) -> bool:
     """True when the question uses a word that stands for something named in an earlier turn."""
-    words = {w.lower() for w in _WORD.findall(question)}
+    words = set(_words(question))
     if words & _POINTING:
         return True
     return bool(words & _WEAK_POINTING) and len(content_words(question)) < WEAK_POINTING_MIN_WORDS

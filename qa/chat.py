@@ -1,0 +1,192 @@
+"""Answer -> chat reply: the answer in bold, numbered citations that open on the highlighted paragraph.
+
+Everything that comes from an article (title, date, source, text) or from the user is untrusted and
+goes through `escape` before it meets markup. The chat app shows these replies with markdown
+rendering off, so the string is plain HTML (the browser's sanitizer then runs on it as a second
+line of defence); the markup holds no raw newlines, so even a markdown renderer would see one
+HTML block and leave its inside alone.
+"""
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlsplit
+
+from .types import Answer, Citation
+
+# Characters of source URL shown as a link's text; the full URL is in the href and the tooltip.
+MAX_LINK_CHARS = 60
+# Alternatives (other candidate answers) listed under an answer.
+MAX_ALTERNATIVES_SHOWN = 3
+# A pasted novel is refused by the pipeline; the chat echoes only its start.
+MAX_QUESTION_SHOWN = 500
+
+
+# Control characters other than tab and newline mean nothing on screen (and NUL is an HTML parse error).
+_INVISIBLE = {code: None for code in (*range(0, 9), 11, 12, *range(14, 32), 127)}
+
+
+def escape(text: object) -> str:
+    """Untrusted text -> HTML text: <, >, &, quotes escaped; control characters dropped; line breaks as <br>."""
+    escaped = html.escape(str(text).replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE), quote=True)
+    return escaped.replace("\n", "<br>")
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+
+
+def markdown_text(text: object) -> str:
+    """Untrusted text for a Markdown component: punctuation backslash-escaped, then HTML-escaped.
+
+    Markdown would otherwise turn "[x](javascript:...)" into a link or "# x" into a heading.
+    """
+    flat = " ".join(str(text).translate(_INVISIBLE).split())
+    return html.escape(_MARKDOWN_PUNCTUATION.sub(r"\\\1", flat), quote=False)
+
+
+def safe_url(source: str | None) -> str | None:
+    """The source when it is an absolute http(s) URL with a host, else None (shown as text, not a link)."""
+    if not source:
+        return None
+    source = source.strip()
+    if any(ch.isspace() or ord(ch) < 32 for ch in source):
+        return None
+    try:
+        parts = urlsplit(source)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return source
+
+
+def _link_text(url: str) -> str:
+    parts = urlsplit(url)
+    text = parts.netloc + parts.path.rstrip("/")
+    return text if len(text) <= MAX_LINK_CHARS else text[: MAX_LINK_CHARS - 1] + "…"
+
+
+def format_source(source: str | None, fallback: str = "") -> str:
+    """A link for an http(s) URL; otherwise `fallback` (e.g. the article's file name) as text.
+
+    A source that is not a web address (a server-side path, a javascript: URL) is never linked,
+    and never shown either when a fallback is given: a reader gains nothing from a server path.
+    """
+    url = safe_url(source)
+    if url is None:
+        shown = fallback or source
+        return f'<span class="qa-source">{escape(shown)}</span>' if shown else ""
+    return (
+        f'<a class="qa-source" href="{escape(url)}" title="{escape(url)}" target="_blank" '
+        f'rel="noopener noreferrer">{escape(_link_text(url))}</a>'
+    )
+
+
+def highlight(text: str, start: int, end: int) -> str:
+    """The passage, escaped, with <mark> around text[start:end] exactly (the reader's offsets).
+
+    Offsets outside the text (or start == -1, a passage cited without an answer) give the
+    passage without a mark rather than a guess.
+    """
+    if not 0 <= start < end <= len(text):
+        return escape(text)
+    return (
+        f"{escape(text[:start])}<mark class=\"qa-mark\">{escape(text[start:end])}</mark>{escape(text[end:])}"
+    )
+
+
+def format_citation(number: int, citation: Citation, *, open_: bool = False) -> str:
+    """One numbered citation: title, date and source; opening it shows the paragraph, answer marked."""
+    meta = [f'<span class="qa-title">{escape(citation.title or citation.article_id)}</span>']
+    meta.append(f'<span class="qa-date">{escape(citation.date or "undated")}</span>')
+    # Several passages of one article look alike when closed; the paragraph tells them apart.
+    meta.append(f'<span class="qa-where">paragraph {citation.paragraph + 1}</span>')
+    source = format_source(citation.source, fallback=citation.article_id)
+    if source:
+        meta.append(source)
+    return (
+        f'<details class="qa-citation"{" open" if open_ else ""}>'
+        f'<summary><span class="qa-number">[{number}]</span> {" · ".join(meta)}</summary>'
+        f'<blockquote class="qa-passage">{highlight(citation.text, citation.start, citation.end)}</blockquote>'
+        "</details>"
+    )
+
+
+def _meta_line(answer: Answer) -> str:
+    parts = []
+    if answer.search_query and answer.search_query.strip() != answer.question.strip():
+        parts.append(f'<span class="qa-searched">Searched for: {escape(answer.search_query)}</span>')
+    parts.append(f'<span class="qa-reader">reader: {escape(answer.reader)}</span>')
+    if answer.answer is not None:
+        parts.append(f'<span class="qa-score">score {answer.score:.2f}</span>')
+    total_ms = answer.timings_ms.get("total_ms") if answer.timings_ms else None
+    if total_ms is not None:
+        parts.append(f'<span class="qa-time">{total_ms / 1000:.2f} s</span>')
+    return f'<div class="qa-meta"><small>{" · ".join(parts)}</small></div>'
+
+
+def _alternative(candidate: Answer) -> str:
+    where = ""
+    if candidate.citations:
+        first = candidate.citations[0]
+        where = f" <small>in {escape(first.title or first.article_id)}</small>"
+    return f'<li><strong>{escape(candidate.answer)}</strong> <small>(score {candidate.score:.2f})</small>{where}</li>'
+
+
+def format_reply(answer: Answer) -> str:
+    """The chat reply for an Answer, as one HTML block (see the module docstring on escaping).
+
+    Example:
+        >>> from qa.types import Answer, Citation
+        >>> c = Citation("a::0.0", "a", "Tram opens", "2024-03-14", "https://example.org/t", 0,
+        ...              9, 25, "The tram cost 412 million euros.", 0.9)
+        >>> "<strong>cost 412 million</strong>" in format_reply(Answer("Cost?", "cost 412 million", 0.8, "fallback", (c,)))
+        True
+    """
+    parts = ['<div class="qa-reply">']
+    if answer.answer is not None:
+        parts.append(f'<p class="qa-answer"><strong>{escape(answer.answer)}</strong></p>')
+        if answer.citations:
+            label = "Source" if len(answer.citations) == 1 else f"{len(answer.citations)} sources give this answer"
+            parts.append(f'<div class="qa-label">{label}:</div>')
+        for number, citation in enumerate(answer.citations, start=1):
+            parts.append(format_citation(number, citation, open_=number == 1))
+        others = [a for a in answer.alternatives if a.answer][:MAX_ALTERNATIVES_SHOWN]
+        if others:
+            parts.append(
+                f'<details class="qa-others"><summary>Other candidates ({len(others)})</summary>'
+                '<ul class="qa-alternatives">'
+            )
+            parts.extend(_alternative(a) for a in others)
+            parts.append("</ul></details>")
+    else:
+        parts.append(
+            '<p class="qa-answer qa-no-answer"><strong>The articles do not hold an answer to this question.</strong></p>'
+        )
+        if answer.citations:
+            parts.append('<div class="qa-label">Closest passages, so you can judge for yourself:</div>')
+            for number, citation in enumerate(answer.citations, start=1):
+                parts.append(format_citation(number, citation))
+        else:
+            parts.append('<div class="qa-label">No passage matched the question (or the filters).</div>')
+        candidates = [a for a in answer.alternatives if a.answer][:MAX_ALTERNATIVES_SHOWN]
+        if candidates:
+            parts.append('<div class="qa-label">Candidates considered, too weak to give as an answer:</div>')
+            parts.append('<ul class="qa-alternatives">')
+            parts.extend(_alternative(a) for a in candidates)
+            parts.append("</ul>")
+    parts.append(_meta_line(answer))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def format_notice(message: str) -> str:
+    """A reply that is not an answer (a refused question, a bad filter, an apology), escaped."""
+    return f'<div class="qa-reply qa-notice">{escape(message)}</div>'
+
+
+def format_question(question: str) -> str:
+    """The user's own message as it is shown in the chat: text, never markup (a long one cut short)."""
+    if len(question) > MAX_QUESTION_SHOWN:
+        question = f"{question[:MAX_QUESTION_SHOWN]}… ({len(question):,} characters)"
+    return f'<span class="qa-question">{escape(question)}</span>'
