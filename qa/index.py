@@ -101,12 +101,29 @@ def _write_durably(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
+def pause_for_tests(stage: str) -> None:
+    """A test hook, used by tests/test_crash_safety.py only; does nothing unless asked to.
+
+    With QA_TEST_PAUSE_AT=<stage> in the environment, a build prints "QA_TEST_PAUSED <stage>" and
+    sleeps (QA_TEST_PAUSE_SECONDS, default 600) at that point, so that a test can kill it with
+    SIGKILL exactly there. Stages: "embedding" (qa/build.py), "writing" (half the new generation
+    on disk), "before-commit" (generation complete, CURRENT not yet switched), "after-commit"
+    (CURRENT switched, old generations not yet removed).
+    """
+    if os.environ.get("QA_TEST_PAUSE_AT") == stage:
+        print(f"QA_TEST_PAUSED {stage}", flush=True)
+        time.sleep(float(os.environ.get("QA_TEST_PAUSE_SECONDS", "600")))
+
+
 def current_generation(index_dir: Path) -> Path | None:
     """The live generation folder, or None when the directory holds no index."""
     pointer = Path(index_dir) / CURRENT_FILE
     if not pointer.is_file():
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
+    try:
+        name = pointer.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
     generation = Path(index_dir) / name
     return generation if name.startswith("gen-") and generation.is_dir() else None
 
@@ -114,9 +131,15 @@ def current_generation(index_dir: Path) -> Path | None:
 @contextlib.contextmanager
 def build_lock(index_dir: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
     """One build per index directory at a time; a second one waits up to wait_seconds, then refuses."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(index_dir / LOCK_FILE, "a+")
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexStoreError(f"{index_dir} is not a folder; pass a folder for the index with --index DIR")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(index_dir / LOCK_FILE, "a+")
+    except OSError as error:
+        raise IndexStoreError(f"Cannot write an index in {index_dir}: {error.strerror or error}") from None
     deadline = time.monotonic() + wait_seconds
+    waiting = False
     try:
         while True:
             try:
@@ -128,10 +151,28 @@ def build_lock(index_dir: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
                         f"Another `qa index` is building {index_dir} right now; "
                         "wait for it to finish (or pass --wait SECONDS)."
                     ) from None
+                if not waiting:  # said once, so that a waiting build does not look hung
+                    logger.warning("Another `qa index` is building %s; waiting up to %.0f s for it", index_dir, wait_seconds)
+                    waiting = True
                 time.sleep(0.2)
+        _remove_leftovers(index_dir)
         yield
     finally:
         handle.close()  # closing releases the lock, also when the process dies
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Tidy what a build killed before it finished left behind; only the lock holder may do this.
+
+    An unfinished `.building-*` folder, a generation written but never made live, or the previous
+    generation when the kill came between the switch of CURRENT and its removal. Nothing is removed
+    while CURRENT names no generation: those folders may be all that is left of the index.
+    """
+    _remove_unfinished_builds(index_dir)
+    live = current_generation(index_dir)
+    if live is not None:
+        _remove_old_generations(index_dir, keep=live.name)
+        (index_dir / f".{CURRENT_FILE}.tmp").unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -144,6 +185,9 @@ class IndexContents:
     articles: dict[str, str]
     articles_dir: str = ""
     dense_index: str = "auto"
+    # A .npy already holding `vectors` (the build streams them to disk): moved into the generation
+    # instead of written again; `vectors` is then its read-only memory map.
+    vectors_file: Path | None = None
 
 
 def write_generation(index_dir: Path, contents: IndexContents) -> Path:
@@ -156,7 +200,13 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
     number = 1 + max((int(p.name[4:]) for p in index_dir.glob("gen-[0-9]*") if p.name[4:].isdigit()), default=0)
     staging = index_dir / f".building-{number:06d}-{os.getpid()}"
     staging.mkdir()
-    vectors = np.ascontiguousarray(contents.vectors, dtype=np.float32)
+    if contents.vectors_file is not None:
+        os.replace(contents.vectors_file, staging / VECTORS_FILE)
+        vectors = np.load(staging / VECTORS_FILE, mmap_mode="r")
+    else:
+        vectors = np.ascontiguousarray(contents.vectors, dtype=np.float32)
+    if vectors.dtype != np.float32 or (len(vectors) and vectors.ndim != 2):
+        raise ValueError(f"vectors must be a float32 matrix, got {vectors.dtype} {vectors.shape}")
     if len(contents.passages) != len(vectors):
         raise ValueError(f"{len(contents.passages)} passages but {len(vectors)} vectors")
 
@@ -165,10 +215,12 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
             handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
-    with open(staging / VECTORS_FILE, "wb") as handle:
-        np.save(handle, vectors)
-        handle.flush()
+    with open(staging / VECTORS_FILE, "rb+" if contents.vectors_file is not None else "wb") as handle:
+        if contents.vectors_file is None:
+            np.save(handle, vectors)
+            handle.flush()
         os.fsync(handle.fileno())
+    pause_for_tests("writing")
     dense_description = dense.write_dense_index(staging / DENSE_FILE, vectors, contents.dense_index)
     keyword.write_keyword_index(staging / KEYWORD_DIR, [p.text for p in contents.passages])
 
@@ -197,8 +249,10 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
     os.rename(staging, generation)
     pointer_tmp = index_dir / f".{CURRENT_FILE}.tmp"
     _write_durably(pointer_tmp, generation.name.encode())
+    pause_for_tests("before-commit")
     os.replace(pointer_tmp, index_dir / CURRENT_FILE)  # the commit point
     _fsync_dir(index_dir)
+    pause_for_tests("after-commit")
     _remove_old_generations(index_dir, keep=generation.name)
     return generation
 
@@ -215,15 +269,21 @@ def _remove_old_generations(index_dir: Path, keep: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def read_manifest(index_dir: Path) -> Manifest:
-    generation = current_generation(Path(index_dir))
+def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest:
+    """The manifest of `generation` (default: the live one)."""
+    generation = generation if generation is not None else current_generation(Path(index_dir))
     if generation is None:
         raise IndexStoreError(
             f"No index in {index_dir}. Build one with: qa index --articles DIR --index {index_dir}"
         )
     try:
         data = json.loads((generation / MANIFEST_FILE).read_text(encoding="utf-8"))
-        return Manifest(**data)
+        manifest = Manifest(**data)
+        # Valid JSON of the wrong shape would otherwise fail later, far from its cause.
+        for field, kind in (("files", dict), ("articles", dict), ("passage_count", int), ("dimension", int)):
+            if not isinstance(getattr(manifest, field), kind):
+                raise TypeError(f"{field!r} is not a {kind.__name__}")
+        return manifest
     except (OSError, ValueError, TypeError) as error:
         raise IndexStoreError(
             f"The index in {index_dir} is damaged ({MANIFEST_FILE}: {error}). "
@@ -249,7 +309,11 @@ def check_compatible(manifest: Manifest, index_dir: Path, embedder: str | None) 
 def verify_files(generation: Path, manifest: Manifest, index_dir: Path) -> None:
     for relative, expected in manifest.files.items():
         path = generation / relative
-        if not path.is_file() or _sha256_file(path) != expected:
+        try:
+            actual = _sha256_file(path)
+        except OSError:  # missing, or removed while we read it (a concurrent build's clean-up)
+            actual = None
+        if actual != expected:
             raise IndexStoreError(
                 f"The index in {index_dir} is damaged: {relative} is missing or does not match "
                 f"its checksum. Rebuild it with: qa index --rebuild --index {index_dir}"
@@ -279,19 +343,34 @@ class LoadedIndex:
 
 def open_index(index_dir: Path | str, *, embedder: str | None = None, verify: bool = True) -> LoadedIndex:
     """Open the live generation, refusing a damaged or incompatible one with a message that says what to do."""
+    index_dir = Path(index_dir)
+    retries = 2
+    while True:
+        generation = current_generation(index_dir)
+        try:
+            return _open_generation(index_dir, generation, embedder, verify)
+        except IndexStoreError:
+            # A build that commits while we read removes the generation we were reading: that is
+            # not damage. Read the new one; a real problem stays put and is raised.
+            if retries == 0 or current_generation(index_dir) in (None, generation):
+                raise
+            retries -= 1
+            logger.info("The index in %s changed while it was being opened; opening the new one", index_dir)
+
+
+def _open_generation(index_dir: Path, generation: Path | None, embedder: str | None, verify: bool) -> LoadedIndex:
     from .dense import read_dense_index
     from .keyword import KeywordIndex
 
-    index_dir = Path(index_dir)
-    manifest = read_manifest(index_dir)
+    manifest = read_manifest(index_dir, generation)  # raises when generation is None
     check_compatible(manifest, index_dir, embedder)
-    generation = current_generation(index_dir) or index_dir  # read_manifest raised if None
+    generation = generation if generation is not None else index_dir
     if verify:
         verify_files(generation, manifest, index_dir)
     try:
         passages = read_passages(generation)
         vectors = read_vectors(generation)
-        dense_index = read_dense_index(generation / DENSE_FILE)
+        dense_index = read_dense_index(generation / DENSE_FILE, manifest.dense_index)
         keyword_index = KeywordIndex(generation / KEYWORD_DIR)
     except (OSError, ValueError, RuntimeError) as error:
         raise IndexStoreError(

@@ -1,12 +1,14 @@
 """Ingestion: article files (markdown with front matter, dateline text, JSONL) -> cleaned Articles."""
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import hashlib
 import json
 import logging
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -22,6 +24,7 @@ SUFFIXES = frozenset({".md", ".markdown", ".txt", ".jsonl"})
 MAX_FILE_BYTES = 20 * 1024 * 1024  # far above any article; keeps a stray dump out of memory
 MAX_FRONT_MATTER_BYTES = 64 * 1024  # real front matter is a few lines; caps YAML parsing work
 MAX_FRONT_MATTER_DEPTH = 20  # nested lists and mappings; real front matter uses two or three
+MAX_FOLDER_DEPTH = 100  # sub-folders below the articles folder; real corpora use a few
 TITLE_MAX_CHARS = 80  # a title derived from the first sentence is cut to this
 _URL_KEYS = ("url", "source", "link")  # front matter / JSONL keys that may carry the article's URL
 
@@ -31,6 +34,11 @@ _SOURCE_LINE = re.compile(r"^[ \t]*\\?\[Source link\\?\]\((\S+?)\)[ \t]*$", re.I
 _DATELINE = re.compile(r"date\s+(\d{4}-\d{2}-\d{2})\b\s*")
 _PLACE = re.compile(r"([^\W\d_][\w.'’-]*(?:[ \t]+[\w.'’-]+){0,3})[ \t]*:\s+")  # "Kolkata: ", "New Delhi: "
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# Control characters that are not whitespace (ESC, BEL, NUL from a JSON escape, C1 codes): never
+# words, and printed by `qa ask` they would drive the user's terminal. Tab, newline and the
+# characters str.split() treats as spaces stay, and are then collapsed with the other whitespace.
+_CONTROL_CHARS = dict.fromkeys([*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F, *range(0x80, 0x85), *range(0x86, 0xA0)])
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")  # only a JSON escape can put one in a str
 
 # Markdown and WordPress boilerplate, removed in this order by _clean. Emphasis runs before the
 # escapes are undone so that "\_" and "\*" stay literal characters, never markers. No pattern may
@@ -38,15 +46,24 @@ _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _IMAGE = re.compile(r"!\[[^\[\]\n]*\]\([^()\[\]\s]*\)")
 _LINK = re.compile(r"(?<![\\!])\[([^\[\]\n]*)\]\([^()\[\]\s]*\)")
 _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.M)
-_STRONG = re.compile(r"(?<![\\*\w])(\*\*|__)(?=\S)((?:\\.|(?!\1)[^\n\\])+?)(?<=[^\s\\])\1(?![*\w])")
-_EMPHASIS = re.compile(r"(?<![\\*\w])([*_])(?=\S)((?:\\.|(?!\1)[^\n\\])+?)(?<=[^\s\\])\1(?![*\w])")
+# The emphasised text is bounded: an unbounded lazy repeat costs memory per character scanned
+# (1.4 GB for "**a" before 10 MB of spaces); no real bold or italic run is this long.
+_EMPHASIS_MAX_CHARS = 5000
+_STRONG = re.compile(
+    r"(?<![\\*\w])(\*\*|__)(?=\S)((?:\\.|(?!\1)[^\n\\]){1,%d}?)(?<=[^\s\\])\1(?![*\w])" % _EMPHASIS_MAX_CHARS
+)
+_EMPHASIS = re.compile(
+    r"(?<![\\*\w])([*_])(?=\S)((?:\\.|(?!\1)[^\n\\]){1,%d}?)(?<=[^\s\\])\1(?![*\w])" % _EMPHASIS_MAX_CHARS
+)
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~\"'])")
 _SHORTCODE = re.compile(
     r"\[/?(?:[a-z][a-z0-9]*(?:_[a-z0-9]+)+|caption|embed|gallery|audio|video|playlist)(?:\s[^\[\]\n]*)?\]"
 )
 _TWEET_PIC = re.compile(r"(?:https?://)?pic\.twitter\.com/\w+")
-# The attribution an embedded tweet leaves behind: "— ANI (@ANI) November 2, 2019".
-_TWEET_TAIL = re.compile(r"(?:[—–]|--?(?=\s))\s*[^\n—–()]{1,80}?\s*\(@\w{1,15}\)\s+[A-Z][a-z]+\.? \d{1,2}, \d{4}")
+# The attribution an embedded tweet leaves behind: "— ANI (@ANI) November 2, 2019". The spaces
+# around the name are bounded: with `\s*` there, a dash before a long run of spaces took
+# quadratic time (a 1 MB file of them, days).
+_TWEET_TAIL = re.compile(r"(?:[—–]|--?(?=\s))\s{0,3}[^\n—–()]{1,80}?\s{0,3}\(@\w{1,15}\)\s+[A-Z][a-z]+\.? \d{1,2}, \d{4}")
 
 
 class IngestError(ValueError):
@@ -94,6 +111,8 @@ def load_articles(folder: Path | str) -> IngestReport:
             files = list(_walk(folder, folder.resolve(), skipped))
         except PermissionError as error:
             raise IngestError(f"articles folder {folder} is not readable: {error.strerror}") from None
+    elif os.path.lexists(folder):  # a FIFO, a device, a dangling link: never opened
+        raise IngestError(f"cannot ingest {folder}: not a folder or a regular file")
     else:
         raise IngestError(f"articles folder {folder} does not exist")
     articles: list[Article] = []
@@ -128,7 +147,7 @@ def _skip(path: Path | str, reason: str) -> SkippedFile:
     return SkippedFile(str(path), reason)
 
 
-def _walk(folder: Path, root: Path, skipped: list[SkippedFile]) -> Iterator[Path]:
+def _walk(folder: Path, root: Path, skipped: list[SkippedFile], depth: int = 0) -> Iterator[Path]:
     """Article files under `folder`, in sorted order; hidden entries and other suffixes are ignored."""
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith("."):
@@ -137,15 +156,22 @@ def _walk(folder: Path, root: Path, skipped: list[SkippedFile]) -> Iterator[Path
         if not is_dir and entry.suffix.lower() not in SUFFIXES:
             continue
         if entry.is_symlink():
-            target = entry.resolve()
+            try:
+                target = entry.resolve(strict=True)
+            except (OSError, RuntimeError):  # a dangling link, or a loop (RuntimeError before Python 3.13)
+                skipped.append(_skip(entry, "broken symlink (its target is missing or it loops)"))
+                continue
             if not target.is_relative_to(root):
                 skipped.append(_skip(entry, f"symlink to {target}, outside the articles folder"))
                 continue
             if is_dir:
                 continue  # the target is walked in its own place; following links could loop
         if is_dir:
+            if depth >= MAX_FOLDER_DEPTH:  # deeper would also run out of Python's recursion limit
+                skipped.append(_skip(entry, f"folder nested deeper than {MAX_FOLDER_DEPTH} levels"))
+                continue
             try:
-                yield from _walk(entry, root, skipped)
+                yield from _walk(entry, root, skipped, depth + 1)
             except PermissionError as error:
                 skipped.append(_skip(entry, f"folder not readable ({error.strerror})"))
         elif entry.is_file():
@@ -166,18 +192,34 @@ def _load_file(path: Path, root: Path) -> tuple[list[Article], list[SkippedFile]
 def _read(path: Path) -> tuple[bytes, str]:
     """The raw bytes and the decoded text, or _Rejected saying why the file is not text we can use."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise _Rejected(path, f"file is {size} bytes, over the {MAX_FILE_BYTES}-byte limit")
-        data = path.read_bytes()
+        # O_NONBLOCK and the fstat check on the open file: a FIFO or device put in place of a file
+        # after the folder was walked is refused instead of blocking the read forever.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise _Rejected(path, "not a regular file")
+            if info.st_size > MAX_FILE_BYTES:
+                raise _Rejected(path, f"file is {info.st_size} bytes, over the {MAX_FILE_BYTES}-byte limit")
+            data = handle.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows meanwhile
     except OSError as error:
         raise _Rejected(path, f"cannot read ({error.strerror})") from None
-    if b"\0" in data:
+    if len(data) > MAX_FILE_BYTES:
+        raise _Rejected(path, f"file is over the {MAX_FILE_BYTES}-byte limit")
+    encoding = "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        encoding = "utf-32"  # checked first: the UTF-32 LE mark starts with the UTF-16 LE one
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # as Windows Notepad saves "Unicode" text; the mark says the byte order
+    elif b"\0" in data:
         raise _Rejected(path, "binary file (contains NUL bytes)")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding)
     except UnicodeDecodeError as error:
-        raise _Rejected(path, f"not UTF-8 text (byte {data[error.start]:#04x} at offset {error.start})") from None
+        label = "UTF-8 text" if encoding == "utf-8-sig" else f"{encoding.upper()} text despite its byte order mark"
+        raise _Rejected(path, f"not {label} (byte {data[error.start]:#04x} at offset {error.start})") from None
+    if "\0" in text:
+        raise _Rejected(path, "binary file (contains NUL characters)")
     if not text.strip():
         raise _Rejected(path, "empty file")
     return data, text.replace("\r\n", "\n").replace("\r", "\n")
@@ -237,11 +279,18 @@ def _load_jsonl(path: Path, relpath: str, text: str) -> tuple[list[Article], lis
                 record = json.loads(line)
             except json.JSONDecodeError as error:
                 raise _Rejected(path, f"invalid JSON ({error.msg}, column {error.colno})") from None
+            except RecursionError:  # "[[[[..." thousands deep: the decoder recurses per level
+                raise _Rejected(path, "invalid JSON (nested too deeply)") from None
             if not isinstance(record, dict):
                 raise _Rejected(path, f"expected a JSON object, got {type(record).__name__}")
             body = record.get("text")
             if not isinstance(body, str):
                 raise _Rejected(path, "no 'text' string")
+            for key in ("text", "title", "date", *_URL_KEYS):
+                # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 file can hold:
+                # the index writer would fail on it long after ingestion.
+                if isinstance(record.get(key), str) and _LONE_SURROGATE.search(record[key]):
+                    raise _Rejected(path, f"'{key}' holds an unpaired surrogate escape (invalid Unicode)")
             articles.append(_build_article(path, f"{relpath}#{number}", body, record, line.encode()))
         except _Rejected as rejected:
             skipped.append(_skip(path, f"line {number}: {rejected.reason}"))
@@ -250,6 +299,7 @@ def _load_jsonl(path: Path, relpath: str, text: str) -> tuple[list[Article], lis
 
 def _build_article(path: Path, article_id: str, body: str, meta: dict[str, Any], raw: bytes) -> Article:
     """Clean `body` and fill the Article from `meta` (front matter or a JSONL record) and the text."""
+    body = body.translate(_CONTROL_CHARS)
     source_line = _SOURCE_LINE.search(body)
     blocks = [b.strip() for b in _PARAGRAPH_BREAK.split(_clean(_SOURCE_LINE.sub("", body)))]
     blocks = [b for b in blocks if b]
@@ -271,6 +321,7 @@ def _build_article(path: Path, article_id: str, body: str, meta: dict[str, Any],
         raise _Rejected(path, "no text left after cleaning")
     urls = [meta.get(key) for key in _URL_KEYS] + [source_line[1] if source_line else None]
     source = next((u for u in urls if isinstance(u, str) and u.startswith(("http://", "https://"))), str(path))
+    source = source.translate(_CONTROL_CHARS)
     return Article(
         article_id=article_id,
         title=" ".join(title.split()) if title else _derive_title(paragraphs[0]),
@@ -308,8 +359,11 @@ def _is_headline(block: str) -> bool:
 
 def _derive_title(paragraph: str) -> str:
     """The first sentence, cut at a word boundary to TITLE_MAX_CHARS with an ellipsis."""
-    start, end = sentence_spans(paragraph)[0]
-    sentence = paragraph[start:end].rstrip(".")
+    # A prefix is enough to find the first sentence, or to know it is too long (a 10 MB one-line
+    # article would otherwise be split into all its sentences for the sake of its title).
+    head = paragraph[: TITLE_MAX_CHARS * 8]
+    start, end = sentence_spans(head)[0]
+    sentence = head[start:end].rstrip(".")
     if len(sentence) <= TITLE_MAX_CHARS:
         return sentence
     cut = sentence[: TITLE_MAX_CHARS + 1]
@@ -321,7 +375,11 @@ def _scalar(value: Any) -> str | None:
     """A front matter value as text, when it is a plain scalar (lists and mappings are ignored)."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         return None
-    return str(value).strip() or None
+    try:
+        text = str(value)
+    except ValueError:  # an int of thousands of digits ("title: 0xfff...") has no str()
+        return None
+    return text.translate(_CONTROL_CHARS).strip() or None
 
 
 def _iso_date(value: Any) -> str | None:

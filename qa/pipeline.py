@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 import threading
 import time
 import unicodedata
@@ -21,6 +22,7 @@ from .types import Answer
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class QuestionError(ValueError):
@@ -35,6 +37,15 @@ def clean_question(question: str) -> str:
         raise QuestionError(
             f"The question is {len(question):,} characters long; ask in at most {MAX_QUESTION_CHARS:,}."
         )
+    if _SURROGATE.search(question):
+        # Bytes that were not UTF-8 on a command line arrive as lone surrogates ("caf\udce9"), and
+        # the tokenizers refuse any surrogate with a TypeError. Pairs are one character: join them.
+        try:
+            question = question.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            raise QuestionError(
+                "The question holds bytes that are not valid text (not UTF-8?); type it again as plain text."
+            ) from None
     printable = "".join(
         " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in question
     )
@@ -82,13 +93,19 @@ class QAPipeline:
         embedder: str | Embedder | None = None,
         no_answer_threshold: float = config.NO_ANSWER_THRESHOLD,
         verify: bool = True,
+        embed_backend: str | None = None,
+        reader_backend: str | None = None,
     ) -> "QAPipeline":
+        """``embed_backend``: see qa.embed.load_embedder; ``reader_backend``: "torch", "onnx" or
+        "onnx-int8" for a transformers reader (None: config.DEFAULT_READER_BACKEND)."""
         if embedder is None or isinstance(embedder, str):
-            # An index is searched with the model that built it.
-            embedder = load_embedder(embedder if embedder is not None else read_manifest(Path(index_dir)).embedder)
+            # An index is searched with the model that built it (any backend: docs/benchmarks.md).
+            name = embedder if embedder is not None else read_manifest(Path(index_dir)).embedder
+            embedder = load_embedder(name, embed_backend)
         index = open_index(index_dir, embedder=embedder.name, verify=verify)
         if isinstance(reader, str):
-            reader = load_reader(reader, embedder=embedder)
+            options = {"backend": reader_backend} if reader_backend is not None else {}
+            reader = load_reader(reader, embedder=embedder, **options)
         return cls(index, embedder, reader, no_answer_threshold=no_answer_threshold)
 
     def ask(

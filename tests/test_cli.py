@@ -1,0 +1,208 @@
+"""The `qa` command as a user runs it: real subprocesses, their exit codes, stdout and stderr."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from importlib.util import find_spec
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import config
+from qa import index as store
+from qa.build import build_index
+from qa.index import open_index
+from qa.retrieve import Retriever
+
+# Every command starts a Python and most load the embedding model: seconds each.
+pytestmark = pytest.mark.slow
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CLI_TIMEOUT_S = 300  # a slow two-core machine loading torch, not a hang
+QUESTION = "How much did the tram line cost?"
+
+# The vectors of a passage must not depend on which other passages share its batch, or an incremental
+# build (which embeds only what changed) cannot equal a full rebuild. The default backend,
+# onnx-int8, quantises activations per batch and breaks that (docs/reliability.md); ONNX float32
+# keeps it and starts in about a second, torch keeps it too.
+EMBED_BACKEND = "onnx" if "onnx" in getattr(config, "EMBED_BACKENDS", ()) and find_spec("onnxruntime") and find_spec("onnx") else "torch"
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    """The default model in EMBED_BACKEND (this module's own, in place of conftest's)."""
+    from qa.embed import load_embedder
+
+    return load_embedder(config.DEFAULT_EMBEDDER, EMBED_BACKEND)
+NEW_ARTICLE = """---
+title: Quibbleton opens a floating library
+date: 2024-06-01
+source: https://example.org/quibbleton-library
+---
+
+The town of Quibbleton opened a floating library on the river Wend on Saturday, with 2,300 books on board.
+
+The library barge was built by the Fennimore boatyard for 640,000 crowns, the mayor said.
+"""
+
+
+def qa(*args: str | bytes, timeout: float = CLI_TIMEOUT_S) -> subprocess.CompletedProcess:
+    """`python -m qa.cli ARGS` from the repository root, offline, with its output captured as text."""
+    env = {
+        **os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
+        "QA_EMBED_BACKEND": EMBED_BACKEND,
+    }
+    try:
+        return subprocess.run(
+            [sys.executable, "-m", "qa.cli", *args], cwd=REPO_ROOT, env=env, capture_output=True,
+            encoding="utf-8", errors="replace", timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as error:
+        pytest.fail(f"qa {' '.join(map(str, args))[:200]} did not finish in {timeout:.0f} s:\n{error.stderr}")
+
+
+def assert_ok(done: subprocess.CompletedProcess, status: int = 0) -> None:
+    assert done.returncode == status and "Traceback" not in done.stderr, (done.returncode, done.stdout, done.stderr)
+
+
+def assert_user_error(done: subprocess.CompletedProcess, message: str) -> None:
+    """Exit status 2 and one line on stderr: 'error: ...' naming the problem; no traceback."""
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 2, (done.returncode, done.stderr)
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert message in lines[0], lines[0]
+
+
+@pytest.fixture(scope="module")
+def articles(tmp_path_factory, shared_articles_dir, sample_articles_dir) -> Path:
+    """The two shared articles and the eight sample ones, in a folder the tests may not change."""
+    folder = tmp_path_factory.mktemp("cli") / "articles"
+    folder.mkdir()
+    for source in (shared_articles_dir, sample_articles_dir):
+        for path in sorted(source.iterdir()):
+            if path.is_file():
+                shutil.copyfile(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def indexed(articles, embedder) -> Path:
+    # (embedder: loaded here first, so that an ONNX export happens once, before the subprocesses)
+    index_dir = articles.parent / "index"
+    done = qa("index", "--articles", str(articles), "--index", str(index_dir))
+    assert_ok(done)
+    assert re.search(r"Indexed .* \d+ passages \(\d+ embedded, 0 reused; 10 new, 0 changed, 0 removed articles\)", done.stdout)
+    return index_dir
+
+
+def test_status_of_a_fresh_index_is_up_to_date(articles, indexed):
+    # (`qa index` run again says "already up to date": tests/test_crash_safety.py runs it.)
+    status = qa("index", "--status", "--articles", str(articles), "--index", str(indexed))
+    assert_ok(status)
+    assert status.stdout.strip() == f"{indexed}: up to date (10 articles)"
+
+
+def test_incremental_index_embeds_only_changes_and_matches_a_full_rebuild(tmp_path, articles, indexed, embedder):
+    folder, index_dir = tmp_path / "articles", tmp_path / "index"
+    shutil.copytree(articles, folder)
+    shutil.copytree(indexed, index_dir)
+    before = {p.passage_id for p in open_index(index_dir).passages}
+    (folder / "library.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    with open(folder / "tram-line.md", "a", encoding="utf-8") as handle:
+        handle.write("\nThe tram line will be extended to the airport by 2027, the transport office said.\n")
+    (folder / "film-festival.txt").unlink()
+
+    status = qa("index", "--status", "--articles", str(folder), "--index", str(index_dir))
+    assert_ok(status, 1)  # 1: stale, for scripts
+    assert "stale: 1 new, 1 changed, 1 removed, 8 unchanged articles" in status.stdout
+    for line in ("new: library.md", "changed: tram-line.md", "removed: film-festival.txt"):
+        assert line in status.stdout
+
+    done = qa("index", "--articles", str(folder), "--index", str(index_dir))
+    assert_ok(done)
+    counts = re.search(r"(\d+) passages \((\d+) embedded, (\d+) reused; 1 new, 1 changed, 1 removed articles\)", done.stdout)
+    assert counts, done.stdout
+    after = open_index(index_dir)
+    changed = [p for p in after.passages if p.article_id in ("library.md", "tram-line.md")]
+    assert int(counts[2]) == len(changed) and int(counts[1]) == len(after.passages)
+    # Passage ids are stable: every passage of an unchanged article keeps its id.
+    unchanged = {p.passage_id for p in after.passages if p.article_id not in ("library.md", "tram-line.md")}
+    assert unchanged == {i for i in before if not i.startswith(("tram-line.md::", "film-festival.txt::"))}
+    assert not any(p.article_id == "film-festival.txt" for p in after.passages)
+    assert_ok(qa("index", "--status", "--articles", str(folder), "--index", str(index_dir)))
+
+    build_index(folder, tmp_path / "full", embedder, rebuild=True)
+    full = open_index(tmp_path / "full")
+    assert [p.passage_id for p in after.passages] == [p.passage_id for p in full.passages]
+    assert [p.text for p in after.passages] == [p.text for p in full.passages]
+    np.testing.assert_allclose(after.vectors, full.vectors, atol=1e-5)
+    incremental_search, full_search = Retriever(after, embedder), Retriever(full, embedder)
+    for question in ("How many books are on the floating library?", QUESTION, "When will the tram reach the airport?"):
+        for mode in ("dense", "keyword", "hybrid"):
+            got = incremental_search.search(question, 5, mode=mode)
+            want = full_search.search(question, 5, mode=mode)
+            assert [h.passage.passage_id for h in got] == [h.passage.passage_id for h in want], (question, mode)
+            np.testing.assert_allclose([h.score for h in got], [h.score for h in want], atol=1e-4)
+
+
+@pytest.fixture(scope="module")
+def asked(indexed) -> dict[str, tuple[str, subprocess.CompletedProcess]]:
+    """Every `qa ask` of this module, run side by side (each one loads the model): name -> (what
+    the one line of a refusal says, the finished command)."""
+    root = indexed.parent
+    damaged = root / "damaged"
+    shutil.copytree(indexed, damaged)
+    vectors = store.current_generation(damaged) / store.VECTORS_FILE
+    data = bytearray(vectors.read_bytes())
+    data[-3] ^= 0x55
+    vectors.write_bytes(bytes(data))
+    ask = ("--reader", "fallback")
+    # Questions too long or with control characters, and bad option values, are refused by the same
+    # code in-process (tests/test_hostile_input.py); each command here costs a model load.
+    cases = {
+        "json": (("ask", QUESTION, "--index", str(indexed), *ask, "--json"), ""),
+        "empty question": (("ask", " \t ", "--index", str(indexed), *ask), "The question is empty"),
+        "not UTF-8": (("ask", b"caf\xe9 prices?", "--index", str(indexed), *ask), "not valid text"),
+        "damaged index": (("ask", QUESTION, "--index", str(damaged), *ask), "is damaged: vectors.npy"),
+        "no index": (("ask", QUESTION, "--index", str(root / "none"), *ask), "No index in"),
+    }
+    with ThreadPoolExecutor(max_workers=3) as pool:  # independent commands, mostly importing torch
+        return dict(zip(cases, pool.map(lambda case: (case[1], qa(*case[0])), cases.values())))
+
+
+def test_ask_json_gives_the_answer_and_its_citation(asked):
+    done = asked["json"][1]
+    assert_ok(done)
+    data = json.loads(done.stdout)
+    assert "412 million" in data["answer"] and data["question"] == QUESTION and data["reader"] == "fallback"
+    first = data["citations"][0]
+    assert first["text"][first["start"] : first["end"]] == data["answer"]
+    assert set(data) >= {"question", "answer", "score", "citations", "search_query", "alternatives", "timings_ms"}
+
+
+@pytest.mark.parametrize("name", ["empty question", "not UTF-8", "damaged index", "no index"])
+def test_ask_refuses_bad_input_in_one_line_with_exit_status_2(asked, name):
+    message, done = asked[name]
+    assert_user_error(done, message)
+    if name == "damaged index":
+        assert "qa index --rebuild" in done.stderr
+
+
+def test_index_refuses_articles_that_are_no_folder_in_one_line(tmp_path):
+    fifo = tmp_path / "articles.md"
+    os.mkfifo(fifo)
+    for articles, message in ((tmp_path / "none", "does not exist"), (fifo, "not a folder or a regular file")):
+        done = qa("index", "--status", "--articles", str(articles), "--index", str(tmp_path / "index"), timeout=60)
+        assert_user_error(done, message)
+
+
+def test_unknown_option_value_is_refused_by_the_parser():
+    done = qa("ask", QUESTION, "--mode", "telepathy")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "invalid choice: 'telepathy'" in done.stderr
