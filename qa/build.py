@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
+from . import config
 from . import index as store
 from .embed import Embedder
 from .ingest import SkippedFile, load_articles
@@ -95,6 +99,10 @@ def build_index(
 ) -> BuildReport:
     """Index the articles; re-embed only new or changed articles unless rebuild is set.
 
+    Streams: each article is released once split, and vectors go to disk chunk by chunk
+    (``config.EMBED_CHUNK`` passages), so memory holds the passages once and never a second full
+    copy of the vectors (bench/ann.py measures peak memory).
+
     Example:
         >>> from qa.embed import load_embedder
         >>> build_index("articles/", "index/", load_embedder())  # doctest: +SKIP
@@ -108,40 +116,76 @@ def build_index(
         if previous is not None and not status.stale and previous.dense_index == _resolved(dense_index, previous):
             return BuildReport(status, previous.passage_count, 0, time.perf_counter() - started, None)
 
-        reusable = _reusable_vectors(index_dir, previous, report.articles)
+        article_hashes = {a.article_id: a.content_hash for a in report.articles}
+        reusable, old_vectors = _reusable_vectors(index_dir, previous, report.articles)
+        # Last article first, so that pop() walks them in id order and frees each once split.
+        pending = sorted(report.articles, key=lambda a: a.article_id, reverse=True)
+        del report
         passages: list[Passage] = []
-        vectors: list[np.ndarray | None] = []
-        to_embed: list[int] = []
-        for article in sorted(report.articles, key=lambda a: a.article_id):
-            for passage in split_article(article):
-                vector = reusable.get(passage.passage_id)
-                if vector is None or vector[0] != passage.text:
-                    to_embed.append(len(passages))
-                    vectors.append(None)
-                else:
-                    vectors.append(vector[1])
+        reuse_rows: list[int] = []  # row in old_vectors, or -1 where the passage needs the model
+        while pending:
+            for passage in split_article(pending.pop()):
+                known = reusable.get(passage.passage_id)
+                reuse_rows.append(known[1] if known is not None and known[0] == passage.text else -1)
                 passages.append(passage)
+        del reusable
 
-        fresh = embedder.encode([passages[i].text for i in to_embed], show_progress=show_progress)
-        for position, vector in zip(to_embed, fresh):
-            vectors[position] = vector
-        matrix = (
-            np.vstack(vectors).astype(np.float32)
-            if passages
-            else np.zeros((0, embedder.dimension), dtype=np.float32)
+        vectors_file = index_dir / f".vectors-{os.getpid()}.npy.tmp"
+        try:
+            embedded = _write_vectors(vectors_file, passages, reuse_rows, old_vectors, embedder, show_progress)
+            del old_vectors
+            generation = store.write_generation(
+                index_dir,
+                store.IndexContents(
+                    passages=passages,
+                    vectors=np.load(vectors_file, mmap_mode="r"),
+                    embedder=embedder.name,
+                    articles=article_hashes,
+                    articles_dir=str(articles_dir),
+                    dense_index=dense_index,
+                    vectors_file=vectors_file,
+                ),
+            )
+        finally:
+            vectors_file.unlink(missing_ok=True)
+    return BuildReport(status, len(passages), embedded, time.perf_counter() - started, generation)
+
+
+def _write_vectors(
+    path: Path,
+    passages: Sequence[Passage],
+    reuse_rows: Sequence[int],
+    old_vectors: np.ndarray | None,
+    embedder: Embedder,
+    show_progress: bool,
+) -> int:
+    """Write one float32 row per passage to a .npy at `path`, chunk by chunk; returns how many were embedded."""
+    dimension = int(embedder.dimension)
+    to_embed = sum(1 for row in reuse_rows if row < 0)
+    embedded = 0
+    store.pause_for_tests("embedding")  # a no-op outside tests/test_crash_safety.py
+    with open(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(
+            handle, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False, "shape": (len(passages), dimension)}
         )
-        generation = store.write_generation(
-            index_dir,
-            store.IndexContents(
-                passages=passages,
-                vectors=matrix,
-                embedder=embedder.name,
-                articles={a.article_id: a.content_hash for a in report.articles},
-                articles_dir=str(articles_dir),
-                dense_index=dense_index,
-            ),
-        )
-    return BuildReport(status, len(passages), len(to_embed), time.perf_counter() - started, generation)
+        for start in range(0, len(passages), config.EMBED_CHUNK):
+            stop = min(start + config.EMBED_CHUNK, len(passages))
+            chunk = np.empty((stop - start, dimension), dtype=np.float32)
+            fresh = [i for i in range(start, stop) if reuse_rows[i] < 0]
+            if fresh:
+                chunk[[i - start for i in fresh]] = embedder.encode([passages[i].text for i in fresh])
+                embedded += len(fresh)
+                if show_progress:
+                    print(f"\rembedded {embedded:,} of {to_embed:,} passages", end="", file=sys.stderr, flush=True)
+            for i in range(start, stop):
+                if reuse_rows[i] >= 0:
+                    chunk[i - start] = old_vectors[reuse_rows[i]]
+            handle.write(chunk.tobytes())
+        handle.flush()
+        os.fsync(handle.fileno())
+    if show_progress and to_embed:
+        print(file=sys.stderr)
+    return embedded
 
 
 def _resolved(dense_index: str, previous: store.Manifest) -> str:
@@ -152,13 +196,13 @@ def _resolved(dense_index: str, previous: store.Manifest) -> str:
 
 def _reusable_vectors(
     index_dir: Path, previous: store.Manifest | None, articles: tuple[Article, ...]
-) -> dict[str, tuple[str, np.ndarray]]:
-    """passage_id -> (text, vector) for passages of unchanged articles in the live index."""
+) -> tuple[dict[str, tuple[str, int]], np.ndarray | None]:
+    """(passage_id -> (text, row), the live vectors memory-mapped) for passages of unchanged articles."""
     if previous is None:
-        return {}
+        return {}, None
     unchanged = {a.article_id for a in articles if previous.articles.get(a.article_id) == a.content_hash}
     if not unchanged:
-        return {}
+        return {}, None
     generation = store.current_generation(index_dir)
     try:
         store.verify_files(generation, previous, index_dir)
@@ -166,9 +210,8 @@ def _reusable_vectors(
         old_vectors = store.read_vectors(generation)
     except (store.IndexStoreError, OSError, ValueError) as error:
         logger.warning("Re-embedding everything: the existing index could not be reused (%s)", error)
-        return {}
-    return {
-        p.passage_id: (p.text, np.array(old_vectors[i]))
-        for i, p in enumerate(old_passages)
-        if p.article_id in unchanged
-    }
+        return {}, None
+    if len(old_vectors) != len(old_passages) or old_vectors.ndim != 2:
+        logger.warning("Re-embedding everything: the existing index holds %d passages but %d vectors", len(old_passages), len(old_vectors))
+        return {}, None
+    return {p.passage_id: (p.text, i) for i, p in enumerate(old_passages) if p.article_id in unchanged}, old_vectors

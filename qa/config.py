@@ -33,3 +33,24 @@ READER_N_BEST = 20
 NO_ANSWER_THRESHOLD = 0.0
 # Questions the sample corpus can answer (and two it cannot): examples for the chat and a smoke eval.
 SAMPLE_QUESTIONS = Path(__file__).resolve().parent / "sample_questions.json"
+
+# Embedding backends (qa/embed.py; bench/embed.py measures them). "onnx-int8": the same model in
+# ONNX Runtime with int8 weights (per channel), read in small length-sorted batches; "onnx": the
+# same in float32; "torch": sentence-transformers as published. "auto" is onnx-int8 where
+# onnxruntime and onnx are installed, else torch. Vectors of the three differ slightly (cosine
+# >= 0.98 on the SQuAD paragraphs) and an index built with one is searched with another at the
+# same recall (docs/benchmarks.md), so the manifest names the model only.
+EMBED_BACKENDS = ("auto", "onnx-int8", "onnx", "torch")
+DEFAULT_EMBED_BACKEND = "auto"
+# Tokens per ONNX Runtime batch (rows x longest row): small batches stay in cache and pad little;
+# 256-512 measured fastest on the 2-core machine, 2048 about 1.5x slower.
+EMBED_TOKEN_BUDGET = 256
+# Exported ONNX models are cached here, keyed by the model's files (NEWSQA_CACHE overrides).
+CACHE_DIR = Path.home() / ".cache" / "newsqa"
+# Passages embedded and written per step while indexing: memory stays flat however big the corpus.
+EMBED_CHUNK = 4096
+# Reader backends (qa/read.py TransformersReader; bench/reader.py measures them): "torch" runs the
+# model as published, all windows in one batched forward; "onnx" and "onnx-int8" run its ONNX
+# export (int8: weights per channel) one window at a time, unpadded.
+READER_BACKENDS = ("torch", "onnx", "onnx-int8")
+DEFAULT_READER_BACKEND = "torch"

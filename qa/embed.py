@@ -1,10 +1,12 @@
-"""Text -> L2-normalised vectors, with sentence-transformers."""
+"""Text -> L2-normalised vectors: a sentence-transformers model, in torch or in ONNX Runtime (int8)."""
 from __future__ import annotations
 
+import json
 import logging
 import os
+import threading
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
@@ -40,15 +42,21 @@ def resolve_model_location(model: str) -> str:
     return model
 
 
+def manifest_name(model: str) -> str:
+    """The model's name in the manifest: what the user asked for, not where it was found (and not
+    the backend), so an index built with the bundled copy loads with the hub copy and vice versa."""
+    return config.DEFAULT_EMBEDDER if model.split("/")[-1] == "all-MiniLM-L6-v2" else model
+
+
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model; vectors normalised so inner product is cosine similarity."""
+    """A sentence-transformers model in torch; vectors normalised so inner product is cosine similarity."""
+
+    backend = "torch"
 
     def __init__(self, model: str = config.DEFAULT_EMBEDDER, *, batch_size: int = config.EMBED_BATCH_SIZE):
         from sentence_transformers import SentenceTransformer
 
-        # The manifest names the model by what the user asked for, not where it was found,
-        # so an index built with the bundled copy loads with the hub copy and vice versa.
-        self.name = config.DEFAULT_EMBEDDER if model.split("/")[-1] == "all-MiniLM-L6-v2" else model
+        self.name = manifest_name(model)
         self.batch_size = batch_size
         location = resolve_model_location(model)
         try:
@@ -74,12 +82,183 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-_EMBEDDER_CACHE: dict[str, Embedder] = {}
+# ------------------------------------------------------------------------------------------------
+# ONNX Runtime
 
 
-def load_embedder(model: str | None = None) -> Embedder:
-    """One embedder per model name per process: models are heavy, questions are many."""
+def _local_model_dir(model: str, location: str) -> Path:
+    """A folder holding the model's files; hub models come from (or into) the Hugging Face cache."""
+    if Path(location).is_dir():
+        return Path(location)
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(location))
+    except Exception as error:  # noqa: BLE001 - offline, unknown id, ...: one message for all
+        raise EmbedderError(
+            f"Could not find the embedding model {model!r} locally or on the hub: {error}. "
+            "Pass a local sentence-transformers folder with --embedder DIR."
+        ) from error
+
+
+def _layout(folder: Path) -> dict[str, Any]:
+    """What the ONNX path needs from a sentence-transformers folder: pooling, length, tokenizer.
+
+    Only the common layout is supported (Transformer at the root, then Pooling, then optionally
+    Normalize); anything else is refused with the way out rather than embedded wrongly.
+    """
+    way_out = "use --embed-backend torch for this model"
+    modules_file = folder / "modules.json"
+    modules = json.loads(modules_file.read_text(encoding="utf-8")) if modules_file.is_file() else []
+    kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
+    if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]) or modules[0].get("path", ""):
+        raise EmbedderError(f"{folder}: modules {kinds} are not Transformer + Pooling (+ Normalize); {way_out}")
+    pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
+    modes = [m for m in ("cls_token", "mean_tokens", "max_tokens") if pooling.get(f"pooling_mode_{m}")]
+    others = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v and k[13:] not in modes]
+    if len(modes) != 1 or others:
+        raise EmbedderError(f"{folder}: pooling {pooling} is not one of cls, mean or max; {way_out}")
+    st_config_file = folder / "sentence_bert_config.json"
+    st_config = json.loads(st_config_file.read_text(encoding="utf-8")) if st_config_file.is_file() else {}
+    if not (folder / "tokenizer.json").is_file():
+        raise EmbedderError(f"{folder} has no tokenizer.json (a fast tokenizer); {way_out}")
+    return {
+        "pooling": modes[0],
+        "max_seq_length": int(st_config.get("max_seq_length") or 512),
+        "dimension": int(pooling["word_embedding_dimension"]),
+    }
+
+
+class OnnxEmbedder:
+    """The same sentence-transformers model run by ONNX Runtime, optionally with int8 weights.
+
+    Texts are tokenized once, sorted by length and read in small batches (about
+    ``config.EMBED_TOKEN_BUDGET`` tokens in float32, one text in int8): little or no padding, and
+    work that stays in cache.
+    Needs only onnxruntime and tokenizers once exported (no torch import at query time).
+
+    >>> embedder = OnnxEmbedder(quantize=True)  # doctest: +SKIP
+    >>> embedder.encode(["Who opened the tram line?"]).shape  # doctest: +SKIP
+    (1, 384)
+    """
+
+    def __init__(
+        self,
+        model: str = config.DEFAULT_EMBEDDER,
+        *,
+        quantize: bool = True,
+        token_budget: int = config.EMBED_TOKEN_BUDGET,
+        threads: int | None = None,
+    ):
+        if token_budget < 1:
+            raise ValueError(f"token_budget must be at least 1, got {token_budget}")
+        from tokenizers import Tokenizer
+
+        from . import onnx_export
+
+        self.name = manifest_name(model)
+        self.backend = "onnx-int8" if quantize else "onnx"
+        # int8 quantises activations with one scale per batch, so a text's vector would depend on
+        # the texts beside it (cosine ~0.99 between two batchings): int8 reads one text at a time,
+        # which measured as fast as batches of 256 tokens, and keeps incremental builds equal to
+        # full ones and a query's vector equal to the same text's at index time.
+        self.token_budget = 1 if quantize else token_budget
+        folder = _local_model_dir(model, resolve_model_location(model))
+        layout = _layout(folder)
+        self.pooling = layout["pooling"]
+        self.dimension = layout["dimension"]
+        try:
+            self.session = onnx_export.session(onnx_export.export(folder, "feature", quantize=quantize), threads=threads)
+        except onnx_export.ExportError as error:
+            raise EmbedderError(f"{model!r}: {error} (--embed-backend torch)") from error
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(layout["max_seq_length"])
+        padding = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8")).get("padding") or {}
+        # Padding is masked out, but RoBERTa-style models also derive positions from the pad id.
+        candidates = [self.tokenizer.token_to_id(t) for t in (padding.get("pad_token"), "[PAD]", "<pad>") if t]
+        known = [i for i in candidates if i is not None]
+        self.pad_id = int(known[0]) if known else int(padding.get("pad_id", 0))
+
+    def _batches(self, lengths: np.ndarray) -> list[np.ndarray]:
+        order = np.argsort(-lengths, kind="stable")
+        batches, start = [], 0
+        while start < len(order):
+            size = max(1, self.token_budget // max(1, int(lengths[order[start]])))
+            batches.append(order[start : start + size])
+            start += size
+        return batches
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if len(texts) == 0:
+            return out
+        encodings = self.tokenizer.encode_batch(list(texts))
+        lengths = np.array([len(e.ids) for e in encodings])
+        for rows in self._batches(lengths):
+            width = int(lengths[rows].max())
+            ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for r, row in enumerate(rows):
+                ids[r, : lengths[row]] = encodings[row].ids
+                mask[r, : lengths[row]] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self.session.run(None, {n: feeds[n] for n in self.input_names})[0]
+            out[rows] = _pool(hidden, mask, self.pooling)
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+
+def _pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
+    if mode == "cls_token":
+        return hidden[:, 0]
+    weights = mask[:, :, None].astype(hidden.dtype)
+    if mode == "max_tokens":
+        return np.where(weights > 0, hidden, -np.inf).max(axis=1)
+    return (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+
+
+# ------------------------------------------------------------------------------------------------
+# Choosing a backend
+
+_EMBEDDER_CACHE: dict[tuple[str, str], Embedder] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def resolve_backend(backend: str | None = None) -> str:
+    """The concrete backend for a name (None: $QA_EMBED_BACKEND, else the configured default)."""
+    backend = backend if backend is not None else os.environ.get("QA_EMBED_BACKEND", config.DEFAULT_EMBED_BACKEND)
+    backend = backend.strip().lower()
+    if backend not in config.EMBED_BACKENDS:
+        raise ValueError(f"unknown embedding backend {backend!r}; valid names: {', '.join(config.EMBED_BACKENDS)}")
+    if backend == "auto":
+        import importlib.util
+
+        # find_spec, not import: onnx is only needed for the first (quantising) export.
+        if all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx")):
+            return "onnx-int8"
+        logger.info("onnxruntime/onnx not installed: embedding with torch (pip install onnxruntime onnx for about 2x)")
+        return "torch"
+    return backend
+
+
+def load_embedder(model: str | None = None, backend: str | None = None) -> Embedder:
+    """One embedder per (model, backend) per process: models are heavy, questions are many.
+
+    ``backend``: "auto" (default; onnx-int8 where ONNX Runtime is installed, else torch),
+    "onnx-int8", "onnx" or "torch"; None reads $QA_EMBED_BACKEND. ``model``: None reads $QA_EMBEDDER.
+
+    >>> load_embedder("sentence-transformers/all-MiniLM-L6-v2", "torch").name  # doctest: +SKIP
+    'sentence-transformers/all-MiniLM-L6-v2'
+    """
     model = model if model is not None else os.environ.get("QA_EMBEDDER", config.DEFAULT_EMBEDDER)
-    if model not in _EMBEDDER_CACHE:
-        _EMBEDDER_CACHE[model] = SentenceTransformerEmbedder(model)
-    return _EMBEDDER_CACHE[model]
+    backend = resolve_backend(backend)
+    key = (model, backend)
+    with _CACHE_LOCK:
+        if key not in _EMBEDDER_CACHE:
+            if backend == "torch":
+                _EMBEDDER_CACHE[key] = SentenceTransformerEmbedder(model)
+            else:
+                _EMBEDDER_CACHE[key] = OnnxEmbedder(model, quantize=backend == "onnx-int8")
+        return _EMBEDDER_CACHE[key]
