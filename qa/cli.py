@@ -23,6 +23,10 @@ def _quiet_libraries() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # OpenMP threads (torch, FAISS) that busy-wait take the CPU from the other thread on a shared
+    # 2-core machine (the classic reader loop took 6.3 s a question passive, 16.9 s spinning, in
+    # two runs under the same load; noisy, but torch threads at bs 1 lost 4x to spinning too).
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     for name in ("transformers", "sentence_transformers", "huggingface_hub", "bm25s", "faiss"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
@@ -41,6 +45,10 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=float, default=config.NO_ANSWER_THRESHOLD, help="no-answer threshold: answer null when no-answer score minus best span score exceeds it (default: %(default)s)")
 
 
+def _add_embed_backend_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--embed-backend", choices=config.EMBED_BACKENDS, default=None, help="how the embedding model runs: %(choices)s (default: $QA_EMBED_BACKEND or auto: onnx-int8 where onnxruntime is installed, about 2x torch)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="qa", description="Answer questions from a folder of news articles, with citations.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -52,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="re-embed everything instead of only what changed")
     index.add_argument("--status", action="store_true", help="say what is stale, change nothing")
     index.add_argument("--embedder", default=None, help=f"sentence-transformers model id or folder (default: {config.DEFAULT_EMBEDDER})")
-    index.add_argument("--dense-index", default="auto", help="FAISS index: auto (by corpus size), Flat, HNSW32, 'IVF1024,SQ8', ...")
+    index.add_argument("--dense-index", default="auto", help="FAISS index: auto (exact up to 50k passages, then IVF over 8-bit codes), Flat, 'HNSW32|efSearch=128', 'IVF4096,SQ8|nprobe=32', ...")
+    _add_embed_backend_option(index)
     index.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another build of the same index to finish")
 
     ask = commands.add_parser("ask", help="answer a question from the index")
@@ -60,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_index_options(ask)
     _add_filter_options(ask)
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    _add_embed_backend_option(ask)
+    ask.add_argument("--reader-backend", choices=config.READER_BACKENDS, default=None, help=f"how a QA model runs: %(choices)s (default: {config.DEFAULT_READER_BACKEND}; onnx-int8 is the fastest on CPU, docs/benchmarks.md)")
 
     from .evaluate import add_eval_arguments
 
@@ -85,7 +96,7 @@ def run_index(args: argparse.Namespace) -> int:
     report = build_index(
         args.articles,
         args.index,
-        load_embedder(embedder_name),
+        load_embedder(embedder_name, args.embed_backend),
         rebuild=args.rebuild,
         wait_seconds=args.wait,
         dense_index=args.dense_index,
@@ -133,7 +144,10 @@ def format_answer(answer) -> str:
 def run_ask(args: argparse.Namespace) -> int:
     from .pipeline import QAPipeline
 
-    pipeline = QAPipeline.load(args.index, reader=args.reader, no_answer_threshold=args.threshold)
+    pipeline = QAPipeline.load(
+        args.index, reader=args.reader, no_answer_threshold=args.threshold,
+        embed_backend=args.embed_backend, reader_backend=args.reader_backend,
+    )
     answer = pipeline.ask(
         args.question, k=args.k, mode=args.mode, date_from=args.date_from, date_to=args.date_to, source=args.source
     )

@@ -1,47 +1,138 @@
-"""The FAISS vector index: exact for small corpora, approximate for archives, chosen by size."""
+"""The FAISS vector index: exact for small corpora, approximate (IVF over 8-bit codes) for archives.
+
+An index is described by a FAISS factory string plus its search-time parameters in FAISS's
+ParameterSpace syntax, e.g. ``"IVF4096,SQ8|nprobe=32"`` or ``"HNSW32|efSearch=128"``. The manifest
+records the whole description and :func:`read_dense_index` applies the parameters on load, so a
+user override (``qa index --dense-index "IVF4096,SQ8|nprobe=64"``) holds for every later search.
+"""
 from __future__ import annotations
 
+import logging
+import math
 from pathlib import Path
 
 import faiss
 import numpy as np
 
-# Below this many passages exact search is fast enough (about 3 ms at 50k here) and always right.
+logger = logging.getLogger(__name__)
+
+# Below this many passages exact search is fast enough (about 3 ms at 50k on an idle 2-core
+# machine) and always right.
 EXACT_SEARCH_MAX_PASSAGES = 50_000
+# Above it: IVF over 8-bit scalar codes, ~4 * sqrt(n) lists (4096 at 1M). Measured on 1M clustered
+# synthetic 384-d vectors (bench/ann.py, docs/benchmarks.md): recall@10 against exact search
+# >= 0.95 at nprobe 32 for a few ms a query and ~0.4 GiB, where HNSW32,SQ8 needed efSearch > 128
+# for 0.9 and ~0.65 GiB. SQ8 keeps a vector in 384 bytes, a quarter of float32.
+DEFAULT_NPROBE = 32
+DEFAULT_EF_SEARCH = 128
+# Vectors added to a FAISS index per call: bounds the temporary copies FAISS makes while adding.
+ADD_CHUNK = 65_536
+# IVF training sample: FAISS wants >= 39 points a list; more only slows training.
+TRAIN_POINTS_PER_LIST = 64
+
+
+def _ivf_lists(passage_count: int) -> int:
+    # A power of two near 4 * sqrt(n), at least 256 lists.
+    return max(256, 2 ** round(math.log2(4 * math.sqrt(max(passage_count, 1)))))
+
+
+def split_description(description: str) -> tuple[str, str]:
+    """("IVF4096,SQ8", "nprobe=32") from "IVF4096,SQ8|nprobe=32"."""
+    factory, _, params = description.partition("|")
+    return factory.strip(), params.strip()
+
+
+def _default_params(factory: str) -> str:
+    head = factory.split(",")[0].upper()
+    if "IVF" in factory.upper():
+        return f"nprobe={DEFAULT_NPROBE}"
+    if head.startswith("HNSW") or ",HNSW" in factory.upper():
+        return f"efSearch={DEFAULT_EF_SEARCH}"
+    return ""
 
 
 def choose_factory(passage_count: int, requested: str = "auto") -> str:
-    """FAISS factory string for a corpus of this size; `requested` other than "auto" wins."""
-    if requested != "auto":
-        return requested
-    if passage_count <= EXACT_SEARCH_MAX_PASSAGES:
-        return "Flat"
-    # HNSW over 8-bit scalar-quantised vectors: ~0.4 KiB a passage, a few ms a query.
-    return "HNSW32,SQ8"
+    """The index description for a corpus of this size; `requested` other than "auto" wins.
+
+    Search parameters are added where the description has none, so the result is what the
+    manifest records and what a later build compares against.
+
+    >>> choose_factory(1_000), choose_factory(1_000_000)
+    ('Flat', 'IVF4096,SQ8|nprobe=32')
+    >>> choose_factory(10, "HNSW32")
+    'HNSW32|efSearch=128'
+    """
+    requested = (requested or "auto").strip()
+    if requested.lower() == "auto":
+        if passage_count <= EXACT_SEARCH_MAX_PASSAGES:
+            return "Flat"
+        factory, params = f"IVF{_ivf_lists(passage_count)},SQ8", ""
+    else:
+        factory, params = split_description(requested)
+    params = params or _default_params(factory)
+    return f"{factory}|{params}" if params else factory
+
+
+def apply_search_params(index: faiss.Index, params: str) -> None:
+    """Set search-time parameters ("nprobe=32", "efSearch=128,...") on a loaded index."""
+    if not params:
+        return
+    try:
+        faiss.ParameterSpace().set_index_parameters(index, params)
+    except RuntimeError as error:
+        raise ValueError(f"Bad FAISS search parameters {params!r}: {error}") from error
 
 
 def build_dense_index(vectors: np.ndarray, requested: str = "auto") -> tuple[faiss.Index, str]:
-    factory = choose_factory(len(vectors), requested)
+    """A FAISS index over `vectors` (an array or a read-only memory map), added in chunks."""
+    description = choose_factory(len(vectors), requested)
+    factory, params = split_description(description)
     dimension = vectors.shape[1]
     try:
         index = faiss.index_factory(dimension, factory, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as error:
         raise ValueError(f"Unknown FAISS index description {factory!r}: {error}") from error
     if not index.is_trained:
-        index.train(vectors)
-    if len(vectors):
-        index.add(vectors)
-    return index, factory
+        ivf = faiss.try_extract_index_ivf(index)
+        sample_size = len(vectors) if ivf is None else min(len(vectors), TRAIN_POINTS_PER_LIST * ivf.nlist)
+        if ivf is not None and len(vectors) < ivf.nlist:
+            raise ValueError(
+                f"{factory!r} needs at least {ivf.nlist} passages to train, got {len(vectors)}; "
+                "use --dense-index auto or Flat"
+            )
+        # An evenly spaced sample: memory-mapped rows are read once, in order.
+        rows = np.linspace(0, len(vectors) - 1, num=sample_size).astype(np.int64) if sample_size else np.zeros(0, np.int64)
+        index.train(np.ascontiguousarray(vectors[rows], dtype=np.float32))
+    for start in range(0, len(vectors), ADD_CHUNK):
+        index.add(np.ascontiguousarray(vectors[start : start + ADD_CHUNK], dtype=np.float32))
+    apply_search_params(index, params)
+    return index, description
 
 
 def write_dense_index(path: Path, vectors: np.ndarray, requested: str = "auto") -> str:
-    index, factory = build_dense_index(vectors, requested)
+    index, description = build_dense_index(vectors, requested)
     faiss.write_index(index, str(path))
-    return factory
+    return description
 
 
-def read_dense_index(path: Path) -> faiss.Index:
-    return faiss.read_index(str(path))
+def read_dense_index(path: Path, description: str | None = None) -> faiss.Index:
+    """Load an index and set the search parameters its description (from the manifest) names."""
+    index = faiss.read_index(str(path))
+    if description is not None:
+        apply_search_params(index, split_description(description)[1])
+    return index
+
+
+def _search_parameters(index: faiss.Index, selector: faiss.IDSelector) -> faiss.SearchParameters:
+    """Filter parameters of the index's own kind, carrying its nprobe / efSearch (FAISS would
+    otherwise search an IVF index with the defaults of a fresh SearchParametersIVF)."""
+    ivf = faiss.try_extract_index_ivf(index)
+    if ivf is not None:
+        return faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
+    inner = faiss.downcast_index(index)
+    if hasattr(inner, "hnsw"):
+        return faiss.SearchParametersHNSW(sel=selector, efSearch=inner.hnsw.efSearch)
+    return faiss.SearchParameters(sel=selector)
 
 
 def search(index: faiss.Index, query_vectors: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -55,7 +146,6 @@ def search(index: faiss.Index, query_vectors: np.ndarray, k: int, allowed: np.nd
         return empty.astype(np.float32), empty.astype(np.int64)
     params = None
     if allowed is not None:
-        selector = faiss.IDSelectorBatch(allowed)
-        params = faiss.SearchParameters(sel=selector)
+        params = _search_parameters(index, faiss.IDSelectorBatch(allowed))
     scores, ids = index.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k, params=params)
     return scores, ids

@@ -164,11 +164,13 @@ def build_lock(index_dir: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
 def _remove_leftovers(index_dir: Path) -> None:
     """Tidy what a build killed before it finished left behind; only the lock holder may do this.
 
-    An unfinished `.building-*` folder, a generation written but never made live, or the previous
-    generation when the kill came between the switch of CURRENT and its removal. Nothing is removed
+    An unfinished `.building-*` folder or vectors file, a generation written but never made live,
+    or the previous generation when the kill came between the switch of CURRENT and its removal. Nothing is removed
     while CURRENT names no generation: those folders may be all that is left of the index.
     """
     _remove_unfinished_builds(index_dir)
+    for partial in index_dir.glob(".vectors-*.npy.tmp"):  # qa/build.py streams vectors there first
+        partial.unlink(missing_ok=True)
     live = current_generation(index_dir)
     if live is not None:
         _remove_old_generations(index_dir, keep=live.name)

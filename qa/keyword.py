@@ -10,6 +10,8 @@ import bm25s
 import numpy as np
 
 logger = logging.getLogger(__name__)
+# bm25s sets its own logger to DEBUG on import, which would print build chatter on every index run.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # Interrogatives and auxiliaries that shape a question but say nothing about its topic. They are
 # dropped from the query only (the index keeps every word): "When did the Normans ..." should not

@@ -177,12 +177,26 @@ class TransformersReader:
         n_best: int = config.READER_N_BEST,
         device: str = "cpu",
         local_files_only: bool = False,
+        backend: str = config.DEFAULT_READER_BACKEND,
     ) -> None:
         if not model:
             raise ValueError("model must name a hub id or a local directory, got an empty string")
+        if backend not in config.READER_BACKENDS:
+            raise ValueError(f"unknown reader backend {backend!r}; valid names: {', '.join(config.READER_BACKENDS)}")
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=local_files_only)
+        onnx_file = None
+        if backend != "torch":
+            from qa import onnx_export
+
+            folder = Path(model) if Path(model).is_dir() else self._model_folder(model, local_files_only)
+            onnx_file = onnx_export.cached_path(folder, "question-answering", quantize=backend == "onnx-int8")
+            if onnx_file.is_file():  # exported (and its QA head checked) before: torch is not needed
+                self._setup(None, tokenizer, name=f"transformers:{model}", max_seq_len=max_seq_len,
+                            doc_stride=doc_stride, max_answer_tokens=max_answer_tokens, n_best=n_best,
+                            device=device, onnx_file=onnx_file)
+                return
         qa_model, info = AutoModelForQuestionAnswering.from_pretrained(
             model, local_files_only=local_files_only, output_loading_info=True
         )
@@ -197,6 +211,8 @@ class TransformersReader:
                 f"({', '.join(head_missing)}) is missing; use a model fine-tuned on SQuAD, "
                 "e.g. deepset/tinyroberta-squad2"
             )
+        if onnx_file is not None:
+            onnx_file = onnx_export.export(folder, "question-answering", quantize=backend == "onnx-int8", model=qa_model)
         self._setup(
             qa_model,
             tokenizer,
@@ -206,6 +222,7 @@ class TransformersReader:
             max_answer_tokens=max_answer_tokens,
             n_best=n_best,
             device=device,
+            onnx_file=onnx_file,
         )
 
     @classmethod
@@ -246,6 +263,7 @@ class TransformersReader:
         max_answer_tokens: int,
         n_best: int,
         device: str,
+        onnx_file: Path | None = None,
     ) -> None:
         if not getattr(tokenizer, "is_fast", False):
             raise ValueError(
@@ -262,11 +280,20 @@ class TransformersReader:
             raise ValueError(f"max_answer_tokens must be at least 1, got {max_answer_tokens}")
         if n_best < 1:
             raise ValueError(f"n_best must be at least 1, got {n_best}")
-        torch = _require_torch()
         self.name = name
         self.tokenizer = tokenizer
-        self.device = torch.device(device)
-        self.model = model.to(self.device).eval()
+        # ONNX Runtime (onnx_file) reads one window at a time: no padding at all, work that stays
+        # in cache, and with int8 no window's activation scale depends on another's.
+        self.session = None
+        if onnx_file is not None:
+            from qa import onnx_export
+
+            self.session = onnx_export.session(onnx_file)
+            self.device, self.model = None, None
+        else:
+            torch = _require_torch()
+            self.device = torch.device(device)
+            self.model = model.to(self.device).eval()
         model_max = getattr(tokenizer, "model_max_length", None) or max_seq_len
         self.max_seq_len = min(max_seq_len, int(model_max)) if model_max < 10**6 else max_seq_len
         self.doc_stride = doc_stride
@@ -274,6 +301,38 @@ class TransformersReader:
         self.n_best = n_best
         # As in utils_qa: a tokenizer that pads on the left expects (context, question).
         self.question_first = tokenizer.padding_side == "right"
+
+    @staticmethod
+    def _model_folder(model: str, local_files_only: bool) -> Path:
+        """The local folder of a hub model (the cache key of its ONNX export)."""
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model, local_files_only=local_files_only))
+
+    def _logits(self, enc: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end logits, shape (features, padded length), from torch or ONNX Runtime."""
+        names = set(getattr(self.tokenizer, "model_input_names", ("input_ids", "attention_mask")))
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc and k in names]
+        if self.session is None:
+            torch = _require_torch()
+            inputs = {k: torch.tensor(enc[k], device=self.device) for k in keys}
+            with torch.inference_mode():
+                out = self.model(**inputs)
+            return out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
+        arrays = {k: np.asarray(enc[k], dtype=np.int64) for k in keys}
+        mask = arrays["attention_mask"]
+        if "token_type_ids" not in arrays:
+            arrays["token_type_ids"] = np.zeros_like(mask)
+        wanted = [i.name for i in self.session.get_inputs()]
+        start = np.full(mask.shape, -1e4, dtype=np.float32)  # padding: masked by decode_spans
+        end = start.copy()
+        width = mask.shape[1]
+        for f, length in enumerate(mask.sum(axis=1)):
+            cols = slice(0, length) if self.tokenizer.padding_side == "right" else slice(width - length, width)
+            feed = {k: arrays[k][f : f + 1, cols] for k in wanted}
+            s, e = self.session.run(["start_logits", "end_logits"], feed)
+            start[f, cols], end[f, cols] = s[0], e[0]
+        return start, end
 
     def _clip_question(self, question: str) -> str:
         question = question.strip()
@@ -285,7 +344,6 @@ class TransformersReader:
 
     def read(self, question: str, passages: Sequence[Passage]) -> ReaderResult:
         """Answer spans for ``question`` in ``passages``, best first, with a null score."""
-        torch = _require_torch()
         question = self._clip_question(question) if question and question.strip() else ""
         indices = [i for i, p in enumerate(passages) if p.text and p.text.strip()]
         if not question or not indices:
@@ -314,16 +372,7 @@ class TransformersReader:
         )
         sample_map = list(enc["overflow_to_sample_mapping"])
         offsets = enc["offset_mapping"]
-        names = set(getattr(tok, "model_input_names", ("input_ids", "attention_mask")))
-        inputs = {
-            k: torch.tensor(enc[k], device=self.device)
-            for k in ("input_ids", "attention_mask", "token_type_ids")
-            if k in enc and k in names
-        }
-        with torch.inference_mode():
-            out = self.model(**inputs)
-        start_logits = out.start_logits.float().cpu().numpy()
-        end_logits = out.end_logits.float().cpu().numpy()
+        start_logits, end_logits = self._logits(enc)
 
         context_id = 1 if self.question_first else 0
         best: dict[tuple[int, int, int], float] = {}

@@ -191,10 +191,11 @@ def assert_searches_correctly(index_dir: Path, embedder, synthetic: list[dict], 
 
 
 def assert_tidy(index_dir: Path) -> None:
+    """Only the live generation, its pointer and the lock: no `.building-*`, temporary or old files."""
     names = sorted(p.name for p in index_dir.iterdir())
-    assert not [n for n in names if n.startswith(".building-")], names
     assert len([n for n in names if n.startswith("gen-")]) == 1, names
-    assert f".{store.CURRENT_FILE}.tmp" not in names, names
+    assert store.CURRENT_FILE in names, names
+    assert {n for n in names if not n.startswith("gen-")} <= {store.CURRENT_FILE, store.LOCK_FILE}, names
 
 
 STAGES = ("embedding", "writing", "after-commit")  # before-commit: the concurrency test below
@@ -376,3 +377,20 @@ def test_an_index_path_that_is_a_file_is_refused_before_anything_is_written(tmp_
         with store.build_lock(a_file):
             pass
     assert a_file.read_text(encoding="utf-8") == "my notes"
+
+
+def test_taking_the_build_lock_clears_what_killed_builds_left(tmp_path, hashed):
+    """Whatever the moment of a kill, its leftovers have these shapes; the next lock holder removes them."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(hashed, index_dir)
+    live = store.current_generation(index_dir).name
+    (index_dir / ".building-000042-99999").mkdir()  # killed while writing a generation
+    (index_dir / ".building-000042-99999" / store.PASSAGES_FILE).write_text("{}\n", encoding="utf-8")
+    (index_dir / ".vectors-99999.npy.tmp").write_bytes(b"\x93NUMPY")  # killed while embedding
+    shutil.copytree(index_dir / live, index_dir / "gen-000041")  # killed after the switch of CURRENT
+    (index_dir / f".{store.CURRENT_FILE}.tmp").write_text("gen-000043", encoding="utf-8")  # before it
+    with store.build_lock(index_dir):
+        pass
+    assert_tidy(index_dir)
+    assert store.current_generation(index_dir).name == live
+    assert_same_index(index_dir, hashed)

@@ -1,0 +1,38 @@
+"""`python -m bench [--quick]`: embedding, reader, scale and end-to-end figures, then one JSON line.
+
+--quick uses 200,000 synthetic passages for the index part (the full run 1,000,000) and fewer
+rounds and questions everywhere. Every figure is a ratio or a recall measured against a baseline in
+the same process (or, for cold starts, alternated processes): the 2-core machine is shared and its
+absolute times move with its load.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from typing import Sequence
+
+from bench import cpu_model
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="200k passages and fewer rounds")
+    parser.add_argument("--only", choices=("embed", "reader", "ann", "e2e"), action="append", help="run only these parts")
+    args = parser.parse_args(argv)
+    from bench import ann, e2e, embed, reader
+
+    parts = {"embed": embed.run, "reader": reader.run, "ann": ann.run, "e2e": e2e.run}
+    results: dict[str, object] = {"quick": args.quick, "cpu": cpu_model(), "python": platform.python_version()}
+    started = time.perf_counter()
+    for name in args.only or list(parts):
+        print(f"\n== {name} ==", flush=True)
+        results.update(parts[name](quick=args.quick))
+    results["bench_seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
