@@ -13,6 +13,7 @@ from qa.ingest import load_article_file
 from qa.rerank import RerankerError, load_reranker
 from qa.split import sentence_spans
 from qa.retrieve import (
+    DENSE_WEIGHT,
     NEAR_DUPLICATE_OVERLAP,
     Retriever,
     SearchFilter,
@@ -66,7 +67,8 @@ def test_score_fusion_does_not_stretch_near_equal_keyword_scores():
 
 def test_score_fusion_edge_cases():
     assert fuse_scores([], [], []) == []
-    assert fuse_scores([4], [0.2], [0.0]) == [(4, 0.6)]  # one candidate: the top of the dense scale
+    # One candidate: the top of the dense scale, no keyword credit.
+    assert fuse_scores([4], [0.2], [0.0]) == [(4, DENSE_WEIGHT)]
     assert [pid for pid, _ in fuse_scores([5, 3], [0.5, 0.5], [0.0, 0.0])] == [3, 5]  # ties by id
 
 
