@@ -82,6 +82,8 @@ def run_index(args: argparse.Namespace) -> int:
     from .build import build_index, index_status
     from .embed import load_embedder
 
+    if not 0 <= args.wait < float("inf"):
+        raise UserError(f"--wait must be a number of seconds, 0 or more, got {args.wait}")
     embedder_name = args.embedder or config.DEFAULT_EMBEDDER
     if args.status:
         status = index_status(args.articles, args.index, embedder_name)
@@ -142,8 +144,9 @@ def format_answer(answer) -> str:
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    from .pipeline import QAPipeline
+    from .pipeline import QAPipeline, clean_question
 
+    clean_question(args.question)  # a bad question is refused before seconds of model loading
     pipeline = QAPipeline.load(
         args.index, reader=args.reader, no_answer_threshold=args.threshold,
         embed_backend=args.embed_backend, reader_backend=args.reader_backend,

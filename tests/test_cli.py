@@ -206,3 +206,10 @@ def test_unknown_option_value_is_refused_by_the_parser():
     done = qa("ask", QUESTION, "--mode", "telepathy")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "invalid choice: 'telepathy'" in done.stderr
+
+
+def test_bad_question_and_bad_wait_are_refused_before_any_model_loads(tmp_path):
+    # No index exists here: had the models loaded first, the message would be about the index.
+    assert_user_error(qa("ask", "   ", "--index", str(tmp_path / "index"), timeout=60), "The question is empty")
+    assert_user_error(qa("index", "--wait", "nan", "--index", str(tmp_path / "index"), timeout=60), "--wait must be")
+    assert not (tmp_path / "index").exists()
