@@ -122,7 +122,9 @@ def run_index(args: argparse.Namespace) -> int:
 def format_answer(answer) -> str:
     """The answer for a terminal: the span in context, then numbered sources."""
     lines = []
-    if answer.answer is None:
+    if answer.answer is None and not answer.citations:
+        lines.append("No indexed passage matches this question and its filters (--from, --to, --source).")
+    elif answer.answer is None:
         lines.append("The articles do not hold an answer to this question. Closest passages:")
     else:
         lines.append(f"Answer: {answer.answer}")

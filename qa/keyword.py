@@ -16,7 +16,7 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 # Interrogatives and auxiliaries that shape a question but say nothing about its topic. They are
 # dropped from the query only (the index keeps every word): "When did the Normans ..." should not
 # favour passages that happen to say "when". Measured on the SQuAD 2.0 dev subset (bench/retrieval.py):
-# BM25 recall@1 0.825 -> 0.852, hybrid recall@1 0.882 -> 0.890 (docs/retrieval.md).
+# BM25 recall@1 0.825 -> 0.852, hybrid recall@1 0.879 -> 0.890 (docs/retrieval.md).
 QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how whatever whoever do does did many much".split()
 )

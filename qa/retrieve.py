@@ -21,11 +21,12 @@ if TYPE_CHECKING:
 # candidate set (fuse_scores); "rrf": weighted reciprocal rank fusion (fuse_rankings).
 # Measured with `python bench/retrieval.py --tune` on the SQuAD 2.0 dev subset (126 paragraphs, 473
 # answerable questions, answer recall; docs/retrieval.md): score fusion at dense weight 0.55 gives
-# recall@1 0.890 and @5 0.992 (onnx-int8 embedder; 0.892 / 0.994 with torch), against 0.833 / 0.987
-# for RRF with k=60 and equal weights. The weight was chosen on two of the three articles and
-# checked on the third, each way round, with both embedder backends: 0.55 four times out of six
-# (0.40 and 0.70 once each, on a flat plateau), and score fusion beat the best RRF setting of the
-# grid (k 1-100, dense weight 0.3-0.7) on every held-out article.
+# recall@1 0.890 and @5 0.992 with either embedder backend (onnx-int8, the default, and torch),
+# against 0.833 / 0.987 (0.839 / 0.985 with torch) for RRF with k=60 and equal weights. The weight
+# was chosen on two of the three articles and checked on the third, each way round: 0.55, 0.55 and
+# 0.40 with onnx-int8, 0.60 three times with torch, on a flat plateau (recall@1 0.88-0.89 from
+# 0.40 to 0.65); score fusion matched or beat the grid's best RRF (k 1-100, dense weight 0.3-0.7)
+# on every held-out article.
 FUSION_METHODS = ("score", "rrf")
 DEFAULT_FUSION = "score"
 DENSE_WEIGHT = 0.55  # the keyword side gets 1 - DENSE_WEIGHT
@@ -47,11 +48,13 @@ RERANK_MIN = 20
 # - cosine >= 0.95 between the stored vectors: every lightly reworded copy ("said" -> "stated",
 #   "govt", "%") scored 0.96 or more, while the closest two different passages scored 0.909.
 # - word 3-grams shared, as a share of the larger passage's, >= 0.6: the vector alone misses short
-#   passages with "NEW DELHI (Reuters) - " put in front (cosine down to 0.79; 20% missed) and
-#   passages with a new or dropped first sentence (about 80% missed). With both tests every
-#   credit-line, dateline and reworded copy folds, and a new first sentence folds where it is under
-#   about 40% of the passage (61% of passages of two sentences or more). The closest two different
-#   passages share 0.457 (one repeats the other's quote but adds new facts: they must stay apart).
+#   passages with "NEW DELHI (Reuters) - " put in front (cosine down to 0.79; 17-20% missed) and
+#   passages with a new or dropped first sentence (about 80% missed). With both tests credit-line,
+#   dateline and reworded copies fold (693 of 694; the one left is a 19-word passage given a 16-word
+#   credit paragraph: cosine 0.946, overlap 0.59), and a new first sentence folds where it is under
+#   about 40% of the passage (61% of passages of two sentences or more). The closest two
+#   different passages share 0.457 (one repeats the other's quote but adds new facts: they must
+#   stay apart).
 NEAR_DUPLICATE_COSINE = 0.95
 NEAR_DUPLICATE_OVERLAP = 0.6
 SHINGLE_WORDS = 3

@@ -257,6 +257,8 @@ def test_k_hits_are_k_different_pieces_of_evidence(crafted):
         # Every passage appears once, as a hit or as a duplicate of one.
         ids = [p.passage_id for hit in hits for p in hit.passages]
         assert len(ids) == len(set(ids))
+    # Nothing to rank is no hits, not an error.
+    assert crafted.search("xylophone", 3, mode="keyword") == []
     # Without folding, the copies crowd the top k.
     plain = crafted.search("Where were the forty families moved overnight?", 3, collapse_duplicates=False)
     assert sum("forty families" in hit.passage.text for hit in plain) >= 2 and all(not h.duplicates for h in plain)
