@@ -10,7 +10,6 @@ import argparse
 import datetime
 import json
 import logging
-import os
 import re
 import sys
 from pathlib import Path
@@ -18,11 +17,12 @@ from typing import Any, Sequence
 
 from qa import config
 from qa.chat import format_notice, format_question, format_reply, markdown_text
+from qa.cli import quiet_libraries
 from qa.conversation import Turn
 
 logger = logging.getLogger("qa.app")
 
-SAMPLE_QUESTIONS_FILE = config.SAMPLE_ARTICLES_DIR.parent / "sample_questions.json"
+SAMPLE_QUESTIONS_FILE = config.SAMPLE_QUESTIONS
 MAX_K = 20
 MAX_EXAMPLES = 8
 # Turns kept per session for follow-ups; contextualize reads back only to the last self-contained one.
@@ -397,24 +397,11 @@ def prepare_index(index_dir: Path, articles: Path | None, embedder_name: str | N
     return embedder
 
 
-def _quiet_libraries() -> None:
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    try:
-        import bm25s  # noqa: F401 - it sets its logger to DEBUG when imported; import it first, then quiet it
-    except ImportError:
-        pass
-    for name in ("transformers", "sentence_transformers", "huggingface_hub", "bm25s", "faiss", "httpx"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    _quiet_libraries()
+    quiet_libraries()
     if not 0 < args.port < 65536:
         print(f"error: --port must be between 1 and 65535, got {args.port}", file=sys.stderr)
         return 2

@@ -18,8 +18,8 @@ class UserError(Exception):
     """Anything the user can fix; printed as one line, exit status 2."""
 
 
-def _quiet_libraries() -> None:
-    # Model-loading progress bars and hub chatter hide our own output.
+def quiet_libraries() -> None:
+    """Model-loading progress bars and library chatter hide our own output (the CLI's and the app's)."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -27,7 +27,8 @@ def _quiet_libraries() -> None:
     # 2-core machine (the classic reader loop took 6.3 s a question passive, 16.9 s spinning, in
     # two runs under the same load; noisy, but torch threads at bs 1 lost 4x to spinning too).
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    for name in ("transformers", "sentence_transformers", "huggingface_hub", "bm25s", "faiss"):
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    for name in ("transformers", "sentence_transformers", "huggingface_hub", "bm25s", "faiss", "httpx"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
@@ -182,7 +183,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
-    _quiet_libraries()
+    quiet_libraries()
     commands = {"index": run_index, "ask": run_ask, "eval": run_eval}
     try:
         return commands[args.command](args)
