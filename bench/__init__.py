@@ -1,10 +1,15 @@
 """Benchmarks: `python -m bench [--quick]` runs the performance set (bench/embed.py, reader.py, ann.py, e2e.py)."""
 from __future__ import annotations
 
+import os
 import resource
 import sys
 from pathlib import Path
 from typing import Sequence
+
+# As the `qa` command does (qa/cli.py): OpenMP threads that busy-wait lose a shared machine's
+# second core; set before torch or FAISS load, so baselines and ours run alike.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

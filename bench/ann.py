@@ -10,7 +10,7 @@ one query at a time (as the chat asks), p50 over the queries; recall@10 is again
 memory is the index's serialised size (what it holds in RAM). The build part indexes a JSONL
 corpus of synthetic passages with a stand-in embedder (random unit vectors, so the model's cost
 does not hide the pipeline's memory) twice in child processes: with qa/build.py as committed
-(git HEAD, when it differs) and as it is now, and reports each one's peak RSS.
+(the newest committed version from before streaming) and as it is now, and reports each one's peak RSS.
 """
 from __future__ import annotations
 
@@ -117,18 +117,34 @@ class RandomEmbedder:
 
 started = time.perf_counter()
 report = module.build_index(corpus, index_dir, RandomEmbedder())
-print(json.dumps({{"passages": report.passages, "seconds": time.perf_counter() - started,
-                  "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20}}))
+# VmHWM, not ru_maxrss: Linux carries the parent's high-water mark across fork and exec.
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({{"passages": report.passages, "seconds": time.perf_counter() - started, "peak_rss_gib": hwm / 2**20}}))
 """
 
 
-def write_corpus(path: Path, n: int) -> None:
+def write_corpus(folder: Path, n: int, per_file: int = 10_000) -> None:
+    """n one-paragraph stories as JSONL files of `per_file` records (ingest caps a file at 20 MB)."""
     words = "government minister said company users data privacy court report city council budget".split()
     rng = np.random.default_rng(0)
-    with open(path, "w", encoding="utf-8") as handle:
-        for i in range(n):
-            text = " ".join(words[j] for j in rng.integers(0, len(words), 60)).capitalize() + "."
-            handle.write(json.dumps({"title": f"Story {i}", "url": f"https://example.org/{i}", "text": text}) + "\n")
+    for first in range(0, n, per_file):
+        with open(folder / f"stories-{first // per_file:04d}.jsonl", "w", encoding="utf-8") as handle:
+            for i in range(first, min(n, first + per_file)):
+                text = " ".join(words[j] for j in rng.integers(0, len(words), 60)).capitalize() + "."
+                handle.write(json.dumps({"title": f"Story {i}", "url": f"https://example.org/{i}", "text": text}) + "\n")
+
+
+def build_before() -> str | None:
+    """qa/build.py as it was before it streamed (the newest committed version without _write_vectors)."""
+    try:
+        log = subprocess.run(["git", "-C", str(ROOT), "log", "--format=%H", "--", "qa/build.py"], capture_output=True, text=True, check=True).stdout.split()
+        for commit in log:
+            text = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:qa/build.py"], capture_output=True, text=True, check=True).stdout
+            if "def _write_vectors(" not in text:
+                return text
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return None
 
 
 def build_memory(n: int) -> dict[str, Any]:
@@ -137,15 +153,12 @@ def build_memory(n: int) -> dict[str, Any]:
         folder = Path(folder)
         corpus = folder / "corpus"
         corpus.mkdir()
-        write_corpus(corpus / "stories.jsonl", n)
+        write_corpus(corpus, n)
         versions = {"now": ROOT / "qa" / "build.py"}
-        try:
-            before = subprocess.run(["git", "-C", str(ROOT), "show", "HEAD:qa/build.py"], capture_output=True, text=True, check=True).stdout
-            if before != versions["now"].read_text(encoding="utf-8"):
-                (folder / "build_before.py").write_text(before, encoding="utf-8")
-                versions = {"before (git HEAD)": folder / "build_before.py", **versions}
-        except (OSError, subprocess.CalledProcessError):
-            pass
+        before = build_before()
+        if before is not None:
+            (folder / "build_before.py").write_text(before, encoding="utf-8")
+            versions = {"before (not streamed, from git)": folder / "build_before.py", **versions}
         rows = []
         for label, build_file in versions.items():
             out = subprocess.run(

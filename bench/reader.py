@@ -56,11 +56,11 @@ def build_model(shape: str, folder: Path) -> Path:
     if shape == "6l":
         model = DistilBertForQuestionAnswering(DistilBertConfig(vocab_size=len(tokenizer)))
     else:
-        # roberta-base: 12 layers, hidden 768; one token type, as RoBERTa has.
+        # roberta-base: 12 layers, hidden 768 (two token types so that the WordPiece tokenizer's
+        # segment ids fit; one more embedding row, the same compute).
         model = RobertaForQuestionAnswering(RobertaConfig(
-            vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, type_vocab_size=1,
+            vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, type_vocab_size=2,
             max_position_embeddings=514))
-        tokenizer.model_input_names = ["input_ids", "attention_mask"]
     path = folder / f"qa-{shape}"
     model.eval().save_pretrained(path)
     tokenizer.save_pretrained(path)
