@@ -49,7 +49,7 @@ def cold_start(index_dir: Path, runs: int) -> dict[str, float]:
 def warm(index_dir: Path, folder: Path, questions: Sequence[str]) -> dict[str, float]:
     from bench.reader import build_model
     from qa.pipeline import QAPipeline
-    from qa.read import TransformersReader
+    from qa.transformers_reader import TransformersReader
 
     model = build_model("6l", folder)
     pipelines = {

@@ -29,7 +29,7 @@ import numpy as np
 
 from bench import ROOT, table
 from qa import config
-from qa.read import TransformersReader, decode_spans
+from qa.transformers_reader import TransformersReader, decode_spans
 from qa.types import Passage
 
 ARTICLES = ROOT.parent / "shared" / "articles"

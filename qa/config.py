@@ -49,7 +49,7 @@ EMBED_TOKEN_BUDGET = 256
 CACHE_DIR = Path.home() / ".cache" / "newsqa"
 # Passages embedded and written per step while indexing: memory stays flat however big the corpus.
 EMBED_CHUNK = 4096
-# Reader backends (qa/read.py TransformersReader; bench/reader.py measures them): "torch" runs the
+# Reader backends (qa/transformers_reader.py TransformersReader; bench/reader.py measures them): "torch" runs the
 # model as published, all windows in one batched forward; "onnx" and "onnx-int8" run its ONNX
 # export (int8: weights per channel) one window at a time, unpadded.
 READER_BACKENDS = ("torch", "onnx", "onnx-int8")

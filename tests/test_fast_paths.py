@@ -197,7 +197,7 @@ def small_qa_dir(tmp_path_factory) -> Path:
 def test_onnx_readers_give_the_same_best_spans_as_torch(small_qa_dir, tmp_path, monkeypatch) -> None:
     if not ARTICLES_DIR.is_dir():
         pytest.skip(f"shared articles not found at {ARTICLES_DIR}")
-    from qa.read import TransformersReader
+    from qa.transformers_reader import TransformersReader
 
     monkeypatch.setenv("NEWSQA_CACHE", str(tmp_path / "cache"))
     paragraphs = [p.strip() for path in sorted(ARTICLES_DIR.iterdir()) for p in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")) if len(p.split()) >= 8]

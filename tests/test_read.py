@@ -1,4 +1,4 @@
-"""Tests for qa/read.py: span decoding, transformers and fallback readers, load_reader."""
+"""Tests for the readers: span decoding (qa/transformers_reader.py), the transformers and fallback readers, load_reader (qa/read.py)."""
 from __future__ import annotations
 
 import logging

@@ -1,0 +1,38 @@
+"""What every reader is: the Reader protocol and the helpers both readers share."""
+from __future__ import annotations
+
+from typing import Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from qa.types import Passage, ReaderResult
+
+
+@runtime_checkable
+class Reader(Protocol):
+    """Reads passages and proposes answer spans with character offsets into them."""
+
+    name: str
+
+    def read(self, question: str, passages: Sequence[Passage]) -> ReaderResult: ...
+
+
+class Embedder(Protocol):
+    """The part of qa.embed's protocol the fallback reader uses (kept local: no import cycle)."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 rows, shape (len(texts), dim)."""
+        ...
+
+
+def empty_result(reader: str) -> ReaderResult:
+    return ReaderResult(reader=reader, candidates=(), no_answer_score=1.0)
+
+
+def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Move start/end inwards past surrounding whitespace (offsets change, the text never does)."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
