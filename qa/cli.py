@@ -149,7 +149,9 @@ def format_answer(answer) -> str:
 def run_ask(args: argparse.Namespace) -> int:
     from .pipeline import QAPipeline, clean_question
 
-    clean_question(args.question)  # a bad question is refused before seconds of model loading
+    # Bad input is refused before seconds of model loading.
+    clean_question(args.question)
+    _check_filter(args)
     pipeline = QAPipeline.load(
         args.index, reader=args.reader, no_answer_threshold=args.threshold,
         embed_backend=args.embed_backend, reader_backend=args.reader_backend,
@@ -163,6 +165,16 @@ def run_ask(args: argparse.Namespace) -> int:
     else:
         print(format_answer(answer))
     return 0
+
+
+def _check_filter(args: argparse.Namespace) -> None:
+    from .retrieve import SearchFilter
+
+    try:
+        SearchFilter(args.date_from or None, args.date_to or None, args.source or None)
+    except ValueError as error:
+        # The message names SearchFilter's fields; the user typed --from / --to.
+        raise UserError(str(error).replace("date_from", "--from").replace("date_to", "--to")) from error
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -212,4 +212,9 @@ def test_bad_question_and_bad_wait_are_refused_before_any_model_loads(tmp_path):
     # No index exists here: had the models loaded first, the message would be about the index.
     assert_user_error(qa("ask", "   ", "--index", str(tmp_path / "index"), timeout=60), "The question is empty")
     assert_user_error(qa("index", "--wait", "nan", "--index", str(tmp_path / "index"), timeout=60), "--wait must be")
+    # Date filters are named as the user typed them, not as SearchFilter's fields.
+    bad_from = qa("ask", QUESTION, "--from", "02/11/2019", "--index", str(tmp_path / "index"), timeout=60)
+    assert_user_error(bad_from, "--from must be a date written YYYY, YYYY-MM or YYYY-MM-DD")
+    reversed_range = qa("ask", QUESTION, "--from", "2020", "--to", "2019-12", "--index", str(tmp_path / "index"), timeout=60)
+    assert_user_error(reversed_range, "--from '2020' is after --to '2019-12'")
     assert not (tmp_path / "index").exists()
