@@ -28,7 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     for name in args.only or list(parts):
         print(f"\n== {name} ==", flush=True)
+        part_started = time.perf_counter()
         results.update(parts[name](quick=args.quick))
+        results[f"{name}_seconds"] = round(time.perf_counter() - part_started, 1)
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     print(json.dumps(results))
     return 0
