@@ -40,6 +40,7 @@ APOLOGY = (
 CSS = """
 .qa-reply { line-height: 1.5; }
 .qa-reply .qa-answer { font-size: 1.3em; margin: 0 0 .35em; }
+.qa-reply .qa-note { margin: 0 0 .5em; padding: .3em .6em; border-left: 3px solid #d9a400; background: rgba(217,164,0,.08); }
 .qa-reply .qa-no-answer { color: var(--body-text-color); }
 .qa-reply .qa-label { font-weight: 600; margin: .45em 0 .15em; font-size: .92em; }
 .qa-reply details.qa-citation { border: 1px solid var(--border-color-primary); border-radius: 8px;

@@ -129,7 +129,8 @@ def _alternative(candidate: Answer) -> str:
     where = ""
     if candidate.citations:
         first = candidate.citations[0]
-        where = f" <small>in {escape(first.title or first.article_id)}</small>"
+        dated = f", {escape(first.date)}" if first.date else ""
+        where = f" <small>in {escape(first.title or first.article_id)}{dated}</small>"
     return f'<li><strong>{escape(candidate.answer)}</strong> <small>(score {candidate.score:.2f})</small>{where}</li>'
 
 
@@ -146,6 +147,8 @@ def format_reply(answer: Answer) -> str:
     parts = ['<div class="qa-reply">']
     if answer.answer is not None:
         parts.append(f'<p class="qa-answer"><strong>{escape(answer.answer)}</strong></p>')
+        if answer.note:
+            parts.append(f'<p class="qa-note">{escape(answer.note)}</p>')
         if answer.citations:
             label = "Source" if len(answer.citations) == 1 else f"{len(answer.citations)} sources give this answer"
             parts.append(f'<div class="qa-label">{label}:</div>')

@@ -130,6 +130,8 @@ def format_answer(answer) -> str:
     else:
         lines.append(f"Answer: {answer.answer}")
     lines.append(f"(score {answer.score:.2f}, reader: {answer.reader})")
+    if answer.note:
+        lines.append(f"Note: {answer.note}")
     if answer.search_query != answer.question:
         lines.append(f"Searched for: {answer.search_query}")
     for number, citation in enumerate(answer.citations, start=1):

@@ -16,6 +16,7 @@ from .conversation import Turn, contextualize
 from .embed import Embedder, load_embedder
 from .index import LoadedIndex, open_index, read_manifest
 from .read import Reader, load_reader
+from .recency import apply_recency
 from .retrieve import Retriever, SearchFilter
 from .types import Answer
 
@@ -136,6 +137,7 @@ class QAPipeline:
         answer = assemble_answers(
             question, hits, result, no_answer_threshold=self.no_answer_threshold, search_query=search_query
         )
+        answer = apply_recency(answer)
         timings = {
             "retrieve_ms": round((retrieved - started) * 1000, 2),
             "read_ms": round((read - retrieved) * 1000, 2),

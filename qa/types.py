@@ -105,6 +105,8 @@ class Answer:
     search_query: str = ""  # what was searched (differs from question for follow-ups)
     alternatives: tuple["Answer", ...] = ()  # other distinct answers, best first
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # What the reader of the answer should know, e.g. that a newer article says otherwise (qa/recency.py).
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -329,9 +329,9 @@ def sample(sample_articles_dir: Path) -> ingest.IngestReport:
 
 
 def test_sample_corpus_loads_cleanly(sample):
-    assert len(sample.articles) == 8 and sample.skipped == ()
+    assert len(sample.articles) == 9 and sample.skipped == ()
     suffixes = sorted(Path(a.path).suffix for a in sample.articles)
-    assert suffixes == [".md"] * 5 + [".txt"] * 3
+    assert suffixes == [".md"] * 6 + [".txt"] * 3
     for article in sample.articles:
         assert article.title and article.date and 3 <= len(article.paragraphs) <= 6
         assert article.source.startswith("https://example.") or article.place

@@ -1,0 +1,91 @@
+"""News changes: when articles of different dates give different answers, say so, and answer
+"now" questions from the newest article.
+
+A rate, a count or an office holder reported in June may be out of date by September; an
+extractive reader scores the two spans on wording alone. This stage runs after the answers are
+assembled and never invents text: it only reorders the reader's own answers and adds a note.
+"""
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from qa.types import Answer
+
+# Only answers this close to the best one compete on date (a weak span is not promoted because
+# its article is newer).
+MIN_SCORE_RATIO = 0.5
+
+# Words that ask for the state of things now rather than at one moment.
+_LATEST = re.compile(
+    r"\b(?:now|nowadays|currently|current|latest|today|recent|recently|most recent|newest|"
+    r"still|at present|presently|as of now|so far|to date|these days|right now)\b",
+    re.IGNORECASE,
+)
+# A question that names its own time ("in 2023", "in June", "last year") asks about that time.
+_NAMED_TIME = re.compile(
+    r"\b(?:1\d{3}|20\d{2})\b|\b(?:January|February|March|April|May|June|July|August|September|"
+    r"October|November|December)\b|\b(?:last|previous|next)\s+(?:week|month|year)\b",
+    re.IGNORECASE,
+)
+
+
+_WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*")
+
+
+def asks_for_latest(question: str) -> bool:
+    """Whether the question asks for the current state ("What is the rate now?")."""
+    return bool(_LATEST.search(question)) and not _NAMED_TIME.search(question)
+
+
+def answer_date(answer: Answer) -> str | None:
+    """The date of the article the answer is best read from: its first dated citation.
+
+    Not the newest citation: a September report saying "up from 4.25 percent" also cites the June
+    figure, but the June article is where 4.25 percent is the news. ISO dates compare as text.
+    """
+    return next((c.date for c in answer.citations if c.date), None)
+
+
+def same_kind(a: str, b: str) -> bool:
+    """Whether two answers differ only in value: figures with the same words ("4.25 percent",
+    "4.5 percent"), or two names. "Thursday" is no rival to "4.25 percent"."""
+    def words(text: str) -> set[str]:
+        return {w.lower() for w in _WORD.findall(text) if not w[0].isdigit()}
+
+    a_figure, b_figure = any(ch.isdigit() for ch in a), any(ch.isdigit() for ch in b)
+    if a_figure or b_figure:
+        return a_figure and b_figure and words(a) == words(b)
+    return a[:1].isupper() and b[:1].isupper()
+
+
+def apply_recency(answer: Answer) -> Answer:
+    """`answer` with a note when a newer article gives a different answer, answered from the
+    newest article when the question asks for the latest.
+
+    >>> apply_recency(Answer("q", None, 0.9, "fallback", ())).note
+    ''
+    """
+    if answer.answer is None:
+        return answer
+    best_date = answer_date(answer)
+    newer = [
+        a for a in answer.alternatives
+        if a.answer and a.score >= MIN_SCORE_RATIO * answer.score and same_kind(answer.answer, a.answer)
+        and answer_date(a) and (best_date is None or answer_date(a) > best_date)
+    ]
+    if not newer:
+        return answer
+    newest = max(newer, key=lambda a: (answer_date(a), a.score))
+    if not asks_for_latest(answer.question):
+        return dataclasses.replace(answer, note=f"A newer article ({answer_date(newest)}) says: {newest.answer}")
+    demoted = dataclasses.replace(answer, alternatives=(), note="", timings_ms={})
+    others = [a for a in answer.alternatives if a is not newest] + [demoted]
+    earlier = f"; an earlier article ({best_date}) said: {answer.answer}" if best_date else ""
+    return dataclasses.replace(
+        newest,
+        alternatives=tuple(sorted(others, key=lambda a: -a.score)),
+        search_query=answer.search_query,
+        timings_ms=answer.timings_ms,
+        note=f"Answered from the newest article ({answer_date(newest)}){earlier}",
+    )
