@@ -43,7 +43,7 @@ def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="date_from", help="only articles dated on or after YYYY[-MM[-DD]]")
     parser.add_argument("--to", dest="date_to", help="only articles dated on or before YYYY[-MM[-DD]]")
     parser.add_argument("--source", help="only articles whose source URL or path contains this text")
-    parser.add_argument("--threshold", type=float, default=config.NO_ANSWER_THRESHOLD, help="no-answer threshold: answer null when no-answer score minus best span score exceeds it (default: %(default)s)")
+    parser.add_argument("--threshold", type=float, default=None, help=f"no-answer threshold: answer null when no-answer score minus best span score exceeds it (default: the one `qa eval --save-threshold` tuned for this index and reader, else {config.NO_ANSWER_THRESHOLD})")
 
 
 def _add_embed_backend_option(parser: argparse.ArgumentParser) -> None:

@@ -256,6 +256,7 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
     """
     from .answer import assemble_answers
     from .pipeline import clean_question
+    from .recency import apply_recency
 
     started = time.perf_counter()
     text = clean_question(question.question)
@@ -263,7 +264,7 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
     retrieved = time.perf_counter()
     result = pipeline.reader.read(text, [hit.passage for hit in hits])
     read = time.perf_counter()
-    answer = assemble_answers(text, hits, result, no_answer_threshold=pipeline.no_answer_threshold, search_query=text)
+    answer = apply_recency(assemble_answers(text, hits, result, no_answer_threshold=pipeline.no_answer_threshold, search_query=text))
     timings = {
         "retrieve_ms": round((retrieved - started) * 1000, 2),
         "read_ms": round((read - retrieved) * 1000, 2),
@@ -328,7 +329,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", type=int, default=config.DEFAULT_TOP_K, help="passages read per question (default: %(default)s)")
     parser.add_argument("--mode", choices=config.RETRIEVAL_MODES, default=config.DEFAULT_RETRIEVAL_MODE, help="retrieval: %(choices)s (default: %(default)s)")
     parser.add_argument("--reader", default="auto", help="'auto' (default QA model, else fallback), 'fallback', or a QA model id or folder")
-    parser.add_argument("--threshold", type=float, default=config.NO_ANSWER_THRESHOLD, help="no-answer threshold, as for `qa ask` (default: %(default)s)")
+    parser.add_argument("--threshold", type=float, default=None, help="no-answer threshold, as for `qa ask` (default: a saved one, else %s)" % config.NO_ANSWER_THRESHOLD)
+    parser.add_argument("--save-threshold", action="store_true", help="save the threshold with the best F1 beside the index: `qa ask` and the chat then use it with this reader")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N questions")
     parser.add_argument("--out", type=Path, default=None, help="output folder (default: runs/eval-<timestamp>)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out, skipping questions already in its predictions.jsonl")
@@ -361,7 +363,29 @@ def run_eval(args: argparse.Namespace) -> int:
     records, partial = run_questions(pipeline, questions, out_dir / PREDICTIONS_FILE, k=args.k, mode=args.mode, resume=args.resume)
     metrics = write_results(out_dir, records, run_config, partial=partial, total=len(questions), examples=args.examples)
     print(format_summary(metrics, out_dir))
+    if args.save_threshold:
+        print(_save_best_threshold(metrics, index_dir, pipeline.reader.name, out_dir))
     return 130 if partial else 0
+
+
+def _save_best_threshold(metrics: dict[str, Any], index_dir: Path, reader: str, out_dir: Path) -> str:
+    """Save the run's best-F1 threshold beside the index; the line to print about it."""
+    from .calibration import SavedThreshold, save_threshold
+
+    if metrics["partial"]:
+        raise EvalInputError("--save-threshold: the run was cut short; nothing saved (finish it with --resume)")
+    best = metrics["no_answer_threshold"]["best_f1"]
+    saved = SavedThreshold(
+        reader=reader, threshold=best["threshold"], f1=best["f1"], f1_before=metrics["f1"],
+        answered=best["answered"], questions=metrics["n"], run=str(out_dir),
+        saved=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+    path = save_threshold(index_dir, saved)
+    return (
+        f"Saved no-answer threshold {saved.threshold:+.4f} for reader {reader} in {path}: it answers "
+        f"{saved.answered} of {saved.questions} of these questions (F1 {saved.f1_before:.1f} -> {saved.f1:.1f}). "
+        f"`qa ask --index {index_dir}` and the chat use it; --threshold overrides it."
+    )
 
 
 def run_questions(
@@ -513,6 +537,7 @@ def _run_config(args: argparse.Namespace, question_set: QuestionSet, pipeline: A
         "reader": pipeline.reader.name,
         "embedder": pipeline.embedder.name,
         "no_answer_threshold": pipeline.no_answer_threshold,
+        "no_answer_threshold_source": getattr(pipeline, "threshold_source", "given"),
         "index": str(index_dir),
         "index_passages": manifest.passage_count,
         "index_articles": manifest.article_count,

@@ -229,7 +229,7 @@ def summarize(records: Sequence[dict[str, Any]], *, k: int, no_answer_threshold:
         },
         "no_answer_threshold": {
             "used": no_answer_threshold,
-            "best_f1": {"threshold": sweep.best_f1.threshold, "f1": round(sweep.best_f1.f1, 2), "exact_match": round(sweep.best_f1.exact_match, 2)},
+            "best_f1": {"threshold": sweep.best_f1.threshold, "f1": round(sweep.best_f1.f1, 2), "exact_match": round(sweep.best_f1.exact_match, 2), "answered": sweep.best_f1.answered},
             "best_exact_match": {"threshold": sweep.best_exact_match.threshold, "exact_match": round(sweep.best_exact_match.exact_match, 2), "f1": round(sweep.best_exact_match.f1, 2)},
         },
         "errors": {"correct": sum(1 for r in records if r["error_class"] is None)}

@@ -12,6 +12,7 @@ from typing import Sequence
 
 from . import config
 from .answer import assemble_answers
+from .calibration import resolve_threshold
 from .conversation import Turn, contextualize
 from .embed import Embedder, load_embedder
 from .index import LoadedIndex, open_index, read_manifest
@@ -82,6 +83,7 @@ class QAPipeline:
         self.reader = reader
         self.retriever = Retriever(index, embedder)
         self.no_answer_threshold = no_answer_threshold
+        self.threshold_source = "given"  # load() says whether it was tuned by `qa eval`
         # Fast tokenizers and torch modules are not safe to share between concurrent calls.
         self._lock = threading.Lock()
 
@@ -92,13 +94,15 @@ class QAPipeline:
         *,
         reader: str | Reader = "auto",
         embedder: str | Embedder | None = None,
-        no_answer_threshold: float = config.NO_ANSWER_THRESHOLD,
+        no_answer_threshold: float | None = None,
         verify: bool = True,
         embed_backend: str | None = None,
         reader_backend: str | None = None,
     ) -> "QAPipeline":
         """``embed_backend``: see qa.embed.load_embedder; ``reader_backend``: "torch", "onnx" or
-        "onnx-int8" for a transformers reader (None: config.DEFAULT_READER_BACKEND)."""
+        "onnx-int8" for a transformers reader (None: config.DEFAULT_READER_BACKEND).
+        ``no_answer_threshold`` None: the one `qa eval --save-threshold` tuned for this reader on
+        this index (qa/calibration.py), else config.NO_ANSWER_THRESHOLD."""
         if embedder is None or isinstance(embedder, str):
             # An index is searched with the model that built it (any backend: docs/benchmarks.md).
             name = embedder if embedder is not None else read_manifest(Path(index_dir)).embedder
@@ -107,7 +111,13 @@ class QAPipeline:
         if isinstance(reader, str):
             options = {"backend": reader_backend} if reader_backend is not None else {}
             reader = load_reader(reader, embedder=embedder, **options)
-        return cls(index, embedder, reader, no_answer_threshold=no_answer_threshold)
+        # None: the threshold `qa eval --save-threshold` tuned for this reader on this index, if any.
+        threshold, source = resolve_threshold(index_dir, reader.name, no_answer_threshold)
+        pipeline = cls(index, embedder, reader, no_answer_threshold=threshold)
+        pipeline.threshold_source = source
+        if source not in ("given", "default"):
+            logger.info("No-answer threshold %.4f for reader %s, %s", threshold, reader.name, source)
+        return pipeline
 
     def ask(
         self,

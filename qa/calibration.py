@@ -1,0 +1,80 @@
+"""The no-answer threshold tuned on the user's own questions, kept beside the index it was tuned on.
+
+`qa eval QUESTIONS --index DIR --save-threshold` writes the threshold with the best F1 to
+DIR/no_answer_threshold.json; `qa ask`, the chat and `QAPipeline.load` use it whenever they read
+that index with the same reader and no threshold is given. A threshold means nothing across readers
+(their scores differ), so it is stored per reader name.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from qa import config
+
+logger = logging.getLogger(__name__)
+
+THRESHOLD_FILE = "no_answer_threshold.json"
+
+
+@dataclass(frozen=True)
+class SavedThreshold:
+    """One reader's tuned threshold and the evaluation it came from."""
+
+    reader: str
+    threshold: float
+    f1: float  # F1 of the evaluated questions at this threshold
+    f1_before: float  # ... at the threshold the run used
+    answered: int  # questions given an answer at this threshold
+    questions: int
+    run: str  # the `qa eval --out` folder
+    saved: str  # ISO timestamp
+
+
+def save_threshold(index_dir: Path | str, saved: SavedThreshold) -> Path:
+    """Write (or replace) `saved.reader`'s threshold; other readers' entries stay."""
+    path = Path(index_dir) / THRESHOLD_FILE
+    entries = _read_entries(path)
+    entries[saved.reader] = asdict(saved)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(entries, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)  # a reader of the file sees the old or the new version, never half
+    return path
+
+
+def load_threshold(index_dir: Path | str, reader: str) -> SavedThreshold | None:
+    """`reader`'s saved threshold for this index, or None (none saved, or a damaged file: warned)."""
+    entry = _read_entries(Path(index_dir) / THRESHOLD_FILE).get(reader)
+    if entry is None:
+        return None
+    try:
+        saved = SavedThreshold(**entry)
+        float(saved.threshold)
+    except (TypeError, ValueError):
+        logger.warning("Ignoring the saved no-answer threshold for %s in %s: not a valid entry", reader, index_dir)
+        return None
+    return saved
+
+
+def resolve_threshold(index_dir: Path | str, reader: str, given: float | None) -> tuple[float, str]:
+    """The threshold to use and where it comes from: given, saved by `qa eval`, or the default."""
+    if given is not None:
+        return float(given), "given"
+    saved = load_threshold(index_dir, reader)
+    if saved is not None:
+        return float(saved.threshold), f"tuned by qa eval ({saved.run}, F1 {saved.f1_before:.1f} -> {saved.f1:.1f})"
+    return config.NO_ANSWER_THRESHOLD, "default"
+
+
+def _read_entries(path: Path) -> dict[str, dict]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as error:
+        logger.warning("Ignoring %s: %s", path, error)
+        return {}
+    return data if isinstance(data, dict) else {}
