@@ -61,7 +61,7 @@ def assemble_answers(
     """The best answer (or None) with its citations; other distinct answers as alternatives.
 
     Spans with the same normalised text merge into one answer; its score is the noisy-OR of the
-    best span per passage, so independent passages agreeing raise confidence (corroboration).
+    best span per article, so independent articles agreeing raise confidence (corroboration).
     """
     by_answer: dict[str, dict[int, SpanCandidate]] = defaultdict(dict)
     for span in result.candidates:
@@ -75,10 +75,17 @@ def assemble_answers(
     answers: list[Answer] = []
     for spans_by_passage in by_answer.values():
         spans = sorted(spans_by_passage.values(), key=lambda s: -s.score)
+        # Corroboration counts articles, not passages: a name an article repeats in three
+        # paragraphs is one source, and only its best span counts.
+        best_per_article: dict[str, float] = {}
+        for span in spans:
+            article = hits[span.passage_index].passage.article_id
+            best_per_article[article] = max(best_per_article.get(article, 0.0), span.score)
         doubt = 1.0
+        for score in best_per_article.values():
+            doubt *= 1.0 - score
         citations: list[Citation] = []
         for span in spans:
-            doubt *= 1.0 - span.score
             hit = hits[span.passage_index]
             citations.append(_citation(hit.passage, hit.score, span.start, span.end))
             citations.extend(_duplicate_citations(hit, span))

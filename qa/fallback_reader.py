@@ -78,6 +78,12 @@ _NUMBER_RE = re.compile(
 _TIME_UNIT = re.compile(r"(?:second|minute|hour|day|week|month|year|decade|centur(?:y|ie))s?$",
                         re.I)
 _MONEY_WORD = re.compile(r"(?:dollars?|pounds?|euros?|rupees?|cents?|yen|usd|\$|£|€|¥)$", re.I)
+# Units that belong to the figure ("120 litres", "2.1 centimetres"): the answer keeps them.
+_MEASURE_WORD = re.compile(
+    r"(?:litres?|liters?|millilitres?|gallons?|barrels?|metres?|meters?|centimetres?|centimeters?|"
+    r"millimetres?|millimeters?|kilometres?|kilometers?|km|cm|mm|miles?|feet|foot|inches|inch|"
+    r"yards?|hectares?|acres?|tonnes?|tons?|kilograms?|kg|grams?|ounces?|degrees?|"
+    r"(?:kilo|mega|giga)?watts?|kwh|mw|gw|calories|mph|knots)$", re.I)
 
 _SPEECH = frozenset("say says said state states stated tell tells told announce announced claim "
                     "claimed add added reply replied respond responded comment commented "
@@ -328,6 +334,45 @@ _W = {"fit": 0.6, "prox": 0.15, "near": 0.1, "def": 0.12, "focus": 0.08,
       "na_scale": 0.6, "na_negation": 0.3}
 
 
+# Words that put a person's name after them ("striker Mateo Alves", "Dr. Laila Haddad") or that
+# make a capitalised run an organisation or a place ("University of Valmora", "Serra Alta
+# mountains"): no tagger offline, so these cues tell a "who" answer from other names.
+_TITLES = frozenset("mr mrs ms dr prof st gen sen rep gov lt col capt sgt rev sir dame lord lady".split())
+_ROLES = _TITLES | frozenset(
+    """president minister prime governor mayor senator king queen prince princess pope bishop
+    emperor chancellor premier ambassador secretary commissioner judge justice leader chief
+    chairman chairwoman chair spokesperson spokesman spokeswoman director founder ceo owner
+    manager coach captain striker defender midfielder goalkeeper forward player substitute
+    winger author writer poet novelist actor actress singer composer artist photographer
+    professor scientist researcher biologist herpetologist physicist chemist economist analyst
+    lawyer attorney editor reporter journalist officer general colonel inspector detective
+    doctor surgeon nurse engineer architect designer teacher student""".split()
+)
+_NOT_PERSON = frozenset(
+    """university college school institute academy bank party alliance union council ministry
+    department commission committee association company corporation group agency authority
+    office court parliament assembly government fc club team league cup championship award
+    prize festival stadium square street road avenue bridge station airport harbour port line
+    park forest mountains mountain river lake sea ocean island islands valley province county
+    city state republic kingdom region hall museum hospital church journal times news post
+    technologies systems""".split()
+)
+_OF_TOTAL = re.compile(r"\d[\d,.]*\s+(?:out\s+)?of\s+(?:the\s+|all\s+)?$", re.IGNORECASE)
+
+
+def _person_fit(toks: list[_Tok], i: int, j: int, place: bool) -> float:
+    """How well the name toks[i:j] answers "who": high after a title or role word or before
+    ", a <role>"; low when it names an organisation or a place."""
+    if {t.low for t in toks[i : j + 1]} & _NOT_PERSON:
+        return 0.45
+    role_before = i > 0 and toks[i - 1].low.rstrip(".") in _ROLES
+    title_inside = toks[i].low in _TITLES
+    appositive = j + 2 < len(toks) and toks[j].text == "," and toks[j + 1].low in ("a", "an", "the")
+    if role_before or title_inside or appositive:
+        return 1.0
+    return 0.75 if place else 0.9
+
+
 def _snap(toks: list[_Tok], a: int, b: int) -> tuple[int, int] | None:
     """Character range -> token range [i, j) of the tokens overlapping it."""
     i = next((k for k, t in enumerate(toks) if t.end > a), None)
@@ -458,8 +503,11 @@ class FallbackReader:
             money = "$" in body or "£" in body or "€" in body or (
                 nxt is not None and _MONEY_WORD.search(nxt.low) is not None)
             timed = nxt is not None and _TIME_UNIT.match(nxt.low) is not None
+            measured = nxt is not None and _MEASURE_WORD.match(nxt.low) is not None
             ordinal = re.fullmatch(r"first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|"
                                    r"tenth|half|several", body) is not None
+            # "31 of the 57 seats": the second number is the total, not the count asked for.
+            total = _OF_TOTAL.search(text, max(s.start, m.start() - 24), m.start()) is not None
             if qt == "PERCENT":
                 fit = 1.0 if is_pct else 0.5
             elif qt == "MONEY":
@@ -467,10 +515,10 @@ class FallbackReader:
             elif qt == "DURATION":
                 fit = 1.0 if timed else 0.5
             elif qt == "NUMBER":
-                fit = 0.4 if ordinal else 1.0
+                fit = 0.4 if ordinal else (0.6 if total else 1.0)
             else:
                 fit = 0.05 if ordinal else 0.25
-            if (money or timed) and nxt is not None and nxt.stem not in qstems:
+            if (money or timed or measured) and nxt is not None and nxt.stem not in qstems:
                 add(i, j + 1, fit, "number")
             add(i, j, fit, "number")
 
@@ -493,6 +541,9 @@ class FallbackReader:
                         j += 1
                     elif toks[j].low in _CONNECT and j + 1 < n and proper(j + 1):
                         j += 2
+                    elif (toks[j].text == "." and toks[j - 1].low in _TITLES and j + 1 < n
+                          and proper(j + 1)):
+                        j += 2  # "Dr. Laila Haddad" is one name
                     else:
                         break
                 # Drop question words at the edges ("Norman" in "Norman conquest" asked about).
@@ -505,7 +556,7 @@ class FallbackReader:
                 if i2 < j2 and not in_date:
                     prev = toks[i2 - 1].low if i2 > 0 else ""
                     place = prev in _LOC_PREP
-                    fit = {"PERSON": 0.8 if place else 1.0, "PROPER": 1.0,
+                    fit = {"PERSON": _person_fit(toks, i2, j2, place), "PROPER": 1.0,
                            "LOCATION": 1.0 if place else 0.8, "ENTITY": 0.6,
                            "MANNER": 0.2, "REASON": 0.15}.get(qt, 0.1)
                     add(i2, j2, fit, "name")

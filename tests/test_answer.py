@@ -33,11 +33,32 @@ def test_same_answer_from_two_articles_is_one_answer_citing_both():
     answer = assemble_answers("What is the rate?", hits, result)
     assert answer.answer == "4.5 percent"
     assert [c.article_id for c in answer.citations] == ["a.md", "b.md"]
-    # Corroboration: two passages agreeing beat either alone (noisy-OR of 0.6 and 0.5).
+    # Corroboration: two articles agreeing beat either alone (noisy-OR of 0.6 and 0.5).
     assert abs(answer.score - 0.8) < 1e-6
     for citation in answer.citations:
         assert citation.text[citation.start : citation.end] == answer.answer
     assert [alt.answer for alt in answer.alternatives] == ["Tuesday"]
+
+
+def test_an_article_repeating_a_name_is_one_source_not_corroboration():
+    lead = passage("f.md::0.0", "The University of Valmora announced the find.", "f.md")
+    later = passage("f.md::2.0", "The study was led by Dr. Laila Haddad of the University of Valmora.", "f.md")
+    hits = [Hit(lead, 0.9, 0), Hit(later, 0.8, 1)]
+    result = ReaderResult(
+        reader="fallback",
+        candidates=(
+            span(later, 1, "Dr. Laila Haddad", 0.41),
+            span(lead, 0, "University of Valmora", 0.28),
+            span(later, 1, "University of Valmora", 0.25),
+        ),
+        no_answer_score=0.2,
+    )
+    answer = assemble_answers("Who led the study?", hits, result)
+    # Without the rule the repeated name would score 1 - 0.72 * 0.75 = 0.46 and win.
+    assert answer.answer == "Dr. Laila Haddad"
+    repeated = answer.alternatives[0]
+    assert repeated.answer == "University of Valmora" and abs(repeated.score - 0.28) < 1e-6
+    assert [c.passage_id for c in repeated.citations] == ["f.md::0.0", "f.md::2.0"]  # both still cited
 
 
 def test_weak_evidence_gives_null_answer_with_closest_passages():

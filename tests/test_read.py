@@ -312,6 +312,25 @@ def test_fallback_spans_never_consist_of_question_words() -> None:
     assert when.candidates[0].text == "1932"
 
 
+@pytest.mark.parametrize("question, text, expected", [
+    # A title joins the name; the organisation beside it is no "who" answer.
+    ("Who led the survey of the river otters?",
+     "The survey of the river otters was led by Dr. Mira Okafor, a zoologist at the Halden Institute.",
+     "Dr. Mira Okafor"),
+    # A role word before a name marks the person; the stadium is a place.
+    ("Who scored the late goal?",
+     "At Brookfield Stadium the late goal came from winger Jonas Petrov after a long run.", "Jonas Petrov"),
+    # "X of the Y": the count, not the total.
+    ("How many seats did the Farmers' League win?",
+     "On Sunday the Farmers' League won the vote, taking 23 of the 80 seats.", "23"),
+    # A measurement keeps its unit.
+    ("How much rain fell in the storm?", "The storm dropped 85 millimetres of rain in six hours.", "85 millimetres"),
+])
+def test_fallback_answer_type_cues(question, text, expected) -> None:
+    result = FallbackReader().read(question, [make_passage(text)])
+    assert result.candidates and result.candidates[0].text == expected
+
+
 def test_fallback_empty_inputs() -> None:
     reader = FallbackReader()
     assert reader.read("Who?", []) == ReaderResult("fallback", (), 1.0)
