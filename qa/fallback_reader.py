@@ -93,6 +93,8 @@ _QUOTE_Q = re.compile(r"\bwhat\b.*\b(?:did|does|do|has|have|had|will|would)\b.*\
                       r"announce|claim|add|reply|respond|comment|write|warn)\b|\bwhat\b.*\bsaid\b",
                       re.IGNORECASE)
 _Q_WORDS = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how")
+_HEAD_ADJECTIVES = frozenset("new old first last main major largest biggest smallest oldest newest "
+                              "former current other same".split())
 _DATE_FOCUS = frozenset("year years date day days century centuries decade decades month months "
                         "era period time times age".split())
 _PLACE_FOCUS = frozenset("country countries city cities place places state states region regions "
@@ -221,6 +223,11 @@ def _analyse_question(question: str) -> _Question:
     after = [w for w in lows[qi + 1:qi + 5]
              if w not in ("kind", "type", "sort", "of", "the", "is", "was", "are", "were", "a",
                           "an", "does", "did", "do")]
+    # "Which Israeli firm", "Which new law": the head is the noun, not the word describing it.
+    caps = {t.low for t in toks[qi + 1:] if t.cap}
+    while len(after) > 1 and (after[0] in caps or after[0] in _HEAD_ADJECTIVES) and after[1] not in caps \
+            and after[1] not in _STOP:
+        after = after[1:]
     head = after[0] if after else ""
     if wh in ("who", "whom", "whose"):
         qtype = "PERSON"

@@ -45,12 +45,19 @@ def import_app():
     return module
 
 
+# Two sample articles that report one rate in June and another in September (the recency note).
+RATE_ARTICLES = ("central-bank-rate.md", "central-bank-rate-september.md")
+
+
 def write_corpus(folder: Path) -> Path:
-    """The shared articles plus a hostile one (markup in its title and text), in `folder`."""
+    """The shared articles, the two dated rate reports and a hostile article (markup in its title
+    and text), in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     for path in sorted(SHARED_ARTICLES.iterdir()):
         if path.is_file():
             shutil.copyfile(path, folder / path.name)
+    for name in RATE_ARTICLES:
+        shutil.copyfile(REPO_ROOT / "qa" / "sample_articles" / name, folder / name)
     (folder / "hostile.md").write_text(HOSTILE_ARTICLE, encoding="utf-8")
     return folder
 

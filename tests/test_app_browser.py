@@ -144,6 +144,17 @@ def test_follow_up_uses_the_conversation(browser, server):
         page.close()
 
 
+def test_a_now_question_is_answered_from_the_newest_article_with_a_note(page, tmp_path):
+    reply = Chat(page).ask("What is the Central Bank of Ardenia's main interest rate now?")
+    assert "4.5 percent" in reply.locator(".qa-answer strong").inner_text()
+    note = reply.locator(".qa-note")
+    assert note.is_visible()
+    assert "newest article (2024-09-12)" in note.inner_text() and "4.25 percent" in note.inner_text()
+    assert "2024-09-12" in reply.locator("details.qa-citation").first.locator(".qa-date").inner_text()
+    reply.scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "recency.png"))  # for a person to look at (pytest --basetemp)
+
+
 def test_no_answer_reply_lists_closest_passages(page):
     reply = Chat(page).ask("Who won the Eurovision Song Contest in 2024?")
     assert "do not hold an answer" in reply.locator(".qa-answer").inner_text()
