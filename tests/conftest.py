@@ -1,6 +1,7 @@
 """Shared fixtures: where the repository, the shared data and the bundled sample corpus live."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,16 @@ def embedder():
     from qa.embed import load_embedder
 
     return load_embedder(config.DEFAULT_EMBEDDER)
+
+
+@pytest.fixture(scope="session")
+def all_articles_dir(tmp_path_factory, shared_articles_dir: Path, sample_articles_dir: Path) -> Path:
+    """The shared articles and the bundled sample corpus in one folder. Shared by every test that
+    asks for it: read it, index it elsewhere, copy it before changing anything."""
+    folder = tmp_path_factory.mktemp("all_articles") / "articles"
+    folder.mkdir()
+    for source in (shared_articles_dir, sample_articles_dir):
+        for path in sorted(source.iterdir()):
+            if path.is_file():
+                shutil.copyfile(path, folder / path.name)
+    return folder

@@ -7,7 +7,6 @@ xfails, so that fixing one shows up (and a regression anywhere else fails).
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -35,15 +34,10 @@ SHARED_QUESTIONS = [
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory, shared_articles_dir, sample_articles_dir, embedder) -> QAPipeline:
-    articles = tmp_path_factory.mktemp("e2e") / "articles"
-    articles.mkdir()
-    for folder in (shared_articles_dir, sample_articles_dir):
-        for path in sorted(folder.iterdir()):
-            if path.is_file():
-                shutil.copyfile(path, articles / path.name)
-    build_index(articles, articles.parent / "index", embedder)
-    return QAPipeline.load(articles.parent / "index", reader="fallback", embedder=embedder)
+def pipeline(tmp_path_factory, all_articles_dir, embedder) -> QAPipeline:
+    index_dir = tmp_path_factory.mktemp("e2e") / "index"
+    build_index(all_articles_dir, index_dir, embedder)
+    return QAPipeline.load(index_dir, reader="fallback", embedder=embedder)
 
 
 @pytest.mark.parametrize(

@@ -80,21 +80,15 @@ def assert_user_error(done: subprocess.CompletedProcess, message: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def articles(tmp_path_factory, shared_articles_dir, sample_articles_dir) -> Path:
+def articles(all_articles_dir) -> Path:
     """The two shared articles and the nine sample ones, in a folder the tests may not change."""
-    folder = tmp_path_factory.mktemp("cli") / "articles"
-    folder.mkdir()
-    for source in (shared_articles_dir, sample_articles_dir):
-        for path in sorted(source.iterdir()):
-            if path.is_file():
-                shutil.copyfile(path, folder / path.name)
-    return folder
+    return all_articles_dir
 
 
 @pytest.fixture(scope="module")
-def indexed(articles, embedder) -> Path:
+def indexed(articles, embedder, tmp_path_factory) -> Path:
     # (embedder: loaded here first, so that an ONNX export happens once, before the subprocesses)
-    index_dir = articles.parent / "index"
+    index_dir = tmp_path_factory.mktemp("cli") / "index"
     done = qa("index", "--articles", str(articles), "--index", str(index_dir))
     assert_ok(done)
     assert re.search(r"Indexed .* \d+ passages \(\d+ embedded, 0 reused; 11 new, 0 changed, 0 removed articles\)", done.stdout)

@@ -11,7 +11,6 @@ import html.parser
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import textwrap
