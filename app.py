@@ -13,12 +13,15 @@ import logging
 import re
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from qa import config
 from qa.chat import format_notice, format_question, format_reply, markdown_text
 from qa.cli import quiet_libraries
 from qa.conversation import Turn
+
+if TYPE_CHECKING:  # gradio loads inside the functions: `python app.py --help` stays fast
+    import gradio as gr
 
 logger = logging.getLogger("qa.app")
 
