@@ -21,6 +21,13 @@ _STOPWORDS = {
     "which", "why", "how", "many", "much", "say", "said", "about", "as", "into", "has", "have", "had",
     "can", "could", "would", "will", "should", "any", "some", "me", "tell", "please", "not", "no",
 } | _REFERRING
+# The phrase that sets the answer type ("how many" wants a count, "when" a date). "What about" and
+# "how about" only swap a detail, so they ask nothing of their own.
+_ASKING = re.compile(
+    r"\b(?:how (?:many|much|long|old|far|big|large|often)|whom|whose|who|when|where|which|why|what|how)\b",
+    re.IGNORECASE,
+)
+_SWAPPING = re.compile(r"\b(?:what|how) about\b", re.IGNORECASE)
 # A question with this few words of its own leans on the conversation.
 SELF_CONTAINED_MIN_WORDS = 2
 # With "it"/"that"/"there", a question needs this many words of its own to stand alone.
@@ -88,7 +95,8 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
     """The question, plus what the conversation was about when the question leans on it.
 
     Context words are appended (not substituted): the question itself still decides the answer
-    type ("When ..." wants a date), the context steers retrieval. They come from the earlier
+    type ("When ..." wants a date), the context steers retrieval; a question that asks nothing of
+    its own ("And in India?", "What about the tram?") takes the earlier question's asking phrase. They come from the earlier
     questions back to the last self-contained one (so a follow-up of a follow-up keeps the topic)
     and, when the question points at something ("he", "that"), from the last answer: "When did
     he say that?" wants the person just named, while "And in India?" swaps the detail the last
@@ -96,7 +104,7 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
 
     Example:
         >>> contextualize("And in India?", [Turn("How many users were targeted by the spies?", "1,400")])
-        'And in India? (users targeted spies)'
+        'And in India? (how many users targeted spies)'
         >>> contextualize("When did she say that?", [Turn("Who accused the government of spying?", "Mamata Banerjee")])
         'When did she say that? (accused government spying Mamata Banerjee)'
     """
@@ -104,10 +112,14 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
         return question
     own = {w.lower() for w in content_words(question)}
     topic: list[str] = []
+    asking = ""
     for turn in reversed(history):
         topic = content_words(turn.question) + topic
+        asking = asking or _asking_phrase(turn.question)
         if not is_follow_up(turn.question):
             break
+    if _asking_phrase(question):
+        asking = ""  # "When did he say that?" sets its own answer type
     answer = _answer_words(history[-1].answer) if history[-1].answer and _points_back(question) else []
     seen = set(own)
     topic = [w for w in topic if not (w.lower() in seen or seen.add(w.lower()))]
@@ -115,4 +127,12 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
     # Over the cap, the oldest topic words go first; what "he" or "that" stands for stays.
     room = MAX_CONTEXT_WORDS - len(answer)
     unique = (topic[-room:] if room > 0 else []) + answer
+    # "And in India?" asks what the last question asked: its asking phrase leads the context.
+    unique = ([asking] if asking else []) + unique
     return f"{question.strip()} ({' '.join(unique)})" if unique else question
+
+
+def _asking_phrase(question: str) -> str:
+    """The question's own asking phrase, lower-cased ("how many"), or "" when it has none."""
+    match = _ASKING.search(_SWAPPING.sub(" ", question))
+    return match.group().lower() if match else ""

@@ -192,6 +192,22 @@ class _Question:
     focus: str | None  # the noun after what/which ("what language" -> "language")
     negated: bool
     options: tuple[str, ...] = ()  # stems of "A or B" alternatives in "Is it A or B?"
+    # Stems found only in a closing "(...)": the earlier turns' words qa/conversation.py adds to a
+    # follow-up. They steer, but the user's own words ("And in India?") decide.
+    context: frozenset[str] = frozenset()
+
+
+CONTEXT_WEIGHT = 0.5
+_CLOSING_CONTEXT = re.compile(r"\(([^()]*)\)\s*$")
+
+
+def _context_stems(question: str, stems: set[str]) -> frozenset[str]:
+    """The stems that appear only inside the question's closing "(...)"."""
+    match = _CLOSING_CONTEXT.search(question)
+    if not match:
+        return frozenset()
+    own = {t.stem for t in _tokens(question[: match.start()])}
+    return frozenset(t.stem for t in _tokens(match.group(1)) if t.stem in stems and t.stem not in own)
 
 
 def _analyse_question(question: str) -> _Question:
@@ -217,7 +233,7 @@ def _analyse_question(question: str) -> _Question:
         words = [t for t in words if t.stem not in options]
     qtype, focus = "ENTITY", None
     if qi is None:
-        return _Question(qtype, words, stems, focus, negated, options)
+        return _Question(qtype, words, stems, focus, negated, options, _context_stems(question, stems))
     wh = lows[qi]
     nxt = lows[qi + 1] if qi + 1 < len(lows) else ""
     after = [w for w in lows[qi + 1:qi + 5]
@@ -265,7 +281,7 @@ def _analyse_question(question: str) -> _Question:
             qtype = "LOCATION"
         elif head in _PROPER_FOCUS or "name" in lows[qi + 1:qi + 5]:
             qtype = "PROPER"
-    return _Question(qtype, words, stems, focus, negated, options)
+    return _Question(qtype, words, stems, focus, negated, options, _context_stems(question, stems))
 
 
 @dataclass
@@ -440,8 +456,11 @@ class FallbackReader:
             df.update({t.stem for t in s.toks if not t.stop and not t.punct}
                       | {p for t in s.toks for p in t.parts})
         # A word in every sentence still counts a little (DrQA's zero IDF loses it entirely).
-        idf = {w: math.log(1.0 + (n + 1) / (df.get(w, 0) + 0.5)) for w in q.stems}
+        idf = {w: math.log(1.0 + (n + 1) / (df.get(w, 0) + 0.5)) * (CONTEXT_WEIGHT if w in q.context else 1.0)
+               for w in q.stems}
         total = sum(idf.values()) or 1.0
+        own = q.stems - q.context if q.context else set()
+        lacking_own: set[int] = set()
         for s in sents:
             stems = {t.stem for t in s.toks if not t.punct}
             stems.update(p for t in s.toks for p in t.parts)
@@ -452,6 +471,8 @@ class FallbackReader:
                 elif len(w) >= 5 and any(len(x) >= 5 and x[:5] == w[:5] for x in stems):
                     hit += 0.6 * idf[w]  # "commonly" ~ "common", "utilized" ~ "utilization"
             s.coverage = hit / total
+            if own and not own & stems:
+                lacking_own.add(id(s))
         if self.embedder is not None and sents:
             texts = [question] + [passages[s.passage_index].text[s.start:s.end] for s in sents]
             vecs = np.asarray(self.embedder.encode(texts), dtype=np.float32)
@@ -461,6 +482,9 @@ class FallbackReader:
         else:
             for s in sents:
                 s.score = s.coverage
+        for s in sents:
+            if id(s) in lacking_own:
+                s.score *= CONTEXT_WEIGHT  # a follow-up's own words ("India") are its point
         return sents, idf
 
     # -- spans inside a sentence ------------------------------------------------------------------

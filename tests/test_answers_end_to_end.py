@@ -13,6 +13,7 @@ import pytest
 from qa import config
 from qa.answer import normalize_answer
 from qa.build import build_index
+from qa.conversation import Turn
 from qa.pipeline import QAPipeline
 
 SAMPLE_QUESTIONS = json.loads(config.SAMPLE_QUESTIONS.read_text(encoding="utf-8"))
@@ -60,3 +61,11 @@ def test_sample_question(pipeline, case):
 def test_shared_article_question(pipeline, question, expected):
     answer = pipeline.ask(question)
     assert answer.answer == expected
+
+
+def test_follow_up_swaps_the_detail_and_keeps_the_answer_type(pipeline):
+    # "And in India?" after "How many users ...?": a count, from the sentence that names India
+    # (the follow-up's own word), not the worldwide 1,400 the earlier words match best.
+    answer = pipeline.ask("And in India?", history=[Turn("How many users were targeted by the spies?", "1,400")])
+    assert answer.search_query == "And in India? (how many users targeted spies)"
+    assert answer.answer == "30-40"

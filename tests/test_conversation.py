@@ -60,8 +60,16 @@ def test_pronoun_follow_up_gets_topic_and_last_answer():
 
 def test_ellipsis_follow_up_gets_topic_without_the_answer_it_replaces():
     query = contextualize("And in India?", [SPIES])
-    assert query == "And in India? (users targeted spies)"
+    # It asks what the last question asked: "how many" leads the context, so the answer type holds.
+    assert query == "And in India? (how many users targeted spies)"
     assert "1,400" not in query
+
+
+def test_a_follow_up_with_its_own_asking_word_keeps_it():
+    assert contextualize("What about the tram?", [Turn("How much did the bridge cost?", "5 million")]) == \
+        "What about the tram? (how much bridge cost)"
+    query = contextualize("When did she say that?", [MAMATA])
+    assert "(who" not in query and "when" not in query[query.index("("):]
 
 
 def test_answer_numbers_stay_whole():
