@@ -236,14 +236,15 @@ def _analyse_question(question: str) -> _Question:
         return _Question(qtype, words, stems, focus, negated, options, _context_stems(question, stems))
     wh = lows[qi]
     nxt = lows[qi + 1] if qi + 1 < len(lows) else ""
-    after = [w for w in lows[qi + 1:qi + 5]
-             if w not in ("kind", "type", "sort", "of", "the", "is", "was", "are", "were", "a",
-                          "an", "does", "did", "do")]
-    # "Which Israeli firm", "Which new law": the head is the noun, not the word describing it.
-    caps = {t.low for t in toks[qi + 1:] if t.cap}
-    while len(after) > 1 and (after[0] in caps or after[0] in _HEAD_ADJECTIVES) and after[1] not in caps \
-            and after[1] not in _STOP:
-        after = after[1:]
+    following = [t for t in toks[qi + 1:qi + 5]
+                 if t.low not in ("kind", "type", "sort", "of", "the", "is", "was", "are", "were", "a",
+                                  "an", "does", "did", "do")]
+    # "Which Israeli firm", "Which new law": the head is the noun, not the word describing it
+    # (but "Which film won": a verb ends the search).
+    while (len(following) > 1 and (following[0].cap or following[0].low in _HEAD_ADJECTIVES)
+           and not following[1].cap and not following[1].stop and not _verbish(following, 1)):
+        following = following[1:]
+    after = [t.low for t in following]
     head = after[0] if after else ""
     if wh in ("who", "whom", "whose"):
         qtype = "PERSON"

@@ -441,3 +441,15 @@ def test_load_reader_refuses_a_model_without_qa_head(caplog) -> None:
     reader = load_reader(str(gt.get_model_path()))
     assert isinstance(reader, FallbackReader)
     assert "not an extractive question-answering checkpoint" in caplog.text
+
+
+@pytest.mark.parametrize(("question", "head"), [
+    ("Which Israeli firm did WhatsApp sue?", "firm"),  # a describing word before the noun
+    ("Which new law passed?", "law"),
+    ("Which film won the Golden Lantern at the Port Ellery Film Festival?", "film"),  # "Film" later stays the head
+    ("What language is spoken there?", "language"),
+])
+def test_fallback_finds_the_head_noun_of_which_questions(question, head) -> None:
+    from qa.fallback_reader import _analyse_question
+
+    assert _analyse_question(question).focus == head
