@@ -254,9 +254,7 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
     list, and the top k of a deeper search are not always search(k) (the retriever's candidate
     pools grow with k), so for k < RETRIEVAL_DEPTH a second, untimed search ranks 10 deep.
     """
-    from .answer import assemble_answers
-    from .pipeline import clean_question
-    from .recency import apply_recency
+    from .pipeline import clean_question, compose_answer
 
     started = time.perf_counter()
     text = clean_question(question.question)
@@ -264,7 +262,7 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
     retrieved = time.perf_counter()
     result = pipeline.reader.read(text, [hit.passage for hit in hits])
     read = time.perf_counter()
-    answer = apply_recency(assemble_answers(text, hits, result, no_answer_threshold=pipeline.no_answer_threshold, search_query=text))
+    answer = compose_answer(text, hits, result, no_answer_threshold=pipeline.no_answer_threshold, search_query=text)
     timings = {
         "retrieve_ms": round((retrieved - started) * 1000, 2),
         "read_ms": round((read - retrieved) * 1000, 2),

@@ -19,7 +19,7 @@ from .index import LoadedIndex, open_index, read_manifest
 from .read import Reader, load_reader
 from .recency import apply_recency
 from .retrieve import Retriever, SearchFilter
-from .types import Answer
+from .types import Answer, Hit, ReaderResult
 
 logger = logging.getLogger(__name__)
 
@@ -144,16 +144,22 @@ class QAPipeline:
             # question only points at, while the question's own words still set the answer type.
             result = self.reader.read(search_query, [hit.passage for hit in hits])
             read = time.perf_counter()
-        answer = assemble_answers(
-            question, hits, result, no_answer_threshold=self.no_answer_threshold, search_query=search_query
-        )
-        answer = apply_recency(answer)
+        answer = compose_answer(question, hits, result, no_answer_threshold=self.no_answer_threshold, search_query=search_query)
         timings = {
             "retrieve_ms": round((retrieved - started) * 1000, 2),
             "read_ms": round((read - retrieved) * 1000, 2),
             "total_ms": round((time.perf_counter() - started) * 1000, 2),
         }
         return dataclasses.replace(answer, timings_ms=timings)
+
+
+def compose_answer(
+    question: str, hits: Sequence[Hit], result: ReaderResult, *, no_answer_threshold: float, search_query: str
+) -> Answer:
+    """The reader's spans -> the answer the user gets: equal spans merged with their sources, the
+    no-answer decision, then the note on newer articles. `ask` and `qa eval` both answer through it."""
+    answer = assemble_answers(question, hits, result, no_answer_threshold=no_answer_threshold, search_query=search_query)
+    return apply_recency(answer)
 
 
 _PIPELINES: dict[tuple[str, str], QAPipeline] = {}
