@@ -97,11 +97,10 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
     Context words are appended (not substituted): the question itself still decides the answer
     type ("When ..." wants a date), the context steers retrieval; a question that asks nothing of
     its own ("And in India?", "What about the tram?") takes the earlier question's asking phrase.
-    The words come from the earlier
-    questions back to the last self-contained one (so a follow-up of a follow-up keeps the topic)
-    and, when the question points at something ("he", "that"), from the last answer: "When did
-    he say that?" wants the person just named, while "And in India?" swaps the detail the last
-    answer gave and is better searched without it.
+    The words come from the earlier questions back to the last self-contained one (so a follow-up
+    of a follow-up keeps the topic) and, when the question points at something ("he", "that"),
+    from the last answer: "When did he say that?" wants the person just named, while "And in
+    India?" swaps the detail the last answer gave and is better searched without it.
 
     Example:
         >>> contextualize("And in India?", [Turn("How many users were targeted by the spies?", "1,400")])
