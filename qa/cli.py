@@ -166,6 +166,8 @@ def run_ask(args: argparse.Namespace) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print(format_answer(answer))
+        if pipeline.threshold_source not in ("given", "default"):
+            print(f"(no-answer threshold {pipeline.no_answer_threshold:+.4f}, {pipeline.threshold_source})")
     return 0
 
 

@@ -64,6 +64,9 @@ def test_eval_saves_the_best_threshold_and_the_pipeline_answers_by_it(tmp_path, 
     answered = sum(pipeline.ask(q.question, k=3).answer is not None for q in questions)
     assert answered == best["answered"]
     assert QAPipeline.load(index_dir, reader="fallback", embedder=embedder, no_answer_threshold=0.5).no_answer_threshold == 0.5
+    # `qa ask` says which threshold decided, when it is a tuned one.
+    assert main(["ask", "Who is the mayor of Valmora?", "--index", str(index_dir), "--reader", "fallback"]) == 0
+    assert f"(no-answer threshold {best['threshold']:+.4f}, tuned by qa eval ({out}" in capsys.readouterr().out
 
 
 def test_save_threshold_refuses_an_interrupted_run(tmp_path):
