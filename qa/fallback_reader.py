@@ -94,7 +94,7 @@ _QUOTE_Q = re.compile(r"\bwhat\b.*\b(?:did|does|do|has|have|had|will|would)\b.*\
                       re.IGNORECASE)
 _Q_WORDS = ("what", "which", "who", "whom", "whose", "when", "where", "why", "how")
 _HEAD_ADJECTIVES = frozenset("new old first last main major largest biggest smallest oldest newest "
-                              "former current other same".split())
+                              "former current other same latest recent total average annual official".split())
 _DATE_FOCUS = frozenset("year years date day days century centuries decade decades month months "
                         "era period time times age".split())
 _PLACE_FOCUS = frozenset("country countries city cities place places state states region regions "
@@ -198,6 +198,8 @@ class _Question:
 
 
 CONTEXT_WEIGHT = 0.5
+_TYPED_FOCUS = (_DATE_FOCUS | _NUMBER_FOCUS | _PLACE_FOCUS | _PROPER_FOCUS
+                | frozenset(("percentage", "percent", "proportion", "fraction", "share")))
 _CLOSING_CONTEXT = re.compile(r"\(([^()]*)\)\s*$")
 
 
@@ -211,6 +213,7 @@ def _context_stems(question: str, stems: set[str]) -> frozenset[str]:
 
 
 def _analyse_question(question: str) -> _Question:
+    """The question's answer type, content words and head noun (see _Question)."""
     toks = [t for t in _tokens(question) if not t.punct]
     lows = [t.low for t in toks]
     stems = {t.stem for t in toks if not t.stop and t.low not in _FRAME}
@@ -236,7 +239,7 @@ def _analyse_question(question: str) -> _Question:
         return _Question(qtype, words, stems, focus, negated, options, _context_stems(question, stems))
     wh = lows[qi]
     nxt = lows[qi + 1] if qi + 1 < len(lows) else ""
-    following = [t for t in toks[qi + 1:qi + 5]
+    following = [t for t in toks[qi + 1:qi + 7]
                  if t.low not in ("kind", "type", "sort", "of", "the", "is", "was", "are", "were", "a",
                                   "an", "does", "did", "do")]
     # "Which Israeli firm", "Which new law": the head is the noun, not the word describing it
@@ -246,6 +249,12 @@ def _analyse_question(question: str) -> _Question:
         following = following[1:]
     after = [t.low for t in following]
     head = after[0] if after else ""
+    # English compounds end in their head: "the interest rate" asks for a rate. Only a word that
+    # names an answer type is taken from further on ("What river flows ..." keeps "river").
+    for later in after[1:3]:
+        if later in _STOP or later not in _TYPED_FOCUS:
+            break
+        head = later
     if wh in ("who", "whom", "whose"):
         qtype = "PERSON"
     elif wh == "when":
@@ -372,23 +381,36 @@ _ROLES = _TITLES | frozenset(
     lawyer attorney editor reporter journalist officer general colonel inspector detective
     doctor surgeon nurse engineer architect designer teacher student""".split()
 )
-_NOT_PERSON = frozenset(
+# A "who" answer may be an organisation ("Who won the election?" - a party) but is rarely a place.
+_ORGANISATION_WORDS = frozenset(
     """university college school institute academy bank party alliance union council ministry
     department commission committee association company corporation group agency authority
-    office court parliament assembly government fc club team league cup championship award
-    prize festival stadium square street road avenue bridge station airport harbour port line
-    park forest mountains mountain river lake sea ocean island islands valley province county
-    city state republic kingdom region hall museum hospital church journal times news post
-    technologies systems""".split()
+    office court parliament assembly government fc club team league technologies systems""".split()
+)
+_PLACE_WORDS = frozenset(
+    """cup championship award prize festival stadium square street road avenue bridge station
+    airport harbour port line park forest mountains mountain river lake sea ocean island islands
+    valley province county city state republic kingdom region hall museum hospital church journal
+    times news post""".split()
 )
 _OF_TOTAL = re.compile(r"\d[\d,.]*\s+(?:out\s+)?of\s+(?:the\s+|all\s+)?$", re.IGNORECASE)
 
 
-def _person_fit(toks: list[_Tok], i: int, j: int, place: bool) -> float:
+def _person_fit(toks: list[_Tok], i: int, j: int, place: bool, run: tuple[int, int]) -> float:
     """How well the name toks[i:j] answers "who": high after a title or role word or before
-    ", a <role>"; low when it names an organisation or a place."""
-    if {t.low for t in toks[i : j + 1]} & _NOT_PERSON:
+    ", a <role>"; lower for an organisation, low for a place. `run` is the whole capitalised run
+    the name was cut from ("Central Bank of Ardenia" for "Ardenia")."""
+    # The word that says what the run names: the last one ("Harbour Party"), the one before "of"
+    # ("University of Valmora"), or a common noun right after it ("Serra Alta mountains").
+    start, end = run
+    of = next((x for x in range(start + 1, end) if toks[x].low == "of"), None)
+    heads = {toks[of - 1].low if of is not None else toks[end - 1].low}
+    if end < len(toks) and not toks[end].cap:
+        heads.add(toks[end].low)
+    if heads & _PLACE_WORDS:
         return 0.45
+    if heads & _ORGANISATION_WORDS:
+        return 0.7
     role_before = i > 0 and toks[i - 1].low.rstrip(".") in _ROLES
     title_inside = toks[i].low in _TITLES
     appositive = j + 2 < len(toks) and toks[j].text == "," and toks[j + 1].low in ("a", "an", "the")
@@ -588,7 +610,7 @@ class FallbackReader:
                 if i2 < j2 and not in_date:
                     prev = toks[i2 - 1].low if i2 > 0 else ""
                     place = prev in _LOC_PREP
-                    fit = {"PERSON": _person_fit(toks, i2, j2, place), "PROPER": 1.0,
+                    fit = {"PERSON": _person_fit(toks, i2, j2, place, (k, j)), "PROPER": 1.0,
                            "LOCATION": 1.0 if place else 0.8, "ENTITY": 0.6,
                            "MANNER": 0.2, "REASON": 0.15}.get(qt, 0.1)
                     add(i2, j2, fit, "name")

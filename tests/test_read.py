@@ -323,6 +323,9 @@ def test_fallback_spans_never_consist_of_question_words() -> None:
     # "X of the Y": the count, not the total.
     ("How many seats did the Farmers' League win?",
      "On Sunday the Farmers' League won the vote, taking 23 of the 80 seats.", "23"),
+    # "Who" may be an organisation (a party), rarely a place.
+    ("Who won the council election?",
+     "The council election in Lakeland Province was won by the Harbour Party.", "Harbour Party"),
     # A measurement keeps its unit.
     ("How much rain fell in the storm?", "The storm dropped 85 millimetres of rain in six hours.", "85 millimetres"),
 ])
@@ -448,6 +451,8 @@ def test_load_reader_refuses_a_model_without_qa_head(caplog) -> None:
     ("Which new law passed?", "law"),
     ("Which film won the Golden Lantern at the Port Ellery Film Festival?", "film"),  # "Film" later stays the head
     ("What language is spoken there?", "language"),
+    ("What is the latest interest rate?", "rate"),  # compounds end in their head
+    ("What river flows through the town?", "river"),  # "flows" names no answer type
 ])
 def test_fallback_finds_the_head_noun_of_which_questions(question, head) -> None:
     from qa.fallback_reader import _analyse_question, _norm
