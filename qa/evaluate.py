@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -11,7 +10,6 @@ import os
 import shlex
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -254,21 +252,12 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
     list, and the top k of a deeper search are not always search(k) (the retriever's candidate
     pools grow with k), so for k < RETRIEVAL_DEPTH a second, untimed search ranks 10 deep.
     """
-    from .pipeline import clean_question, compose_answer
+    from .pipeline import answer_from, clean_question
 
-    started = time.perf_counter()
     text = clean_question(question.question)
-    hits = pipeline.retriever.search(text, k, mode=mode)
-    retrieved = time.perf_counter()
-    result = pipeline.reader.read(text, [hit.passage for hit in hits])
-    read = time.perf_counter()
-    answer = compose_answer(text, hits, result, no_answer_threshold=pipeline.no_answer_threshold, search_query=text)
-    timings = {
-        "retrieve_ms": round((retrieved - started) * 1000, 2),
-        "read_ms": round((read - retrieved) * 1000, 2),
-        "total_ms": round((time.perf_counter() - started) * 1000, 2),
-    }
-    answer = dataclasses.replace(answer, timings_ms=timings)
+    answer, hits, result = answer_from(
+        pipeline.retriever, pipeline.reader, text, text, k=k, mode=mode, no_answer_threshold=pipeline.no_answer_threshold
+    )
     ranked = hits if k >= RETRIEVAL_DEPTH else pipeline.retriever.search(text, RETRIEVAL_DEPTH, mode=mode)
 
     # The best non-null answer, even when the pipeline said null: the threshold sweep flips to it.
@@ -302,7 +291,7 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
         "answer_passage": _passage_ref(holder.passage) if holder is not None else None,
         "read": [hit.passage.passage_id for hit in hits],
         "retrieved": [hit.passage.passage_id for hit in ranked],
-        "timings_ms": timings,
+        "timings_ms": answer.timings_ms,
         "citations": answer.to_dict()["citations"],
     }
     if question.source is not None:

@@ -133,24 +133,46 @@ class QAPipeline:
         """Answer one question from the indexed articles; `history` holds earlier turns for follow-ups."""
         if k <= 0:
             raise QuestionError(f"k must be greater than 0, got {k}")
-        started = time.perf_counter()
         question = clean_question(question)
         search_query = contextualize(question, history)
         search_filter = SearchFilter(date_from or None, date_to or None, source or None)
         with self._lock:
-            hits = self.retriever.search(search_query, k, mode=mode, search_filter=search_filter)
-            retrieved = time.perf_counter()
-            # The reader sees the search query too: for a follow-up it carries the names the
-            # question only points at, while the question's own words still set the answer type.
-            result = self.reader.read(search_query, [hit.passage for hit in hits])
-            read = time.perf_counter()
-        answer = compose_answer(question, hits, result, no_answer_threshold=self.no_answer_threshold, search_query=search_query)
-        timings = {
-            "retrieve_ms": round((retrieved - started) * 1000, 2),
-            "read_ms": round((read - retrieved) * 1000, 2),
-            "total_ms": round((time.perf_counter() - started) * 1000, 2),
-        }
-        return dataclasses.replace(answer, timings_ms=timings)
+            answer, _hits, _result = answer_from(
+                self.retriever, self.reader, question, search_query, k=k, mode=mode,
+                search_filter=search_filter, no_answer_threshold=self.no_answer_threshold,
+            )
+        return answer
+
+
+def answer_from(
+    retriever: Retriever,
+    reader: Reader,
+    question: str,
+    search_query: str,
+    *,
+    k: int,
+    mode: str,
+    no_answer_threshold: float,
+    search_filter: SearchFilter | None = None,
+) -> tuple[Answer, Sequence[Hit], ReaderResult]:
+    """Search, read, compose: the answer (timed per stage) and the evidence behind it.
+
+    `QAPipeline.ask` answers through it, and `qa eval` too, which also scores the evidence.
+    """
+    started = time.perf_counter()
+    hits = retriever.search(search_query, k, mode=mode, search_filter=search_filter)
+    retrieved = time.perf_counter()
+    # The reader sees the search query too: for a follow-up it carries the names the question
+    # only points at, while the question's own words still set the answer type.
+    result = reader.read(search_query, [hit.passage for hit in hits])
+    read = time.perf_counter()
+    answer = compose_answer(question, hits, result, no_answer_threshold=no_answer_threshold, search_query=search_query)
+    timings = {
+        "retrieve_ms": round((retrieved - started) * 1000, 2),
+        "read_ms": round((read - retrieved) * 1000, 2),
+        "total_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+    return dataclasses.replace(answer, timings_ms=timings), hits, result
 
 
 def compose_answer(

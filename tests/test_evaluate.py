@@ -208,7 +208,7 @@ class ScriptedRetriever:
         self.deep_order = deep_order or {}  # what a search deeper than 5 returns, when it differs
         self.calls: list[int] = []
 
-    def search(self, query, k, *, mode="hybrid"):
+    def search(self, query, k, *, mode="hybrid", search_filter=None):
         self.calls.append(k)
         ids = (self.deep_order.get(query, self.order[query]) if k > 5 else self.order[query])[:k]
         return [Hit(PASSAGES[i], 1.0 - rank / 10, rank) for rank, i in enumerate(ids)]
