@@ -483,7 +483,7 @@ class FallbackReader:
                for w in q.stems}
         total = sum(idf.values()) or 1.0
         own = q.stems - q.context if q.context else set()
-        lacking_own: set[int] = set()
+        lacks_own: list[bool] = []  # per sentence: a follow-up's own words are all missing
         for s in sents:
             stems = {t.stem for t in s.toks if not t.punct}
             stems.update(p for t in s.toks for p in t.parts)
@@ -494,8 +494,7 @@ class FallbackReader:
                 elif len(w) >= 5 and any(len(x) >= 5 and x[:5] == w[:5] for x in stems):
                     hit += 0.6 * idf[w]  # "commonly" ~ "common", "utilized" ~ "utilization"
             s.coverage = hit / total
-            if own and not own & stems:
-                lacking_own.add(id(s))
+            lacks_own.append(bool(own) and not own & stems)
         if self.embedder is not None and sents:
             texts = [question] + [passages[s.passage_index].text[s.start:s.end] for s in sents]
             vecs = np.asarray(self.embedder.encode(texts), dtype=np.float32)
@@ -505,8 +504,8 @@ class FallbackReader:
         else:
             for s in sents:
                 s.score = s.coverage
-        for s in sents:
-            if id(s) in lacking_own:
+        for s, lacking in zip(sents, lacks_own):
+            if lacking:
                 s.score *= CONTEXT_WEIGHT  # a follow-up's own words ("India") are its point
         return sents, idf
 

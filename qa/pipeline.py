@@ -77,13 +77,14 @@ class QAPipeline:
         reader: Reader,
         *,
         no_answer_threshold: float = config.NO_ANSWER_THRESHOLD,
+        threshold_source: str = "given",
     ):
         self.index = index
         self.embedder = embedder
         self.reader = reader
         self.retriever = Retriever(index, embedder)
         self.no_answer_threshold = no_answer_threshold
-        self.threshold_source = "given"  # load() says whether it was tuned by `qa eval`
+        self.threshold_source = threshold_source  # "given", "default" or "tuned by qa eval (...)"
         # Fast tokenizers and torch modules are not safe to share between concurrent calls.
         self._lock = threading.Lock()
 
@@ -113,8 +114,7 @@ class QAPipeline:
             reader = load_reader(reader, embedder=embedder, **options)
         # None: the threshold `qa eval --save-threshold` tuned for this reader on this index, if any.
         threshold, source = resolve_threshold(index_dir, reader.name, no_answer_threshold)
-        pipeline = cls(index, embedder, reader, no_answer_threshold=threshold)
-        pipeline.threshold_source = source
+        pipeline = cls(index, embedder, reader, no_answer_threshold=threshold, threshold_source=source)
         if source not in ("given", "default"):
             logger.info("No-answer threshold %.4f for reader %s, %s", threshold, reader.name, source)
         return pipeline
