@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from qa import config
 from qa.chat import format_notice, format_question, format_reply, markdown_text
 from qa.cli import quiet_libraries
-from qa.conversation import Turn
+from qa.retrieve.conversation import Turn
 
 if TYPE_CHECKING:  # gradio loads inside the functions: `python app.py --help` stays fast
     import gradio as gr
@@ -351,7 +351,7 @@ def resolve_articles(index_dir: Path, articles: Path | None) -> Path | None:
 
     None when the index records a folder that is gone: the index is then served as it is.
     """
-    from qa.index import IndexStoreError, current_generation, read_manifest
+    from qa.store.local import IndexStoreError, current_generation, read_manifest
 
     if articles is not None:
         if not articles.is_dir():
@@ -372,9 +372,9 @@ def resolve_articles(index_dir: Path, articles: Path | None) -> Path | None:
 
 def prepare_index(index_dir: Path, articles: Path | None, embedder_name: str | None):
     """Build or update the index when it is missing or stale; returns the embedder it was built with."""
-    from qa.build import build_index, index_status
     from qa.embed import load_embedder
-    from qa.index import current_generation, read_manifest
+    from qa.store.build import build_index, index_status
+    from qa.store.local import current_generation, read_manifest
 
     if index_dir.exists() and not index_dir.is_dir():
         raise StartError(f"--index must be a directory: {index_dir} is a file")
@@ -411,9 +411,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         from qa.embed import EmbedderError
-        from qa.index import IndexStoreError
-        from qa.ingest import IngestError
+        from qa.ingest.articles import IngestError
         from qa.pipeline import QAPipeline
+        from qa.store.local import IndexStoreError
 
         user_errors = (StartError, EmbedderError, IndexStoreError, IngestError, OSError, ValueError)
     except ImportError as error:

@@ -5,7 +5,7 @@
 Vectors: 384-d, shaped like sentence embeddings: a Gaussian mixture of 200 topics x 50 subtopics,
 normalised, with points spread so that a query's 10th neighbour is close to its first (cosine
 ~0.32 against ~0.38), and queries drawn from the same mixture (near the data, not copies of it).
-Exact: IndexFlatIP. Approximate: what qa.dense chooses for the corpus size ("auto"). Latency is
+Exact: IndexFlatIP. Approximate: what qa.store.dense chooses for the corpus size ("auto"). Latency is
 one query at a time (as the chat asks), p50 over the queries; recall@10 is against exact search;
 memory is the index's serialised size (what it holds in RAM). The build part indexes a JSONL
 corpus of synthetic passages with a stand-in embedder (random unit vectors, so the model's cost
@@ -48,7 +48,7 @@ def synthetic_vectors(n: int, seed: int, topics: int = 200, subtopics: int = 50)
 
 
 def one_at_a_time(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, float]:
-    from qa import dense
+    from qa.store import dense
 
     ids, ms = [], []
     for q in queries:
@@ -62,7 +62,7 @@ def one_at_a_time(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, 
 def search_figures(n: int, n_queries: int) -> dict[str, Any]:
     import faiss
 
-    from qa import dense
+    from qa.store import dense
 
     started = time.perf_counter()
     vectors = synthetic_vectors(n, seed=0)

@@ -49,7 +49,7 @@ def cold_start(index_dir: Path, runs: int) -> dict[str, float]:
 def warm(index_dir: Path, folder: Path, questions: Sequence[str]) -> dict[str, float]:
     from bench.reader import build_model
     from qa.pipeline import QAPipeline
-    from qa.transformers_reader import TransformersReader
+    from qa.read.transformers_reader import TransformersReader
 
     model = build_model("6l", folder)
     pipelines = {
@@ -69,8 +69,8 @@ def warm(index_dir: Path, folder: Path, questions: Sequence[str]) -> dict[str, f
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from qa.build import build_index
     from qa.embed import load_embedder
+    from qa.store.build import build_index
 
     with tempfile.TemporaryDirectory(prefix="qa-bench-e2e-") as folder:
         folder = Path(folder)

@@ -21,11 +21,18 @@ from typing import Sequence
 import numpy as np
 
 from bench import table
-from bench.retrieval import DEFAULT_SQUAD, CachedEmbedder, build_squad_index, first_answer_rank, load_squad, recall_at
+from bench.retrieval import (
+    DEFAULT_SQUAD,
+    CachedEmbedder,
+    build_squad_index,
+    first_answer_rank,
+    load_squad,
+    recall_at,
+)
 from qa import config
-from qa.answer import normalize_answer
+from qa.answer.compose import normalize_answer
 from qa.embed import load_embedder, resolve_model_location
-from qa.retrieve import Retriever
+from qa.retrieve.retriever import Retriever
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 # --quick keeps what the headline figures need: fp32 (torch) against the default int8, plus fp32

@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from qa import config  # noqa: E402
-from qa.fallback_reader import FallbackReader  # noqa: E402
+from qa.read.fallback import FallbackReader  # noqa: E402
 from qa.types import Passage  # noqa: E402
 
 DEFAULT_SQUAD = ROOT.parent / "shared" / "benchmarks" / "squad2-dev-subset.json"

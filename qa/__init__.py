@@ -9,7 +9,7 @@ _EXPORTS = {
     "ask": "qa.pipeline",
     "QAPipeline": "qa.pipeline",
     "QuestionError": "qa.pipeline",
-    "Turn": "qa.conversation",
+    "Turn": "qa.retrieve.conversation",
     "Answer": "qa.types",
     "Article": "qa.types",
     "Citation": "qa.types",

@@ -12,7 +12,7 @@ import html
 import re
 from urllib.parse import urlsplit
 
-from .types import Answer, Citation
+from qa.types import Answer, Citation
 
 # Characters of source URL shown as a link's text; the full URL is in the href and the tooltip.
 MAX_LINK_CHARS = 60

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from . import config
+from qa import config
 
 logger = logging.getLogger("qa")
 
@@ -73,15 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_embed_backend_option(ask)
     ask.add_argument("--reader-backend", choices=config.READER_BACKENDS, default=None, help=f"how a QA model runs: %(choices)s (default: {config.DEFAULT_READER_BACKEND}; onnx-int8 is the fastest on CPU, docs/benchmarks.md)")
 
-    from .evaluate import add_eval_arguments
+    from qa.eval.run import add_eval_arguments
 
     add_eval_arguments(commands.add_parser("eval", help="answer a question set, score it, write predictions, metrics and a report"))
     return parser
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from .build import build_index, index_status
-    from .embed import load_embedder
+    from qa.embed import load_embedder
+    from qa.store.build import build_index, index_status
 
     if not 0 <= args.wait < float("inf"):
         raise UserError(f"--wait must be a number of seconds, 0 or more, got {args.wait}")
@@ -149,7 +149,7 @@ def format_answer(answer) -> str:
 
 
 def run_ask(args: argparse.Namespace) -> int:
-    from .pipeline import QAPipeline, clean_question
+    from qa.pipeline import QAPipeline, clean_question
 
     # Bad input is refused before seconds of model loading.
     clean_question(args.question)
@@ -172,7 +172,7 @@ def run_ask(args: argparse.Namespace) -> int:
 
 
 def _check_filter(args: argparse.Namespace) -> None:
-    from .retrieve import SearchFilter
+    from qa.retrieve.retriever import SearchFilter
 
     try:
         SearchFilter(args.date_from or None, args.date_to or None, args.source or None)
@@ -182,16 +182,16 @@ def _check_filter(args: argparse.Namespace) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from .evaluate import run_eval as evaluate
+    from qa.eval.run import run_eval as evaluate
 
     return evaluate(args)
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from .embed import EmbedderError
-    from .index import IndexStoreError
-    from .ingest import IngestError
-    from .pipeline import QuestionError
+    from qa.embed import EmbedderError
+    from qa.ingest.articles import IngestError
+    from qa.pipeline import QuestionError
+    from qa.store.local import IndexStoreError
 
     return (UserError, EmbedderError, IndexStoreError, IngestError, QuestionError, FileNotFoundError, PermissionError)
 

@@ -10,7 +10,7 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 
-from . import config
+from qa import config
 
 logger = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class OnnxEmbedder:
             raise ValueError(f"token_budget must be at least 1, got {token_budget}")
         from tokenizers import Tokenizer
 
-        from . import onnx_export
+        from qa import onnx_export
 
         self.name = manifest_name(model)
         self.backend = "onnx-int8" if quantize else "onnx"

@@ -14,7 +14,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from . import config
+from qa import config
 
 logger = logging.getLogger(__name__)
 

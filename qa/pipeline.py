@@ -10,16 +10,16 @@ import unicodedata
 from pathlib import Path
 from typing import Sequence
 
-from . import config
-from .answer import assemble_answers
-from .calibration import resolve_threshold
-from .conversation import Turn, contextualize
-from .embed import Embedder, load_embedder
-from .index import LoadedIndex, open_index, read_manifest
-from .read import Reader, load_reader
-from .recency import apply_recency
-from .retrieve import Retriever, SearchFilter
-from .types import Answer, Hit, ReaderResult
+from qa import config
+from qa.answer.calibration import resolve_threshold
+from qa.answer.compose import assemble_answers
+from qa.answer.recency import apply_recency
+from qa.embed import Embedder, load_embedder
+from qa.read.choose import Reader, load_reader
+from qa.retrieve.conversation import Turn, contextualize
+from qa.retrieve.retriever import Retriever, SearchFilter
+from qa.store.local import LoadedIndex, open_index, read_manifest
+from qa.types import Answer, Hit, ReaderResult
 
 logger = logging.getLogger(__name__)
 

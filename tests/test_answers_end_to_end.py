@@ -11,10 +11,10 @@ import json
 import pytest
 
 from qa import config
-from qa.answer import normalize_answer
-from qa.build import build_index
-from qa.conversation import Turn
+from qa.answer.compose import normalize_answer
 from qa.pipeline import QAPipeline
+from qa.retrieve.conversation import Turn
+from qa.store.build import build_index
 
 SAMPLE_QUESTIONS = json.loads(config.SAMPLE_QUESTIONS.read_text(encoding="utf-8"))
 KNOWN_MISSES = {

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 
 from qa import config
-from qa import index as store
-from qa.build import build_index
-from qa.index import open_index
-from qa.retrieve import Retriever
+from qa.retrieve.retriever import Retriever
+from qa.store import local as store
+from qa.store.build import build_index
+from qa.store.local import open_index
 
 # Every command starts a Python and most load the embedding model: seconds each.
 pytestmark = pytest.mark.slow

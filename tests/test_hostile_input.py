@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from qa import ingest
 from qa.chat import format_notice, format_question, format_reply
+from qa.ingest import articles as ingest
 from qa.pipeline import MAX_QUESTION_CHARS, QuestionError, clean_question
 from qa.types import Answer, Citation
 
@@ -37,8 +37,8 @@ FUZZ_FILES = 200
 CHILD = textwrap.dedent(
     r"""
     import json, logging, resource, sys, time
-    from qa.ingest import IngestError, load_articles
-    from qa.split import PARAGRAPH_SEPARATOR, split_article
+    from qa.ingest.articles import IngestError, load_articles
+    from qa.ingest.split import PARAGRAPH_SEPARATOR, split_article
 
     def peak_rss():
         # VmHWM is this process's own peak. ru_maxrss is not: Linux carries the parent's peak over
@@ -100,7 +100,7 @@ def skipped_by_name(report: dict, root: Path) -> dict[str, str]:
 
 
 def assert_each_skip_warned(report: dict, stderr: str) -> None:
-    warnings = [line for line in stderr.splitlines() if line.startswith("WARNING qa.ingest: Skipping")]
+    warnings = [line for line in stderr.splitlines() if line.startswith("WARNING qa.ingest.articles: Skipping")]
     assert len(warnings) == len(report["skipped"]), stderr[-3000:]
 
 
@@ -415,8 +415,8 @@ HOSTILE_QUESTIONS = [
 
 @pytest.mark.slow
 def test_pipeline_answers_or_refuses_every_hostile_question(tmp_path, shared_articles_dir, embedder):
-    from qa.build import build_index
     from qa.pipeline import QAPipeline
+    from qa.store.build import build_index
 
     build_index(shared_articles_dir, tmp_path / "index", embedder)
     pipeline = QAPipeline.load(tmp_path / "index", reader="fallback", embedder=embedder)

@@ -1,0 +1,1 @@
+"""Reader spans -> the answer the user gets: merging, no-answer decision, recency."""

@@ -1,0 +1,133 @@
+"""Reader spans -> answers: one per distinct normalised span, citing every passage that gives it."""
+from __future__ import annotations
+
+import re
+import string
+from collections import defaultdict
+from typing import Sequence
+
+from qa import config
+from qa.types import Answer, Citation, Hit, Passage, ReaderResult, SpanCandidate
+
+MAX_ALTERNATIVES = 3
+_ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
+_PUNCTUATION = set(string.punctuation) | {"“", "”", "‘", "’", "—", "–"}
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD normalisation (lower case, no punctuation, no articles, single spaces), plus curly quotes."""
+    text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def _citation(passage: Passage, score: float, start: int = -1, end: int = -1) -> Citation:
+    return Citation(
+        passage_id=passage.passage_id,
+        article_id=passage.article_id,
+        title=passage.title,
+        date=passage.date,
+        source=passage.source,
+        paragraph=passage.paragraph,
+        start=start,
+        end=end,
+        text=passage.text,
+        score=score,
+    )
+
+
+def _duplicate_citations(hit: Hit, span: SpanCandidate) -> list[Citation]:
+    """Cite near-duplicates of the passage too, where they hold the same words (offsets must be exact)."""
+    citations = []
+    for duplicate in hit.duplicates:
+        start = duplicate.text.find(span.text)
+        if start >= 0:
+            citations.append(_citation(duplicate, hit.score, start, start + len(span.text)))
+    return citations
+
+
+def closest_passages(hits: Sequence[Hit], limit: int) -> tuple[Citation, ...]:
+    return tuple(_citation(hit.passage, hit.score) for hit in hits[:limit])
+
+
+def assemble_answers(
+    question: str,
+    hits: Sequence[Hit],
+    result: ReaderResult,
+    *,
+    no_answer_threshold: float = config.NO_ANSWER_THRESHOLD,
+    search_query: str = "",
+    max_alternatives: int = MAX_ALTERNATIVES,
+) -> Answer:
+    """The best answer (or None) with its citations; other distinct answers as alternatives.
+
+    Spans with the same normalised text merge into one answer; its score is the noisy-OR of the
+    best span per article, so independent articles agreeing raise confidence (corroboration).
+    """
+    by_answer: dict[str, dict[int, SpanCandidate]] = defaultdict(dict)
+    for span in result.candidates:
+        key = normalize_answer(span.text)
+        if not key:
+            continue
+        best_in_passage = by_answer[key].get(span.passage_index)
+        if best_in_passage is None or span.score > best_in_passage.score:
+            by_answer[key][span.passage_index] = span
+
+    answers: list[Answer] = []
+    for spans_by_passage in by_answer.values():
+        spans = sorted(spans_by_passage.values(), key=lambda s: -s.score)
+        # Corroboration counts articles, not passages: a name an article repeats in three
+        # paragraphs is one source, and only its best span counts.
+        best_per_article: dict[str, float] = {}
+        for span in spans:
+            article = hits[span.passage_index].passage.article_id
+            best_per_article[article] = max(best_per_article.get(article, 0.0), span.score)
+        doubt = 1.0
+        for score in best_per_article.values():
+            doubt *= 1.0 - score
+        citations: list[Citation] = []
+        for span in spans:
+            hit = hits[span.passage_index]
+            citations.append(_citation(hit.passage, hit.score, span.start, span.end))
+            citations.extend(_duplicate_citations(hit, span))
+        answers.append(
+            Answer(
+                question=question,
+                answer=spans[0].text,
+                score=round(1.0 - doubt, 6),
+                reader=result.reader,
+                citations=tuple(_unique(citations)),
+                search_query=search_query,
+            )
+        )
+    answers.sort(key=lambda a: -a.score)
+
+    if not answers or result.no_answer_score - answers[0].score > no_answer_threshold:
+        return Answer(
+            question=question,
+            answer=None,
+            score=round(result.no_answer_score, 6),
+            reader=result.reader,
+            citations=closest_passages(hits, config.DEFAULT_TOP_K),
+            search_query=search_query,
+            alternatives=tuple(answers[:max_alternatives]),
+        )
+    best = answers[0]
+    return Answer(
+        question=best.question,
+        answer=best.answer,
+        score=best.score,
+        reader=best.reader,
+        citations=best.citations,
+        search_query=search_query,
+        alternatives=tuple(answers[1 : 1 + max_alternatives]),
+    )
+
+
+def _unique(citations: list[Citation]) -> list[Citation]:
+    seen: set[str] = set()
+    unique = []
+    for citation in citations:
+        if citation.passage_id not in seen:
+            seen.add(citation.passage_id)
+            unique.append(citation)
+    return unique

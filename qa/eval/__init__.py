@@ -1,0 +1,1 @@
+"""Batch evaluation: question files, metrics, the resumable run and its report."""

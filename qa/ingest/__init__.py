@@ -1,0 +1,1 @@
+"""Ingestion: article files -> cleaned Articles -> Passages."""

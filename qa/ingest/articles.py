@@ -1,0 +1,396 @@
+"""Ingestion: article files (markdown with front matter, dateline text, JSONL) -> cleaned Articles."""
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+from qa.ingest.split import sentence_spans
+from qa.types import Article
+
+logger = logging.getLogger(__name__)
+
+SUFFIXES = frozenset({".md", ".markdown", ".txt", ".jsonl"})
+MAX_FILE_BYTES = 20 * 1024 * 1024  # far above any article; keeps a stray dump out of memory
+MAX_FRONT_MATTER_BYTES = 64 * 1024  # real front matter is a few lines; caps YAML parsing work
+MAX_FRONT_MATTER_DEPTH = 20  # nested lists and mappings; real front matter uses two or three
+MAX_FOLDER_DEPTH = 100  # sub-folders below the articles folder; real corpora use a few
+TITLE_MAX_CHARS = 80  # a title derived from the first sentence is cut to this
+_URL_KEYS = ("url", "source", "link")  # front matter / JSONL keys that may carry the article's URL
+
+_FRONT_MATTER_OPEN = re.compile(r"---[ \t]*\n")
+_FRONT_MATTER_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
+_SOURCE_LINE = re.compile(r"^[ \t]*\\?\[Source link\\?\]\((\S+?)\)[ \t]*$", re.I | re.M)
+_DATELINE = re.compile(r"date\s+(\d{4}-\d{2}-\d{2})\b\s*")
+_PLACE = re.compile(r"([^\W\d_][\w.'’-]*(?:[ \t]+[\w.'’-]+){0,3})[ \t]*:\s+")  # "Kolkata: ", "New Delhi: "
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# Control characters that are not whitespace (ESC, BEL, NUL from a JSON escape, C1 codes): never
+# words, and printed by `qa ask` they would drive the user's terminal. Tab, newline and the
+# characters str.split() treats as spaces stay, and are then collapsed with the other whitespace.
+_CONTROL_CHARS = dict.fromkeys([*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F, *range(0x80, 0x85), *range(0x86, 0xA0)])
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")  # only a JSON escape can put one in a str
+
+# Markdown and WordPress boilerplate, removed in this order by _clean. Emphasis runs before the
+# escapes are undone so that "\_" and "\*" stay literal characters, never markers. No pattern may
+# scan past the next bracket or marker: on a 20 MB file, a quadratic regex would never finish.
+_IMAGE = re.compile(r"!\[[^\[\]\n]*\]\([^()\[\]\s]*\)")
+_LINK = re.compile(r"(?<![\\!])\[([^\[\]\n]*)\]\([^()\[\]\s]*\)")
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.M)
+# The emphasised text is bounded: an unbounded lazy repeat costs memory per character scanned
+# (1.4 GB for "**a" before 10 MB of spaces); no real bold or italic run is this long.
+_EMPHASIS_MAX_CHARS = 5000
+_STRONG = re.compile(
+    r"(?<![\\*\w])(\*\*|__)(?=\S)((?:\\.|(?!\1)[^\n\\]){1,%d}?)(?<=[^\s\\])\1(?![*\w])" % _EMPHASIS_MAX_CHARS
+)
+_EMPHASIS = re.compile(
+    r"(?<![\\*\w])([*_])(?=\S)((?:\\.|(?!\1)[^\n\\]){1,%d}?)(?<=[^\s\\])\1(?![*\w])" % _EMPHASIS_MAX_CHARS
+)
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~\"'])")
+_SHORTCODE = re.compile(
+    r"\[/?(?:[a-z][a-z0-9]*(?:_[a-z0-9]+)+|caption|embed|gallery|audio|video|playlist)(?:\s[^\[\]\n]*)?\]"
+)
+_TWEET_PIC = re.compile(r"(?:https?://)?pic\.twitter\.com/\w+")
+# The attribution an embedded tweet leaves behind: "— ANI (@ANI) November 2, 2019". The spaces
+# around the name are bounded: with `\s*` there, a dash before a long run of spaces took
+# quadratic time (a 1 MB file of them, days).
+_TWEET_TAIL = re.compile(r"(?:[—–]|--?(?=\s))\s{0,3}[^\n—–()]{1,80}?\s{0,3}\(@\w{1,15}\)\s+[A-Z][a-z]+\.? \d{1,2}, \d{4}")
+
+
+class IngestError(ValueError):
+    """A folder or file that cannot be ingested; the message names it and says why."""
+
+
+class _Rejected(IngestError):
+    """One file (or JSONL line) that is skipped; `reason` is the message without the path."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str  # for a JSONL line: "line 3: invalid JSON ..."
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    articles: tuple[Article, ...]
+    skipped: tuple[SkippedFile, ...]
+
+
+def load_articles(folder: Path | str) -> IngestReport:
+    """Load every article under `folder` (or the one file it names); bad files are skipped, not fatal.
+
+    Example:
+        >>> from qa import config
+        >>> report = load_articles(config.SAMPLE_ARTICLES_DIR)
+        >>> len(report.articles), report.skipped
+        (8, ())
+    """
+    folder = Path(folder)
+    skipped: list[SkippedFile] = []
+    if folder.is_file():
+        if folder.suffix.lower() not in SUFFIXES:
+            raise IngestError(f"cannot ingest {folder}: expected one of {', '.join(sorted(SUFFIXES))}")
+        root, files = folder.parent, [folder]
+    elif folder.is_dir():
+        root = folder
+        try:
+            files = list(_walk(folder, folder.resolve(), skipped))
+        except PermissionError as error:
+            raise IngestError(f"articles folder {folder} is not readable: {error.strerror}") from None
+    elif os.path.lexists(folder):  # a FIFO, a device, a dangling link: never opened
+        raise IngestError(f"cannot ingest {folder}: not a folder or a regular file")
+    else:
+        raise IngestError(f"articles folder {folder} does not exist")
+    articles: list[Article] = []
+    for path in files:
+        try:
+            loaded, bad_lines = _load_file(path, root)
+        except _Rejected as rejected:
+            skipped.append(_skip(path, rejected.reason))
+            continue
+        articles.extend(loaded)
+        skipped.extend(bad_lines)
+    logger.info("Loaded %d articles from %s; skipped %d", len(articles), folder, len(skipped))
+    return IngestReport(tuple(articles), tuple(skipped))
+
+
+def load_article_file(path: Path | str, root: Path | str | None = None) -> list[Article]:
+    """The articles in one file (a JSONL file holds many); ids are paths relative to `root`.
+
+    Raises IngestError when the whole file is unusable; bad JSONL lines are logged and left out.
+
+    Example:
+        >>> from qa import config
+        >>> [a.title for a in load_article_file(config.SAMPLE_ARTICLES_DIR / "tram-line.md")]
+        ['Valmora opens its Green Line tram after four years of works']
+    """
+    path = Path(path)
+    return _load_file(path, Path(root) if root is not None else path.parent)[0]
+
+
+def _skip(path: Path | str, reason: str) -> SkippedFile:
+    logger.warning("Skipping %s: %s", path, reason)
+    return SkippedFile(str(path), reason)
+
+
+def _walk(folder: Path, root: Path, skipped: list[SkippedFile], depth: int = 0) -> Iterator[Path]:
+    """Article files under `folder`, in sorted order; hidden entries and other suffixes are ignored."""
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        is_dir = entry.is_dir()
+        if not is_dir and entry.suffix.lower() not in SUFFIXES:
+            continue
+        if entry.is_symlink():
+            try:
+                target = entry.resolve(strict=True)
+            except (OSError, RuntimeError):  # a dangling link, or a loop (RuntimeError before Python 3.13)
+                skipped.append(_skip(entry, "broken symlink (its target is missing or it loops)"))
+                continue
+            if not target.is_relative_to(root):
+                skipped.append(_skip(entry, f"symlink to {target}, outside the articles folder"))
+                continue
+            if is_dir:
+                continue  # the target is walked in its own place; following links could loop
+        if is_dir:
+            if depth >= MAX_FOLDER_DEPTH:  # deeper would also run out of Python's recursion limit
+                skipped.append(_skip(entry, f"folder nested deeper than {MAX_FOLDER_DEPTH} levels"))
+                continue
+            try:
+                yield from _walk(entry, root, skipped, depth + 1)
+            except PermissionError as error:
+                skipped.append(_skip(entry, f"folder not readable ({error.strerror})"))
+        elif entry.is_file():
+            yield entry
+        else:
+            skipped.append(_skip(entry, "not a regular file (or a broken link)"))
+
+
+def _load_file(path: Path, root: Path) -> tuple[list[Article], list[SkippedFile]]:
+    data, text = _read(path)
+    article_id = Path(os.path.relpath(path, root)).as_posix()
+    if path.suffix.lower() == ".jsonl":
+        return _load_jsonl(path, article_id, text)
+    meta, body = _split_front_matter(path, text)
+    return [_build_article(path, article_id, body, meta, data)], []
+
+
+def _read(path: Path) -> tuple[bytes, str]:
+    """The raw bytes and the decoded text, or _Rejected saying why the file is not text we can use."""
+    try:
+        # O_NONBLOCK and the fstat check on the open file: a FIFO or device put in place of a file
+        # after the folder was walked is refused instead of blocking the read forever.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise _Rejected(path, "not a regular file")
+            if info.st_size > MAX_FILE_BYTES:
+                raise _Rejected(path, f"file is {info.st_size} bytes, over the {MAX_FILE_BYTES}-byte limit")
+            data = handle.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows meanwhile
+    except OSError as error:
+        raise _Rejected(path, f"cannot read ({error.strerror})") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise _Rejected(path, f"file is over the {MAX_FILE_BYTES}-byte limit")
+    encoding = "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        encoding = "utf-32"  # checked first: the UTF-32 LE mark starts with the UTF-16 LE one
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # as Windows Notepad saves "Unicode" text; the mark says the byte order
+    elif b"\0" in data:
+        raise _Rejected(path, "binary file (contains NUL bytes)")
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as error:
+        label = "UTF-8 text" if encoding == "utf-8-sig" else f"{encoding.upper()} text despite its byte order mark"
+        raise _Rejected(path, f"not {label} (byte {data[error.start]:#04x} at offset {error.start})") from None
+    if "\0" in text:
+        raise _Rejected(path, "binary file (contains NUL characters)")
+    if not text.strip():
+        raise _Rejected(path, "empty file")
+    return data, text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
+    """(metadata, body); a file that does not open with '---' has no front matter."""
+    opening = _FRONT_MATTER_OPEN.match(text)
+    if not opening:
+        return {}, text
+    closing = _FRONT_MATTER_CLOSE.search(text, opening.end())
+    if not closing:
+        raise _Rejected(path, "front matter has no closing '---' line")
+    block = text[opening.end() : closing.start()]
+    if len(block.encode()) > MAX_FRONT_MATTER_BYTES:
+        raise _Rejected(path, f"front matter is over {MAX_FRONT_MATTER_BYTES} bytes")
+    try:
+        _check_yaml_events(path, block)
+        meta = yaml.safe_load(block)  # safe_load: tags such as !!python/object are refused
+    except _Rejected:
+        raise
+    except (yaml.YAMLError, ValueError) as error:  # constructors raise ValueError: "date: 2024-13-45"
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise _Rejected(path, f"invalid YAML front matter ({problem})") from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise _Rejected(path, f"front matter is a YAML {type(meta).__name__}, not a mapping")
+    return meta, text[closing.end() :]
+
+
+def _check_yaml_events(path: Path, block: str) -> None:
+    """Refuse YAML that is cheap to write but costly to load, before anything is built from it.
+
+    Aliases let a few hundred bytes expand into billions of nodes ("billion laughs"), and PyYAML
+    slows quadratically with nesting depth ("[[[[..."); article metadata needs neither.
+    """
+    depth = 0
+    for event in yaml.parse(block, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            raise _Rejected(path, "front matter uses YAML aliases, which are not allowed")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_FRONT_MATTER_DEPTH:
+                raise _Rejected(path, f"front matter nests deeper than {MAX_FRONT_MATTER_DEPTH} levels")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _load_jsonl(path: Path, relpath: str, text: str) -> tuple[list[Article], list[SkippedFile]]:
+    articles, skipped = [], []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise _Rejected(path, f"invalid JSON ({error.msg}, column {error.colno})") from None
+            except RecursionError:  # "[[[[..." thousands deep: the decoder recurses per level
+                raise _Rejected(path, "invalid JSON (nested too deeply)") from None
+            if not isinstance(record, dict):
+                raise _Rejected(path, f"expected a JSON object, got {type(record).__name__}")
+            body = record.get("text")
+            if not isinstance(body, str):
+                raise _Rejected(path, "no 'text' string")
+            for key in ("text", "title", "date", *_URL_KEYS):
+                # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 file can hold:
+                # the index writer would fail on it long after ingestion.
+                if isinstance(record.get(key), str) and _LONE_SURROGATE.search(record[key]):
+                    raise _Rejected(path, f"'{key}' holds an unpaired surrogate escape (invalid Unicode)")
+            articles.append(_build_article(path, f"{relpath}#{number}", body, record, line.encode()))
+        except _Rejected as rejected:
+            skipped.append(_skip(path, f"line {number}: {rejected.reason}"))
+    return articles, skipped
+
+
+def _build_article(path: Path, article_id: str, body: str, meta: dict[str, Any], raw: bytes) -> Article:
+    """Clean `body` and fill the Article from `meta` (front matter or a JSONL record) and the text."""
+    body = body.translate(_CONTROL_CHARS)
+    source_line = _SOURCE_LINE.search(body)
+    blocks = [b.strip() for b in _PARAGRAPH_BREAK.split(_clean(_SOURCE_LINE.sub("", body)))]
+    blocks = [b for b in blocks if b]
+    title = _scalar(meta.get("title"))
+    # Plain text has no title field: a short first line set off by a blank line is the headline.
+    if title is None and len(blocks) > 1 and _is_headline(blocks[0]):
+        title = blocks.pop(0)
+    paragraphs = [" ".join(b.split()) for b in blocks]
+    date, place = _iso_date(meta.get("date")), None
+    dateline = _DATELINE.match(paragraphs[0]) if paragraphs else None
+    if dateline and _iso_date(dateline[1]):
+        date = date or _iso_date(dateline[1])
+        rest = paragraphs[0][dateline.end() :]
+        named = _PLACE.match(rest)
+        if named and named[1][0].isupper():
+            place, rest = named[1], rest[named.end() :]
+        paragraphs = [rest, *paragraphs[1:]] if rest else paragraphs[1:]
+    if not paragraphs:
+        raise _Rejected(path, "no text left after cleaning")
+    urls = [meta.get(key) for key in _URL_KEYS] + [source_line[1] if source_line else None]
+    source = next((u for u in urls if isinstance(u, str) and u.startswith(("http://", "https://"))), str(path))
+    source = source.translate(_CONTROL_CHARS)
+    return Article(
+        article_id=article_id,
+        title=" ".join(title.split()) if title else _derive_title(paragraphs[0]),
+        date=date,
+        source=source,
+        path=str(path),
+        place=place,
+        paragraphs=tuple(paragraphs),
+        content_hash=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def _clean(text: str) -> str:
+    """Drop markdown and WordPress boilerplate, keeping the words a reader would see."""
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    text = _HEADING.sub("", text)
+    text = _STRONG.sub(r"\2", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    text = _ESCAPE.sub(r"\1", text)
+    text = _SHORTCODE.sub("", text)
+    text = _TWEET_PIC.sub("", text)
+    return _TWEET_TAIL.sub("", text)
+
+
+def _is_headline(block: str) -> bool:
+    """One short line that does not end like a sentence ("Tram opens", not "It opened.")."""
+    return (
+        "\n" not in block
+        and len(block) <= TITLE_MAX_CHARS + 40
+        and block.rstrip("\"'”’)")[-1:] not in ".,;:"
+        and not _DATELINE.match(block)
+    )
+
+
+def _derive_title(paragraph: str) -> str:
+    """The first sentence, cut at a word boundary to TITLE_MAX_CHARS with an ellipsis."""
+    # A prefix is enough to find the first sentence, or to know it is too long (a 10 MB one-line
+    # article would otherwise be split into all its sentences for the sake of its title).
+    head = paragraph[: TITLE_MAX_CHARS * 8]
+    start, end = sentence_spans(head)[0]
+    sentence = head[start:end].rstrip(".")
+    if len(sentence) <= TITLE_MAX_CHARS:
+        return sentence
+    cut = sentence[: TITLE_MAX_CHARS + 1]
+    cut = cut.rsplit(" ", 1)[0] if " " in cut else cut[:TITLE_MAX_CHARS]
+    return cut.rstrip(" ,;:—–-") + "…"
+
+
+def _scalar(value: Any) -> str | None:
+    """A front matter value as text, when it is a plain scalar (lists and mappings are ignored)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        return None
+    try:
+        text = str(value)
+    except ValueError:  # an int of thousands of digits ("title: 0xfff...") has no str()
+        return None
+    return text.translate(_CONTROL_CHARS).strip() or None
+
+
+def _iso_date(value: Any) -> str | None:
+    """'YYYY-MM-DD' from a YAML date or datetime or a string that starts with one, else None."""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()  # the date as written, in its own time zone
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and (match := re.match(r"\s*(\d{4}-\d{2}-\d{2})", value)):
+        try:
+            return dt.date.fromisoformat(match[1]).isoformat()
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,1 @@
+"""Question + passages -> answer spans: the reader protocol, the readers, and training one."""

@@ -1,0 +1,375 @@
+"""Question + passages -> answer spans with a trained extractive QA model (transformers or ONNX Runtime)."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from qa import config
+from qa.read.protocol import empty_result, strip_span
+from qa.types import Passage, ReaderResult, SpanCandidate
+
+logger = logging.getLogger(__name__)
+
+# ------------------------------------------------------------------------------------------------
+# Span decoding for start/end logits (the rules of transformers' examples/.../utils_qa.py)
+
+
+def _softmax(logits: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    x = np.where(mask, logits.astype(np.float64), -np.inf)
+    x = x - x.max()
+    e = np.exp(x)
+    return e / e.sum()
+
+
+def decode_spans(
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    offsets: np.ndarray | Sequence[Sequence[int]],
+    sequence_ids: Sequence[int | None] | np.ndarray,
+    *,
+    context_id: int = 1,
+    cls_index: int = 0,
+    attention_mask: np.ndarray | Sequence[int] | None = None,
+    max_answer_tokens: int = config.READER_MAX_ANSWER_TOKENS,
+    n_best: int = config.READER_N_BEST,
+) -> tuple[list[tuple[int, int, float]], float]:
+    """Best answer spans of one feature (one window of one passage) as character offsets.
+
+    Scores share one scale in [0, 1]: softmax over the start logits and over the end logits of
+    the whole feature (padding masked out, so dynamic padding does not change them), and a span
+    scores p_start * p_end. The null score is p_start[cls] * p_end[cls].
+
+    Rules as in transformers' ``utils_qa.py``: only context tokens (``sequence_ids == context_id``)
+    may start or end a span, end >= start, at most ``max_answer_tokens`` tokens, and only the
+    ``n_best`` most likely starts and ends are paired (start and end predictions are not
+    conditioned on one another, so the best pair is not simply the two argmaxes).
+
+    Returns ``([(char_start, char_end, score), ...] best first, null_score)``. Offsets are those
+    of the tokenizer's ``offset_mapping`` for the context, so they index the passage text; callers
+    strip surrounding whitespace.
+
+    >>> import numpy as np
+    >>> s = np.array([0.0, 0.0, 0.0, 5.0, 0.0]); e = np.array([0.0, 0.0, 0.0, 0.0, 5.0])
+    >>> spans, null = decode_spans(s, e, [(0, 0), (0, 3), (0, 0), (0, 4), (5, 9)],
+    ...                            [None, 0, None, 1, 1])
+    >>> spans[0][:2]
+    (0, 9)
+    """
+    start_logits = np.asarray(start_logits, dtype=np.float64)
+    end_logits = np.asarray(end_logits, dtype=np.float64)
+    n = start_logits.shape[0]
+    if end_logits.shape[0] != n:
+        raise ValueError(f"start and end logits differ in length: {n} != {end_logits.shape[0]}")
+    if max_answer_tokens < 1:
+        raise ValueError(f"max_answer_tokens must be at least 1, got {max_answer_tokens}")
+    if n_best < 1:
+        raise ValueError(f"n_best must be at least 1, got {n_best}")
+    offsets = np.asarray(offsets, dtype=np.int64).reshape(-1, 2)[:n]
+    seq = np.array([-1 if s is None else int(s) for s in list(sequence_ids)[:n]], dtype=np.int64)
+    mask = np.ones(n, dtype=bool) if attention_mask is None else np.asarray(attention_mask)[:n] > 0
+
+    p_start = _softmax(start_logits, mask)
+    p_end = _softmax(end_logits, mask)
+    null_score = float(p_start[cls_index] * p_end[cls_index])
+
+    # Only context tokens with a real extent in the text can carry an answer.
+    is_context = (seq == context_id) & mask & (offsets[:, 1] > offsets[:, 0])
+    context_positions = np.flatnonzero(is_context)
+    if context_positions.size == 0:
+        return [], null_score
+    # The n_best starts and ends among the context tokens (utils_qa takes them over the whole
+    # sequence and then drops non-context ones, which can leave nothing).
+    starts = context_positions[np.argsort(-p_start[context_positions], kind="stable")[:n_best]]
+    ends = context_positions[np.argsort(-p_end[context_positions], kind="stable")[:n_best]]
+
+    best: dict[tuple[int, int], float] = {}
+    for s in starts:
+        for e in ends:
+            if e < s or e - s + 1 > max_answer_tokens:
+                continue
+            char_span = (int(offsets[s, 0]), int(offsets[e, 1]))
+            score = float(p_start[s] * p_end[e])
+            if score > best.get(char_span, -1.0):
+                best[char_span] = score
+    spans = sorted(((a, b, sc) for (a, b), sc in best.items()), key=lambda t: (-t[2], t[0], t[1]))
+    return spans[:n_best], null_score
+
+
+# ------------------------------------------------------------------------------------------------
+# Transformers reader
+
+
+def _require_torch() -> Any:
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - torch is a dependency of the project
+        raise ImportError("the transformers reader needs torch: pip install torch") from exc
+    return torch
+
+
+class TransformersReader:
+    """An extractive QA model (``AutoModelForQuestionAnswering``) with a fast tokenizer.
+
+    Every window of every passage goes through one batched forward pass; passages longer than
+    ``max_seq_len`` are read in overlapping windows (``doc_stride`` tokens of overlap) so that
+    no answer is lost to truncation.
+
+    >>> reader = TransformersReader("deepset/tinyroberta-squad2")  # doctest: +SKIP
+    >>> result = reader.read("Who wrote it?", passages)  # doctest: +SKIP
+    >>> best = result.candidates[0]  # doctest: +SKIP
+    >>> best.text == passages[best.passage_index].text[best.start:best.end]  # doctest: +SKIP
+    True
+    """
+
+    # Questions longer than this (in tokens) are cut, so that a window always has room for context.
+    max_question_tokens = 64
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        max_seq_len: int = config.READER_MAX_SEQ_LEN,
+        doc_stride: int = config.READER_DOC_STRIDE,
+        max_answer_tokens: int = config.READER_MAX_ANSWER_TOKENS,
+        n_best: int = config.READER_N_BEST,
+        device: str = "cpu",
+        local_files_only: bool = False,
+        backend: str = config.DEFAULT_READER_BACKEND,
+    ) -> None:
+        if not model:
+            raise ValueError("model must name a hub id or a local directory, got an empty string")
+        if backend not in config.READER_BACKENDS:
+            raise ValueError(f"unknown reader backend {backend!r}; valid names: {', '.join(config.READER_BACKENDS)}")
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=local_files_only)
+        onnx_file = None
+        if backend != "torch":
+            from qa import onnx_export
+
+            folder = Path(model) if Path(model).is_dir() else self._model_folder(model, local_files_only)
+            onnx_file = onnx_export.cached_path(folder, "question-answering", quantize=backend == "onnx-int8")
+            if onnx_file.is_file():  # exported (and its QA head checked) before: torch is not needed
+                self._setup(None, tokenizer, name=f"transformers:{model}", max_seq_len=max_seq_len,
+                            doc_stride=doc_stride, max_answer_tokens=max_answer_tokens, n_best=n_best,
+                            device=device, onnx_file=onnx_file)
+                return
+        qa_model, info = AutoModelForQuestionAnswering.from_pretrained(
+            model, local_files_only=local_files_only, output_loading_info=True
+        )
+        # A checkpoint without a trained QA head loads with a random one and answers nonsense.
+        prefix = getattr(qa_model, "base_model_prefix", "")
+        head_missing = sorted(
+            k for k in info.get("missing_keys", ()) if not (prefix and k.startswith(prefix + "."))
+        )
+        if head_missing:
+            raise ValueError(
+                f"{model!r} is not an extractive question-answering checkpoint: its QA head "
+                f"({', '.join(head_missing)}) is missing; use a model fine-tuned on SQuAD, "
+                "e.g. deepset/tinyroberta-squad2"
+            )
+        if onnx_file is not None:
+            onnx_file = onnx_export.export(folder, "question-answering", quantize=backend == "onnx-int8", model=qa_model)
+        self._setup(
+            qa_model,
+            tokenizer,
+            name=f"transformers:{model}",
+            max_seq_len=max_seq_len,
+            doc_stride=doc_stride,
+            max_answer_tokens=max_answer_tokens,
+            n_best=n_best,
+            device=device,
+            onnx_file=onnx_file,
+        )
+
+    @classmethod
+    def from_model(
+        cls,
+        model: Any,
+        tokenizer: Any,
+        *,
+        name: str = "transformers:custom",
+        max_seq_len: int = config.READER_MAX_SEQ_LEN,
+        doc_stride: int = config.READER_DOC_STRIDE,
+        max_answer_tokens: int = config.READER_MAX_ANSWER_TOKENS,
+        n_best: int = config.READER_N_BEST,
+        device: str = "cpu",
+    ) -> "TransformersReader":
+        """A reader around an already-built QA model and fast tokenizer (no loading)."""
+        reader = cls.__new__(cls)
+        reader._setup(
+            model,
+            tokenizer,
+            name=name,
+            max_seq_len=max_seq_len,
+            doc_stride=doc_stride,
+            max_answer_tokens=max_answer_tokens,
+            n_best=n_best,
+            device=device,
+        )
+        return reader
+
+    def _setup(
+        self,
+        model: Any,
+        tokenizer: Any,
+        *,
+        name: str,
+        max_seq_len: int,
+        doc_stride: int,
+        max_answer_tokens: int,
+        n_best: int,
+        device: str,
+        onnx_file: Path | None = None,
+    ) -> None:
+        if not getattr(tokenizer, "is_fast", False):
+            raise ValueError(
+                f"the reader needs a fast tokenizer (for offset mappings), got "
+                f"{type(tokenizer).__name__}; use a model that ships a tokenizer.json"
+            )
+        if max_seq_len < 16:
+            raise ValueError(f"max_seq_len must be at least 16, got {max_seq_len}")
+        if not 0 <= doc_stride < max_seq_len:
+            raise ValueError(
+                f"doc_stride must be in [0, max_seq_len={max_seq_len}), got {doc_stride}"
+            )
+        if max_answer_tokens < 1:
+            raise ValueError(f"max_answer_tokens must be at least 1, got {max_answer_tokens}")
+        if n_best < 1:
+            raise ValueError(f"n_best must be at least 1, got {n_best}")
+        self.name = name
+        self.tokenizer = tokenizer
+        # ONNX Runtime (onnx_file) reads one window at a time: no padding at all, work that stays
+        # in cache, and with int8 no window's activation scale depends on another's.
+        self.session = None
+        if onnx_file is not None:
+            from qa import onnx_export
+
+            self.session = onnx_export.session(onnx_file)
+            self.device, self.model = None, None
+        else:
+            torch = _require_torch()
+            self.device = torch.device(device)
+            self.model = model.to(self.device).eval()
+        model_max = getattr(tokenizer, "model_max_length", None) or max_seq_len
+        self.max_seq_len = min(max_seq_len, int(model_max)) if model_max < 10**6 else max_seq_len
+        self.doc_stride = doc_stride
+        self.max_answer_tokens = max_answer_tokens
+        self.n_best = n_best
+        # As in utils_qa: a tokenizer that pads on the left expects (context, question).
+        self.question_first = tokenizer.padding_side == "right"
+
+    @staticmethod
+    def _model_folder(model: str, local_files_only: bool) -> Path:
+        """The local folder of a hub model (the cache key of its ONNX export)."""
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model, local_files_only=local_files_only))
+
+    def _logits(self, enc: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end logits, shape (features, padded length), from torch or ONNX Runtime."""
+        names = set(getattr(self.tokenizer, "model_input_names", ("input_ids", "attention_mask")))
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc and k in names]
+        if self.session is None:
+            torch = _require_torch()
+            inputs = {k: torch.tensor(enc[k], device=self.device) for k in keys}
+            with torch.inference_mode():
+                out = self.model(**inputs)
+            return out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
+        arrays = {k: np.asarray(enc[k], dtype=np.int64) for k in keys}
+        mask = arrays["attention_mask"]
+        if "token_type_ids" not in arrays:
+            arrays["token_type_ids"] = np.zeros_like(mask)
+        wanted = [i.name for i in self.session.get_inputs()]
+        start = np.full(mask.shape, -1e4, dtype=np.float32)  # padding: masked by decode_spans
+        end = start.copy()
+        width = mask.shape[1]
+        for f, length in enumerate(mask.sum(axis=1)):
+            cols = slice(0, length) if self.tokenizer.padding_side == "right" else slice(width - length, width)
+            feed = {k: arrays[k][f : f + 1, cols] for k in wanted}
+            s, e = self.session.run(["start_logits", "end_logits"], feed)
+            start[f, cols], end[f, cols] = s[0], e[0]
+        return start, end
+
+    def _clip_question(self, question: str) -> str:
+        question = question.strip()
+        enc = self.tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
+        offsets = enc["offset_mapping"]
+        if len(offsets) > self.max_question_tokens:
+            question = question[: offsets[self.max_question_tokens - 1][1]]
+        return question
+
+    def read(self, question: str, passages: Sequence[Passage]) -> ReaderResult:
+        """Answer spans for ``question`` in ``passages``, best first, with a null score."""
+        question = self._clip_question(question) if question and question.strip() else ""
+        indices = [i for i, p in enumerate(passages) if p.text and p.text.strip()]
+        if not question or not indices:
+            return empty_result(self.name)
+        contexts = [passages[i].text for i in indices]
+        questions = [question] * len(contexts)
+        tok = self.tokenizer
+        n_question = len(tok(question, add_special_tokens=False)["input_ids"])
+        room = self.max_seq_len - n_question - tok.num_special_tokens_to_add(pair=True)
+        if room < 2:
+            raise ValueError(
+                f"max_seq_len={self.max_seq_len} leaves no room for context after the question"
+            )
+        # The tokenizer refuses a stride that is not smaller than the context room.
+        stride = min(self.doc_stride, room // 2)
+        first, second = (questions, contexts) if self.question_first else (contexts, questions)
+        enc = tok(
+            first,
+            second,
+            truncation="only_second" if self.question_first else "only_first",
+            max_length=self.max_seq_len,
+            stride=stride,
+            return_overflowing_tokens=True,
+            return_offsets_mapping=True,
+            padding="longest",
+        )
+        sample_map = list(enc["overflow_to_sample_mapping"])
+        offsets = enc["offset_mapping"]
+        start_logits, end_logits = self._logits(enc)
+
+        context_id = 1 if self.question_first else 0
+        best: dict[tuple[int, int, int], float] = {}
+        null_scores: list[float] = []
+        for f, sample in enumerate(sample_map):
+            input_ids = enc["input_ids"][f]
+            cls_id = tok.cls_token_id
+            cls_index = input_ids.index(cls_id) if cls_id is not None and cls_id in input_ids else 0
+            spans, null = decode_spans(
+                start_logits[f],
+                end_logits[f],
+                offsets[f],
+                enc.sequence_ids(f),
+                context_id=context_id,
+                cls_index=cls_index,
+                attention_mask=enc["attention_mask"][f],
+                max_answer_tokens=self.max_answer_tokens,
+                n_best=self.n_best,
+            )
+            null_scores.append(null)
+            passage_index = indices[sample]
+            text = passages[passage_index].text
+            for a, b, score in spans:
+                a, b = strip_span(text, a, b)
+                if a >= b:
+                    continue
+                key = (passage_index, a, b)
+                if score > best.get(key, -1.0):
+                    best[key] = score
+        ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[: self.n_best]
+        candidates = tuple(
+            SpanCandidate(
+                passage_index=pi, start=a, end=b, text=passages[pi].text[a:b], score=score
+            )
+            for (pi, a, b), score in ranked
+        )
+        # As utils_qa: the null answer of an example is its least confident window's.
+        return ReaderResult(
+            reader=self.name, candidates=candidates, no_answer_score=float(min(null_scores))
+        )

@@ -1,0 +1,1 @@
+"""Question -> ranked hits: follow-up rewriting, dense + keyword search, fusion, folding."""

@@ -1,0 +1,1 @@
+"""Where passages and their vectors live: the local FAISS + BM25 store, and building it."""

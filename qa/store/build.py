@@ -1,0 +1,217 @@
+"""The indexing job: articles folder -> index directory, embedding only what is new or changed."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from qa import config
+from qa.embed import Embedder
+from qa.ingest.articles import SkippedFile, load_articles
+from qa.ingest.split import split_article
+from qa.store import local as store
+from qa.types import Article, Passage
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """How an index compares with the articles folder."""
+
+    added: tuple[str, ...]
+    changed: tuple[str, ...]
+    removed: tuple[str, ...]
+    unchanged: int
+    skipped: tuple[SkippedFile, ...]
+    has_index: bool
+
+    @property
+    def stale(self) -> bool:
+        return not self.has_index or bool(self.added or self.changed or self.removed)
+
+    def describe(self) -> str:
+        if not self.has_index:
+            return "no index yet"
+        if not self.stale:
+            return f"up to date ({self.unchanged} articles)"
+        return (
+            f"stale: {len(self.added)} new, {len(self.changed)} changed, "
+            f"{len(self.removed)} removed, {self.unchanged} unchanged articles"
+        )
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    status: IndexStatus  # what the build found before it started
+    passages: int
+    embedded_passages: int  # passages that needed the model; the rest were reused
+    seconds: float
+    generation: Path | None  # None when nothing had to change
+
+
+def _previous_manifest(index_dir: Path, embedder_name: str) -> store.Manifest | None:
+    """The live manifest when its vectors can be reused with this embedder, else None."""
+    if store.current_generation(index_dir) is None:
+        return None
+    try:
+        manifest = store.read_manifest(index_dir)
+        store.check_compatible(manifest, index_dir, embedder_name)
+        return manifest
+    except store.IndexStoreError as error:
+        logger.warning("Not reusing the existing index: %s", error)
+        return None
+
+
+def compare(articles: tuple[Article, ...], manifest: store.Manifest | None, skipped=()) -> IndexStatus:
+    known = manifest.articles if manifest is not None else {}
+    current = {a.article_id: a.content_hash for a in articles}
+    return IndexStatus(
+        added=tuple(sorted(a for a in current if a not in known)),
+        changed=tuple(sorted(a for a in current if a in known and known[a] != current[a])),
+        removed=tuple(sorted(a for a in known if a not in current)),
+        unchanged=sum(1 for a in current if known.get(a) == current[a]),
+        skipped=tuple(skipped),
+        has_index=manifest is not None,
+    )
+
+
+def index_status(articles_dir: Path, index_dir: Path, embedder_name: str) -> IndexStatus:
+    report = load_articles(articles_dir)
+    return compare(report.articles, _previous_manifest(Path(index_dir), embedder_name), report.skipped)
+
+
+def build_index(
+    articles_dir: Path | str,
+    index_dir: Path | str,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    wait_seconds: float = 0.0,
+    dense_index: str = "auto",
+    show_progress: bool = False,
+) -> BuildReport:
+    """Index the articles; re-embed only new or changed articles unless rebuild is set.
+
+    Streams: each article is released once split, and vectors go to disk chunk by chunk
+    (``config.EMBED_CHUNK`` passages), so memory holds the passages once and never a second full
+    copy of the vectors (bench/ann.py measures peak memory).
+
+    Example:
+        >>> from qa.embed import load_embedder
+        >>> build_index("articles/", "index/", load_embedder())  # doctest: +SKIP
+    """
+    started = time.perf_counter()
+    articles_dir, index_dir = Path(articles_dir), Path(index_dir)
+    report = load_articles(articles_dir)
+    with store.build_lock(index_dir, wait_seconds=wait_seconds):
+        previous = None if rebuild else _previous_manifest(index_dir, embedder.name)
+        status = compare(report.articles, previous, report.skipped)
+        if previous is not None and not status.stale and previous.dense_index == _resolved(dense_index, previous):
+            return BuildReport(status, previous.passage_count, 0, time.perf_counter() - started, None)
+
+        article_hashes = {a.article_id: a.content_hash for a in report.articles}
+        reusable, old_vectors = _reusable_vectors(index_dir, previous, report.articles)
+        # Last article first, so that pop() walks them in id order and frees each once split.
+        pending = sorted(report.articles, key=lambda a: a.article_id, reverse=True)
+        del report
+        passages: list[Passage] = []
+        reuse_rows: list[int] = []  # row in old_vectors, or -1 where the passage needs the model
+        while pending:
+            for passage in split_article(pending.pop()):
+                known = reusable.get(passage.passage_id)
+                reuse_rows.append(known[1] if known is not None and known[0] == passage.text else -1)
+                passages.append(passage)
+        del reusable
+
+        vectors_file = index_dir / f".vectors-{os.getpid()}.npy.tmp"
+        try:
+            embedded = _write_vectors(vectors_file, passages, reuse_rows, old_vectors, embedder, show_progress)
+            del old_vectors
+            generation = store.write_generation(
+                index_dir,
+                store.IndexContents(
+                    passages=passages,
+                    vectors=np.load(vectors_file, mmap_mode="r"),
+                    embedder=embedder.name,
+                    articles=article_hashes,
+                    articles_dir=str(articles_dir),
+                    dense_index=dense_index,
+                    vectors_file=vectors_file,
+                ),
+            )
+        finally:
+            vectors_file.unlink(missing_ok=True)
+    return BuildReport(status, len(passages), embedded, time.perf_counter() - started, generation)
+
+
+def _write_vectors(
+    path: Path,
+    passages: Sequence[Passage],
+    reuse_rows: Sequence[int],
+    old_vectors: np.ndarray | None,
+    embedder: Embedder,
+    show_progress: bool,
+) -> int:
+    """Write one float32 row per passage to a .npy at `path`, chunk by chunk; returns how many were embedded."""
+    dimension = int(embedder.dimension)
+    to_embed = sum(1 for row in reuse_rows if row < 0)
+    embedded = 0
+    store.pause_for_tests("embedding")  # a no-op outside tests/test_crash_safety.py
+    with open(path, "wb") as handle:
+        np.lib.format.write_array_header_1_0(
+            handle, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False, "shape": (len(passages), dimension)}
+        )
+        for start in range(0, len(passages), config.EMBED_CHUNK):
+            stop = min(start + config.EMBED_CHUNK, len(passages))
+            chunk = np.empty((stop - start, dimension), dtype=np.float32)
+            fresh = [i for i in range(start, stop) if reuse_rows[i] < 0]
+            if fresh:
+                chunk[[i - start for i in fresh]] = embedder.encode([passages[i].text for i in fresh])
+                embedded += len(fresh)
+                if show_progress:
+                    print(f"\rembedded {embedded:,} of {to_embed:,} passages", end="", file=sys.stderr, flush=True)
+            for i in range(start, stop):
+                if reuse_rows[i] >= 0:
+                    chunk[i - start] = old_vectors[reuse_rows[i]]
+            handle.write(chunk.tobytes())
+        handle.flush()
+        os.fsync(handle.fileno())
+    if show_progress and to_embed:
+        print(file=sys.stderr)
+    return embedded
+
+
+def _resolved(dense_index: str, previous: store.Manifest) -> str:
+    from qa.store.dense import choose_factory
+
+    return choose_factory(previous.passage_count, dense_index)
+
+
+def _reusable_vectors(
+    index_dir: Path, previous: store.Manifest | None, articles: tuple[Article, ...]
+) -> tuple[dict[str, tuple[str, int]], np.ndarray | None]:
+    """(passage_id -> (text, row), the live vectors memory-mapped) for passages of unchanged articles."""
+    if previous is None:
+        return {}, None
+    unchanged = {a.article_id for a in articles if previous.articles.get(a.article_id) == a.content_hash}
+    if not unchanged:
+        return {}, None
+    generation = store.current_generation(index_dir)
+    try:
+        store.verify_files(generation, previous, index_dir)
+        old_passages = store.read_passages(generation)
+        old_vectors = store.read_vectors(generation)
+    except (store.IndexStoreError, OSError, ValueError) as error:
+        logger.warning("Re-embedding everything: the existing index could not be reused (%s)", error)
+        return {}, None
+    if len(old_vectors) != len(old_passages) or old_vectors.ndim != 2:
+        logger.warning("Re-embedding everything: the existing index holds %d passages but %d vectors", len(old_passages), len(old_vectors))
+        return {}, None
+    return {p.passage_id: (p.text, i) for i, p in enumerate(old_passages) if p.article_id in unchanged}, old_vectors

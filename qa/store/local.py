@@ -1,0 +1,392 @@
+"""The index on disk: passages, their vectors, a FAISS index and a keyword index, described by a manifest.
+
+Layout of an index directory:
+
+    CURRENT              name of the live generation ("gen-000007"); replaced atomically
+    .lock                held while a build runs (one writer at a time)
+    gen-000007/
+        manifest.json    format version, embedder, dimension, counts, fingerprint, file checksums
+        passages.jsonl   one Passage per line; line i is vector i
+        vectors.npy      float32 (n, dim), L2-normalised: the source of truth, reused by incremental builds
+        dense.faiss      FAISS index over vectors.npy
+        keyword/         bm25s index over the same passages, same order
+
+A build writes a new generation beside the live one and only then points CURRENT at it, so a crash
+at any moment leaves the previous generation loadable (ANCHORS: "index out of step with passages").
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Sequence
+
+import numpy as np
+
+from qa.types import Passage
+
+if TYPE_CHECKING:
+    import faiss
+
+    from qa.store.keyword import KeywordIndex
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT_FILE = "CURRENT"
+LOCK_FILE = ".lock"
+MANIFEST_FILE = "manifest.json"
+PASSAGES_FILE = "passages.jsonl"
+VECTORS_FILE = "vectors.npy"
+DENSE_FILE = "dense.faiss"
+KEYWORD_DIR = "keyword"
+
+
+class IndexStoreError(RuntimeError):
+    """Anything wrong with an index on disk; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    format_version: int
+    embedder: str
+    dimension: int
+    passage_count: int
+    article_count: int
+    corpus_fingerprint: str  # sha256 over the sorted (article_id, content_hash) pairs
+    articles: dict[str, str]  # article_id -> content_hash, for incremental builds
+    dense_index: str  # FAISS factory description, e.g. "Flat" or "HNSW32"
+    files: dict[str, str]  # relative path -> sha256, checked on load
+    created: str
+    articles_dir: str = ""
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=1, sort_keys=True)
+
+
+def corpus_fingerprint(article_hashes: dict[str, str]) -> str:
+    digest = hashlib.sha256()
+    for article_id in sorted(article_hashes):
+        digest.update(f"{article_id}\0{article_hashes[article_id]}\n".encode())
+    return digest.hexdigest()
+
+
+def _sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def pause_for_tests(stage: str) -> None:
+    """A test hook, used by tests/test_crash_safety.py only; does nothing unless asked to.
+
+    With QA_TEST_PAUSE_AT=<stage> in the environment, a build prints "QA_TEST_PAUSED <stage>" and
+    sleeps (QA_TEST_PAUSE_SECONDS, default 600) at that point, so that a test can kill it with
+    SIGKILL exactly there. Stages: "embedding" (qa/build.py), "writing" (half the new generation
+    on disk), "before-commit" (generation complete, CURRENT not yet switched), "after-commit"
+    (CURRENT switched, old generations not yet removed).
+    """
+    if os.environ.get("QA_TEST_PAUSE_AT") == stage:
+        print(f"QA_TEST_PAUSED {stage}", flush=True)
+        time.sleep(float(os.environ.get("QA_TEST_PAUSE_SECONDS", "600")))
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The live generation folder, or None when the directory holds no index."""
+    pointer = Path(index_dir) / CURRENT_FILE
+    if not pointer.is_file():
+        return None
+    try:
+        name = pointer.read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        return None
+    generation = Path(index_dir) / name
+    return generation if name.startswith("gen-") and generation.is_dir() else None
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
+    """One build per index directory at a time; a second one waits up to wait_seconds, then refuses."""
+    if index_dir.exists() and not index_dir.is_dir():
+        raise IndexStoreError(f"{index_dir} is not a folder; pass a folder for the index with --index DIR")
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(index_dir / LOCK_FILE, "a+")
+    except OSError as error:
+        raise IndexStoreError(f"Cannot write an index in {index_dir}: {error.strerror or error}") from None
+    deadline = time.monotonic() + wait_seconds
+    waiting = False
+    try:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexStoreError(
+                        f"Another `qa index` is building {index_dir} right now; "
+                        "wait for it to finish (or pass --wait SECONDS)."
+                    ) from None
+                if not waiting:  # said once, so that a waiting build does not look hung
+                    logger.warning("Another `qa index` is building %s; waiting up to %.0f s for it", index_dir, wait_seconds)
+                    waiting = True
+                time.sleep(0.2)
+        _remove_leftovers(index_dir)
+        yield
+    finally:
+        handle.close()  # closing releases the lock, also when the process dies
+
+
+def _remove_leftovers(index_dir: Path) -> None:
+    """Tidy what a build killed before it finished left behind; only the lock holder may do this.
+
+    An unfinished `.building-*` folder or vectors file, a generation written but never made live,
+    or the previous generation when the kill came between the switch of CURRENT and its removal. Nothing is removed
+    while CURRENT names no generation: those folders may be all that is left of the index.
+    """
+    _remove_unfinished_builds(index_dir)
+    for partial in index_dir.glob(".vectors-*.npy.tmp"):  # qa/build.py streams vectors there first
+        partial.unlink(missing_ok=True)
+    live = current_generation(index_dir)
+    if live is not None:
+        _remove_old_generations(index_dir, keep=live.name)
+        (index_dir / f".{CURRENT_FILE}.tmp").unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class IndexContents:
+    """What a build hands to the writer."""
+
+    passages: Sequence[Passage]
+    vectors: np.ndarray
+    embedder: str
+    articles: dict[str, str]
+    articles_dir: str = ""
+    dense_index: str = "auto"
+    # A .npy already holding `vectors` (the build streams them to disk): moved into the generation
+    # instead of written again; `vectors` is then its read-only memory map.
+    vectors_file: Path | None = None
+
+
+def write_generation(index_dir: Path, contents: IndexContents) -> Path:
+    """Write a complete new generation, then switch CURRENT to it. Call under build_lock."""
+    from qa.store import (
+        dense,
+        keyword,  # heavy imports only where an index is written
+    )
+
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    _remove_unfinished_builds(index_dir)
+    number = 1 + max((int(p.name[4:]) for p in index_dir.glob("gen-[0-9]*") if p.name[4:].isdigit()), default=0)
+    staging = index_dir / f".building-{number:06d}-{os.getpid()}"
+    staging.mkdir()
+    if contents.vectors_file is not None:
+        os.replace(contents.vectors_file, staging / VECTORS_FILE)
+        vectors = np.load(staging / VECTORS_FILE, mmap_mode="r")
+    else:
+        vectors = np.ascontiguousarray(contents.vectors, dtype=np.float32)
+    if vectors.dtype != np.float32 or (len(vectors) and vectors.ndim != 2):
+        raise ValueError(f"vectors must be a float32 matrix, got {vectors.dtype} {vectors.shape}")
+    if len(contents.passages) != len(vectors):
+        raise ValueError(f"{len(contents.passages)} passages but {len(vectors)} vectors")
+
+    with open(staging / PASSAGES_FILE, "w", encoding="utf-8") as handle:
+        for passage in contents.passages:
+            handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    with open(staging / VECTORS_FILE, "rb+" if contents.vectors_file is not None else "wb") as handle:
+        if contents.vectors_file is None:
+            np.save(handle, vectors)
+            handle.flush()
+        os.fsync(handle.fileno())
+    pause_for_tests("writing")
+    dense_description = dense.write_dense_index(staging / DENSE_FILE, vectors, contents.dense_index)
+    keyword.write_keyword_index(staging / KEYWORD_DIR, [p.text for p in contents.passages])
+
+    files = {
+        str(path.relative_to(staging)): _sha256_file(path)
+        for path in sorted(staging.rglob("*"))
+        if path.is_file()
+    }
+    manifest = Manifest(
+        format_version=FORMAT_VERSION,
+        embedder=contents.embedder,
+        dimension=int(vectors.shape[1]) if vectors.ndim == 2 else 0,
+        passage_count=len(contents.passages),
+        article_count=len(contents.articles),
+        corpus_fingerprint=corpus_fingerprint(contents.articles),
+        articles=dict(contents.articles),
+        dense_index=dense_description,
+        files=files,
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        articles_dir=contents.articles_dir,
+    )
+    _write_durably(staging / MANIFEST_FILE, manifest.to_json().encode())
+    _fsync_dir(staging)
+
+    generation = index_dir / f"gen-{number:06d}"
+    os.rename(staging, generation)
+    pointer_tmp = index_dir / f".{CURRENT_FILE}.tmp"
+    _write_durably(pointer_tmp, generation.name.encode())
+    pause_for_tests("before-commit")
+    os.replace(pointer_tmp, index_dir / CURRENT_FILE)  # the commit point
+    _fsync_dir(index_dir)
+    pause_for_tests("after-commit")
+    _remove_old_generations(index_dir, keep=generation.name)
+    return generation
+
+
+def _remove_unfinished_builds(index_dir: Path) -> None:
+    for leftover in index_dir.glob(".building-*"):
+        logger.info("Removing %s, left by an interrupted build", leftover)
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _remove_old_generations(index_dir: Path, keep: str) -> None:
+    for old in index_dir.glob("gen-*"):
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest:
+    """The manifest of `generation` (default: the live one)."""
+    generation = generation if generation is not None else current_generation(Path(index_dir))
+    if generation is None:
+        raise IndexStoreError(
+            f"No index in {index_dir}. Build one with: qa index --articles DIR --index {index_dir}"
+        )
+    try:
+        data = json.loads((generation / MANIFEST_FILE).read_text(encoding="utf-8"))
+        manifest = Manifest(**data)
+        # Valid JSON of the wrong shape would otherwise fail later, far from its cause.
+        for field, kind in (("files", dict), ("articles", dict), ("passage_count", int), ("dimension", int)):
+            if not isinstance(getattr(manifest, field), kind):
+                raise TypeError(f"{field!r} is not a {kind.__name__}")
+        return manifest
+    except (OSError, ValueError, TypeError) as error:
+        raise IndexStoreError(
+            f"The index in {index_dir} is damaged ({MANIFEST_FILE}: {error}). "
+            f"Rebuild it with: qa index --rebuild --index {index_dir}"
+        ) from error
+
+
+def check_compatible(manifest: Manifest, index_dir: Path, embedder: str | None) -> None:
+    rebuild = f"Rebuild it with: qa index --rebuild --articles DIR --index {index_dir}"
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexStoreError(
+            f"The index in {index_dir} has format version {manifest.format_version}; "
+            f"this version of qa reads format {FORMAT_VERSION}. {rebuild}"
+        )
+    if embedder is not None and manifest.embedder != embedder:
+        raise IndexStoreError(
+            f"The index in {index_dir} was built with the embedding model {manifest.embedder!r}, "
+            f"not {embedder!r}; its vectors cannot be searched with another model. "
+            f"Use --embedder {manifest.embedder} or {rebuild[0].lower()}{rebuild[1:]}"
+        )
+
+
+def verify_files(generation: Path, manifest: Manifest, index_dir: Path) -> None:
+    for relative, expected in manifest.files.items():
+        path = generation / relative
+        try:
+            actual = _sha256_file(path)
+        except OSError:  # missing, or removed while we read it (a concurrent build's clean-up)
+            actual = None
+        if actual != expected:
+            raise IndexStoreError(
+                f"The index in {index_dir} is damaged: {relative} is missing or does not match "
+                f"its checksum. Rebuild it with: qa index --rebuild --index {index_dir}"
+            )
+
+
+def read_passages(generation: Path) -> list[Passage]:
+    with open(generation / PASSAGES_FILE, encoding="utf-8") as handle:
+        return [Passage.from_dict(json.loads(line)) for line in handle if line.strip()]
+
+
+def read_vectors(generation: Path, *, mmap: bool = True) -> np.ndarray:
+    return np.load(generation / VECTORS_FILE, mmap_mode="r" if mmap else None)
+
+
+@dataclass(frozen=True)
+class LoadedIndex:
+    """An index opened for search: everything in one consistent generation."""
+
+    index_dir: Path
+    manifest: Manifest
+    passages: list[Passage]
+    vectors: np.ndarray  # memory-mapped; row i belongs to passages[i]
+    dense: "faiss.Index"
+    keyword: "KeywordIndex"
+
+
+def open_index(index_dir: Path | str, *, embedder: str | None = None, verify: bool = True) -> LoadedIndex:
+    """Open the live generation, refusing a damaged or incompatible one with a message that says what to do."""
+    index_dir = Path(index_dir)
+    retries = 2
+    while True:
+        generation = current_generation(index_dir)
+        try:
+            return _open_generation(index_dir, generation, embedder, verify)
+        except IndexStoreError:
+            # A build that commits while we read removes the generation we were reading: that is
+            # not damage. Read the new one; a real problem stays put and is raised.
+            if retries == 0 or current_generation(index_dir) in (None, generation):
+                raise
+            retries -= 1
+            logger.info("The index in %s changed while it was being opened; opening the new one", index_dir)
+
+
+def _open_generation(index_dir: Path, generation: Path | None, embedder: str | None, verify: bool) -> LoadedIndex:
+    from qa.store.dense import read_dense_index
+    from qa.store.keyword import KeywordIndex
+
+    manifest = read_manifest(index_dir, generation)  # raises when generation is None
+    check_compatible(manifest, index_dir, embedder)
+    generation = generation if generation is not None else index_dir
+    if verify:
+        verify_files(generation, manifest, index_dir)
+    try:
+        passages = read_passages(generation)
+        vectors = read_vectors(generation)
+        dense_index = read_dense_index(generation / DENSE_FILE, manifest.dense_index)
+        keyword_index = KeywordIndex(generation / KEYWORD_DIR)
+    except (OSError, ValueError, RuntimeError) as error:
+        raise IndexStoreError(
+            f"The index in {index_dir} could not be read ({error}). "
+            f"Rebuild it with: qa index --rebuild --index {index_dir}"
+        ) from error
+    counts = {len(passages), len(vectors), int(dense_index.ntotal), manifest.passage_count}
+    if len(counts) != 1:
+        raise IndexStoreError(
+            f"The index in {index_dir} is out of step: passages, vectors and FAISS hold "
+            f"{len(passages)}, {len(vectors)} and {dense_index.ntotal} entries. "
+            f"Rebuild it with: qa index --rebuild --index {index_dir}"
+        )
+    return LoadedIndex(index_dir, manifest, passages, vectors, dense_index, keyword_index)

@@ -1,0 +1,117 @@
+"""qa/recency.py: a newer article's different answer is flagged, and "now" questions take it."""
+from __future__ import annotations
+
+import pytest
+
+from qa.answer.recency import apply_recency, asks_for_latest, same_kind
+from qa.cli import format_answer
+from qa.pipeline import QAPipeline
+from qa.store.build import build_index
+from qa.types import Answer, Citation
+
+
+def dated(answer: str, score: float, date: str | None, question: str = "What is the rate?") -> Answer:
+    citation = Citation(f"{date}::0.0", f"{date}.md", f"Rate report {date}", date, "https://example.com/r", 0,
+                        0, len(answer), answer, 0.8)
+    return Answer(question, answer, score, "fallback", (citation,))
+
+
+def with_alternatives(best: Answer, *others: Answer) -> Answer:
+    return Answer(best.question, best.answer, best.score, best.reader, best.citations,
+                  search_query=best.question, alternatives=others, timings_ms={"total_ms": 12.0})
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What is the interest rate now?", True),
+    ("Who is the current mayor?", True),
+    ("What is the latest inflation figure?", True),
+    ("Is the tram still running?", True),
+    ("What is the interest rate?", False),
+    ("What was the rate now in 2023?", False),  # names its own time
+    ("What is the rate today compared with last year?", False),
+    ("Who is the current mayor after the March vote?", False),
+])
+def test_asks_for_latest(question, expected):
+    assert asks_for_latest(question) is expected
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ("4.25 percent", "4.5 percent", True),
+    ("412 million euros", "431 million euros", True),
+    ("Ana Ribeiro", "Tomas Weber", True),
+    ("4.25 percent", "38 million euros", False),
+    ("4.25 percent", "Thursday", False),
+    ("year", "month", False),
+])
+def test_same_kind_means_the_same_sort_of_value(a, b, expected):
+    assert same_kind(a, b) is expected
+
+
+def test_a_close_answer_from_a_newer_article_is_noted_but_not_taken():
+    best = dated("4.25 percent", 0.7, "2024-06-06")
+    result = apply_recency(with_alternatives(best, dated("4.5 percent", 0.6, "2024-09-12")))
+    assert result.answer == "4.25 percent"
+    assert result.note == "A newer article (2024-09-12) says: 4.5 percent"
+
+
+def test_a_now_question_is_answered_from_the_newest_article():
+    question = "What is the rate now?"
+    best = dated("4.25 percent", 0.7, "2024-06-06", question)
+    older = dated("4 percent", 0.5, "2024-03-01", question)
+    newest = dated("4.5 percent", 0.6, "2024-09-12", question)
+    result = apply_recency(with_alternatives(best, older, newest))
+    assert result.answer == "4.5 percent" and result.citations == newest.citations
+    assert result.note == "Answered from the newest article (2024-09-12); an earlier article (2024-06-06) said: 4.25 percent"
+    assert [a.answer for a in result.alternatives] == ["4.25 percent", "4 percent"]  # by score
+    assert result.timings_ms == {"total_ms": 12.0} and result.search_query == question
+    assert all(not a.note and not a.alternatives for a in result.alternatives)
+
+
+@pytest.mark.parametrize("alternative", [
+    dated("4.5 percent", 0.3, "2024-09-12"),  # too weak beside 0.7: the article's date does not promote it
+    dated("4.5 percent", 0.6, "2024-01-02"),  # older
+    dated("4.5 percent", 0.6, None),  # undated
+    dated("Thursday", 0.65, "2024-09-12"),  # not a rival figure, however new
+])
+def test_weak_older_or_undated_alternatives_change_nothing(alternative):
+    answer = with_alternatives(dated("4.25 percent", 0.7, "2024-06-06", "What is the rate now?"), alternative)
+    assert apply_recency(answer) == answer
+
+
+def test_no_answer_stays_no_answer():
+    null = Answer("What is the rate now?", None, 0.9, "fallback", (), alternatives=(dated("4.5 percent", 0.8, "2024-09-12"),))
+    assert apply_recency(null) == null
+
+
+@pytest.fixture(scope="module")
+def sample_pipeline(tmp_path_factory, sample_articles_dir, embedder) -> QAPipeline:
+    index_dir = tmp_path_factory.mktemp("recency") / "index"
+    build_index(sample_articles_dir, index_dir, embedder)
+    return QAPipeline.load(index_dir, reader="fallback", embedder=embedder)
+
+
+def test_sample_corpus_rate_question_now_takes_the_september_article(sample_pipeline):
+    answer = sample_pipeline.ask("What is the Central Bank of Ardenia's main interest rate now?")
+    assert answer.answer is not None and "4.5 percent" in answer.answer
+    assert answer.citations[0].date == "2024-09-12"
+    first = answer.citations[0]
+    assert first.text[first.start : first.end] == answer.answer
+    assert "4.25 percent" in answer.note and "2024-06-06" in answer.note
+    assert "Note: " + answer.note in format_answer(answer)
+
+
+def test_sample_corpus_date_filter_keeps_the_june_answer_without_a_note(sample_pipeline):
+    # Only the June article is searched: whatever its figure, there is no newer one to note.
+    answer = sample_pipeline.ask("What is the Central Bank of Ardenia's main interest rate now?", date_to="2024-06")
+    assert answer.answer is not None and any(ch.isdigit() for ch in answer.answer)
+    assert {c.date for c in answer.citations} == {"2024-06-06"} and answer.note == ""
+
+
+def test_the_chat_shows_the_note_escaped():
+    from qa.chat import format_reply
+
+    best = dated("4.25 percent", 0.7, "2024-06-06")
+    hostile = dated("4.5 percent <>", 0.6, "2024-09-12")  # article text is untrusted
+    reply = format_reply(apply_recency(with_alternatives(best, hostile)))
+    assert '<p class="qa-note">A newer article (2024-09-12) says: 4.5 percent &lt;&gt;</p>' in reply
+    assert "<>" not in reply

@@ -1,0 +1,212 @@
+"""The chat app in a real browser: answers with checkable citations, follow-ups, no-answer, hostile text.
+
+Set QA_SAVE_SCREENSHOT=1 to copy the screenshot of the answered chat to docs/screenshot.png.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from apphelpers import (
+    HOSTILE_IMG,
+    HOSTILE_TITLE,
+    REPO_ROOT,
+    SHARED_ARTICLES,
+    running_app,
+    write_corpus,
+)
+
+from qa.retrieve.conversation import Turn, contextualize
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+REPLY_TIMEOUT_MS = 60_000
+BEEBOM_URL = "https://beebom.com/whatsapp-responds-committed-user-data-protection/"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+    if not CHROMIUM.is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not SHARED_ARTICLES.is_dir():
+        pytest.skip(f"shared articles not found at {SHARED_ARTICLES}")
+    root = tmp_path_factory.mktemp("app_browser")
+    with running_app(write_corpus(root / "articles"), root / "index", root / "app.log") as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def page(browser, server):
+    page = browser.new_page(viewport={"width": 1280, "height": 1100})
+    page.goto(server.url)
+    page.wait_for_selector("#qa-question textarea", timeout=REPLY_TIMEOUT_MS)
+    yield page
+    page.close()
+
+
+def filter_box(page, label: str):
+    return page.get_by_label(label, exact=True)
+
+
+class Chat:
+    """Type questions into the app and read the replies."""
+
+    def __init__(self, page):
+        self.page = page
+        self.box = page.locator("#qa-question textarea")
+
+    def ask(self, question: str):
+        before = self.page.locator(".qa-reply").count()
+        self.box.fill(question)
+        self.box.press("Enter")
+        self.page.wait_for_function(
+            f"document.querySelectorAll('.qa-reply').length > {before}", timeout=REPLY_TIMEOUT_MS
+        )
+        return self.page.locator(".qa-reply").last
+
+
+def test_answer_with_its_sources_and_highlight(page):
+    reply = Chat(page).ask("How many users were targeted by the spies?")
+    answer = reply.locator(".qa-answer strong").inner_text()
+    assert answer == "1,400"
+    citations = reply.locator("details.qa-citation")
+    assert citations.count() >= 1
+    first = citations.first
+    assert first.locator(".qa-number").inner_text() == "[1]"
+    # the first source is open, the answer marked inside its paragraph
+    assert first.get_attribute("open") is not None
+    assert first.locator("mark").inner_text() == answer
+    assert "users were targeted upon by the spies" in first.locator(".qa-passage").inner_text()
+    assert "2019-11-02" in first.locator("summary").inner_text()
+    # any further source is closed until opened, then shows its own mark
+    for number, citation in enumerate(citations.all()[1:], start=2):
+        assert citation.locator(".qa-number").inner_text() == f"[{number}]"
+        assert citation.get_attribute("open") is None
+        assert not citation.locator("mark").is_visible()
+        citation.locator("summary .qa-number").click()
+        assert citation.locator("mark").is_visible()
+        assert citation.locator("mark").inner_text().replace(",", "") == answer.replace(",", "")
+
+
+def test_citation_links_to_the_source(page):
+    source = filter_box(page, "Source contains")
+    source.fill("beebom")
+    try:
+        reply = Chat(page).ask("Which Israeli firm did WhatsApp sue?")
+    finally:
+        source.fill("")
+    links = reply.locator("a.qa-source")
+    assert links.count() >= 1
+    for link in links.all():
+        assert link.get_attribute("href") == BEEBOM_URL
+        assert link.get_attribute("target") == "_blank"
+        assert link.get_attribute("rel") == "noopener noreferrer"
+    assert links.first.is_visible()
+    assert "beebom.com/whatsapp-responds" in links.first.inner_text()
+
+
+def test_follow_up_uses_the_conversation(browser, server):
+    # A new browser tab is a new session: the conversation starts here.
+    page = browser.new_page(viewport={"width": 1280, "height": 1280})
+    try:
+        page.goto(server.url)
+        page.wait_for_selector("#qa-question textarea", timeout=REPLY_TIMEOUT_MS)
+        chat = Chat(page)
+        question = "Who is the IT Minister of India?"
+        reply = chat.ask(question)
+        assert "Searched for" not in reply.inner_text()  # a self-contained question is searched as asked
+        answer = None if reply.locator(".qa-no-answer").count() else reply.locator(".qa-answer").inner_text()
+        assert answer  # (the fallback reader says "Ravi Shankar Prasad")
+        reply = chat.ask("When did he say that?")
+        expected = contextualize("When did he say that?", [Turn(question, answer)])
+        assert expected != "When did he say that?"
+        assert reply.locator(".qa-searched").inner_text() == f"Searched for: {expected}"
+        assert reply.locator(".qa-answer").count() == 1
+        # The screenshot for the README: a question and a follow-up, each answer with its source
+        # open on the paragraph, the answer marked.
+        path = server.log_path.parent / "screenshot.png"
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(path), full_page=True)
+        assert path.stat().st_size > 10_000
+        if os.environ.get("QA_SAVE_SCREENSHOT") == "1":
+            (REPO_ROOT / "docs").mkdir(exist_ok=True)
+            shutil.copyfile(path, REPO_ROOT / "docs" / "screenshot.png")
+    finally:
+        page.close()
+
+
+def test_a_now_question_is_answered_from_the_newest_article_with_a_note(page, tmp_path):
+    reply = Chat(page).ask("What is the Central Bank of Ardenia's main interest rate now?")
+    assert "4.5 percent" in reply.locator(".qa-answer strong").inner_text()
+    note = reply.locator(".qa-note")
+    assert note.is_visible()
+    assert "newest article (2024-09-12)" in note.inner_text() and "4.25 percent" in note.inner_text()
+    assert "2024-09-12" in reply.locator("details.qa-citation").first.locator(".qa-date").inner_text()
+    reply.scroll_into_view_if_needed()
+    page.screenshot(path=str(tmp_path / "recency.png"))  # for a person to look at (pytest --basetemp)
+
+
+def test_no_answer_reply_lists_closest_passages(page):
+    reply = Chat(page).ask("Who won the Eurovision Song Contest in 2024?")
+    assert "do not hold an answer" in reply.locator(".qa-answer").inner_text()
+    assert "Closest passages" in reply.inner_text()
+    assert reply.locator("details.qa-citation").count() >= 1
+    assert reply.locator("mark").count() == 0
+
+
+def test_hostile_article_shows_as_text(page):
+    reply = Chat(page).ask("What was planted in the Zorblatt bulletin?")
+    page.wait_for_timeout(300)  # give any injected handler the chance to run
+    first = reply.locator("details.qa-citation").first
+    assert HOSTILE_TITLE in first.locator("summary").inner_text()  # the literal markup is visible
+    passage = first.locator(".qa-passage").inner_text()
+    assert HOSTILE_IMG in passage and "<script>window.__xss=4</script>" in passage
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert page.locator("#qa-chat script, #qa-chat img[src='x']").count() == 0
+    # its source is not a URL (ingestion keeps only http(s) sources): nothing to click
+    assert reply.locator("a[href^='javascript']").count() == 0
+
+
+def test_odd_messages_get_clear_replies(page):
+    chat = Chat(page)
+    assert "The question is empty" in chat.ask("   ").inner_text()
+    assert "at most 2,000" in chat.ask("why " * 600).inner_text()
+    reply = chat.ask("How many users were targeted by the spies? \U0001F575\u200b\x07")
+    assert "1,400" in reply.locator(".qa-answer").inner_text()
+    reply = chat.ask("<b>bold</b> <script>window.__xss=5</script> question?")
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    assert "<script>window.__xss=5</script>" in page.locator(".qa-question").last.inner_text()
+    assert reply.is_visible()
+    assert page.locator(".toast-body").count() == 0  # no error toasts, only replies
+
+
+def test_malformed_date_filter_gets_a_clear_reply(page):
+    date_from = filter_box(page, "Date from")
+    chat = Chat(page)
+    try:
+        date_from.fill("2019-13-45")
+        assert "is not a date" in chat.ask("How many users were targeted by the spies?").inner_text()
+        date_from.fill("2020")
+        reply = chat.ask("How many users were targeted by the spies?")
+        # the shared articles are from 2019: only the hostile article (2021) is left to search
+        dates = reply.locator(".qa-date").all_inner_texts()
+        assert dates and all(date >= "2020" for date in dates), dates
+        assert "1,400" not in reply.inner_text()
+    finally:
+        date_from.fill("")

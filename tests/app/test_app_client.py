@@ -1,0 +1,131 @@
+"""The chat app's named API endpoint, called with gradio_client against a real app process.
+
+The filter checks and start-up errors of app.py run in-process (fast); the endpoint tests (slow)
+start `python app.py` once for the module.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from apphelpers import SHARED_ARTICLES, import_app, running_app, write_corpus
+
+from qa.answer.compose import normalize_answer
+
+app = import_app()
+
+gradio_client = pytest.importorskip("gradio_client", reason="gradio_client is not installed (pip install -e '.[test]')")
+
+
+QUESTION = "How many users were targeted by the spies?"
+CONCURRENT = 8
+
+
+@pytest.mark.parametrize("value", ["2019", "2019-11", "2019-11-02", " 2024-02-29 "])
+def test_date_filters_accept_iso_prefixes(value):
+    assert app.parse_date(value, "date from") == value.strip()
+
+
+@pytest.mark.parametrize("value", ["2019-13", "2019-02-30", "19", "2019/11/02", "yesterday", "2019-11-02T10:00"])
+def test_malformed_date_filters_are_refused_with_the_format(value):
+    with pytest.raises(app.FilterError, match=r"YYYY, YYYY-MM or YYYY-MM-DD"):
+        app.parse_date(value, "date from")
+
+
+def test_filters():
+    assert app.parse_filters("", " ", "  beebom ") == {"date_from": None, "date_to": None, "source": "beebom"}
+    assert app.parse_filters("2019-11", "2019", None)["date_to"] == "2019"  # same year: fine
+    with pytest.raises(app.FilterError, match="after"):
+        app.parse_filters("2020", "2019-12", None)
+    with pytest.raises(app.FilterError, match="at most"):
+        app.parse_filters(None, None, "x" * 500)
+
+
+def test_examples_only_for_the_sample_corpus(sample_articles_dir, shared_articles_dir):
+    examples = app.default_examples(sample_articles_dir)
+    assert examples and all(q.endswith("?") for q in examples)
+    assert "Who won the Eurovision Song Contest in 2024?" not in examples  # unanswerable ones are left out
+    assert app.default_examples(shared_articles_dir) == []
+    assert app.default_examples(None) == []
+
+
+def test_bad_paths_are_one_line_errors(tmp_path, capsys):
+    assert app.main(["--articles", str(tmp_path / "missing"), "--index", str(tmp_path / "index")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: articles folder not found: {tmp_path / 'missing'}"
+    (tmp_path / "file").write_text("x")
+    assert app.main(["--index", str(tmp_path / "file")]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert app.main(["--port", "70000"]) == 2
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not SHARED_ARTICLES.is_dir():
+        pytest.skip(f"shared articles not found at {SHARED_ARTICLES}")
+    root = tmp_path_factory.mktemp("app_client")
+    with running_app(write_corpus(root / "articles"), root / "index", root / "app.log") as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    return gradio_client.Client(server.url, verbose=False)
+
+
+def check_answer(data: dict) -> None:
+    assert data["answer"], data
+    assert data["citations"], data
+    first = data["citations"][0]
+    assert first["text"][first["start"] : first["end"]] == data["answer"]
+    for citation in data["citations"]:
+        # other articles giving the same answer may write it differently ("1400", "1,400")
+        span = citation["text"][citation["start"] : citation["end"]]
+        assert normalize_answer(span) == normalize_answer(data["answer"]), citation
+
+
+@pytest.mark.slow
+def test_named_endpoint_returns_the_answer_as_json(client, server):
+    data = client.predict(QUESTION, api_name="/ask")
+    assert isinstance(data, dict)
+    check_answer(data)
+    assert "1,400" in data["answer"] or "1400" in data["answer"]
+    assert data["question"] == QUESTION
+    assert data["reader"] == "fallback"
+    assert set(data) >= {"question", "answer", "score", "reader", "citations", "search_query", "alternatives"}
+
+
+@pytest.mark.slow
+def test_endpoint_takes_options_and_history(client):
+    data = client.predict(
+        "And in India?", k=8, mode="keyword",
+        history=[{"question": QUESTION, "answer": "1,400"}], api_name="/ask",
+    )
+    assert data["search_query"].startswith("And in India? (")
+    assert "targeted" in data["search_query"]
+
+
+@pytest.mark.slow
+def test_endpoint_errors_are_messages_not_tracebacks(client):
+    with pytest.raises(Exception, match="The question is empty"):
+        client.predict("   ", api_name="/ask")
+    with pytest.raises(Exception, match="is not a date"):
+        client.predict(QUESTION, date_from="2019-13", api_name="/ask")
+    with pytest.raises(Exception, match="at most 2,000"):
+        client.predict("why " * 600, api_name="/ask")
+
+
+@pytest.mark.slow
+def test_concurrent_requests_are_all_answered(server):
+    questions = [QUESTION if i % 2 == 0 else "Who is the IT Minister of India?" for i in range(CONCURRENT)]
+
+    def ask(question: str) -> dict:
+        # One client per thread: each is an independent user of the queue.
+        return gradio_client.Client(server.url, verbose=False).predict(question, api_name="/ask")
+
+    with ThreadPoolExecutor(max_workers=CONCURRENT) as pool:
+        results = list(pool.map(ask, questions))
+    assert len(results) == CONCURRENT
+    for question, data in zip(questions, results):
+        assert data["question"] == question
+        check_answer(data)
+    assert server.process.poll() is None, server.log()

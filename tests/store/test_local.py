@@ -1,0 +1,115 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from qa.retrieve.retriever import Retriever
+from qa.store import local as store
+from qa.store.build import build_index, index_status
+from qa.store.local import IndexStoreError, build_lock, open_index
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture()
+def articles(tmp_path, shared_articles_dir):
+    folder = tmp_path / "articles"
+    shutil.copytree(shared_articles_dir, folder)
+    return folder
+
+
+@pytest.fixture()
+def built(tmp_path, articles, embedder):
+    index_dir = tmp_path / "index"
+    build_index(articles, index_dir, embedder)
+    return index_dir
+
+
+def test_round_trip_finds_the_passage_holding_a_known_sentence(built, embedder):
+    loaded = open_index(built, embedder=embedder.name)
+    assert len(loaded.passages) == loaded.manifest.passage_count == loaded.dense.ntotal == len(loaded.vectors)
+    assert loaded.manifest.article_count == 2
+    retriever = Retriever(loaded, embedder)
+    target = next(p for p in loaded.passages if "1,400 users were targeted" in p.text)
+    for mode in ("dense", "keyword", "hybrid"):
+        hits = retriever.search("As per media reports, over 1,400 users were targeted upon by the spies.", 3, mode=mode)
+        assert hits[0].passage.passage_id == target.passage_id, mode
+
+
+def test_index_built_with_another_embedder_is_refused_with_rebuild_advice(built, embedder):
+    generation = store.current_generation(built)
+    manifest = json.loads((generation / store.MANIFEST_FILE).read_text())
+    manifest["embedder"] = "some-org/other-model"
+    (generation / store.MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(IndexStoreError, match="other-model.*qa index --rebuild"):
+        open_index(built, embedder=embedder.name)
+
+
+def test_index_of_another_format_version_is_refused(built, embedder):
+    generation = store.current_generation(built)
+    manifest = json.loads((generation / store.MANIFEST_FILE).read_text())
+    manifest["format_version"] = store.FORMAT_VERSION + 1
+    (generation / store.MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(IndexStoreError, match="format version"):
+        open_index(built, embedder=embedder.name)
+
+
+def test_damaged_file_is_refused(built, embedder):
+    vectors = store.current_generation(built) / store.VECTORS_FILE
+    data = bytearray(vectors.read_bytes())
+    data[-1] ^= 0xFF
+    vectors.write_bytes(bytes(data))
+    with pytest.raises(IndexStoreError, match="damaged"):
+        open_index(built, embedder=embedder.name)
+
+
+def test_missing_index_says_how_to_build_one(tmp_path, embedder):
+    with pytest.raises(IndexStoreError, match="qa index --articles"):
+        open_index(tmp_path / "nothing-here", embedder=embedder.name)
+
+
+def test_failure_mid_write_leaves_previous_index_loadable(built, articles, embedder, monkeypatch, sample_articles_dir):
+    before = open_index(built, embedder=embedder.name)
+    shutil.copy(next(sample_articles_dir.glob("*.md")), articles / "new.md")
+
+    def crash(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("qa.store.keyword.write_keyword_index", crash)
+    with pytest.raises(OSError):
+        build_index(articles, built, embedder)
+    after = open_index(built, embedder=embedder.name)
+    assert [p.passage_id for p in after.passages] == [p.passage_id for p in before.passages]
+    monkeypatch.undo()
+    # The next run completes the work and clears the unfinished build.
+    report = build_index(articles, built, embedder)
+    assert report.status.added == ("new.md",)
+    assert not list(built.glob(".building-*"))
+
+
+def test_incremental_build_embeds_only_changes_and_matches_full_rebuild(tmp_path, built, articles, embedder, sample_articles_dir):
+    shutil.copy(next(sample_articles_dir.glob("*.md")), articles / "new.md")
+    report = build_index(articles, built, embedder)
+    new_passages = [p for p in open_index(built).passages if p.article_id == "new.md"]
+    assert report.embedded_passages == len(new_passages) > 0
+    assert report.status.unchanged == 2
+
+    full_dir = tmp_path / "full"
+    build_index(articles, full_dir, embedder, rebuild=True)
+    incremental, full = open_index(built), open_index(full_dir)
+    assert [p.passage_id for p in incremental.passages] == [p.passage_id for p in full.passages]
+    np.testing.assert_allclose(incremental.vectors, full.vectors, atol=1e-5)
+
+    (articles / "new.md").unlink()
+    report = build_index(articles, built, embedder)
+    assert report.status.removed == ("new.md",) and report.embedded_passages == 0
+    assert not any(p.article_id == "new.md" for p in open_index(built).passages)
+    assert not index_status(articles, built, embedder.name).stale
+
+
+def test_second_build_of_the_same_directory_is_refused_while_one_runs(built, articles, embedder):
+    with build_lock(built):
+        with pytest.raises(IndexStoreError, match="Another `qa index`"):
+            build_index(articles, built, embedder, rebuild=True)
+    assert open_index(built).manifest.article_count == 2
