@@ -1,0 +1,1 @@
+"""Training the bundled extractive reader on SQuAD (qa train-reader)."""
