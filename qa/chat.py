@@ -82,13 +82,13 @@ def format_source(source: str | None, fallback: str = "") -> str:
     )
 
 
-def highlight(text: str, start: int, end: int) -> str:
+def highlight(text: str, start: int | None, end: int | None) -> str:
     """The passage, escaped, with <mark> around text[start:end] exactly (the reader's offsets).
 
-    Offsets outside the text (or start == -1, a passage cited without an answer) give the
+    No offsets (a passage cited without an answer) or offsets outside the text give the
     passage without a mark rather than a guess.
     """
-    if not 0 <= start < end <= len(text):
+    if start is None or end is None or not 0 <= start < end <= len(text):
         return escape(text)
     return (
         f"{escape(text[:start])}<mark class=\"qa-mark\">{escape(text[start:end])}</mark>{escape(text[end:])}"
@@ -118,7 +118,7 @@ def _meta_line(answer: Answer) -> str:
         parts.append(f'<span class="qa-searched">Searched for: {escape(answer.search_query)}</span>')
     parts.append(f'<span class="qa-reader">reader: {escape(answer.reader)}</span>')
     if answer.answer is not None:
-        parts.append(f'<span class="qa-score">score {answer.score:.2f}</span>')
+        parts.append(f'<span class="qa-score">confidence {answer.confidence:.2f}</span>')
     total_ms = answer.timings_ms.get("total_ms") if answer.timings_ms else None
     if total_ms is not None:
         parts.append(f'<span class="qa-time">{total_ms / 1000:.2f} s</span>')
@@ -131,7 +131,7 @@ def _alternative(candidate: Answer) -> str:
         first = candidate.citations[0]
         dated = f", {escape(first.date)}" if first.date else ""
         where = f" <small>in {escape(first.title or first.article_id)}{dated}</small>"
-    return f'<li><strong>{escape(candidate.answer)}</strong> <small>(score {candidate.score:.2f})</small>{where}</li>'
+    return f'<li><strong>{escape(candidate.answer)}</strong> <small>(confidence {candidate.confidence:.2f})</small>{where}</li>'
 
 
 def format_reply(answer: Answer) -> str:

@@ -129,7 +129,10 @@ def format_answer(answer) -> str:
         lines.append("The articles do not hold an answer to this question. Closest passages:")
     else:
         lines.append(f"Answer: {answer.answer}")
-    lines.append(f"(score {answer.score:.2f}, reader: {answer.reader})")
+    if answer.confidence is not None:
+        lines.append(f"(confidence {answer.confidence:.2f}, reader: {answer.reader})")
+    else:
+        lines.append(f"(no-answer score {answer.no_answer_score:.2f}, reader: {answer.reader})")
     if answer.note:
         lines.append(f"Note: {answer.note}")
     if answer.search_query != answer.question:
@@ -138,13 +141,14 @@ def format_answer(answer) -> str:
         meta = " - ".join(x for x in (citation.title, citation.date or "", citation.source) if x)
         lines.append(f"[{number}] {meta}")
         text = citation.text
-        if citation.start >= 0:
+        if citation.start is not None:
             before = text[max(0, citation.start - 120) : citation.start]
             after = text[citation.end : citation.end + 120]
             snippet = f"...{before}[{text[citation.start:citation.end]}]{after}..."
         else:
             snippet = text[:240] + ("..." if len(text) > 240 else "")
-        lines.append(f"    paragraph {citation.paragraph}: {snippet}")
+        # Numbered from 1, as in the chat; the JSON keeps the 0-based index.
+        lines.append(f"    paragraph {citation.paragraph + 1}: {snippet}")
     return "\n".join(lines)
 
 

@@ -59,9 +59,9 @@ class Hit:
 
 @dataclass(frozen=True)
 class SpanCandidate:
-    """One answer span a reader found. Offsets are characters into passages[passage_index].text."""
+    """One answer span a reader found. Offsets are characters into the text of passage `passage_id`."""
 
-    passage_index: int
+    passage_id: str
     start: int
     end: int
     text: str
@@ -87,8 +87,8 @@ class Citation:
     date: str | None
     source: str
     paragraph: int
-    start: int  # -1 when the citation is only a close passage (no answer found)
-    end: int
+    start: int | None  # text[start:end] is the answer; None for a close passage shown without one
+    end: int | None
     text: str
     score: float  # retrieval score of the passage
 
@@ -99,7 +99,11 @@ class Answer:
 
     question: str
     answer: str | None
-    score: float
+    # In [0, 1]: the noisy-OR of the answer's span scores over the articles that give it (agreeing
+    # articles raise it); None when there is no answer.
+    confidence: float | None
+    # In [0, 1]: the reader's score for "the passages read do not hold the answer".
+    no_answer_score: float
     reader: str
     citations: tuple[Citation, ...]
     search_query: str = ""  # what was searched (differs from question for follow-ups)

@@ -177,7 +177,7 @@ def test_ask_json_gives_the_answer_and_its_citation(asked):
     assert "412 million" in data["answer"] and data["question"] == QUESTION and data["reader"] == "fallback"
     first = data["citations"][0]
     assert first["text"][first["start"] : first["end"]] == data["answer"]
-    assert set(data) >= {"question", "answer", "score", "citations", "search_query", "alternatives", "timings_ms"}
+    assert set(data) >= {"question", "answer", "confidence", "no_answer_score", "citations", "search_query", "alternatives", "timings_ms"}
 
 
 @pytest.mark.parametrize("name", ["empty question", "not UTF-8", "damaged index", "no index"])

@@ -216,11 +216,11 @@ def test_onnx_readers_give_the_same_best_spans_as_torch(small_qa_dir, tmp_path, 
     for number, question in enumerate(questions):
         window = passages[number % len(passages):][:5] or passages[:5]
         results = {b: r.read(question, window) for b, r in readers.items()}
-        best = {b: (r.candidates[0].passage_index, r.candidates[0].start, r.candidates[0].end) for b, r in results.items()}
+        best = {b: (r.candidates[0].passage_id, r.candidates[0].start, r.candidates[0].end) for b, r in results.items()}
         for b in readers:
             same[b] += best[b] == best["torch"]
         for c in results["onnx-int8"].candidates:
-            assert c.text == window[c.passage_index].text[c.start:c.end]
+            assert c.text == {p.passage_id: p for p in window}[c.passage_id].text[c.start:c.end]
         assert results["onnx"].no_answer_score == pytest.approx(results["torch"].no_answer_score, rel=1e-3)
     assert same["onnx"] == len(questions)
     assert same["onnx-int8"] >= len(questions) - 1, same

@@ -494,9 +494,10 @@ def test_chat_formatting_escapes_fuzzed_hostile_strings():
             source=source, paragraph=rng.randint(0, 5), start=start, end=start + len("the answer"), text=text, score=0.5,
         )
         has_answer = rng.random() < 0.7
-        alternative = Answer(_hostile(rng), _hostile(rng) or "alt", 0.3, _hostile(rng), (citation,))
+        alternative = Answer(_hostile(rng), _hostile(rng) or "alt", 0.3, 0.1, _hostile(rng), (citation,))
         answer = Answer(
-            question=_hostile(rng), answer="the answer" if has_answer else None, score=0.8, reader=_hostile(rng),
+            question=_hostile(rng), answer="the answer" if has_answer else None,
+            confidence=0.8 if has_answer else None, no_answer_score=0.2, reader=_hostile(rng),
             citations=(citation,), search_query=_hostile(rng), alternatives=(alternative,),
             timings_ms={"total_ms": 12.0},
         )

@@ -20,7 +20,7 @@ def normalize_answer(text: str) -> str:
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 
-def _citation(passage: Passage, score: float, start: int = -1, end: int = -1) -> Citation:
+def _citation(passage: Passage, score: float, start: int | None = None, end: int | None = None) -> Citation:
     return Citation(
         passage_id=passage.passage_id,
         article_id=passage.article_id,
@@ -63,14 +63,15 @@ def assemble_answers(
     Spans with the same normalised text merge into one answer; its score is the noisy-OR of the
     best span per article, so independent articles agreeing raise confidence (corroboration).
     """
-    by_answer: dict[str, dict[int, SpanCandidate]] = defaultdict(dict)
+    hit_of = {hit.passage.passage_id: hit for hit in hits}
+    by_answer: dict[str, dict[str, SpanCandidate]] = defaultdict(dict)
     for span in result.candidates:
         key = normalize_answer(span.text)
-        if not key:
+        if not key or span.passage_id not in hit_of:
             continue
-        best_in_passage = by_answer[key].get(span.passage_index)
+        best_in_passage = by_answer[key].get(span.passage_id)
         if best_in_passage is None or span.score > best_in_passage.score:
-            by_answer[key][span.passage_index] = span
+            by_answer[key][span.passage_id] = span
 
     answers: list[Answer] = []
     for spans_by_passage in by_answer.values():
@@ -79,33 +80,35 @@ def assemble_answers(
         # paragraphs is one source, and only its best span counts.
         best_per_article: dict[str, float] = {}
         for span in spans:
-            article = hits[span.passage_index].passage.article_id
+            article = hit_of[span.passage_id].passage.article_id
             best_per_article[article] = max(best_per_article.get(article, 0.0), span.score)
         doubt = 1.0
         for score in best_per_article.values():
             doubt *= 1.0 - score
         citations: list[Citation] = []
         for span in spans:
-            hit = hits[span.passage_index]
+            hit = hit_of[span.passage_id]
             citations.append(_citation(hit.passage, hit.score, span.start, span.end))
             citations.extend(_duplicate_citations(hit, span))
         answers.append(
             Answer(
                 question=question,
                 answer=spans[0].text,
-                score=round(1.0 - doubt, 6),
+                confidence=round(1.0 - doubt, 6),
+                no_answer_score=round(result.no_answer_score, 6),
                 reader=result.reader,
                 citations=tuple(_unique(citations)),
                 search_query=search_query,
             )
         )
-    answers.sort(key=lambda a: -a.score)
+    answers.sort(key=lambda a: -a.confidence)
 
-    if not answers or result.no_answer_score - answers[0].score > no_answer_threshold:
+    if not answers or result.no_answer_score - answers[0].confidence > no_answer_threshold:
         return Answer(
             question=question,
             answer=None,
-            score=round(result.no_answer_score, 6),
+            confidence=None,
+            no_answer_score=round(result.no_answer_score, 6),
             reader=result.reader,
             citations=closest_passages(hits, config.DEFAULT_TOP_K),
             search_query=search_query,
@@ -115,7 +118,8 @@ def assemble_answers(
     return Answer(
         question=best.question,
         answer=best.answer,
-        score=best.score,
+        confidence=best.confidence,
+        no_answer_score=best.no_answer_score,
         reader=best.reader,
         citations=best.citations,
         search_query=search_query,

@@ -63,7 +63,7 @@ def apply_recency(answer: Answer) -> Answer:
     """`answer` with a note when a newer article gives a different answer, answered from the
     newest article when the question asks for the latest.
 
-    >>> apply_recency(Answer("q", None, 0.9, "fallback", ())).note
+    >>> apply_recency(Answer("q", None, None, 0.9, "fallback", ())).note
     ''
     """
     if answer.answer is None:
@@ -71,12 +71,12 @@ def apply_recency(answer: Answer) -> Answer:
     best_date = answer_date(answer)
     newer = [
         a for a in answer.alternatives
-        if a.answer and a.score >= MIN_SCORE_RATIO * answer.score and same_kind(answer.answer, a.answer)
+        if a.answer and a.confidence >= MIN_SCORE_RATIO * answer.confidence and same_kind(answer.answer, a.answer)
         and answer_date(a) and (best_date is None or answer_date(a) > best_date)
     ]
     if not newer:
         return answer
-    newest = max(newer, key=lambda a: (answer_date(a), a.score))
+    newest = max(newer, key=lambda a: (answer_date(a), a.confidence))
     if not asks_for_latest(answer.question):
         return dataclasses.replace(answer, note=f"A newer article ({answer_date(newest)}) says: {newest.answer}")
     demoted = dataclasses.replace(answer, alternatives=(), note="", timings_ms={})
@@ -84,7 +84,7 @@ def apply_recency(answer: Answer) -> Answer:
     earlier = f"; an earlier article ({best_date}) said: {answer.answer}" if best_date else ""
     return dataclasses.replace(
         newest,
-        alternatives=tuple(sorted(others, key=lambda a: -a.score)),
+        alternatives=tuple(sorted(others, key=lambda a: -a.confidence)),
         search_query=answer.search_query,
         timings_ms=answer.timings_ms,
         note=f"Answered from the newest article ({answer_date(newest)}){earlier}",

@@ -137,12 +137,12 @@ def _sweep_plot(records: Sequence[dict[str, Any]], m: dict[str, Any]) -> str:
 
 def _answer_score_plot(records: Sequence[dict[str, Any]]) -> str:
     answered = [r for r in records if r["answer"] is not None]
-    right = [r["score"] for r in answered if r["exact_match"] == 1.0]
-    wrong = [r["score"] for r in answered if r["exact_match"] != 1.0]
+    right = [r["confidence"] for r in answered if r["exact_match"] == 1.0]
+    wrong = [r["confidence"] for r in answered if r["exact_match"] != 1.0]
     chart = _histogram(
-        "Answer score: correct vs wrong answers",
+        "Answer confidence: correct vs wrong answers",
         [(f"correct ({len(right)})", COLORS["green"], right), (f"wrong ({len(wrong)})", COLORS["red"], wrong)],
-        "answer score", (0.0, 1.0),
+        "answer confidence", (0.0, 1.0),
     )
     return _figure(chart, "Scores of the non-null answers. Where the two overlap, the score cannot tell a right answer from a wrong one.")
 
@@ -208,7 +208,8 @@ def _errors_section(records: Sequence[dict[str, Any]], m: dict[str, Any], exampl
 
 def _example_row(r: dict[str, Any]) -> str:
     prediction = "<i>null</i>" if r["answer"] is None else f"{_e(r['answer'])}"
-    prediction += f"<div class='sub'>score {r['score']:.2f}"
+    shown = r["no_answer_score"] if r["answer"] is None else r["confidence"]
+    prediction += f"<div class='sub'>{'no-answer score' if r['answer'] is None else 'confidence'} {shown:.2f}"
     if r["answer"] is None and r.get("best_candidate"):
         prediction += f"; best span {_e(r['best_candidate'])}"
     prediction += f"; margin {_fmt(r.get('margin'), 2)}</div>"
@@ -216,7 +217,7 @@ def _example_row(r: dict[str, Any]) -> str:
     passage = ""
     citation = r["citations"][0] if r["citations"] else None
     if citation is not None:
-        span = (citation["start"], citation["end"]) if citation["start"] >= 0 else None
+        span = (citation["start"], citation["end"]) if citation["start"] is not None else None
         label = "cited" if span else "top passage"
         passage += f"<div class='sub'>{label}: {_e(citation['title'])}</div>{_snippet(citation['text'], span)}"
     holder = r.get("answer_passage")
@@ -236,12 +237,12 @@ def _all_questions(records: Sequence[dict[str, Any]]) -> str:
         f"<tr class='{_e(r['error_class'] or 'correct')}'><td>{_e(r['id'])}</td><td>{_e(r['question'])}</td>"
         f"<td>{'<i>null</i>' if r['answer'] is None else _e(r['answer'])}</td>"
         f"<td>{'<i>unanswerable</i>' if not r['has_answer'] else ' | '.join(_e(g) for g in r['gold'])}</td>"
-        f"<td>{_e(r['error_class'] or 'correct')}</td><td class='num'>{r['f1']:.2f}</td><td class='num'>{r['score']:.2f}</td>"
+        f"<td>{_e(r['error_class'] or 'correct')}</td><td class='num'>{r['f1']:.2f}</td><td class='num'>{_fmt(r['confidence'], 2)}</td>"
         f"<td class='num'>{_fmt(r.get('margin'), 2)}</td><td class='num'>{'-' if r['answer_rank'] is None else r['answer_rank'] + 1}</td>"
         f"<td class='num'>{r['timings_ms']['total_ms']:.0f}</td></tr>"
         for r in records
     )
-    head = "<tr><th>id</th><th>question</th><th>prediction</th><th>gold</th><th>outcome</th><th>F1</th><th>score</th><th>margin</th><th>answer rank</th><th>ms</th></tr>"
+    head = "<tr><th>id</th><th>question</th><th>prediction</th><th>gold</th><th>outcome</th><th>F1</th><th>confidence</th><th>margin</th><th>answer rank</th><th>ms</th></tr>"
     return f"<h2>Every question</h2><details><summary>{len(records)} questions (also in predictions.jsonl)</summary><table class='all'>{head}{rows}</table></details>"
 
 

@@ -263,7 +263,7 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
     # The best non-null answer, even when the pipeline said null: the threshold sweep flips to it.
     best = answer if answer.answer is not None else (answer.alternatives[0] if answer.alternatives else None)
     candidate = best.answer if best is not None else None
-    margin = round(best.score - result.no_answer_score, 6) if best is not None else None
+    margin = round(best.confidence - result.no_answer_score, 6) if best is not None else None
     answer_rank = first_answer_rank([hit.passage.text for hit in ranked], question.answers)
     read_rank = first_answer_rank([hit.passage.text for hit in hits], question.answers)
     holder = hits[read_rank] if read_rank is not None else (ranked[answer_rank] if answer_rank is not None else None)
@@ -273,14 +273,14 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
         "gold": list(question.answers),
         "has_answer": question.has_answer,
         "answer": answer.answer,
-        "score": answer.score,
+        "confidence": answer.confidence,
         "reader": answer.reader,
         "error_class": classify_error(answer.answer, question.answers, read_rank is not None),
         "exact_match": exact_match(answer.answer, question.answers),
         "f1": round(f1_score(answer.answer, question.answers), 6),
         "no_answer_score": round(result.no_answer_score, 6),
         "best_candidate": candidate,
-        "best_candidate_score": best.score if best is not None else None,
+        "best_candidate_confidence": best.confidence if best is not None else None,
         "margin": margin,
         "candidate_exact_match": exact_match(candidate, question.answers) if candidate is not None else None,
         "candidate_f1": round(f1_score(candidate, question.answers), 6) if candidate is not None else None,

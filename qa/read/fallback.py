@@ -765,7 +765,7 @@ class FallbackReader:
                     best[key] = score
         order = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[: self.n_best]
         candidates = tuple(
-            SpanCandidate(passage_index=pi, start=a, end=b, text=passages[pi].text[a:b],
+            SpanCandidate(passage_id=passages[pi].passage_id, start=a, end=b, text=passages[pi].text[a:b],
                           score=score)
             for (pi, a, b), score in order
         )

@@ -120,7 +120,7 @@ class TransformersReader:
     >>> reader = TransformersReader("deepset/tinyroberta-squad2")  # doctest: +SKIP
     >>> result = reader.read("Who wrote it?", passages)  # doctest: +SKIP
     >>> best = result.candidates[0]  # doctest: +SKIP
-    >>> best.text == passages[best.passage_index].text[best.start:best.end]  # doctest: +SKIP
+    >>> best.text == next(p for p in passages if p.passage_id == best.passage_id).text[best.start:best.end]  # doctest: +SKIP
     True
     """
 
@@ -365,7 +365,7 @@ class TransformersReader:
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[: self.n_best]
         candidates = tuple(
             SpanCandidate(
-                passage_index=pi, start=a, end=b, text=passages[pi].text[a:b], score=score
+                passage_id=passages[pi].passage_id, start=a, end=b, text=passages[pi].text[a:b], score=score
             )
             for (pi, a, b), score in ranked
         )

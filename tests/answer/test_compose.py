@@ -8,7 +8,7 @@ def passage(pid: str, text: str, article: str = "a.md") -> Passage:
 
 def span(p: Passage, index: int, text: str, score: float) -> SpanCandidate:
     start = p.text.index(text)
-    return SpanCandidate(index, start, start + len(text), text, score)
+    return SpanCandidate(p.passage_id, start, start + len(text), text, score)
 
 
 def test_normalize_answer_follows_squad_rules():
@@ -34,7 +34,7 @@ def test_same_answer_from_two_articles_is_one_answer_citing_both():
     assert answer.answer == "4.5 percent"
     assert [c.article_id for c in answer.citations] == ["a.md", "b.md"]
     # Corroboration: two articles agreeing beat either alone (noisy-OR of 0.6 and 0.5).
-    assert abs(answer.score - 0.8) < 1e-6
+    assert abs(answer.confidence - 0.8) < 1e-6
     for citation in answer.citations:
         assert citation.text[citation.start : citation.end] == answer.answer
     assert [alt.answer for alt in answer.alternatives] == ["Tuesday"]
@@ -57,24 +57,24 @@ def test_an_article_repeating_a_name_is_one_source_not_corroboration():
     # Without the rule the repeated name would score 1 - 0.72 * 0.75 = 0.46 and win.
     assert answer.answer == "Dr. Laila Haddad"
     repeated = answer.alternatives[0]
-    assert repeated.answer == "University of Valmora" and abs(repeated.score - 0.28) < 1e-6
+    assert repeated.answer == "University of Valmora" and abs(repeated.confidence - 0.28) < 1e-6
     assert [c.passage_id for c in repeated.citations] == ["f.md::0.0", "f.md::2.0"]  # both still cited
 
 
 def test_weak_evidence_gives_null_answer_with_closest_passages():
     hit = Hit(passage("a.md::0.0", "The festival opened with a silent film."), 0.4, 0)
-    result = ReaderResult("fallback", (SpanCandidate(0, 4, 12, "festival", 0.1),), no_answer_score=0.7)
+    result = ReaderResult("fallback", (SpanCandidate("a.md::0.0", 4, 12, "festival", 0.1),), no_answer_score=0.7)
     answer = assemble_answers("Who won the election?", [hit], result)
     assert answer.answer is None
     assert answer.citations[0].passage_id == "a.md::0.0"
-    assert answer.citations[0].start == -1
+    assert answer.citations[0].start is None and answer.citations[0].end is None
     # The rejected span stays visible to a user who wants to judge.
     assert answer.alternatives[0].answer == "festival"
 
 
 def test_threshold_moves_the_null_decision():
     hit = Hit(passage("a.md::0.0", "The tram cost 412 million euros."), 0.9, 0)
-    result = ReaderResult("fallback", (SpanCandidate(0, 14, 31, "412 million euros", 0.4),), no_answer_score=0.5)
+    result = ReaderResult("fallback", (SpanCandidate("a.md::0.0", 14, 31, "412 million euros", 0.4),), no_answer_score=0.5)
     assert assemble_answers("Cost?", [hit], result, no_answer_threshold=0.0).answer is None
     assert assemble_answers("Cost?", [hit], result, no_answer_threshold=0.2).answer == "412 million euros"
 
@@ -83,7 +83,7 @@ def test_near_duplicate_passages_are_cited_with_exact_offsets():
     original = passage("a.md::1.0", "Mayor Ana Ribeiro opened the line.", "a.md")
     copy = passage("b.md::4.0", "On Monday, Mayor Ana Ribeiro opened the line.", "b.md")
     hit = Hit(original, 0.9, 0, duplicates=(copy,))
-    result = ReaderResult("fallback", (SpanCandidate(0, 6, 17, "Ana Ribeiro", 0.7),), no_answer_score=0.1)
+    result = ReaderResult("fallback", (SpanCandidate("a.md::1.0", 6, 17, "Ana Ribeiro", 0.7),), no_answer_score=0.1)
     answer = assemble_answers("Who opened the line?", [hit], result)
     assert [c.article_id for c in answer.citations] == ["a.md", "b.md"]
     assert all(c.text[c.start : c.end] == "Ana Ribeiro" for c in answer.citations)
@@ -91,7 +91,7 @@ def test_near_duplicate_passages_are_cited_with_exact_offsets():
 
 def test_answer_serialises_to_json():
     hit = Hit(passage("a.md::0.0", "The tram cost 412 million euros."), 0.9, 0)
-    result = ReaderResult("fallback", (SpanCandidate(0, 14, 31, "412 million euros", 0.8),), no_answer_score=0.1)
+    result = ReaderResult("fallback", (SpanCandidate("a.md::0.0", 14, 31, "412 million euros", 0.8),), no_answer_score=0.1)
     data = assemble_answers("Cost?", [hit], result).to_dict()
     assert data["answer"] == "412 million euros"
     assert set(data["citations"][0]) >= {"article_id", "title", "date", "source", "paragraph", "start", "end", "text"}

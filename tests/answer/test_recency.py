@@ -13,11 +13,11 @@ from qa.types import Answer, Citation
 def dated(answer: str, score: float, date: str | None, question: str = "What is the rate?") -> Answer:
     citation = Citation(f"{date}::0.0", f"{date}.md", f"Rate report {date}", date, "https://example.com/r", 0,
                         0, len(answer), answer, 0.8)
-    return Answer(question, answer, score, "fallback", (citation,))
+    return Answer(question, answer, score, 0.1, "fallback", (citation,))
 
 
 def with_alternatives(best: Answer, *others: Answer) -> Answer:
-    return Answer(best.question, best.answer, best.score, best.reader, best.citations,
+    return Answer(best.question, best.answer, best.confidence, best.no_answer_score, best.reader, best.citations,
                   search_query=best.question, alternatives=others, timings_ms={"total_ms": 12.0})
 
 
@@ -79,7 +79,7 @@ def test_weak_older_or_undated_alternatives_change_nothing(alternative):
 
 
 def test_no_answer_stays_no_answer():
-    null = Answer("What is the rate now?", None, 0.9, "fallback", (), alternatives=(dated("4.5 percent", 0.8, "2024-09-12"),))
+    null = Answer("What is the rate now?", None, None, 0.9, "fallback", (), alternatives=(dated("4.5 percent", 0.8, "2024-09-12"),))
     assert apply_recency(null) == null
 
 

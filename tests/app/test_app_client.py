@@ -91,7 +91,7 @@ def test_named_endpoint_returns_the_answer_as_json(client, server):
     assert "1,400" in data["answer"] or "1400" in data["answer"]
     assert data["question"] == QUESTION
     assert data["reader"] == "fallback"
-    assert set(data) >= {"question", "answer", "score", "reader", "citations", "search_query", "alternatives"}
+    assert set(data) >= {"question", "answer", "confidence", "no_answer_score", "reader", "citations", "search_query", "alternatives"}
 
 
 @pytest.mark.slow

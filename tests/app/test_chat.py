@@ -17,7 +17,7 @@ from qa.types import Answer, Citation
 TEXT = "The fare is 2 euros. Since March the fare is 2 euros for students and 3 for adults."
 
 
-def cite(text=TEXT, start=-1, end=-1, *, title="Fares rise", source="https://example.org/fares", date="2024-03-14",
+def cite(text=TEXT, start=None, end=None, *, title="Fares rise", source="https://example.org/fares", date="2024-03-14",
          passage_id="fares.md::0.0", paragraph=0) -> Citation:
     return Citation(
         passage_id=passage_id,
@@ -35,7 +35,8 @@ def cite(text=TEXT, start=-1, end=-1, *, title="Fares rise", source="https://exa
 
 def answer(text, citations, **kwargs) -> Answer:
     kwargs.setdefault("question", "How much is the fare?")
-    kwargs.setdefault("score", 0.8)
+    kwargs.setdefault("confidence", 0.8 if text is not None else None)
+    kwargs.setdefault("no_answer_score", 0.1)
     kwargs.setdefault("reader", "fallback")
     return Answer(answer=text, citations=tuple(citations), **kwargs)
 
@@ -66,7 +67,7 @@ def test_highlight_uses_the_offsets_not_the_first_occurrence():
 
 
 def test_highlight_with_bad_offsets_marks_nothing():
-    assert "<mark" not in highlight(TEXT, -1, -1)
+    assert "<mark" not in highlight(TEXT, None, None)
     assert "<mark" not in highlight(TEXT, 5, 500)
     assert "<mark" not in highlight(TEXT, 7, 7)
 
@@ -85,10 +86,10 @@ def test_first_citation_is_open_the_rest_closed():
 
 
 def test_no_answer_says_so_and_lists_closest_passages_and_candidates():
-    candidate = answer("3", [cite(start=TEXT.index("3"), end=TEXT.index("3") + 1)], score=0.2)
+    candidate = answer("3", [cite(start=TEXT.index("3"), end=TEXT.index("3") + 1)], confidence=0.2)
     reply = format_reply(
         answer(None, [cite(), cite("Another close passage.", passage_id="other.md::1.0", title="Other")],
-               score=0.9, alternatives=(candidate,))
+               confidence=None, no_answer_score=0.9, alternatives=(candidate,))
     )
     assert "do not hold an answer" in reply
     assert "Closest passages" in reply
@@ -99,7 +100,7 @@ def test_no_answer_says_so_and_lists_closest_passages_and_candidates():
 
 
 def test_no_answer_without_passages():
-    reply = format_reply(answer(None, [], score=1.0))
+    reply = format_reply(answer(None, [], no_answer_score=1.0))
     assert "do not hold an answer" in reply and "No passage matched" in reply
 
 
@@ -177,11 +178,11 @@ def test_meta_line_shows_reader_score_and_time():
                timings_ms={"total_ms": 1234.0})
     )
     assert "reader: transformers:deepset/tinyroberta-squad2" in reply
-    assert "score 0.80" in reply and "1.23 s" in reply
+    assert "confidence 0.80" in reply and "1.23 s" in reply
 
 
 def test_answer_alternatives_are_listed():
-    other = answer("3", [cite(start=TEXT.index("3"), end=TEXT.index("3") + 1, title="Adult fares")], score=0.3)
+    other = answer("3", [cite(start=TEXT.index("3"), end=TEXT.index("3") + 1, title="Adult fares")], confidence=0.3)
     reply = format_reply(answer("2 euros", [cite(start=12, end=19)], alternatives=(other,)))
     assert "Other candidates" in reply and "<strong>3</strong>" in reply and "Adult fares" in reply
 

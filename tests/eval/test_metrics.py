@@ -152,7 +152,7 @@ def test_threshold_sweep_ties_flip_together_and_empty_input():
 def _record(**fields):
     record = {
         "id": "q", "has_answer": True, "answer": "Paris", "exact_match": 1.0, "f1": 1.0, "error_class": None,
-        "margin": 0.4, "candidate_exact_match": 1.0, "candidate_f1": 1.0, "answer_rank": 0, "read_answer_rank": 0, "score": 0.9,
+        "margin": 0.4, "candidate_exact_match": 1.0, "candidate_f1": 1.0, "answer_rank": 0, "read_answer_rank": 0, "confidence": 0.9,
         "timings_ms": {"retrieve_ms": 10.0, "read_ms": 20.0, "total_ms": 31.0},
     }
     record.update(fields)

@@ -10,16 +10,16 @@ from qa.eval.report import _ticks, render_report, write_report
 
 def _record(i, *, has=True, answer="Paris", em=1.0, error=None, rank=0, margin=0.3, question=None):
     text = "The capital of France is Paris, a large city."
-    start = text.find(answer) if answer else -1
+    start = text.find(answer) if answer else None
     return {
         "id": f"q{i}", "question": question or f"Question {i}?", "gold": ["Paris"] if has else [], "has_answer": has,
-        "answer": answer, "score": 0.7, "reader": "fallback", "error_class": error, "exact_match": em, "f1": em,
-        "no_answer_score": 0.4, "best_candidate": answer or "city", "best_candidate_score": 0.7, "margin": margin,
+        "answer": answer, "confidence": 0.7 if answer else None, "reader": "fallback", "error_class": error, "exact_match": em, "f1": em,
+        "no_answer_score": 0.4, "best_candidate": answer or "city", "best_candidate_confidence": 0.7, "margin": margin,
         "candidate_exact_match": em if answer else 0.0, "candidate_f1": em if answer else 0.0, "answer_rank": rank, "read_answer_rank": rank,
         "answer_passage": {"passage_id": "p1", "title": "France", "text": text} if rank is not None else None,
         "retrieved": ["p1"], "read": ["p1"], "timings_ms": {"retrieve_ms": 10.0 + i, "read_ms": 20.0 + i, "total_ms": 31.0 + 2 * i},
         "citations": [{"passage_id": "p1", "article_id": "a", "title": "France", "date": None, "source": "s", "paragraph": 0,
-                       "start": start, "end": start + len(answer) if answer else -1, "text": text, "score": 0.5}],
+                       "start": start, "end": start + len(answer) if answer else None, "text": text, "score": 0.5}],
     }
 
 

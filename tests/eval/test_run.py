@@ -198,7 +198,7 @@ class ScriptedReader:
         for i, passage in enumerate(passages):
             start = passage.text.find(span) if span else -1
             if start >= 0:
-                candidates.append(SpanCandidate(i, start, start + len(span), span, score))
+                candidates.append(SpanCandidate(passage.passage_id, start, start + len(span), span, score))
         return ReaderResult(self.name, tuple(candidates), no_answer)
 
 
@@ -360,7 +360,7 @@ def test_cli_end_to_end_on_squad_subset(tmp_path, squad_path, repo_root):
     predictions = [json.loads(line) for line in (out / PREDICTIONS_FILE).read_text().splitlines()]
     assert len(predictions) == 40
     for record in predictions:
-        assert {"id", "question", "answer", "score", "reader", "citations", "gold", "timings_ms", "error_class"} <= set(record)
+        assert {"id", "question", "answer", "confidence", "no_answer_score", "reader", "citations", "gold", "timings_ms", "error_class"} <= set(record)
         assert record["reader"] == "fallback"
         for citation in record["citations"]:
             if record["answer"] is not None and citation["start"] >= 0:

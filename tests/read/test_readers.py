@@ -36,11 +36,11 @@ def assert_well_formed(result: ReaderResult, passages: list[Passage]) -> None:
     assert 0.0 <= result.no_answer_score <= 1.0
     scores = [c.score for c in result.candidates]
     assert scores == sorted(scores, reverse=True)
-    keys = [(c.passage_index, c.start, c.end) for c in result.candidates]
+    keys = [(c.passage_id, c.start, c.end) for c in result.candidates]
     assert len(keys) == len(set(keys))
     for c in result.candidates:
         assert 0.0 <= c.score <= 1.0
-        assert c.text == passages[c.passage_index].text[c.start:c.end]
+        assert c.text == {p.passage_id: p for p in passages}[c.passage_id].text[c.start:c.end]
         assert c.text and c.text == c.text.strip()
 
 
@@ -190,7 +190,7 @@ def test_stride_finds_answer_in_a_later_window(minilm_tokenizer, padding_side) -
     n_features, seq_len = model.shapes[0]
     assert n_features > 3 and seq_len <= 48
     best = result.candidates[0]
-    assert (best.passage_index, best.start, best.end, best.text) == (1, at, at + 5, "zebra")
+    assert (best.passage_id, best.start, best.end, best.text) == (passage.passage_id, at, at + 5, "zebra")
     assert_well_formed(result, [short, passage])
 
 
@@ -245,10 +245,10 @@ def test_tiny_model_batched_read_equals_reading_each_passage(tiny_qa_dir, articl
         alone = reader.read(question, [passage])
         assert_well_formed(alone, [passage])
         alone_nulls.append(alone.no_answer_score)
-        alone_candidates += [(c.score, i, c.start, c.end) for c in alone.candidates]
+        alone_candidates += [(c.score, i, c.passage_id, c.start, c.end) for c in alone.candidates]
     merged = sorted(alone_candidates, key=lambda t: (-t[0], t[1:]))[:5]
-    assert [(c.passage_index, c.start, c.end) for c in batched.candidates] == [
-        m[1:] for m in merged
+    assert [(c.passage_id, c.start, c.end) for c in batched.candidates] == [
+        m[2:] for m in merged
     ]
     assert [c.score for c in batched.candidates] == pytest.approx([m[0] for m in merged],
                                                                   rel=1e-4)
