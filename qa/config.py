@@ -25,6 +25,9 @@ DEFAULT_RETRIEVAL_MODE = "hybrid"
 # Reader. deepset/tinyroberta-squad2: SQuAD 2.0 dev EM 78.9 / F1 82.0, about twice as fast as
 # roberta-base-squad2 (EM 79.9 / F1 82.9); on a CPU the speed is worth one point.
 DEFAULT_READER_MODEL = "deepset/tinyroberta-squad2"
+# The reader trained for this project (qa train-reader) and shipped in the package: what `auto`
+# answers with when the default model is not in the local Hugging Face cache.
+BUNDLED_READER_DIR = Path(__file__).resolve().parent / "read" / "bundled_model"
 READER_MAX_SEQ_LEN = 384
 READER_DOC_STRIDE = 128
 READER_MAX_ANSWER_TOKENS = 30

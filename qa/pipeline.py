@@ -15,7 +15,8 @@ from qa.answer.calibration import resolve_threshold
 from qa.answer.compose import assemble_answers
 from qa.answer.recency import apply_recency
 from qa.embed import Embedder, load_embedder
-from qa.read.choose import Reader, load_reader
+from qa.read.choose import load_reader
+from qa.read.protocol import Reader
 from qa.retrieve.conversation import Turn, contextualize
 from qa.retrieve.retriever import Retriever, SearchFilter
 from qa.store.local import LoadedIndex, open_index, read_manifest
@@ -113,7 +114,7 @@ class QAPipeline:
             options = {"backend": reader_backend} if reader_backend is not None else {}
             reader = load_reader(reader, embedder=embedder, **options)
         # None: the threshold `qa eval --save-threshold` tuned for this reader on this index, if any.
-        threshold, source = resolve_threshold(index_dir, reader.name, no_answer_threshold)
+        threshold, source = resolve_threshold(index_dir, reader.name, no_answer_threshold, reader.no_answer_threshold)
         pipeline = cls(index, embedder, reader, no_answer_threshold=threshold, threshold_source=source)
         if source not in ("given", "default"):
             logger.info("No-answer threshold %.4f for reader %s, %s", threshold, reader.name, source)

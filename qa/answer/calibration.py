@@ -59,13 +59,18 @@ def load_threshold(index_dir: Path | str, reader: str) -> SavedThreshold | None:
     return saved
 
 
-def resolve_threshold(index_dir: Path | str, reader: str, given: float | None) -> tuple[float, str]:
-    """The threshold to use and where it comes from: given, saved by `qa eval`, or the default."""
+def resolve_threshold(
+    index_dir: Path | str, reader: str, given: float | None, reader_default: float | None = None
+) -> tuple[float, str]:
+    """The threshold to use and where it comes from: given, saved by `qa eval` for this index,
+    the one the reader ships with (the bundled reader's, tuned on SQuAD 2.0), or the default."""
     if given is not None:
         return float(given), "given"
     saved = load_threshold(index_dir, reader)
     if saved is not None:
         return float(saved.threshold), f"tuned by qa eval ({saved.run}, F1 {saved.f1_before:.1f} -> {saved.f1:.1f})"
+    if reader_default is not None:
+        return float(reader_default), "shipped with the reader"
     return config.NO_ANSWER_THRESHOLD, "default"
 
 

@@ -1,41 +1,70 @@
-"""Choosing a reader: a trained transformers model when one can be had, else the offline fallback."""
+"""Choosing a reader: the one asked for, or (for "auto") the best one this machine has without a download."""
 from __future__ import annotations
 
+import json
 import logging
-import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from qa import config
 from qa.read.fallback import FallbackReader
 from qa.read.protocol import Embedder, Reader
-from qa.read.transformers_reader import TransformersReader, decode_spans
-
-__all__ = ["READERS", "Embedder", "FallbackReader", "Reader", "TransformersReader", "decode_spans", "load_reader"]
+from qa.read.transformers_reader import TransformersReader
 
 logger = logging.getLogger(__name__)
 
+# Names `--reader` takes besides a model id or folder.
+READER_NAMES = ("auto", "bundled", "fallback")
 
-# ------------------------------------------------------------------------------------------------
-# Choosing a reader
 
-READERS: dict[str, type] = {"transformers": TransformersReader, "fallback": FallbackReader}
+class ReaderError(ValueError):
+    """A reader that was asked for and cannot be loaded; the message says why and what to do."""
+
+
+def bundled_reader_dir() -> Path:
+    return config.BUNDLED_READER_DIR
+
+
+def bundled_reader_info(folder: Path | None = None) -> dict[str, Any]:
+    """The bundled reader's card facts (qa/read/training/export.py writes them)."""
+    folder = folder if folder is not None else bundled_reader_dir()
+    path = folder / "reader.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise ReaderError(f"the bundled reader is missing or damaged ({path}: {error}); reinstall the package") from error
+
+
+def load_bundled_reader(**kwargs: Any) -> TransformersReader:
+    """The reader trained for this project (qa train-reader), shipped inside the package."""
+    folder = bundled_reader_dir()
+    info = bundled_reader_info(folder)
+    return TransformersReader(
+        str(folder), local_files_only=True, name=f"bundled:{info['name']}",
+        no_answer_threshold=info.get("no_answer_threshold"), **kwargs,
+    )
+
+
+def _in_hub_cache(model: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(model, "config.json"), str)
 
 
 def _hub_reachable(timeout: float = 1.5) -> bool:
     """Whether the Hugging Face hub answers a TCP connect within ``timeout`` seconds.
 
-    Offline, transformers retries for most of a minute before it gives up; this check (DNS
-    included, hence the thread) keeps falling back to the offline reader under two seconds.
+    Offline, transformers retries for most of a minute before it gives up; asked for a model it
+    does not have, the user hears why within two seconds instead.
     """
     import socket
+    import threading
+    from urllib.parse import urlparse
 
     from huggingface_hub import constants
 
     url = urlparse(constants.ENDPOINT)
-    host = url.hostname or "huggingface.co"
-    port = url.port or (443 if url.scheme != "http" else 80)
+    host, port = url.hostname or "huggingface.co", url.port or (443 if url.scheme != "http" else 80)
     ok: list[bool] = []
 
     def probe() -> None:
@@ -45,71 +74,69 @@ def _hub_reachable(timeout: float = 1.5) -> bool:
         except OSError:
             pass
 
-    thread = threading.Thread(target=probe, daemon=True)
+    thread = threading.Thread(target=probe, daemon=True)  # DNS has no timeout of its own
     thread.start()
     thread.join(timeout)
     return bool(ok)
 
 
-def _load_transformers(model: str, local_files_only: bool | None,
-                       **kwargs: Any) -> TransformersReader:
-    """Load ``model`` without hanging offline; raises OSError/ValueError with the reason."""
-    if Path(model).expanduser().is_dir():
-        return TransformersReader(str(Path(model).expanduser()), local_files_only=True, **kwargs)
-    if local_files_only is False:
-        return TransformersReader(model, local_files_only=False, **kwargs)
-    from huggingface_hub import constants, try_to_load_from_cache
+def _load_model(model: str, **kwargs: Any) -> TransformersReader:
+    """An explicit model: a local folder, a hub id in the cache, or a hub id downloaded now."""
+    from huggingface_hub import constants
 
-    cached = isinstance(try_to_load_from_cache(model, "config.json"), str)
-    if cached:
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        return TransformersReader(str(folder), local_files_only=True, **kwargs)
+    if model.startswith(("/", ".", "~")) or folder.exists():
+        raise ReaderError(f"reader folder {model!r} does not exist (or is not a folder)")
+    if _in_hub_cache(model):
         return TransformersReader(model, local_files_only=True, **kwargs)
-    if local_files_only:
-        raise OSError(f"it is not in the Hugging Face cache ({constants.HF_HUB_CACHE})")
+    where = f"no folder {model!r} here, and it is not in the Hugging Face cache ({constants.HF_HUB_CACHE})"
     if constants.HF_HUB_OFFLINE:
-        raise OSError(f"it is not in the Hugging Face cache ({constants.HF_HUB_CACHE}) "
-                      "and HF_HUB_OFFLINE is set")
+        raise ReaderError(f"{where} and HF_HUB_OFFLINE is set")
     if not _hub_reachable():
-        raise OSError(f"it is not in the Hugging Face cache ({constants.HF_HUB_CACHE}) "
-                      f"and {constants.ENDPOINT} cannot be reached")
+        raise ReaderError(f"{where} and {constants.ENDPOINT} cannot be reached; download it where there is "
+                          f"internet (`hf download {model} --local-dir DIR`) and pass --reader DIR")
     return TransformersReader(model, local_files_only=False, **kwargs)
 
 
-def load_reader(spec: str = "auto", *, embedder: Embedder | None = None,
-                local_files_only: bool | None = None, **kwargs: Any) -> Reader:
-    """The reader named by ``spec``; the offline fallback reader when a model cannot be had.
+def load_reader(spec: str = "auto", *, embedder: Embedder | None = None, **kwargs: Any) -> Reader:
+    """The reader named by ``spec``; raises ReaderError when it cannot be had.
 
-    ``spec``: ``"auto"`` (``config.DEFAULT_READER_MODEL``), ``"fallback"``, a hub id or local
-    directory of an extractive QA model, or ``"transformers:<hub id or dir>"``.
-    ``local_files_only``: None (default) uses a cached or local model, and downloads only when
-    HF_HUB_OFFLINE is unset and the hub answers within a second or two; True never downloads;
-    False always asks the hub. ``kwargs`` go to :class:`TransformersReader`.
+    ``spec``: ``"auto"`` — ``config.DEFAULT_READER_MODEL`` when it is in the local Hugging Face
+    cache, else the bundled reader (never a download, never a wait on the network);
+    ``"bundled"`` — the reader trained for this project and shipped in the package;
+    ``"fallback"`` — the heuristic reader; anything else names an extractive QA model by hub id
+    or folder (``"transformers:<id or folder>"`` also works), used or refused, never swapped.
+    ``kwargs`` go to :class:`TransformersReader`.
 
-    >>> reader = load_reader("fallback")
-    >>> reader.name
+    >>> load_reader("fallback").name
     'fallback'
     """
     if not isinstance(spec, str) or not spec.strip():
-        raise ValueError(f"reader spec must be a non-empty string, got {spec!r}; valid names: "
-                         f"auto, {', '.join(READERS)}, or a model id/directory")
+        raise ReaderError(f"reader must be a non-empty name, got {spec!r}; valid names: "
+                          f"{', '.join(READER_NAMES)}, or a model id/folder")
     spec = spec.strip()
     if spec == "fallback":
         return FallbackReader(embedder=embedder)
-    model = config.DEFAULT_READER_MODEL if spec in ("auto", "transformers") else spec
-    if model.startswith("transformers:"):
-        model = model[len("transformers:"):]
-    elif ":" in model and not Path(model).expanduser().exists() and "://" not in model:
-        prefix = model.split(":", 1)[0]
-        raise ValueError(f"unknown reader {prefix!r}; valid names: auto, "
-                         f"{', '.join(READERS)}, or a model id/directory")
+    if spec == "bundled":
+        return load_bundled_reader(**kwargs)
+    if spec == "auto":
+        if _in_hub_cache(config.DEFAULT_READER_MODEL):
+            try:
+                return TransformersReader(config.DEFAULT_READER_MODEL, local_files_only=True, **kwargs)
+            except (OSError, ValueError) as error:  # a damaged cache entry: say so, answer anyway
+                logger.warning("cached %s could not be loaded (%s); using the bundled reader",
+                               config.DEFAULT_READER_MODEL, error)
+        return load_bundled_reader(**kwargs)
+    model = spec[len("transformers:"):] if spec.startswith("transformers:") else spec
+    if ":" in model and "://" not in model and not Path(model).expanduser().exists():
+        raise ReaderError(f"unknown reader {model.split(':', 1)[0]!r}; valid names: "
+                          f"{', '.join(READER_NAMES)}, or a model id/folder")
     try:
-        return _load_transformers(model, local_files_only, **kwargs)
-    except (OSError, ValueError, ImportError, RuntimeError) as exc:
-        logger.warning(
-            "reader model %r could not be loaded: %s. Using the offline fallback reader "
-            "(sentence matching; much less accurate). To use the model, download it on a "
-            "machine with internet with `hf download %s --local-dir DIR` (older huggingface_hub: "
-            "`huggingface-cli download %s --local-dir DIR`) and pass `--reader DIR`, or set "
-            "HF_HOME to a Hugging Face cache that has it.",
-            model, str(exc).splitlines()[0] if str(exc) else type(exc).__name__, model, model,
-        )
-        return FallbackReader(embedder=embedder)
+        return _load_model(model, **kwargs)
+    except ReaderError:
+        raise
+    except (OSError, ValueError, ImportError, RuntimeError) as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ReaderError(f"reader {model!r} could not be loaded: {first_line}") from error

@@ -450,6 +450,7 @@ class FallbackReader:
     """
 
     name = "fallback"
+    no_answer_threshold = None
 
     def __init__(self, embedder: Embedder | None = None, *, n_best: int = config.READER_N_BEST,
                  top_sentences: int = 3, max_answer_words: int = 12) -> None:

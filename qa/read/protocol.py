@@ -13,6 +13,8 @@ class Reader(Protocol):
     """Reads passages and proposes answer spans with character offsets into them."""
 
     name: str
+    # The no-answer threshold tuned for this reader where it ships with one (None: not tuned).
+    no_answer_threshold: float | None
 
     def read(self, question: str, passages: Sequence[Passage]) -> ReaderResult: ...
 

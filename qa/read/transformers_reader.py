@@ -138,6 +138,8 @@ class TransformersReader:
         device: str = "cpu",
         local_files_only: bool = False,
         backend: str = config.DEFAULT_READER_BACKEND,
+        name: str | None = None,
+        no_answer_threshold: float | None = None,
     ) -> None:
         if not model:
             raise ValueError("model must name a hub id or a local directory, got an empty string")
@@ -153,12 +155,17 @@ class TransformersReader:
             folder = Path(model) if Path(model).is_dir() else self._model_folder(model, local_files_only)
             onnx_file = onnx_export.cached_path(folder, "question-answering", quantize=backend == "onnx-int8")
             if onnx_file.is_file():  # exported (and its QA head checked) before: torch is not needed
-                self._setup(None, tokenizer, name=f"transformers:{model}", max_seq_len=max_seq_len,
+                self._setup(None, tokenizer, name=name or f"transformers:{model}", max_seq_len=max_seq_len,
+                            no_answer_threshold=no_answer_threshold,
                             doc_stride=doc_stride, max_answer_tokens=max_answer_tokens, n_best=n_best,
                             device=device, onnx_file=onnx_file)
                 return
+        import torch
+
+        # fp32 whatever the file holds: the bundled reader ships in fp16, which CPUs run slowly
+        # (or not at all), and transformers 5 would otherwise keep the file's dtype.
         qa_model, info = AutoModelForQuestionAnswering.from_pretrained(
-            model, local_files_only=local_files_only, output_loading_info=True
+            model, local_files_only=local_files_only, output_loading_info=True, dtype=torch.float32
         )
         # A checkpoint without a trained QA head loads with a random one and answers nonsense.
         prefix = getattr(qa_model, "base_model_prefix", "")
@@ -176,7 +183,8 @@ class TransformersReader:
         self._setup(
             qa_model,
             tokenizer,
-            name=f"transformers:{model}",
+            name=name or f"transformers:{model}",
+            no_answer_threshold=no_answer_threshold,
             max_seq_len=max_seq_len,
             doc_stride=doc_stride,
             max_answer_tokens=max_answer_tokens,
@@ -224,6 +232,7 @@ class TransformersReader:
         n_best: int,
         device: str,
         onnx_file: Path | None = None,
+        no_answer_threshold: float | None = None,
     ) -> None:
         if not getattr(tokenizer, "is_fast", False):
             raise ValueError(
@@ -241,6 +250,8 @@ class TransformersReader:
         if n_best < 1:
             raise ValueError(f"n_best must be at least 1, got {n_best}")
         self.name = name
+        # The threshold the model was tuned with (the bundled reader's card), else None.
+        self.no_answer_threshold = no_answer_threshold
         self.tokenizer = tokenizer
         # ONNX Runtime (onnx_file) reads one window at a time: no padding at all, work that stays
         # in cache, and with int8 no window's activation scale depends on another's.

