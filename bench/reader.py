@@ -2,8 +2,9 @@
 
     python -m bench.reader [--quick]
 
-No trained QA model can be downloaded here, but compute does not depend on weights: models of the
-real readers' shapes are built from configs with random weights, a DistilBERT-shaped one (6 layers,
+The bundled reader (qa/read/bundled_model, trained here) is measured as shipped. No other trained
+QA model can be downloaded here, but compute does not depend on weights: models of the real
+readers' shapes are built from configs with random weights, a DistilBERT-shaped one (6 layers,
 hidden 768; distilbert-base-cased-distilled-squad) and a roberta-base-shaped one (12 layers;
 deepset/roberta-base-squad2), with the MiniLM WordPiece tokenizer. Each question reads 5 passages
 of the shared news articles (qa.ingest.split's passages, a different window of 5 for each question).
@@ -81,10 +82,10 @@ class ClassicReader:
         self.torch, self.reader = torch, reader
         self.model = reader.model
 
-    def read(self, question: str, passages: Sequence[Passage]) -> tuple[int, int, int] | None:
+    def read(self, question: str, passages: Sequence[Passage]) -> tuple[str, int, int] | None:
         tok, best = self.reader.tokenizer, None
         names = set(tok.model_input_names)
-        for number, passage in enumerate(passages):
+        for passage in passages:
             enc = tok(question, passage.text, truncation="only_second", max_length=config.READER_MAX_SEQ_LEN,
                       stride=config.READER_DOC_STRIDE, return_overflowing_tokens=True,
                       return_offsets_mapping=True, padding="max_length")
@@ -95,17 +96,17 @@ class ClassicReader:
                 spans, _ = decode_spans(out.start_logits[f].numpy(), out.end_logits[f].numpy(), enc["offset_mapping"][f],
                                         enc.sequence_ids(f), attention_mask=enc["attention_mask"][f])
                 if spans and (best is None or spans[0][2] > best[0]):
-                    best = (spans[0][2], number, spans[0][0], spans[0][1])
+                    best = (spans[0][2], passage.passage_id, spans[0][0], spans[0][1])
         return None if best is None else best[1:]
 
 
-def best_span(result: Any) -> tuple[int, int, int] | None:
+def best_span(result: Any) -> tuple[str, int, int] | None:
     if result is None or isinstance(result, tuple):
         return result
     if not result.candidates:
         return None
     c = result.candidates[0]
-    return (c.passage_index, c.start, c.end)
+    return (c.passage_id, c.start, c.end)
 
 
 def passages_for_questions(count: int) -> list[list[Passage]]:
@@ -117,8 +118,12 @@ def passages_for_questions(count: int) -> list[list[Passage]]:
     return [[passages[(i + j) % len(passages)] for j in range(5)] for i in range(count)]
 
 
+SHAPE_NAMES = {"6l": "DistilBERT-shaped, random weights", "12l": "roberta-base-shaped, random weights",
+               "bundled": "the bundled trained reader, MiniLM-L6"}
+
+
 def run_shape(shape: str, questions: Sequence[str], folder: Path) -> dict[str, Any]:
-    path = build_model(shape, folder)
+    path = config.BUNDLED_READER_DIR if shape == "bundled" else build_model(shape, folder)
     readers = {"torch": TransformersReader(str(path), local_files_only=True)}
     for backend in ("onnx", "onnx-int8"):
         readers[backend] = TransformersReader(str(path), local_files_only=True, backend=backend)
@@ -141,8 +146,7 @@ def run_shape(shape: str, questions: Sequence[str], folder: Path) -> dict[str, A
             same[name] += spans[name] == spans["TransformersReader torch"]
     base = float(np.median(ms[names[0]]))
     rows = [[name, float(np.median(v)), float(np.percentile(v, 90)), base / float(np.median(v)), f"{same[name]}/{len(questions)}"] for name, v in ms.items()]
-    print(f"\nReader, {shape} ({'DistilBERT' if shape == '6l' else 'roberta-base'}-shaped, random weights): "
-          f"{len(questions)} questions x 5 passages")
+    print(f"\nReader, {shape} ({SHAPE_NAMES[shape]}): {len(questions)} questions x 5 passages")
     print(table(["system", "p50 ms", "p90 ms", "x classic", "same best span"], rows))
     best = "TransformersReader onnx-int8"
     return {
@@ -163,7 +167,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         previous = os.environ.get("NEWSQA_CACHE")
         os.environ["NEWSQA_CACHE"] = str(Path(folder) / "cache")
         try:
-            for shape in ("6l", "12l"):
+            for shape in ("bundled", "6l", "12l"):
                 results.update(run_shape(shape, questions, Path(folder)))
         finally:
             if previous is None:
