@@ -1,12 +1,30 @@
 """Every default in one place."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Mapping
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # The bundled sample corpus, written for this project; the default --articles.
 SAMPLE_ARTICLES_DIR = Path(__file__).resolve().parent / "sample_articles"
-DEFAULT_INDEX_DIR = REPO_ROOT / "index"
+
+
+def default_index_dir(environ: Mapping[str, str] = os.environ, package_root: Path = REPO_ROOT) -> Path:
+    """Where `qa index` writes and `qa ask` reads when no --index is given.
+
+    $NEWSQA_INDEX if set; in a source checkout (pip install -e) the checkout's index/; otherwise
+    (an installed package, whose folder is site-packages) the user's data folder.
+    """
+    if environ.get("NEWSQA_INDEX"):
+        return Path(environ["NEWSQA_INDEX"]).expanduser()
+    if (package_root / "pyproject.toml").is_file() and (package_root / "qa" / "config.py").is_file():
+        return package_root / "index"
+    data_home = Path(environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return data_home / "newsqa" / "index"
+
+
+DEFAULT_INDEX_DIR = default_index_dir()
 
 # Embedding
 DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
