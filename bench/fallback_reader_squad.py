@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 
 from qa import config  # noqa: E402
 from qa.read.fallback import FallbackReader  # noqa: E402
-from qa.types import Passage  # noqa: E402
+from qa.types import Passage, Query  # noqa: E402
 
 DEFAULT_SQUAD = ROOT.parent / "shared" / "benchmarks" / "squad2-dev-subset.json"
 
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
         passage = Passage(passage_id=f"{q['title']}::{q['paragraph']}.0", article_id=q["title"],
                           title=q["title"], date=None, place=None, source="squad", path="squad",
                           paragraph=q["paragraph"], text=q["context"])
-        result = reader.read(q["question"], [passage])
+        result = reader.read(Query(q["question"]), [passage])
         best = result.candidates[0] if result.candidates else None
         text = best.text if best else ""
         diff = result.no_answer_score - (best.score if best else 0.0)

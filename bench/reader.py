@@ -31,7 +31,7 @@ import numpy as np
 from bench import ROOT, table
 from qa import config
 from qa.read.transformers_reader import TransformersReader, decode_spans
-from qa.types import Passage
+from qa.types import Passage, Query
 
 ARTICLES = ROOT.parent / "shared" / "articles"
 QUESTIONS = (
@@ -82,7 +82,8 @@ class ClassicReader:
         self.torch, self.reader = torch, reader
         self.model = reader.model
 
-    def read(self, question: str, passages: Sequence[Passage]) -> tuple[str, int, int] | None:
+    def read(self, query: Query, passages: Sequence[Passage]) -> tuple[str, int, int] | None:
+        question = query.question
         tok, best = self.reader.tokenizer, None
         names = set(tok.model_input_names)
         for passage in passages:
@@ -131,7 +132,7 @@ def run_shape(shape: str, questions: Sequence[str], folder: Path) -> dict[str, A
     systems.update({f"TransformersReader {b}": r.read for b, r in readers.items()})
     sets = passages_for_questions(len(questions))
     for name, read in systems.items():  # warm-up
-        read(questions[0], sets[0])
+        read(Query(questions[0]), sets[0])
     ms: dict[str, list[float]] = {name: [] for name in systems}
     same: dict[str, int] = {name: 0 for name in systems}
     names = list(systems)
@@ -140,7 +141,7 @@ def run_shape(shape: str, questions: Sequence[str], folder: Path) -> dict[str, A
         shift = number % len(names)
         for name in names[shift:] + names[:shift]:
             started = time.perf_counter()
-            spans[name] = best_span(systems[name](question, passages))
+            spans[name] = best_span(systems[name](Query(question), passages))
             ms[name].append((time.perf_counter() - started) * 1000)
         for name in names:
             same[name] += spans[name] == spans["TransformersReader torch"]

@@ -32,8 +32,8 @@ from qa.answer.compose import normalize_answer  # noqa: E402
 from qa.embed import Embedder, load_embedder  # noqa: E402
 from qa.ingest.articles import load_articles  # noqa: E402
 from qa.ingest.split import sentence_spans, split_articles  # noqa: E402
-from qa.retrieve.retriever import Retriever, shingle_overlap, shingles  # noqa: E402
 from qa.retrieve import retriever as retrieve  # noqa: E402
+from qa.retrieve.retriever import Retriever, shingle_overlap, shingles  # noqa: E402
 from qa.store.build import build_index  # noqa: E402
 from qa.store.local import LoadedIndex, open_index  # noqa: E402
 

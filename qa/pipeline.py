@@ -17,10 +17,10 @@ from qa.answer.recency import apply_recency
 from qa.embed import Embedder, load_embedder
 from qa.read.choose import load_reader
 from qa.read.protocol import Reader
-from qa.retrieve.conversation import Turn, contextualize
+from qa.retrieve.conversation import Turn, follow_up_query
 from qa.retrieve.retriever import Retriever, SearchFilter
 from qa.store.local import LoadedIndex, open_index, read_manifest
-from qa.types import Answer, Hit, ReaderResult
+from qa.types import Answer, Hit, Query, ReaderResult
 
 logger = logging.getLogger(__name__)
 
@@ -135,11 +135,11 @@ class QAPipeline:
         if k <= 0:
             raise QuestionError(f"k must be greater than 0, got {k}")
         question = clean_question(question)
-        search_query = contextualize(question, history)
+        query = follow_up_query(question, history)
         search_filter = SearchFilter(date_from or None, date_to or None, source or None)
         with self._lock:
             answer, _hits, _result = answer_from(
-                self.retriever, self.reader, question, search_query, k=k, mode=mode,
+                self.retriever, self.reader, query, k=k, mode=mode,
                 search_filter=search_filter, no_answer_threshold=self.no_answer_threshold,
             )
         return answer
@@ -148,8 +148,7 @@ class QAPipeline:
 def answer_from(
     retriever: Retriever,
     reader: Reader,
-    question: str,
-    search_query: str,
+    query: Query,
     *,
     k: int,
     mode: str,
@@ -161,13 +160,14 @@ def answer_from(
     `QAPipeline.ask` answers through it, and `qa eval` too, which also scores the evidence.
     """
     started = time.perf_counter()
-    hits = retriever.search(search_query, k, mode=mode, search_filter=search_filter)
+    hits = retriever.search(query.search_text, k, mode=mode, search_filter=search_filter)
     retrieved = time.perf_counter()
-    # The reader sees the search query too: for a follow-up it carries the names the question
-    # only points at, while the question's own words still set the answer type.
-    result = reader.read(search_query, [hit.passage for hit in hits])
+    # The reader gets the question and the conversation's carried words apart: a follow-up's
+    # own words still set the answer type, the carried ones name what it points at.
+    result = reader.read(query, [hit.passage for hit in hits])
     read = time.perf_counter()
-    answer = compose_answer(question, hits, result, no_answer_threshold=no_answer_threshold, search_query=search_query)
+    answer = compose_answer(query.question, hits, result, no_answer_threshold=no_answer_threshold,
+                            search_query=query.search_text)
     timings = {
         "retrieve_ms": round((retrieved - started) * 1000, 2),
         "read_ms": round((read - retrieved) * 1000, 2),

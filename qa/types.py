@@ -58,6 +58,20 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Query:
+    """What a reader is asked: the question as the user typed it and, for a follow-up, the words the
+    conversation carries ("And in India?" carries "how many", "users", "targeted"). Kept apart so
+    that each reader decides how to use them; retrieval searches `search_text`."""
+
+    question: str
+    context: tuple[str, ...] = ()
+
+    @property
+    def search_text(self) -> str:
+        return f"{self.question} ({' '.join(self.context)})" if self.context else self.question
+
+
+@dataclass(frozen=True)
 class SpanCandidate:
     """One answer span a reader found. Offsets are characters into the text of passage `passage_id`."""
 

@@ -13,7 +13,7 @@ import pytest
 
 from qa import config
 from qa.store import dense
-from qa.types import Passage
+from qa.types import Passage, Query
 
 ARTICLES_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "articles"
 
@@ -215,7 +215,7 @@ def test_onnx_readers_give_the_same_best_spans_as_torch(small_qa_dir, tmp_path, 
     same = {b: 0 for b in readers}
     for number, question in enumerate(questions):
         window = passages[number % len(passages):][:5] or passages[:5]
-        results = {b: r.read(question, window) for b, r in readers.items()}
+        results = {b: r.read(Query(question), window) for b, r in readers.items()}
         best = {b: (r.candidates[0].passage_id, r.candidates[0].start, r.candidates[0].end) for b, r in results.items()}
         for b in readers:
             same[b] += best[b] == best["torch"]

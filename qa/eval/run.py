@@ -253,10 +253,11 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
     pools grow with k), so for k < RETRIEVAL_DEPTH a second, untimed search ranks 10 deep.
     """
     from qa.pipeline import answer_from, clean_question
+    from qa.types import Query
 
     text = clean_question(question.question)
     answer, hits, result = answer_from(
-        pipeline.retriever, pipeline.reader, text, text, k=k, mode=mode, no_answer_threshold=pipeline.no_answer_threshold
+        pipeline.retriever, pipeline.reader, Query(text), k=k, mode=mode, no_answer_threshold=pipeline.no_answer_threshold
     )
     ranked = hits if k >= RETRIEVAL_DEPTH else pipeline.retriever.search(text, RETRIEVAL_DEPTH, mode=mode)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from qa import config
 from qa.read.protocol import Embedder, empty_result, strip_span
-from qa.types import Passage, ReaderResult, SpanCandidate
+from qa.types import Passage, Query, ReaderResult, SpanCandidate
 
 _TOKEN_RE = re.compile(r"[^\W_]+(?:[-'’.,/:&][^\W_]+)*%?|[$£€¥]|[^\w\s]")
 _STOP = frozenset(
@@ -441,10 +441,10 @@ class FallbackReader:
     matched question words. Scores are in [0, 1]; ``no_answer_score`` is high when the best
     sentence covers few of the question's content words.
 
-    >>> from qa.types import Passage
+    >>> from qa.types import Passage, Query
     >>> p = Passage("a::0.0", "a", "t", None, None, "s", "p", 0,
     ...             "The bridge opened in 1932. Its designer was John Bradfield.")
-    >>> r = FallbackReader().read("Who was the designer of the bridge?", [p])
+    >>> r = FallbackReader().read(Query("Who was the designer of the bridge?"), [p])
     >>> r.candidates[0].text
     'John Bradfield'
     """
@@ -740,8 +740,10 @@ class FallbackReader:
 
     # -- reading ----------------------------------------------------------------------------------
 
-    def read(self, question: str, passages: Sequence[Passage]) -> ReaderResult:
-        """Answer spans for ``question`` in ``passages``, best first, with a no-answer score."""
+    def read(self, query: Query, passages: Sequence[Passage]) -> ReaderResult:
+        """Answer spans for ``query`` in ``passages``, best first, with a no-answer score."""
+        # The carried words in parentheses: the sentence ranking weighs them below the question's own.
+        question = query.search_text
         indices = [i for i, p in enumerate(passages) if p.text and p.text.strip()]
         if not question or not question.strip() or not indices:
             return empty_result(self.name)

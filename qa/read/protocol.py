@@ -5,7 +5,7 @@ from typing import Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from qa.types import Passage, ReaderResult
+from qa.types import Passage, Query, ReaderResult
 
 
 @runtime_checkable
@@ -16,7 +16,7 @@ class Reader(Protocol):
     # The no-answer threshold tuned for this reader where it ships with one (None: not tuned).
     no_answer_threshold: float | None
 
-    def read(self, question: str, passages: Sequence[Passage]) -> ReaderResult: ...
+    def read(self, query: Query, passages: Sequence[Passage]) -> ReaderResult: ...
 
 
 class Embedder(Protocol):

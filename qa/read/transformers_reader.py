@@ -9,7 +9,7 @@ import numpy as np
 
 from qa import config
 from qa.read.protocol import empty_result, strip_span
-from qa.types import Passage, ReaderResult, SpanCandidate
+from qa.types import Passage, Query, ReaderResult, SpanCandidate
 
 logger = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class TransformersReader:
     no answer is lost to truncation.
 
     >>> reader = TransformersReader("deepset/tinyroberta-squad2")  # doctest: +SKIP
-    >>> result = reader.read("Who wrote it?", passages)  # doctest: +SKIP
+    >>> result = reader.read(Query("Who wrote it?"), passages)  # doctest: +SKIP
     >>> best = result.candidates[0]  # doctest: +SKIP
     >>> best.text == next(p for p in passages if p.passage_id == best.passage_id).text[best.start:best.end]  # doctest: +SKIP
     True
@@ -313,9 +313,14 @@ class TransformersReader:
             question = question[: offsets[self.max_question_tokens - 1][1]]
         return question
 
-    def read(self, question: str, passages: Sequence[Passage]) -> ReaderResult:
-        """Answer spans for ``question`` in ``passages``, best first, with a null score."""
-        question = self._clip_question(question) if question and question.strip() else ""
+    def read(self, query: Query, passages: Sequence[Passage]) -> ReaderResult:
+        """Answer spans for ``query`` in ``passages``, best first, with a null score.
+
+        A follow-up's carried words follow its own question ("And in India? how many users
+        targeted"): the model reads them as more question words, its own first.
+        """
+        question = " ".join((query.question, *query.context))
+        question = self._clip_question(question) if question.strip() else ""
         indices = [i for i, p in enumerate(passages) if p.text and p.text.strip()]
         if not question or not indices:
             return empty_result(self.name)

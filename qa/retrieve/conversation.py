@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from qa.types import Query
+
 _WORD = re.compile(r"[\w'’-]+", re.UNICODE)
 # Words that point back at an earlier turn instead of naming what they mean. Personal pronouns
 # almost always do; "it", "that", "there" are as often part of a self-contained question
@@ -92,6 +94,18 @@ def is_follow_up(question: str) -> bool:
 
 
 def contextualize(question: str, history: Sequence[Turn]) -> str:
+    """The search text of `follow_up_query`: the question, then the carried words in parentheses.
+
+    Example:
+        >>> contextualize("And in India?", [Turn("How many users were targeted by the spies?", "1,400")])
+        'And in India? (how many users targeted spies)'
+        >>> contextualize("When did she say that?", [Turn("Who accused the government of spying?", "Mamata Banerjee")])
+        'When did she say that? (accused government spying Mamata Banerjee)'
+    """
+    return follow_up_query(question, history).search_text
+
+
+def follow_up_query(question: str, history: Sequence[Turn]) -> Query:
     """The question, plus what the conversation was about when the question leans on it.
 
     Context words are appended (not substituted): the question itself still decides the answer
@@ -103,13 +117,11 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
     India?" swaps the detail the last answer gave and is better searched without it.
 
     Example:
-        >>> contextualize("And in India?", [Turn("How many users were targeted by the spies?", "1,400")])
-        'And in India? (how many users targeted spies)'
-        >>> contextualize("When did she say that?", [Turn("Who accused the government of spying?", "Mamata Banerjee")])
-        'When did she say that? (accused government spying Mamata Banerjee)'
+        >>> follow_up_query("And in India?", [Turn("How many users were targeted by the spies?", "1,400")]).context
+        ('how many', 'users', 'targeted', 'spies')
     """
     if not history or not is_follow_up(question):
-        return question
+        return Query(question)
     own = {w.lower() for w in content_words(question)}
     topic: list[str] = []
     asking = ""
@@ -129,7 +141,7 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
     unique = (topic[-room:] if room > 0 else []) + answer
     # "And in India?" asks what the last question asked: its asking phrase leads the context.
     unique = ([asking] if asking else []) + unique
-    return f"{question.strip()} ({' '.join(unique)})" if unique else question
+    return Query(question.strip(), tuple(unique)) if unique else Query(question)
 
 
 def _asking_phrase(question: str) -> str:

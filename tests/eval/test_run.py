@@ -189,7 +189,8 @@ class ScriptedReader:
         self.interrupt_on = interrupt_on
         self.seen: list[tuple[str, int]] = []
 
-    def read(self, question, passages):
+    def read(self, query, passages):
+        question = query.question
         if question == self.interrupt_on:
             raise KeyboardInterrupt
         self.seen.append((question, len(passages)))

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from qa import config
-from qa.ingest.articles import IngestError, load_article_file, load_articles
 from qa.ingest import articles as ingest
+from qa.ingest.articles import IngestError, load_article_file, load_articles
 from qa.types import Article
 
 MARKDOWN_ID = "000_1e40bb8095aa87b8.txt"  # markdown with front matter, despite the suffix

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qa.read.transformers_reader import TransformersReader
-from qa.types import Passage
+from qa.types import Passage, Query
 
 torch = pytest.importorskip("torch")
 
@@ -112,7 +112,7 @@ def test_the_reader_finds_the_reference_decoders_best_span(family, make_tokenize
     reader = TransformersReader.from_model(model, tokenizer, max_seq_len=MAX_SEQ_LEN, doc_stride=STRIDE,
                                            max_answer_tokens=MAX_ANSWER_TOKENS, n_best=20)
     given = passages()
-    result = reader.read(QUESTION, given)
+    result = reader.read(Query(QUESTION), given)
     assert result.candidates, family
     expected = max((reference_best_span(model, tokenizer, QUESTION, p.text) + (p.passage_id,) for p in given),
                    key=lambda t: t[1])
@@ -135,7 +135,7 @@ def test_distilbert_is_given_no_token_type_ids(monkeypatch) -> None:
         return forward(**inputs)
 
     monkeypatch.setattr(model, "forward", spy)
-    TransformersReader.from_model(model, tokenizer, max_seq_len=MAX_SEQ_LEN, doc_stride=STRIDE).read(QUESTION, passages())
+    TransformersReader.from_model(model, tokenizer, max_seq_len=MAX_SEQ_LEN, doc_stride=STRIDE).read(Query(QUESTION), passages())
     assert seen and all("token_type_ids" not in keys for keys in seen)
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -15,7 +14,7 @@ from qa.read.choose import ReaderError, load_reader
 from qa.read.fallback import FallbackReader
 from qa.read.protocol import Reader
 from qa.read.transformers_reader import TransformersReader, decode_spans
-from qa.types import Passage, ReaderResult
+from qa.types import Passage, Query, ReaderResult
 
 ARTICLES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "articles"
 NULL_THRESHOLD = config.NO_ANSWER_THRESHOLD
@@ -179,7 +178,7 @@ def test_stride_finds_answer_in_a_later_window(minilm_tokenizer, padding_side) -
         reader = TransformersReader.from_model(model, tokenizer, max_seq_len=48, doc_stride=16)
         passage, at = long_passage_with_keyword(tokenizer)
         short = make_passage("A short passage about nothing in particular.", 1)
-        result = reader.read("What animal is hidden?", [short, passage])
+        result = reader.read(Query("What animal is hidden?"), [short, passage])
     finally:
         tokenizer.padding_side = old_side
     assert len(model.shapes) == 1, "all windows go through one forward pass"
@@ -192,9 +191,9 @@ def test_stride_finds_answer_in_a_later_window(minilm_tokenizer, padding_side) -
 
 def test_transformers_reader_empty_inputs(minilm_tokenizer) -> None:
     reader = TransformersReader.from_model(KeywordQA(0), minilm_tokenizer)
-    assert reader.read("Who?", []).candidates == ()
-    assert reader.read("", [make_passage("Some text here.")]).no_answer_score == 1.0
-    assert reader.read("Who?", [make_passage("   ")]).candidates == ()
+    assert reader.read(Query("Who?"), []).candidates == ()
+    assert reader.read(Query(""), [make_passage("Some text here.")]).no_answer_score == 1.0
+    assert reader.read(Query("Who?"), [make_passage("   ")]).candidates == ()
 
 
 def test_transformers_reader_requires_fast_tokenizer() -> None:
@@ -232,13 +231,13 @@ def test_tiny_model_batched_read_equals_reading_each_passage(tiny_qa_dir, articl
     assert reader.name == f"transformers:{tiny_qa_dir}"
     passages = article_passages[:6]
     question = "Who is the IT Minister?"
-    batched = reader.read(question, passages)
+    batched = reader.read(Query(question), passages)
     assert_well_formed(batched, passages)
     assert len(batched.candidates) == 5
 
     alone_candidates, alone_nulls = [], []
     for i, passage in enumerate(passages):
-        alone = reader.read(question, [passage])
+        alone = reader.read(Query(question), [passage])
         assert_well_formed(alone, [passage])
         alone_nulls.append(alone.no_answer_score)
         alone_candidates += [(c.score, i, c.passage_id, c.start, c.end) for c in alone.candidates]
@@ -255,7 +254,7 @@ def test_load_reader_gives_transformers_reader_for_a_model_dir(tiny_qa_dir) -> N
     reader = load_reader(str(tiny_qa_dir))
     assert isinstance(reader, TransformersReader)
     assert isinstance(reader, Reader)
-    result = reader.read("What happened?", [make_passage("Nothing much happened on Friday.")])
+    result = reader.read(Query("What happened?"), [make_passage("Nothing much happened on Friday.")])
     assert_well_formed(result, [make_passage("Nothing much happened on Friday.")])
 
 
@@ -273,7 +272,7 @@ ARTICLE_QUESTIONS = [
 
 @pytest.mark.parametrize(("question", "expected"), ARTICLE_QUESTIONS)
 def test_fallback_answers_questions_on_the_articles(article_passages, question, expected):
-    result = FallbackReader().read(question, article_passages)
+    result = FallbackReader().read(Query(question), article_passages)
     assert_well_formed(result, article_passages)
     best = result.candidates[0]
     assert any(e in best.text for e in expected), best.text
@@ -282,7 +281,7 @@ def test_fallback_answers_questions_on_the_articles(article_passages, question, 
 
 
 def test_fallback_when_question_gets_a_date(article_passages) -> None:
-    result = FallbackReader().read("When did Mamata Banerjee attack the government?",
+    result = FallbackReader().read(Query("When did Mamata Banerjee attack the government?"),
                                    article_passages)
     best = result.candidates[0]
     assert best.text in ("Saturday", "2019-11-02", "November 2, 2019")
@@ -291,7 +290,7 @@ def test_fallback_when_question_gets_a_date(article_passages) -> None:
 @pytest.mark.parametrize("question", ["What is the capital of France?",
                                       "Who won the football world cup in 2018?"])
 def test_fallback_unanswerable_question_gets_null(article_passages, question) -> None:
-    result = FallbackReader().read(question, article_passages)
+    result = FallbackReader().read(Query(question), article_passages)
     best = result.candidates[0].score if result.candidates else 0.0
     assert result.no_answer_score > 0.5
     assert result.no_answer_score - best > NULL_THRESHOLD
@@ -300,11 +299,11 @@ def test_fallback_unanswerable_question_gets_null(article_passages, question) ->
 def test_fallback_spans_never_consist_of_question_words() -> None:
     p = make_passage(
         "John Bradfield designed the Sydney Harbour Bridge, which opened in 1932.")
-    result = FallbackReader().read("Who designed the Sydney Harbour Bridge?", [p])
+    result = FallbackReader().read(Query("Who designed the Sydney Harbour Bridge?"), [p])
     assert result.candidates[0].text == "John Bradfield"
     for c in result.candidates:
         assert c.text not in ("Sydney Harbour Bridge", "Sydney", "Bridge")
-    when = FallbackReader().read("When did the Sydney Harbour Bridge open?", [p])
+    when = FallbackReader().read(Query("When did the Sydney Harbour Bridge open?"), [p])
     assert when.candidates[0].text == "1932"
 
 
@@ -326,15 +325,15 @@ def test_fallback_spans_never_consist_of_question_words() -> None:
     ("How much rain fell in the storm?", "The storm dropped 85 millimetres of rain in six hours.", "85 millimetres"),
 ])
 def test_fallback_answer_type_cues(question, text, expected) -> None:
-    result = FallbackReader().read(question, [make_passage(text)])
+    result = FallbackReader().read(Query(question), [make_passage(text)])
     assert result.candidates and result.candidates[0].text == expected
 
 
 def test_fallback_empty_inputs() -> None:
     reader = FallbackReader()
-    assert reader.read("Who?", []) == ReaderResult("fallback", (), 1.0)
-    assert reader.read("  ", [make_passage("Some words here.")]).no_answer_score == 1.0
-    assert reader.read("Who?", [make_passage("")]).candidates == ()
+    assert reader.read(Query("Who?"), []) == ReaderResult("fallback", (), 1.0)
+    assert reader.read(Query("  "), [make_passage("Some words here.")]).no_answer_score == 1.0
+    assert reader.read(Query("Who?"), [make_passage("")]).candidates == ()
 
 
 class CountingEmbedder:
@@ -355,7 +354,7 @@ class CountingEmbedder:
 
 def test_fallback_uses_embedder_once_per_read(article_passages) -> None:
     emb = CountingEmbedder()
-    result = FallbackReader(embedder=emb).read("Who is the IT Minister?", article_passages)
+    result = FallbackReader(embedder=emb).read(Query("Who is the IT Minister?"), article_passages)
     assert emb.calls == 1
     assert_well_formed(result, article_passages)
     assert "Ravi Shankar Prasad" in result.candidates[0].text
@@ -375,10 +374,10 @@ def test_fallback_with_minilm_embedder(article_passages) -> None:
 
     reader = FallbackReader(embedder=Adapter())
     for question, expected in ARTICLE_QUESTIONS[:4]:
-        result = reader.read(question, article_passages)
+        result = reader.read(Query(question), article_passages)
         assert_well_formed(result, article_passages)
         assert any(e in result.candidates[0].text for e in expected)
-    off_topic = reader.read("What is the capital of France?", article_passages)
+    off_topic = reader.read(Query("What is the capital of France?"), article_passages)
     best = off_topic.candidates[0].score if off_topic.candidates else 0.0
     assert off_topic.no_answer_score - best > NULL_THRESHOLD
 
@@ -402,7 +401,7 @@ def test_auto_answers_with_the_bundled_reader_offline_without_a_warning(offline_
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     # The bundled reader is a trained one: it finds the answer in a real sentence.
     passage = make_passage("The Green Line tram opened in March and cost 412 million euros to build.")
-    best = reader.read("How much did the tram cost?", [passage]).candidates[0]
+    best = reader.read(Query("How much did the tram cost?"), [passage]).candidates[0]
     assert best.text == "412 million euros"
 
 

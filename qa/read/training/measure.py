@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 from qa.eval import metrics
 from qa.read.training.squad import SquadExample
-from qa.types import Passage
+from qa.types import Passage, Query
 
 
 def gold_passage(example: SquadExample) -> Passage:
@@ -28,7 +28,7 @@ def reader_alone(reader: Any, examples: Sequence[SquadExample]) -> dict[str, flo
     em = f1 = 0.0
     answered = [e for e in examples if e.answerable]
     for example in answered:
-        result = reader.read(example.question, [gold_passage(example)])
+        result = reader.read(Query(example.question), [gold_passage(example)])
         prediction = result.candidates[0].text if result.candidates else ""
         em += metrics.exact_match(prediction, example.all_answers)
         f1 += metrics.f1_score(prediction, example.all_answers)
