@@ -59,10 +59,26 @@ def build_parser() -> argparse.ArgumentParser:
     _add_embed_backend_option(ask)
     ask.add_argument("--reader-backend", choices=config.READER_BACKENDS, default=None, help=f"how a QA model runs: %(choices)s (default: {config.DEFAULT_READER_BACKEND}; onnx-int8 is the fastest on CPU, docs/benchmarks.md)")
 
-    from qa.eval.run import add_eval_arguments
-
-    add_eval_arguments(commands.add_parser("eval", help="answer a question set, score it, write predictions, metrics and a report"))
+    _add_eval_arguments(commands.add_parser("eval", help="answer a question set, score it, write predictions, metrics and a report"))
     return parser
+
+
+def _add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("questions", type=Path, help="JSONL questions ({id, question, answers, source?}) or a SQuAD 2.0 JSON file")
+    parser.add_argument("--index", type=Path, default=None, help=f"index directory (default: {config.DEFAULT_INDEX_DIR}; with --articles or --corpus-from-dataset: OUT/index)")
+    corpus = parser.add_mutually_exclusive_group()
+    corpus.add_argument("--articles", type=Path, help="index this folder of articles first (incrementally) and evaluate on it")
+    corpus.add_argument("--corpus-from-dataset", action="store_true", help="index the SQuAD file's own paragraphs (one article each) and evaluate open-domain over them")
+    parser.add_argument("--k", type=int, default=config.DEFAULT_TOP_K, help="passages read per question (default: %(default)s)")
+    parser.add_argument("--mode", choices=config.RETRIEVAL_MODES, default=config.DEFAULT_RETRIEVAL_MODE, help="retrieval: %(choices)s (default: %(default)s)")
+    parser.add_argument("--reader", default="auto", help="'auto' (default QA model, else fallback), 'fallback', or a QA model id or folder")
+    parser.add_argument("--threshold", type=float, default=None, help="no-answer threshold, as for `qa ask` (default: a saved one, else %s)" % config.NO_ANSWER_THRESHOLD)
+    parser.add_argument("--save-threshold", action="store_true", help="save the threshold with the best F1 beside the index: `qa ask` and the chat then use it with this reader")
+    parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N questions")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: runs/eval-<timestamp>)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out, skipping questions already in its predictions.jsonl")
+    parser.add_argument("--overwrite", action="store_true", help="replace the results already in --out")
+    parser.add_argument("--examples", type=int, default=30, help="example questions listed per error class in the report (default: %(default)s)")
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -172,9 +188,24 @@ def _check_filter(args: argparse.Namespace) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from qa.eval.run import run_eval as evaluate
+    from qa.eval.options import EvalOptions
 
-    return evaluate(args)
+    options = EvalOptions(
+        args.questions, out=args.out, index=args.index, articles=args.articles,
+        corpus_from_dataset=args.corpus_from_dataset, k=args.k, mode=args.mode, reader=args.reader,
+        threshold=args.threshold, save_threshold=args.save_threshold, limit=args.limit, resume=args.resume,
+        overwrite=args.overwrite, examples=args.examples, command=_eval_command(),
+    )
+    from qa.eval.runner import run_eval as evaluate
+
+    return evaluate(options)
+
+
+def _eval_command() -> str:
+    """The command line, for run.json: `qa eval ...` however it was started (qa, python -m qa.cli or qa.eval)."""
+    import shlex
+
+    return shlex.join(["qa", "eval", *(sys.argv[2:] if sys.argv[1:2] == ["eval"] else sys.argv[1:])])
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
