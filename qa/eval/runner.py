@@ -111,7 +111,6 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
 
 def run_eval(options: EvalOptions) -> int:
     """`qa eval`: 0 when done, 130 when interrupted (what was finished is still scored and reported)."""
-    from qa.embed import load_embedder
     from qa.pipeline import QAPipeline
 
     question_set = load_questions(options.questions)
@@ -120,7 +119,7 @@ def run_eval(options: EvalOptions) -> int:
     articles_dir = _corpus_to_index(options, question_set, out_dir)  # refuses a bad pairing before loading
     index_dir = _index_dir(options, out_dir, building=articles_dir is not None)
 
-    embedder = load_embedder()
+    embedder = _embedder_for(index_dir)
     if articles_dir is not None:
         _build_index(articles_dir, index_dir, embedder)
     pipeline = QAPipeline.load(index_dir, reader=options.reader, embedder=embedder, no_answer_threshold=options.threshold)
@@ -223,6 +222,21 @@ def _index_dir(options: EvalOptions, out_dir: Path, *, building: bool) -> Path:
     if options.index is not None:
         return options.index
     return out_dir / "index" if building else config.DEFAULT_INDEX_DIR
+
+
+def _embedder_for(index_dir: Path) -> Any:
+    """The model that built the index (its vectors are searched with no other), else the default,
+    as QAPipeline.load chooses: `qa eval` has no --embedder to name it."""
+    from qa.embed import load_embedder
+    from qa.store.local import IndexStoreError, current_generation, read_manifest
+
+    name = None  # load_embedder's default: $QA_EMBEDDER, else config.DEFAULT_EMBEDDER
+    if current_generation(index_dir) is not None:
+        try:
+            name = read_manifest(index_dir).embedder
+        except IndexStoreError:
+            pass  # a damaged index: opening or rebuilding it says so, with what to do
+    return load_embedder(name)
 
 
 def _build_index(articles_dir: Path, index_dir: Path, embedder: Any) -> None:

