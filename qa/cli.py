@@ -69,8 +69,10 @@ def _add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     corpus = parser.add_mutually_exclusive_group()
     corpus.add_argument("--articles", type=Path, help="index this folder of articles first (incrementally) and evaluate on it")
     corpus.add_argument("--corpus-from-dataset", action="store_true", help="index the SQuAD file's own paragraphs (one article each) and evaluate open-domain over them")
-    parser.add_argument("--k", type=int, default=config.DEFAULT_TOP_K, help="passages read per question (default: %(default)s)")
-    parser.add_argument("--mode", choices=config.RETRIEVAL_MODES, default=config.DEFAULT_RETRIEVAL_MODE, help="retrieval: %(choices)s (default: %(default)s)")
+    corpus.add_argument("--reader-only", action="store_true", help="measure the reader alone: each question of a SQuAD file read with its own paragraph, no index or retrieval")
+    # Defaults None, so that --reader-only can refuse them when given; EvalOptions holds the defaults.
+    parser.add_argument("--k", type=int, default=None, help=f"passages read per question (default: {config.DEFAULT_TOP_K})")
+    parser.add_argument("--mode", choices=config.RETRIEVAL_MODES, default=None, help=f"retrieval: %(choices)s (default: {config.DEFAULT_RETRIEVAL_MODE})")
     parser.add_argument("--reader", default="auto", help="'auto' (default QA model, else fallback), 'fallback', or a QA model id or folder")
     parser.add_argument("--threshold", type=float, default=None, help="no-answer threshold, as for `qa ask` (default: a saved one, else %s)" % config.NO_ANSWER_THRESHOLD)
     parser.add_argument("--save-threshold", action="store_true", help="save the threshold with the best F1 beside the index: `qa ask` and the chat then use it with this reader")
@@ -190,12 +192,20 @@ def _check_filter(args: argparse.Namespace) -> None:
 def run_eval(args: argparse.Namespace) -> int:
     from qa.eval.options import EvalOptions
 
+    if args.reader_only and (args.k is not None or args.mode is not None):
+        given = " and ".join(name for name, value in (("--k", args.k), ("--mode", args.mode)) if value is not None)
+        raise UserError(f"--reader-only reads each question's own paragraph, with no index or retrieval; drop {given}")
+    retrieval = {name: value for name, value in (("k", args.k), ("mode", args.mode)) if value is not None}
     options = EvalOptions(
         args.questions, out=args.out, index=args.index, articles=args.articles,
-        corpus_from_dataset=args.corpus_from_dataset, k=args.k, mode=args.mode, reader=args.reader,
+        corpus_from_dataset=args.corpus_from_dataset, reader_only=args.reader_only, reader=args.reader,
         threshold=args.threshold, save_threshold=args.save_threshold, limit=args.limit, resume=args.resume,
-        overwrite=args.overwrite, examples=args.examples, command=_eval_command(),
+        overwrite=args.overwrite, examples=args.examples, command=_eval_command(), **retrieval,
     )
+    if options.reader_only:
+        from qa.eval.reader_alone import run_reader_eval
+
+        return run_reader_eval(options)
     from qa.eval.runner import run_eval as evaluate
 
     return evaluate(options)

@@ -22,6 +22,7 @@ class EvalOptions:
     index: Path | None = None  # None: config.DEFAULT_INDEX_DIR, or OUT/index when a corpus is built
     articles: Path | None = None  # build (incrementally) an index of this folder first
     corpus_from_dataset: bool = False  # build an index of the SQuAD file's own paragraphs first
+    reader_only: bool = False  # no retrieval: each question read with its gold paragraph
     k: int = config.DEFAULT_TOP_K
     mode: str = config.DEFAULT_RETRIEVAL_MODE
     reader: str = "auto"
@@ -44,3 +45,14 @@ class EvalOptions:
             raise EvalInputError(f"--mode must be one of {', '.join(config.RETRIEVAL_MODES)}, got {self.mode!r}")
         if self.articles is not None and self.corpus_from_dataset:
             raise EvalInputError("--articles and --corpus-from-dataset both name the corpus; give one")
+        if self.reader_only:
+            # The reader alone needs no index: options about one would be silently ignored.
+            given = [name for name, on in (
+                ("--index", self.index is not None), ("--articles", self.articles is not None),
+                ("--corpus-from-dataset", self.corpus_from_dataset), ("--save-threshold", self.save_threshold),
+            ) if on]
+            if given:
+                raise EvalInputError(
+                    f"--reader-only reads each question's own paragraph, with no index or retrieval; "
+                    f"drop {', '.join(given)}"
+                )

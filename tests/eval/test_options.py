@@ -19,6 +19,7 @@ Q = Path("q.jsonl")
         ({"examples": -2}, "--examples must be 0 or more, got -2"),
         ({"mode": "magic"}, "--mode must be one of"),
         ({"articles": Path("a"), "corpus_from_dataset": True}, "give one"),
+        ({"reader_only": True, "index": Path("i"), "save_threshold": True}, "drop --index, --save-threshold"),
     ],
 )
 def test_bad_options_are_refused_with_the_value(options, message):
