@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from qa import config
 from qa.chat import format_notice, format_question, format_reply, markdown_text
-from qa.cli import quiet_libraries
+from qa.logs import quiet_libraries
 from qa.retrieve.conversation import Turn
 
 if TYPE_CHECKING:  # gradio loads inside the functions: `python app.py --help` stays fast

@@ -4,32 +4,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
 from qa import config
+from qa.logs import quiet_libraries
 
 logger = logging.getLogger("qa")
 
 
 class UserError(Exception):
     """Anything the user can fix; printed as one line, exit status 2."""
-
-
-def quiet_libraries() -> None:
-    """Model-loading progress bars and library chatter hide our own output (the CLI's and the app's)."""
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    # OpenMP threads (torch, FAISS) that busy-wait take the CPU from the other thread on a shared
-    # 2-core machine (the classic reader loop took 6.3 s a question passive, 16.9 s spinning, in
-    # two runs under the same load; noisy, but torch threads at bs 1 lost 4x to spinning too).
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    for name in ("transformers", "sentence_transformers", "huggingface_hub", "bm25s", "faiss", "httpx"):
-        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def _add_index_options(parser: argparse.ArgumentParser) -> None:
@@ -73,10 +59,28 @@ def build_parser() -> argparse.ArgumentParser:
     _add_embed_backend_option(ask)
     ask.add_argument("--reader-backend", choices=config.READER_BACKENDS, default=None, help=f"how a QA model runs: %(choices)s (default: {config.DEFAULT_READER_BACKEND}; onnx-int8 is the fastest on CPU, docs/benchmarks.md)")
 
-    from qa.eval.run import add_eval_arguments
-
-    add_eval_arguments(commands.add_parser("eval", help="answer a question set, score it, write predictions, metrics and a report"))
+    _add_eval_arguments(commands.add_parser("eval", help="answer a question set, score it, write predictions, metrics and a report"))
     return parser
+
+
+def _add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("questions", type=Path, help="JSONL questions ({id, question, answers, source?}) or a SQuAD 2.0 JSON file")
+    parser.add_argument("--index", type=Path, default=None, help=f"index directory (default: {config.DEFAULT_INDEX_DIR}; with --articles or --corpus-from-dataset: OUT/index)")
+    corpus = parser.add_mutually_exclusive_group()
+    corpus.add_argument("--articles", type=Path, help="index this folder of articles first (incrementally) and evaluate on it")
+    corpus.add_argument("--corpus-from-dataset", action="store_true", help="index the SQuAD file's own paragraphs (one article each) and evaluate open-domain over them")
+    corpus.add_argument("--reader-only", action="store_true", help="measure the reader alone: each question of a SQuAD file read with its own paragraph, no index or retrieval")
+    # Defaults None, so that --reader-only can refuse them when given; EvalOptions holds the defaults.
+    parser.add_argument("--k", type=int, default=None, help=f"passages read per question (default: {config.DEFAULT_TOP_K})")
+    parser.add_argument("--mode", choices=config.RETRIEVAL_MODES, default=None, help=f"retrieval: %(choices)s (default: {config.DEFAULT_RETRIEVAL_MODE})")
+    parser.add_argument("--reader", default="auto", help="'auto' (default QA model, else fallback), 'fallback', or a QA model id or folder")
+    parser.add_argument("--threshold", type=float, default=None, help="no-answer threshold, as for `qa ask` (default: a saved one, else %s)" % config.NO_ANSWER_THRESHOLD)
+    parser.add_argument("--save-threshold", action="store_true", help="save the threshold with the best F1 beside the index: `qa ask` and the chat then use it with this reader")
+    parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N questions")
+    parser.add_argument("--out", type=Path, default=None, help="output folder (default: runs/eval-<timestamp>)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out, skipping questions already in its predictions.jsonl")
+    parser.add_argument("--overwrite", action="store_true", help="replace the results already in --out")
+    parser.add_argument("--examples", type=int, default=30, help="example questions listed per error class in the report (default: %(default)s)")
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -186,9 +190,32 @@ def _check_filter(args: argparse.Namespace) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from qa.eval.run import run_eval as evaluate
+    from qa.eval.options import EvalOptions
 
-    return evaluate(args)
+    if args.reader_only and (args.k is not None or args.mode is not None):
+        given = " and ".join(name for name, value in (("--k", args.k), ("--mode", args.mode)) if value is not None)
+        raise UserError(f"--reader-only reads each question's own paragraph, with no index or retrieval; drop {given}")
+    retrieval = {name: value for name, value in (("k", args.k), ("mode", args.mode)) if value is not None}
+    options = EvalOptions(
+        args.questions, out=args.out, index=args.index, articles=args.articles,
+        corpus_from_dataset=args.corpus_from_dataset, reader_only=args.reader_only, reader=args.reader,
+        threshold=args.threshold, save_threshold=args.save_threshold, limit=args.limit, resume=args.resume,
+        overwrite=args.overwrite, examples=args.examples, command=_eval_command(), **retrieval,
+    )
+    if options.reader_only:
+        from qa.eval.reader_alone import run_reader_eval
+
+        return run_reader_eval(options)
+    from qa.eval.runner import run_eval as evaluate
+
+    return evaluate(options)
+
+
+def _eval_command() -> str:
+    """The command line, for run.json: `qa eval ...` however it was started (qa, python -m qa.cli or qa.eval)."""
+    import shlex
+
+    return shlex.join(["qa", "eval", *(sys.argv[2:] if sys.argv[1:2] == ["eval"] else sys.argv[1:])])
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:

@@ -60,13 +60,13 @@ def load_threshold(index_dir: Path | str, reader: str) -> SavedThreshold | None:
 
 
 def resolve_threshold(
-    index_dir: Path | str, reader: str, given: float | None, reader_default: float | None = None
+    index_dir: Path | str | None, reader: str, given: float | None, reader_default: float | None = None
 ) -> tuple[float, str]:
-    """The threshold to use and where it comes from: given, saved by `qa eval` for this index,
-    the one the reader ships with (the bundled reader's, tuned on SQuAD 2.0), or the default."""
+    """The threshold to use and where it comes from: given, saved by `qa eval` for this index
+    (None: no index), the one the reader ships with (the bundled reader's), or the default."""
     if given is not None:
         return float(given), "given"
-    saved = load_threshold(index_dir, reader)
+    saved = load_threshold(index_dir, reader) if index_dir is not None else None
     if saved is not None:
         return float(saved.threshold), f"tuned by qa eval ({saved.run}, F1 {saved.f1_before:.1f} -> {saved.f1:.1f})"
     if reader_default is not None:

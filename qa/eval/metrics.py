@@ -186,6 +186,39 @@ def percent(values: Sequence[float]) -> float | None:
     return round(100.0 * sum(values) / len(values), 2) if values else None
 
 
+def threshold_figures(records: Sequence[dict[str, Any]], no_answer_threshold: float) -> dict[str, Any]:
+    """The threshold used and the best ones of the sweep over the records' margins (metrics.json's
+    "no_answer_threshold"); each record has margin, candidate_exact_match, candidate_f1, has_answer."""
+    sweep = threshold_sweep(
+        [(r["margin"], r["candidate_exact_match"] or 0.0, r["candidate_f1"] or 0.0, r["has_answer"]) for r in records]
+    )
+    return {
+        "used": no_answer_threshold,
+        "best_f1": {"threshold": sweep.best_f1.threshold, "f1": round(sweep.best_f1.f1, 2), "exact_match": round(sweep.best_f1.exact_match, 2), "answered": sweep.best_f1.answered},
+        "best_exact_match": {"threshold": sweep.best_exact_match.threshold, "exact_match": round(sweep.best_exact_match.exact_match, 2), "f1": round(sweep.best_exact_match.f1, 2)},
+    }
+
+
+def latency_figures(records: Sequence[dict[str, Any]], stages: Sequence[str]) -> dict[str, dict[str, float]]:
+    """p50, p95 and mean milliseconds of each stage whose f"{stage}_ms" the records' timings_ms hold."""
+    return {
+        stage: {
+            "p50": round(percentile(values, 50), 1),
+            "p95": round(percentile(values, 95), 1),
+            "mean": round(sum(values) / len(values), 1),
+        }
+        for stage in stages
+        if (values := [r["timings_ms"][f"{stage}_ms"] for r in records])
+    }
+
+
+def error_counts(records: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Questions per error class (ERROR_CLASSES), and the correct ones."""
+    return {"correct": sum(1 for r in records if r["error_class"] is None)} | {
+        name: sum(1 for r in records if r["error_class"] == name) for name in ERROR_CLASSES
+    }
+
+
 def summarize(records: Sequence[dict[str, Any]], *, k: int, no_answer_threshold: float) -> dict[str, Any]:
     """The metrics of a run (metrics.json less its configuration) from its prediction records.
 
@@ -197,9 +230,6 @@ def summarize(records: Sequence[dict[str, Any]], *, k: int, no_answer_threshold:
     unanswerable = [r for r in records if not r["has_answer"]]
     ranks = [r["answer_rank"] for r in answerable]
     retrieved = [r for r in answerable if r["read_answer_rank"] is not None]
-    sweep = threshold_sweep(
-        [(r["margin"], r["candidate_exact_match"] or 0.0, r["candidate_f1"] or 0.0, r["has_answer"]) for r in records]
-    )
     metrics: dict[str, Any] = {
         "n": len(records),
         "n_has_answer": len(answerable),
@@ -218,22 +248,9 @@ def summarize(records: Sequence[dict[str, Any]], *, k: int, no_answer_threshold:
             if x <= depth
         },
         "mrr": round(mean_reciprocal_rank(ranks), 4) if ranks else None,
-        "latency_ms": {
-            stage: {
-                "p50": round(percentile(values, 50), 1),
-                "p95": round(percentile(values, 95), 1),
-                "mean": round(sum(values) / len(values), 1),
-            }
-            for stage in STAGES
-            if (values := [r["timings_ms"][f"{stage}_ms"] for r in records])
-        },
-        "no_answer_threshold": {
-            "used": no_answer_threshold,
-            "best_f1": {"threshold": sweep.best_f1.threshold, "f1": round(sweep.best_f1.f1, 2), "exact_match": round(sweep.best_f1.exact_match, 2), "answered": sweep.best_f1.answered},
-            "best_exact_match": {"threshold": sweep.best_exact_match.threshold, "exact_match": round(sweep.best_exact_match.exact_match, 2), "f1": round(sweep.best_exact_match.f1, 2)},
-        },
-        "errors": {"correct": sum(1 for r in records if r["error_class"] is None)}
-        | {name: sum(1 for r in records if r["error_class"] == name) for name in ERROR_CLASSES},
+        "latency_ms": latency_figures(records, STAGES),
+        "no_answer_threshold": threshold_figures(records, no_answer_threshold),
+        "errors": error_counts(records),
     }
     sourced = [r for r in records if "source_rank" in r]
     if sourced:

@@ -14,7 +14,8 @@ from qa.answer.calibration import (
     resolve_threshold,
     save_threshold,
 )
-from qa.eval.run import METRICS_FILE, load_questions
+from qa.eval.questions import load_questions
+from qa.eval.resume import METRICS_FILE
 
 
 def saved(reader: str, threshold: float) -> SavedThreshold:
@@ -76,9 +77,10 @@ def test_eval_saves_the_best_threshold_and_the_pipeline_answers_by_it(tmp_path, 
 
 
 def test_save_threshold_refuses_an_interrupted_run(tmp_path):
-    from qa.eval.run import EvalInputError, _save_best_threshold
+    from qa.eval.questions import EvalInputError
+    from qa.eval.runner import save_best_threshold
 
     metrics = {"partial": True, "f1": 1.0, "n": 1, "no_answer_threshold": {"best_f1": {"threshold": 0.1, "f1": 2.0, "answered": 1}}}
     with pytest.raises(EvalInputError, match="cut short"):
-        _save_best_threshold(metrics, tmp_path, "fallback", tmp_path / "run")
+        save_best_threshold(metrics, tmp_path, "fallback", tmp_path / "run")
     assert not (tmp_path / THRESHOLD_FILE).exists()

@@ -5,7 +5,7 @@ import re
 import xml.dom.minidom
 
 from qa.eval.metrics import summarize
-from qa.eval.report import _ticks, render_report, write_report
+from qa.eval.report import render_report, write_report
 
 
 def _record(i, *, has=True, answer="Paris", em=1.0, error=None, rank=0, margin=0.3, question=None):
@@ -67,8 +67,3 @@ def test_partial_runs_say_so_and_examples_are_capped():
 def test_report_survives_an_empty_run():
     page = render_report([], {**summarize([], k=5, no_answer_threshold=0.0), "partial": True, "questions_in_run": 3, "config": {"k": 5}})
     assert "PARTIAL RUN: 0 of 3" in page
-
-
-def test_ticks_are_round_numbers():
-    assert _ticks(0, 100) == [0, 20, 40, 60, 80, 100]
-    assert _ticks(-0.6, 0.4, 5) == [-0.6, -0.4, -0.2, 0, 0.2, 0.4]

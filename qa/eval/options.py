@@ -1,0 +1,58 @@
+"""What one `qa eval` run is asked to do: EvalOptions, checked when it is made."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa import config
+from qa.eval.questions import EvalInputError
+
+
+@dataclass(frozen=True)
+class EvalOptions:
+    """The options of `qa eval`, one field per command-line option (qa/cli.py fills it).
+
+    Example:
+        >>> EvalOptions(Path("questions.jsonl"), articles=Path("news/"), k=3).k
+        3
+    """
+
+    questions: Path  # JSONL, a JSON array or a SQuAD 2.0 file
+    out: Path | None = None  # None: runs/eval-<timestamp>
+    index: Path | None = None  # None: config.DEFAULT_INDEX_DIR, or OUT/index when a corpus is built
+    articles: Path | None = None  # build (incrementally) an index of this folder first
+    corpus_from_dataset: bool = False  # build an index of the SQuAD file's own paragraphs first
+    reader_only: bool = False  # no retrieval: each question read with its gold paragraph
+    k: int = config.DEFAULT_TOP_K
+    mode: str = config.DEFAULT_RETRIEVAL_MODE
+    reader: str = "auto"
+    threshold: float | None = None  # None: the one saved for index and reader, else the default
+    save_threshold: bool = False
+    limit: int | None = None  # only the first N questions
+    resume: bool = False
+    overwrite: bool = False
+    examples: int = 30  # examples per error class in the report
+    command: str = ""  # the command line, recorded in run.json
+
+    def __post_init__(self) -> None:
+        # Named as on the command line: that is where nearly every EvalOptions comes from.
+        for name, value in (("k", self.k), ("limit", self.limit)):
+            if value is not None and value <= 0:
+                raise EvalInputError(f"--{name} must be greater than 0, got {value}")
+        if self.examples < 0:
+            raise EvalInputError(f"--examples must be 0 or more, got {self.examples}")
+        if self.mode not in config.RETRIEVAL_MODES:
+            raise EvalInputError(f"--mode must be one of {', '.join(config.RETRIEVAL_MODES)}, got {self.mode!r}")
+        if self.articles is not None and self.corpus_from_dataset:
+            raise EvalInputError("--articles and --corpus-from-dataset both name the corpus; give one")
+        if self.reader_only:
+            # The reader alone needs no index: options about one would be silently ignored.
+            given = [name for name, on in (
+                ("--index", self.index is not None), ("--articles", self.articles is not None),
+                ("--corpus-from-dataset", self.corpus_from_dataset), ("--save-threshold", self.save_threshold),
+            ) if on]
+            if given:
+                raise EvalInputError(
+                    f"--reader-only reads each question's own paragraph, with no index or retrieval; "
+                    f"drop {', '.join(given)}"
+                )

@@ -1,0 +1,279 @@
+"""End-to-end evaluation: a question set through the pipeline -> predictions.jsonl, metrics.json, report.html."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from qa import config
+from qa.eval.metrics import (
+    RETRIEVAL_DEPTH,
+    classify_error,
+    exact_match,
+    f1_score,
+    first_answer_rank,
+    summarize,
+)
+from qa.eval.options import EvalOptions
+from qa.eval.questions import (
+    EvalInputError,
+    Question,
+    QuestionSet,
+    load_questions,
+    write_corpus,
+)
+from qa.eval.resume import (
+    METRICS_FILE,
+    PREDICTIONS_FILE,
+    REPORT_FILE,
+    answer_all,
+    default_out_dir,
+    prepare_out_dir,
+    start_run,
+    write_json,
+)
+from qa.provenance import provenance
+
+# Settings that must match for --resume to append to an earlier run.
+RESUME_KEYS = ("questions_sha256", "k", "mode", "reader", "no_answer_threshold", "embedder", "corpus_fingerprint")
+
+
+# --------------------------------------------------------------------------------------------------
+# One question
+
+
+def _passage_ref(passage: Any) -> dict[str, Any]:
+    return {"passage_id": passage.passage_id, "title": passage.title, "text": passage.text}
+
+
+def _source_matches(passage: Any, source: str) -> bool:
+    """Whether a question's `source` names this passage's article: its id, title, URL or file."""
+    path = passage.path.replace("\\", "/")
+    return source in (passage.article_id, passage.title, passage.source, path) or path.endswith("/" + source.lstrip("/"))
+
+
+def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -> dict[str, Any]:
+    """Answer one question as `QAPipeline.ask` does, keeping what the metrics need besides the answer.
+
+    The reader gets exactly what `ask` gives it: `search(question, k)`. Recall@10 needs a deeper
+    list, and the top k of a deeper search are not always search(k) (the retriever's candidate
+    pools grow with k), so for k < RETRIEVAL_DEPTH a second, untimed search ranks 10 deep.
+    """
+    from qa.pipeline import answer_from, clean_question
+    from qa.types import Query
+
+    text = clean_question(question.question)
+    answer, hits, result = answer_from(
+        pipeline.retriever, pipeline.reader, Query(text), k=k, mode=mode, no_answer_threshold=pipeline.no_answer_threshold
+    )
+    ranked = hits if k >= RETRIEVAL_DEPTH else pipeline.retriever.search(text, RETRIEVAL_DEPTH, mode=mode)
+
+    # The best non-null answer, even when the pipeline said null: the threshold sweep flips to it.
+    best = answer if answer.answer is not None else (answer.alternatives[0] if answer.alternatives else None)
+    candidate = best.answer if best is not None else None
+    margin = round(best.confidence - result.no_answer_score, 6) if best is not None else None
+    answer_rank = first_answer_rank([hit.passage.text for hit in ranked], question.answers)
+    read_rank = first_answer_rank([hit.passage.text for hit in hits], question.answers)
+    holder = hits[read_rank] if read_rank is not None else (ranked[answer_rank] if answer_rank is not None else None)
+    record: dict[str, Any] = {
+        "id": question.id,
+        "question": question.question,
+        "gold": list(question.answers),
+        "has_answer": question.has_answer,
+        "answer": answer.answer,
+        "confidence": answer.confidence,
+        "reader": answer.reader,
+        "error_class": classify_error(answer.answer, question.answers, read_rank is not None),
+        "exact_match": exact_match(answer.answer, question.answers),
+        "f1": round(f1_score(answer.answer, question.answers), 6),
+        "no_answer_score": round(result.no_answer_score, 6),
+        "best_candidate": candidate,
+        "best_candidate_confidence": best.confidence if best is not None else None,
+        "margin": margin,
+        "candidate_exact_match": exact_match(candidate, question.answers) if candidate is not None else None,
+        "candidate_f1": round(f1_score(candidate, question.answers), 6) if candidate is not None else None,
+        # 0-based rank of the first passage holding a gold answer: in the RETRIEVAL_DEPTH-deep
+        # ranking (recall@k, MRR) and among the k passages read (error attribution); None: absent.
+        "answer_rank": answer_rank,
+        "read_answer_rank": read_rank,
+        "answer_passage": _passage_ref(holder.passage) if holder is not None else None,
+        "read": [hit.passage.passage_id for hit in hits],
+        "retrieved": [hit.passage.passage_id for hit in ranked],
+        "timings_ms": answer.timings_ms,
+        "citations": answer.to_dict()["citations"],
+    }
+    if question.source is not None:
+        record["source"] = question.source
+        record["source_rank"] = next(
+            (hit.rank for hit in ranked if _source_matches(hit.passage, question.source)), None
+        )
+    return record
+
+
+# --------------------------------------------------------------------------------------------------
+# The run
+
+
+def run_eval(options: EvalOptions) -> int:
+    """`qa eval`: 0 when done, 130 when interrupted (what was finished is still scored and reported)."""
+    from qa.pipeline import QAPipeline
+
+    question_set = load_questions(options.questions)
+    out_dir = options.out if options.out is not None else default_out_dir()
+    prepare_out_dir(out_dir, resume=options.resume, overwrite=options.overwrite)
+    articles_dir = _corpus_to_index(options, question_set, out_dir)  # refuses a bad pairing before loading
+    index_dir = _index_dir(options, out_dir, building=articles_dir is not None)
+
+    embedder = _embedder_for(index_dir)
+    if articles_dir is not None:
+        _build_index(articles_dir, index_dir, embedder)
+    pipeline = QAPipeline.load(index_dir, reader=options.reader, embedder=embedder, no_answer_threshold=options.threshold)
+    run_config = _run_config(options, question_set, pipeline, index_dir)
+    start_run(out_dir, run_config, RESUME_KEYS, resume=options.resume)
+
+    questions = question_set.questions[: options.limit] if options.limit is not None else question_set.questions
+    records, partial = run_questions(pipeline, questions, out_dir / PREDICTIONS_FILE, k=options.k, mode=options.mode, resume=options.resume)
+    metrics = write_results(out_dir, records, run_config, partial=partial, total=len(questions), examples=options.examples)
+    print(format_summary(metrics, out_dir))
+    if options.save_threshold:
+        print(save_best_threshold(metrics, index_dir, pipeline.reader.name, out_dir))
+    return 130 if partial else 0
+
+
+def save_best_threshold(metrics: dict[str, Any], index_dir: Path, reader: str, out_dir: Path) -> str:
+    """Save the run's best-F1 threshold beside the index; the line to print about it."""
+    from qa.answer.calibration import SavedThreshold, save_threshold
+
+    if metrics["partial"]:
+        raise EvalInputError("--save-threshold: the run was cut short; nothing saved (finish it with --resume)")
+    best = metrics["no_answer_threshold"]["best_f1"]
+    saved = SavedThreshold(
+        reader=reader, threshold=best["threshold"], f1=best["f1"], f1_before=metrics["f1"],
+        answered=best["answered"], questions=metrics["n"], run=str(out_dir),
+        saved=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+    path = save_threshold(index_dir, saved)
+    return (
+        f"Saved no-answer threshold {saved.threshold:+.4f} for reader {reader} in {path}: it answers "
+        f"{saved.answered} of {saved.questions} of these questions (F1 {saved.f1_before:.1f} -> {saved.f1:.1f}). "
+        f"`qa ask --index {index_dir}` and the chat use it; --threshold overrides it."
+    )
+
+
+def run_questions(
+    pipeline: Any, questions: Sequence[Question], predictions_path: Path, *, k: int, mode: str, resume: bool = False
+) -> tuple[list[dict[str, Any]], bool]:
+    """Evaluate questions, appending each record to predictions_path as it is done (flushed).
+
+    Returns the records in question order and whether the run was cut short by Ctrl-C.
+    """
+    return answer_all(
+        questions, lambda question: evaluate_question(pipeline, question, k=k, mode=mode), predictions_path,
+        key=lambda question: question.id, resume=resume,
+    )
+
+
+def write_results(
+    out_dir: Path, records: Sequence[dict[str, Any]], run_config: dict[str, Any], *, partial: bool, total: int, examples: int = 30
+) -> dict[str, Any]:
+    """metrics.json and report.html for the records; returns the metrics."""
+    from qa.eval.report import write_report
+
+    metrics = {
+        **summarize(records, k=run_config["k"], no_answer_threshold=run_config["no_answer_threshold"]),
+        "partial": partial or len(records) < total,
+        "questions_in_run": total,
+        "config": run_config,
+    }
+    write_json(out_dir / METRICS_FILE, metrics)
+    write_report(out_dir / REPORT_FILE, records, metrics, examples=examples)
+    return metrics
+
+
+def format_summary(metrics: dict[str, Any], out_dir: Path) -> str:
+    def num(value: Any, digits: int = 1) -> str:
+        return "n/a" if value is None else f"{value:.{digits}f}"
+
+    cfg = metrics["config"]
+    recall = "/".join(num(v) for v in metrics["retrieval_recall_at_k"].values())
+    total = metrics["latency_ms"].get("total", {})
+    best = metrics["no_answer_threshold"]["best_f1"]
+    lines = [
+        f"{'PARTIAL: ' if metrics['partial'] else ''}Evaluated {metrics['n']} of {metrics['questions_in_run']} questions "
+        f"(reader {cfg['reader']}, k={cfg['k']}, {cfg['mode']}) -> {out_dir}",
+        f"  EM {num(metrics['exact_match'])}  F1 {num(metrics['f1'])}  (has-answer EM {num(metrics['has_ans_exact_match'])} "
+        f"F1 {num(metrics['has_ans_f1'])}; no-answer accuracy {num(metrics['no_ans_accuracy'])})",
+        f"  retrieval recall@{'/'.join(metrics['retrieval_recall_at_k'])}: {recall}  MRR {num(metrics['mrr'], 3)}",
+        f"  latency total p50 {num(total.get('p50'), 0)} ms, p95 {num(total.get('p95'), 0)} ms",
+        f"  best no-answer threshold {best['threshold']:+.4f}: F1 {num(best['f1'])} (now {cfg['no_answer_threshold']})",
+        f"  report: {out_dir / REPORT_FILE}",
+    ]
+    return "\n".join(lines)
+
+
+def _corpus_to_index(options: EvalOptions, question_set: QuestionSet, out_dir: Path) -> Path | None:
+    """The articles folder to index before evaluating (--articles, --corpus-from-dataset), else None."""
+    if options.corpus_from_dataset:
+        if not question_set.contexts:
+            raise EvalInputError(
+                f"{question_set.path}: --corpus-from-dataset needs a SQuAD 2.0 JSON file (with paragraphs); "
+                f"this is a {question_set.format.upper()} question file: use --articles DIR or --index DIR"
+            )
+        return write_corpus(question_set, out_dir / "corpus")
+    return options.articles
+
+
+def _index_dir(options: EvalOptions, out_dir: Path, *, building: bool) -> Path:
+    if options.index is not None:
+        return options.index
+    return out_dir / "index" if building else config.DEFAULT_INDEX_DIR
+
+
+def _embedder_for(index_dir: Path) -> Any:
+    """The model that built the index (its vectors are searched with no other), else the default,
+    as QAPipeline.load chooses: `qa eval` has no --embedder to name it."""
+    from qa.embed import load_embedder
+    from qa.store.local import IndexStoreError, current_generation, read_manifest
+
+    name = None  # load_embedder's default: $QA_EMBEDDER, else config.DEFAULT_EMBEDDER
+    if current_generation(index_dir) is not None:
+        try:
+            name = read_manifest(index_dir).embedder
+        except IndexStoreError:
+            pass  # a damaged index: opening or rebuilding it says so, with what to do
+    return load_embedder(name)
+
+
+def _build_index(articles_dir: Path, index_dir: Path, embedder: Any) -> None:
+    """Bring the index of articles_dir up to date (only new or changed articles are embedded)."""
+    from qa.store.build import build_index
+
+    print(f"Indexing {articles_dir} -> {index_dir} ...", file=sys.stderr)
+    report = build_index(articles_dir, index_dir, embedder, show_progress=sys.stderr.isatty())
+    for skipped in report.status.skipped:
+        print(f"warning: not indexed: {skipped.path} ({skipped.reason})", file=sys.stderr)
+
+
+def _run_config(options: EvalOptions, question_set: QuestionSet, pipeline: Any, index_dir: Path) -> dict[str, Any]:
+    manifest = pipeline.index.manifest
+    return {
+        "questions": str(question_set.path),
+        "questions_format": question_set.format,
+        "questions_sha256": hashlib.sha256(question_set.path.read_bytes()).hexdigest(),
+        "limit": options.limit,
+        "k": options.k,
+        "retrieval_depth": max(RETRIEVAL_DEPTH, options.k),
+        "mode": options.mode,
+        "reader": pipeline.reader.name,
+        "embedder": pipeline.embedder.name,
+        "no_answer_threshold": pipeline.no_answer_threshold,
+        "no_answer_threshold_source": getattr(pipeline, "threshold_source", "given"),
+        "index": str(index_dir),
+        "index_passages": manifest.passage_count,
+        "index_articles": manifest.article_count,
+        "corpus_fingerprint": manifest.corpus_fingerprint,
+        "corpus": "dataset" if options.corpus_from_dataset else (str(options.articles) if options.articles else "index"),
+        **provenance(options.command),
+    }

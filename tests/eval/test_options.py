@@ -1,0 +1,33 @@
+"""qa/eval/options.py: EvalOptions refuses what a run cannot do, naming the option and its value."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qa.eval.options import EvalOptions
+from qa.eval.questions import EvalInputError
+
+Q = Path("q.jsonl")
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"k": 0}, "--k must be greater than 0, got 0"),
+        ({"limit": -1}, "--limit must be greater than 0, got -1"),
+        ({"examples": -2}, "--examples must be 0 or more, got -2"),
+        ({"mode": "magic"}, "--mode must be one of"),
+        ({"articles": Path("a"), "corpus_from_dataset": True}, "give one"),
+        ({"reader_only": True, "index": Path("i"), "save_threshold": True}, "drop --index, --save-threshold"),
+    ],
+)
+def test_bad_options_are_refused_with_the_value(options, message):
+    with pytest.raises(EvalInputError, match=message):
+        EvalOptions(Q, **options)
+
+
+def test_options_are_frozen():
+    options = EvalOptions(Q)
+    with pytest.raises(AttributeError):
+        options.k = 3  # type: ignore[misc]
