@@ -1,12 +1,11 @@
-"""Reader-alone figures during training: each question read with its gold paragraph."""
+"""Reader-alone figures during training: each question read with its gold paragraph (qa eval --reader-only's measurement)."""
 from __future__ import annotations
 
 import random
 from typing import Any, Sequence
 
-from qa.eval import metrics
 from qa.read.training.squad import SquadExample
-from qa.types import Passage, Query
+from qa.types import Passage
 
 
 def gold_passage(example: SquadExample) -> Passage:
@@ -25,12 +24,11 @@ def sample(examples: Sequence[SquadExample], n: int, seed: int) -> list[SquadExa
 
 def reader_alone(reader: Any, examples: Sequence[SquadExample]) -> dict[str, float]:
     """EM and F1 (percent) of the best span for each answerable question, as SQuAD 1.1 scores it."""
-    em = f1 = 0.0
-    answered = [e for e in examples if e.answerable]
-    for example in answered:
-        result = reader.read(Query(example.question), [gold_passage(example)])
-        prediction = result.candidates[0].text if result.candidates else ""
-        em += metrics.exact_match(prediction, example.all_answers)
-        f1 += metrics.f1_score(prediction, example.all_answers)
-    n = max(len(answered), 1)
-    return {"em": round(100 * em / n, 2), "f1": round(100 * f1 / n, 2), "questions": len(answered)}
+    from qa.eval.questions import Question
+    from qa.eval.reader_alone import ReaderQuestion, evaluate_reader
+
+    items = [
+        ReaderQuestion(Question(e.qid, e.question, e.all_answers), gold_passage(e)) for e in examples if e.answerable
+    ]
+    metrics = evaluate_reader(reader, items)
+    return {"em": metrics["forced_exact_match"], "f1": metrics["forced_f1"], "questions": len(items)}
