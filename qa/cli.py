@@ -13,6 +13,10 @@ from qa.logs import quiet_libraries
 
 logger = logging.getLogger("qa")
 
+READER_HELP = (f"'auto' ({config.DEFAULT_READER_MODEL} when it is in the local Hugging Face cache, else the "
+               "bundled reader), 'bundled', 'fallback', or an extractive QA model's hub id or folder "
+               "(used, or an error: never swapped)")
+
 
 class UserError(Exception):
     """Anything the user can fix; printed as one line, exit status 2."""
@@ -25,7 +29,7 @@ def _add_index_options(parser: argparse.ArgumentParser) -> None:
 def _add_filter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--k", type=int, default=config.DEFAULT_TOP_K, help="passages to read (default: %(default)s)")
     parser.add_argument("--mode", choices=config.RETRIEVAL_MODES, default=config.DEFAULT_RETRIEVAL_MODE, help="retrieval: %(choices)s (default: %(default)s)")
-    parser.add_argument("--reader", default="auto", help="'auto' (default QA model, else fallback), 'fallback', or a QA model id or folder")
+    parser.add_argument("--reader", default="auto", help=READER_HELP)
     parser.add_argument("--from", dest="date_from", help="only articles dated on or after YYYY[-MM[-DD]]")
     parser.add_argument("--to", dest="date_to", help="only articles dated on or before YYYY[-MM[-DD]]")
     parser.add_argument("--source", help="only articles whose source URL or path contains this text")
@@ -60,6 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--reader-backend", choices=config.READER_BACKENDS, default=None, help=f"how a QA model runs: %(choices)s (default: {config.DEFAULT_READER_BACKEND}; onnx-int8 is the fastest on CPU, docs/benchmarks.md)")
 
     _add_eval_arguments(commands.add_parser("eval", help="answer a question set, score it, write predictions, metrics and a report"))
+
+    from qa.read.training.command import add_arguments as add_training_arguments
+
+    add_training_arguments(commands.add_parser("train-reader", help="fine-tune the bundled reader on SQuAD files (resumable; docs/reader.md)"))
     return parser
 
 
@@ -73,7 +81,7 @@ def _add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     # Defaults None, so that --reader-only can refuse them when given; EvalOptions holds the defaults.
     parser.add_argument("--k", type=int, default=None, help=f"passages read per question (default: {config.DEFAULT_TOP_K})")
     parser.add_argument("--mode", choices=config.RETRIEVAL_MODES, default=None, help=f"retrieval: %(choices)s (default: {config.DEFAULT_RETRIEVAL_MODE})")
-    parser.add_argument("--reader", default="auto", help="'auto' (default QA model, else fallback), 'fallback', or a QA model id or folder")
+    parser.add_argument("--reader", default="auto", help=READER_HELP)
     parser.add_argument("--threshold", type=float, default=None, help="no-answer threshold, as for `qa ask` (default: a saved one, else %s)" % config.NO_ANSWER_THRESHOLD)
     parser.add_argument("--save-threshold", action="store_true", help="save the threshold with the best F1 beside the index: `qa ask` and the chat then use it with this reader")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N questions")
@@ -227,11 +235,18 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return (UserError, EmbedderError, IndexStoreError, IngestError, QuestionError, FileNotFoundError, PermissionError)
 
 
+def run_train_reader(args: argparse.Namespace) -> int:
+    from qa.read.training.command import run
+
+    logging.getLogger("qa").setLevel(logging.INFO)  # the run's progress is what the user waits for
+    return run(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
     quiet_libraries()
-    commands = {"index": run_index, "ask": run_ask, "eval": run_eval}
+    commands = {"index": run_index, "ask": run_ask, "eval": run_eval, "train-reader": run_train_reader}
     try:
         return commands[args.command](args)
     except KeyboardInterrupt:

@@ -165,6 +165,10 @@ def asked(indexed) -> dict[str, tuple[str, subprocess.CompletedProcess]]:
         "not UTF-8": (("ask", b"caf\xe9 prices?", "--index", str(indexed), *ask), "not valid text"),
         "damaged index": (("ask", QUESTION, "--index", str(damaged), *ask), "is damaged: vectors.npy"),
         "no index": (("ask", QUESTION, "--index", str(root / "none"), *ask), "No index in"),
+        "reader folder typo": (("ask", QUESTION, "--index", str(indexed), "--reader", str(root / "models" / "tinyroberta-typo")),
+                               "does not exist"),
+        "no training file": (("train-reader", "--train", str(root / "none.json"), "--out", str(root / "run")),
+                             "training file not found"),
     }
     with ThreadPoolExecutor(max_workers=3) as pool:  # independent commands, mostly importing torch
         return dict(zip(cases, pool.map(lambda case: (case[1], qa(*case[0])), cases.values())))
@@ -180,7 +184,7 @@ def test_ask_json_gives_the_answer_and_its_citation(asked):
     assert set(data) >= {"question", "answer", "confidence", "no_answer_score", "citations", "search_query", "alternatives", "timings_ms"}
 
 
-@pytest.mark.parametrize("name", ["empty question", "not UTF-8", "damaged index", "no index"])
+@pytest.mark.parametrize("name", ["empty question", "not UTF-8", "damaged index", "no index", "reader folder typo", "no training file"])
 def test_ask_refuses_bad_input_in_one_line_with_exit_status_2(asked, name):
     message, done = asked[name]
     assert_user_error(done, message)

