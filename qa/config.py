@@ -54,3 +54,27 @@ EMBED_CHUNK = 4096
 # export (int8: weights per channel) one window at a time, unpadded.
 READER_BACKENDS = ("torch", "onnx", "onnx-int8")
 DEFAULT_READER_BACKEND = "torch"
+
+# ---------------------------------------------------------------- Vector store (qa/store/dense.py)
+# Below this many passages exact search is fast enough (about 3 ms at 50k on an idle 2-core
+# machine) and always right.
+EXACT_SEARCH_MAX_PASSAGES = 50_000
+# Above it: IVF over 8-bit scalar codes, ~4 * sqrt(n) lists (4096 at 1M). Measured on clustered
+# synthetic 384-d vectors (bench/ann.py, docs/benchmarks.md): at 1M, recall@10 against exact search
+# 0.986 at nprobe 32 for 0.7 ms a query and 0.37 GiB (exact: 1.43 GiB); at 200k HNSW32,SQ8 reached
+# only 0.89 at efSearch 128 and would take ~0.6 GiB at 1M. SQ8 keeps a vector in 384 bytes.
+DEFAULT_NPROBE = 32
+DEFAULT_EF_SEARCH = 128
+# Vectors added to a FAISS index per call: bounds the temporary copies FAISS makes while adding.
+DENSE_ADD_CHUNK = 65_536
+# IVF training sample: FAISS wants >= 39 points a list; more only slows training.
+TRAIN_POINTS_PER_LIST = 64
+
+# ---------------------------------------------------------------- Keyword store (qa/store/keyword.py)
+# Interrogatives and auxiliaries that shape a question but say nothing about its topic. They are
+# dropped from the query only (the index keeps every word): "When did the Normans ..." should not
+# favour passages that happen to say "when". Measured on the SQuAD 2.0 dev subset (bench/retrieval.py):
+# BM25 recall@1 0.825 -> 0.852, hybrid recall@1 0.879 -> 0.890 (docs/retrieval.md).
+QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how whatever whoever do does did many much".split()
+)
