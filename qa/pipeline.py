@@ -19,6 +19,7 @@ from qa.read.choose import Reader, load_reader
 from qa.retrieve.conversation import Turn, contextualize
 from qa.retrieve.retriever import Retriever, SearchFilter
 from qa.store.local import LoadedIndex, open_index, read_manifest
+from qa.store.local_store import LocalStore
 from qa.types import Answer, Hit, ReaderResult
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class QAPipeline:
         self.index = index
         self.embedder = embedder
         self.reader = reader
-        self.retriever = Retriever(index, embedder)
+        self.retriever = Retriever(LocalStore(index), embedder)
         self.no_answer_threshold = no_answer_threshold
         self.threshold_source = threshold_source  # "given", "default" or "tuned by qa eval (...)"
         # Fast tokenizers and torch modules are not safe to share between concurrent calls.

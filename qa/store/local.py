@@ -344,6 +344,7 @@ class LoadedIndex:
     vectors: np.ndarray  # memory-mapped; row i belongs to passages[i]
     dense: "faiss.Index"
     keyword: "KeywordIndex"
+    generation: str = ""  # the generation folder's name, "gen-000007": which version is served
 
 
 def open_index(index_dir: Path | str, *, embedder: str | None = None, verify: bool = True) -> LoadedIndex:
@@ -389,4 +390,4 @@ def _open_generation(index_dir: Path, generation: Path | None, embedder: str | N
             f"{len(passages)}, {len(vectors)} and {dense_index.ntotal} entries. "
             f"Rebuild it with: qa index --rebuild --index {index_dir}"
         )
-    return LoadedIndex(index_dir, manifest, passages, vectors, dense_index, keyword_index)
+    return LoadedIndex(index_dir, manifest, passages, vectors, dense_index, keyword_index, generation.name)

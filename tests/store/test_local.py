@@ -8,6 +8,7 @@ from qa.retrieve.retriever import Retriever
 from qa.store import local as store
 from qa.store.build import build_index, index_status
 from qa.store.local import IndexStoreError, build_lock, open_index
+from qa.store.local_store import LocalStore
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +31,7 @@ def test_round_trip_finds_the_passage_holding_a_known_sentence(built, embedder):
     loaded = open_index(built, embedder=embedder.name)
     assert len(loaded.passages) == loaded.manifest.passage_count == loaded.dense.ntotal == len(loaded.vectors)
     assert loaded.manifest.article_count == 2
-    retriever = Retriever(loaded, embedder)
+    retriever = Retriever(LocalStore(loaded), embedder)
     target = next(p for p in loaded.passages if "1,400 users were targeted" in p.text)
     for mode in ("dense", "keyword", "hybrid"):
         hits = retriever.search("As per media reports, over 1,400 users were targeted upon by the spies.", 3, mode=mode)
