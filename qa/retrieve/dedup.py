@@ -7,6 +7,7 @@ from typing import Sequence
 import numpy as np
 
 from qa import config
+from qa.retrieve.facts import Facts, facts_of
 from qa.types import Passage
 
 _WORD = re.compile(r"\w+")
@@ -43,13 +44,17 @@ def shingle_overlap(a: frozenset[int], b: frozenset[int]) -> float:
 class DuplicateFolder:
     """Folds each ranked passage into a copy of it ranked above, or keeps it; caches per store row.
 
-    Two passages are copies when their text says the same thing: cosine of the stored vectors, or
-    shared word runs (see config.NEAR_DUPLICATE_*).
+    Two passages are copies when their text says the same thing (cosine of the stored vectors, or
+    shared word runs: see config.NEAR_DUPLICATE_*) and they state the same facts: articles of the
+    same date, and the same figures, dates and names (qa/retrieve/facts.py). Text alone is not
+    enough: an update repeats its predecessor's sentence with a new figure, and folding it would
+    hide that figure from the reader (issue 12).
     """
 
     def __init__(self, cache_size: int = config.SHINGLE_CACHE_PASSAGES):
         self.cache_size = cache_size
         self._shingles: dict[int, frozenset[int]] = {}
+        self._facts: dict[int, Facts] = {}
 
     def fold(
         self, ranked: Sequence[tuple[int, float]], passages: Sequence[Passage], vectors: np.ndarray, limit: int
@@ -80,13 +85,17 @@ class DuplicateFolder:
     ) -> int | None:
         """Index in the kept list of a passage that candidate `position` copies, or None."""
         best = int(np.argmax(cosines))
-        if cosines[best] >= config.NEAR_DUPLICATE_COSINE:
+        if cosines[best] >= config.NEAR_DUPLICATE_COSINE and self._same_facts(position, kept_at[best], rows, passages):
             return best
         # The word-overlap test only where the vectors allow it: copies that share most of their
         # word runs are never far apart in meaning (NEAR_DUPLICATE_SCREEN), and this keeps the set
         # work to a few pairs per question.
         for index in np.flatnonzero(cosines >= config.NEAR_DUPLICATE_SCREEN):
-            if self._words_overlap(position, kept_at[index], rows, passages):
+            other = kept_at[index]
+            if index == best and cosines[best] >= config.NEAR_DUPLICATE_COSINE:
+                continue  # tested above: its facts differ
+            close = cosines[index] >= config.NEAR_DUPLICATE_COSINE or self._words_overlap(position, other, rows, passages)
+            if close and self._same_facts(position, other, rows, passages):
                 return int(index)
         return None
 
@@ -97,10 +106,25 @@ class DuplicateFolder:
             return False
         return shingle_overlap(mine, theirs) >= config.NEAR_DUPLICATE_OVERLAP
 
+    def _same_facts(self, a: int, b: int, rows: list[int], passages: Sequence[Passage]) -> bool:
+        # Articles of different dates are an update and its predecessor, or two days' reports of a
+        # story: each is news on its own date, and the answer stage compares dates.
+        if passages[a].date != passages[b].date:
+            return False
+        return self._facts_of(rows[a], passages[a]) == self._facts_of(rows[b], passages[b])
+
     def _shingles_of(self, row: int, passage: Passage) -> frozenset[int]:
         found = self._shingles.get(row)
         if found is None:
             if len(self._shingles) >= self.cache_size:
                 self._shingles.clear()  # crude but bounded; the hot passages come back at once
             found = self._shingles[row] = shingles(passage.text)
+        return found
+
+    def _facts_of(self, row: int, passage: Passage) -> Facts:
+        found = self._facts.get(row)
+        if found is None:
+            if len(self._facts) >= self.cache_size:
+                self._facts.clear()
+            found = self._facts[row] = facts_of(passage.text)
         return found

@@ -80,9 +80,14 @@ def test_date_filters_keep_whole_periods_and_leave_out_undated_articles(crafted)
 
 @pytest.mark.slow
 def test_filtered_duplicates_only_come_from_allowed_passages(crafted):
-    hits = crafted.search("Where were the forty families moved overnight?", 3, search_filter=SearchFilter(date_to="2024-05-01"))
-    top = next(hit for hit in hits if "forty families" in hit.passage.text)
-    assert outlets(top) == {"outlet-a", "outlet-b"}  # outlet-c's copy is dated 2 May
+    def quoted(**bounds):
+        hits = crafted.search("What did Maria Okafor say about the mud?", 3, search_filter=SearchFilter(**bounds))
+        return [outlets(hit) for hit in hits if "Maria Okafor" in hit.passage.text]
+
+    # Unfiltered, outlet-b's same-day copy folds into outlet-a's passage; outlet-c's, a day later, does not.
+    assert quoted() == [{"outlet-a", "outlet-b"}, {"outlet-c"}]
+    assert quoted(source="outlet-a.example") == [{"outlet-a"}]
+    assert quoted(date_from="2024-05-02") == [{"outlet-c"}]
 
 
 @pytest.mark.slow
