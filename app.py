@@ -7,10 +7,8 @@ articles, then one pipeline is loaded and shared by every session; a question ne
 """
 # No `from __future__ import annotations` here: gr.api reads the endpoint's type hints at runtime.
 import argparse
-import datetime
 import json
 import logging
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -19,6 +17,7 @@ from qa import config
 from qa.chat import format_notice, format_question, format_reply, markdown_text
 from qa.logs import quiet_libraries
 from qa.retrieve.conversation import Turn
+from qa.retrieve.filters import parse_date_bound
 
 if TYPE_CHECKING:  # gradio loads inside the functions: `python app.py --help` stays fast
     import gradio as gr
@@ -75,26 +74,16 @@ class FilterError(ValueError):
 
 # --------------------------------------------------------------------------- filters
 
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-
-
 def parse_date(value: str | None, label: str) -> str | None:
     """'' -> None; YYYY, YYYY-MM or YYYY-MM-DD that names a real date -> itself; else FilterError."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    match = _DATE.match(value)
-    if match:
-        year, month, day = (int(g) if g else 1 for g in match.groups())
-        try:
-            datetime.date(year, month, day)
-            return value
-        except ValueError:
-            pass
-    shown = value if len(value) <= 40 else value[:40] + "…"
-    raise FilterError(
-        f"The '{label}' filter {shown!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2019-11-02)."
-    )
+    try:
+        return parse_date_bound(value or "", label)  # the one date parser (qa/retrieve/filters.py)
+    except ValueError:
+        text = str(value).strip()
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise FilterError(
+            f"The '{label}' filter {shown!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2019-11-02)."
+        ) from None
 
 
 def parse_filters(date_from: str | None, date_to: str | None, source: str | None) -> dict[str, str | None]:

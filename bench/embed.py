@@ -33,6 +33,7 @@ from qa import config
 from qa.answer.compose import normalize_answer
 from qa.embed import load_embedder, resolve_model_location
 from qa.retrieve.retriever import Retriever
+from qa.store.local_store import LocalStore
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 # --quick keeps what the headline figures need: fp32 (torch) against the default int8, plus fp32
@@ -82,7 +83,7 @@ def recall_matrix(
     recall = {}
     for built_with, index in indexes.items():
         for asked_with, embedder in embedders.items():
-            retriever = Retriever(index, embedder)
+            retriever = Retriever(LocalStore(index), embedder)
             ranks = [first_answer_rank(retriever, "dense", q, 5, normalised) for q in questions]
             recall[(built_with, asked_with)] = recall_at(ranks, 5)
     vectors = {b: np.asarray(index.vectors) for b, index in indexes.items()}

@@ -28,14 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from qa import config  # noqa: E402
 from qa.answer.compose import normalize_answer  # noqa: E402
 from qa.embed import Embedder, load_embedder  # noqa: E402
 from qa.ingest.articles import load_articles  # noqa: E402
 from qa.ingest.split import sentence_spans, split_articles  # noqa: E402
-from qa.retrieve import retriever as retrieve  # noqa: E402
-from qa.retrieve.retriever import Retriever, shingle_overlap, shingles  # noqa: E402
+from qa.retrieve.dedup import shingle_overlap, shingles  # noqa: E402
+from qa.retrieve.retriever import Retriever  # noqa: E402
 from qa.store.build import build_index  # noqa: E402
 from qa.store.local import LoadedIndex, open_index  # noqa: E402
+from qa.store.local_store import LocalStore  # noqa: E402
 
 DEFAULT_SQUAD = ROOT.parent / "shared" / "benchmarks" / "squad2-dev-subset.json"
 SHARED_ARTICLES = ROOT.parent / "shared" / "articles"
@@ -122,9 +124,10 @@ class CachedEmbedder:
 
 
 def systems(index: LoadedIndex, embedder: Embedder) -> dict[str, tuple[Retriever, str]]:
-    ours = Retriever(index, embedder)
-    plain = Retriever(index, embedder, drop_question_words=False)
-    naive = Retriever(index, embedder, fusion="rrf", rrf_k=60.0, dense_weight=0.5, drop_question_words=False)
+    store = LocalStore(index)
+    ours = Retriever(store, embedder)
+    plain = Retriever(store, embedder, drop_question_words=False)
+    naive = Retriever(store, embedder, fusion="rrf", rrf_k=60.0, dense_weight=0.5, drop_question_words=False)
     return {
         "dense": (ours, "dense"),
         "keyword: BM25, every word": (plain, "keyword"),
@@ -154,17 +157,18 @@ def measure(named: dict[str, tuple[Retriever, str]], questions: Sequence[Questio
 
 
 def tune(index: LoadedIndex, embedder: Embedder, questions: Sequence[Question], titles: Sequence[str], normalised: dict[str, str]) -> None:
-    """The grid behind the constants in qa/retrieve.py, with leave-one-article-out selection."""
+    """The grid behind the constants in qa/config.py, with leave-one-article-out selection."""
     cached = CachedEmbedder(embedder)
+    store = LocalStore(index)
     grid: dict[str, Retriever] = {}
     for drop in (True, False):
         words = "question words dropped" if drop else "every word"
         for weight in np.round(np.arange(0.3, 0.85, 0.05), 2):
-            grid[f"score w={weight:.2f}, {words}"] = Retriever(index, cached, dense_weight=float(weight), drop_question_words=drop)
+            grid[f"score w={weight:.2f}, {words}"] = Retriever(store, cached, dense_weight=float(weight), drop_question_words=drop)
         for k in (1, 5, 10, 20, 60, 100):
             for weight in (0.3, 0.4, 0.5, 0.6, 0.7):
                 grid[f"rrf k={k} w={weight:.1f}, {words}"] = Retriever(
-                    index, cached, fusion="rrf", rrf_k=float(k), dense_weight=weight, drop_question_words=drop
+                    store, cached, fusion="rrf", rrf_k=float(k), dense_weight=weight, drop_question_words=drop
                 )
     articles = np.array([q.article for q in questions])
     ranks = {name: [first_answer_rank(r, "hybrid", q, max(KS), normalised) for q in questions] for name, r in grid.items()}
@@ -228,16 +232,16 @@ def duplicates_report(embedder: Embedder, titles: Sequence[str], contexts: Seque
     cosine = (originals * made).sum(axis=1)
     overlap = np.array([shingle_overlap(shingles(a), shingles(b)) for a, _, b in pairs])
     print(f"\nNear-duplicates: {len(texts)} passages (shared and sample articles, SQuAD paragraphs) and copies of each")
-    print(f"| copy | n | cosine >= {retrieve.NEAR_DUPLICATE_COSINE} | 3-gram overlap >= {retrieve.NEAR_DUPLICATE_OVERLAP} | folded (either) | lowest cosine |")
+    print(f"| copy | n | cosine >= {config.NEAR_DUPLICATE_COSINE} | 3-gram overlap >= {config.NEAR_DUPLICATE_OVERLAP} | folded (either) | lowest cosine |")
     print("|---|---|---|---|---|---|")
     for name in dict.fromkeys(p[1] for p in pairs):
         chosen = np.array([p[1] == name for p in pairs])
-        by_vector = cosine[chosen] >= retrieve.NEAR_DUPLICATE_COSINE
-        by_words = (overlap[chosen] >= retrieve.NEAR_DUPLICATE_OVERLAP) & (cosine[chosen] >= retrieve.NEAR_DUPLICATE_SCREEN)
+        by_vector = cosine[chosen] >= config.NEAR_DUPLICATE_COSINE
+        by_words = (overlap[chosen] >= config.NEAR_DUPLICATE_OVERLAP) & (cosine[chosen] >= config.NEAR_DUPLICATE_SCREEN)
         print(f"| {name} | {chosen.sum()} | {by_vector.mean():.2f} | {by_words.mean():.2f} | {(by_vector | by_words).mean():.2f} | {cosine[chosen].min():.3f} |")
-    lexical = overlap >= retrieve.NEAR_DUPLICATE_OVERLAP
-    print(f"Lowest cosine of a copy sharing >= {retrieve.NEAR_DUPLICATE_OVERLAP} of its 3-grams: {cosine[lexical].min():.3f} "
-          f"(the word test runs from cosine {retrieve.NEAR_DUPLICATE_SCREEN})")
+    lexical = overlap >= config.NEAR_DUPLICATE_OVERLAP
+    print(f"Lowest cosine of a copy sharing >= {config.NEAR_DUPLICATE_OVERLAP} of its 3-grams: {cosine[lexical].min():.3f} "
+          f"(the word test runs from cosine {config.NEAR_DUPLICATE_SCREEN})")
     vectors = embedder.encode(texts)
     similarity = vectors @ vectors.T
     np.fill_diagonal(similarity, -1.0)
@@ -248,7 +252,7 @@ def duplicates_report(embedder: Embedder, titles: Sequence[str], contexts: Seque
     with tempfile.TemporaryDirectory(prefix="qa-bench-syndicated-") as folder:
         index = build_squad_index(titles, contexts, Path(folder), embedder, syndicated=True)
         normalised = {p.passage_id: normalize_answer(p.text) for p in index.passages}
-        retriever = Retriever(index, embedder)
+        retriever = Retriever(LocalStore(index), embedder)
         print(f"\nThe SQuAD corpus run by three outlets ({len(index.passages)} passages), hybrid, top 5:")
         print("| near-duplicates | R@1 | R@3 | R@5 | different paragraphs in the top 5 | sources per hit |")
         print("|---|---|---|---|---|---|")
@@ -310,8 +314,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 row.append(f"{name}: {recall_at(chosen, 1):.3f} / {recall_at(chosen, 5):.3f}")
             print(f"  {title} ({sum(q.article == number for q in asked)} questions): " + "; ".join(row))
         print(
-            f"\nConstants: fusion={retrieve.DEFAULT_FUSION!r}, dense weight {retrieve.DENSE_WEIGHT}, "
-            f"candidates max({retrieve.CANDIDATES_PER_K}k, {retrieve.CANDIDATES_MIN}) per ranking"
+            f"\nConstants: fusion={config.DEFAULT_FUSION!r}, dense weight {config.DENSE_WEIGHT}, "
+            f"candidates max({config.CANDIDATES_PER_K}k, {config.CANDIDATES_MIN}) per ranking"
         )
         if args.tune:
             tune(index, embedder, questions, titles, normalised)

@@ -188,7 +188,7 @@ def run_ask(args: argparse.Namespace) -> int:
 
 
 def _check_filter(args: argparse.Namespace) -> None:
-    from qa.retrieve.retriever import SearchFilter
+    from qa.retrieve.filters import SearchFilter
 
     try:
         SearchFilter(args.date_from or None, args.date_to or None, args.source or None)

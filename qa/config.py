@@ -75,3 +75,85 @@ EMBED_CHUNK = 4096
 # export (int8: weights per channel) one window at a time, unpadded.
 READER_BACKENDS = ("torch", "onnx", "onnx-int8")
 DEFAULT_READER_BACKEND = "torch"
+
+# ---------------------------------------------------------------- Vector store (qa/store/dense.py)
+# Below this many passages exact search is fast enough (about 3 ms at 50k on an idle 2-core
+# machine) and always right.
+EXACT_SEARCH_MAX_PASSAGES = 50_000
+# Above it: IVF over 8-bit scalar codes, ~4 * sqrt(n) lists (4096 at 1M). Measured on clustered
+# synthetic 384-d vectors (bench/ann.py, docs/benchmarks.md): at 1M, recall@10 against exact search
+# 0.986 at nprobe 32 for 0.7 ms a query and 0.37 GiB (exact: 1.43 GiB); at 200k HNSW32,SQ8 reached
+# only 0.89 at efSearch 128 and would take ~0.6 GiB at 1M. SQ8 keeps a vector in 384 bytes.
+DEFAULT_NPROBE = 32
+DEFAULT_EF_SEARCH = 128
+# Vectors added to a FAISS index per call: bounds the temporary copies FAISS makes while adding.
+DENSE_ADD_CHUNK = 65_536
+# IVF training sample: FAISS wants >= 39 points a list; more only slows training.
+TRAIN_POINTS_PER_LIST = 64
+
+# ---------------------------------------------------------------- Keyword store (qa/store/keyword.py)
+# Interrogatives and auxiliaries that shape a question but say nothing about its topic. They are
+# dropped from the query only (the index keeps every word): "When did the Normans ..." should not
+# favour passages that happen to say "when". Measured on the SQuAD 2.0 dev subset (bench/retrieval.py):
+# BM25 recall@1 0.825 -> 0.852, hybrid recall@1 0.879 -> 0.890 (docs/retrieval.md).
+QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how whatever whoever do does did many much".split()
+)
+
+# ---------------------------------------------------------------- Hybrid ranking (qa/retrieve/fusion.py)
+# "score": a convex combination of the two scores, each normalised over the candidate set
+# (fuse_scores); "rrf": weighted reciprocal rank fusion (fuse_rankings).
+# Measured with `python bench/retrieval.py --tune` on the SQuAD 2.0 dev subset (126 paragraphs, 473
+# answerable questions, answer recall; docs/retrieval.md): score fusion at dense weight 0.55 gives
+# recall@1 0.890 and @5 0.992 with either embedder backend (onnx-int8, the default, and torch),
+# against 0.833 / 0.987 (0.839 / 0.985 with torch) for RRF with k=60 and equal weights. The weight
+# was chosen on two of the three articles and checked on the third, each way round: 0.55, 0.55 and
+# 0.40 with onnx-int8, 0.60 three times with torch, on a flat plateau (recall@1 0.88-0.89 from
+# 0.40 to 0.65); score fusion matched or beat the grid's best RRF (k 1-100, dense weight 0.3-0.7)
+# on every held-out article.
+FUSION_METHODS = ("score", "rrf")
+DEFAULT_FUSION = "score"
+DENSE_WEIGHT = 0.55  # the keyword side gets 1 - DENSE_WEIGHT
+# Reciprocal rank fusion: score = sum over rankings of weight / (RRF_K + rank), rank from 1.
+# 60 is the constant of Cormack et al. (2009); kept for fusion="rrf" and as the bench's baseline.
+RRF_K = 60.0
+# How deep each ranking is read before fusion, as a multiple of k (and at least CANDIDATES_MIN).
+# Recall barely moves with depth (score fusion: 0.886 @1 at depth 20, 0.892 at 50, 0.888 at all).
+CANDIDATES_PER_K = 8
+CANDIDATES_MIN = 50
+
+# ---------------------------------------------------------------- Reranking (qa/retrieve/rerank.py)
+# With a cross-encoder, this many distinct candidates are rescored before the top k are kept.
+RERANK_PER_K = 4
+RERANK_MIN = 20
+RERANK_BATCH_SIZE = 16
+RERANK_MAX_LENGTH = 512  # word pieces of question + passage; longer pairs are truncated
+
+# ---------------------------------------------------------------- Near-duplicates (qa/retrieve/dedup.py)
+# Near-duplicates (syndicated copies of one wire story) fold into one Hit. Two text tests, either
+# one enough, and then a facts test that must also pass. Measured with `python bench/retrieval.py
+# --duplicates` on 174 passages (the shared and sample articles, the SQuAD paragraphs) and copies
+# of each made the way outlets make them (docs/retrieval.md):
+# - cosine >= 0.95 between the stored vectors: every lightly reworded copy ("said" -> "stated",
+#   "govt", "%") scored 0.96 or more, while the closest two different passages scored 0.909.
+# - word 3-grams shared, as a share of the larger passage's, >= 0.6: the vector alone misses short
+#   passages with "NEW DELHI (Reuters) - " put in front (cosine down to 0.79; 17-20% missed) and
+#   passages with a new or dropped first sentence (about 80% missed). With both tests credit-line,
+#   dateline and reworded copies fold (693 of 694; the one left is a 19-word passage given a 16-word
+#   credit paragraph: cosine 0.946, overlap 0.59), and a new first sentence folds where it is under
+#   about 40% of the passage (61% of passages of two sentences or more). The closest two
+#   different passages share 0.457 (one repeats the other's quote but adds new facts: they must
+#   stay apart).
+# - and never when the two come from articles of different dates, or state different figures,
+#   dates or names (qa/retrieve/facts.py): the reader sees only the passage kept, so a fold must
+#   not hide a fact. The June and September rate reports in the sample corpus open with nearly the
+#   same sentence (cosine 0.9605 in fp32, 3-gram overlap 0.34) and differ in the rate (issue 12).
+NEAR_DUPLICATE_COSINE = 0.95
+NEAR_DUPLICATE_OVERLAP = 0.6
+SHINGLE_WORDS = 3
+# The word test runs only for pairs at this cosine or above, which spares most of the set work: a
+# copy sharing >= 0.6 of its 3-grams never scored under 0.61 in our samples.
+NEAR_DUPLICATE_SCREEN = 0.5
+# Word runs and facts of recently compared passages, kept between questions: about 7 KiB for a
+# 75-word passage.
+SHINGLE_CACHE_PASSAGES = 2048

@@ -18,8 +18,10 @@ from qa.embed import Embedder, load_embedder
 from qa.read.choose import load_reader
 from qa.read.protocol import Reader
 from qa.retrieve.conversation import Turn, follow_up_query
-from qa.retrieve.retriever import Retriever, SearchFilter
+from qa.retrieve.filters import SearchFilter
+from qa.retrieve.retriever import Retriever
 from qa.store.local import LoadedIndex, open_index, read_manifest
+from qa.store.local_store import LocalStore
 from qa.types import Answer, Hit, Query, ReaderResult
 
 logger = logging.getLogger(__name__)
@@ -83,7 +85,7 @@ class QAPipeline:
         self.index = index
         self.embedder = embedder
         self.reader = reader
-        self.retriever = Retriever(index, embedder)
+        self.retriever = Retriever(LocalStore(index), embedder)
         self.no_answer_threshold = no_answer_threshold
         self.threshold_source = threshold_source  # "given", "default" or "tuned by qa eval (...)"
         # Fast tokenizers and torch modules are not safe to share between concurrent calls.

@@ -19,6 +19,7 @@ from qa.retrieve.retriever import Retriever
 from qa.store import local as store
 from qa.store.build import build_index
 from qa.store.local import open_index
+from qa.store.local_store import LocalStore
 
 # Every command starts a Python and most load the embedding model: seconds each.
 pytestmark = pytest.mark.slow
@@ -136,7 +137,7 @@ def test_incremental_index_embeds_only_changes_and_matches_a_full_rebuild(tmp_pa
     assert [p.passage_id for p in after.passages] == [p.passage_id for p in full.passages]
     assert [p.text for p in after.passages] == [p.text for p in full.passages]
     np.testing.assert_allclose(after.vectors, full.vectors, atol=1e-5)
-    incremental_search, full_search = Retriever(after, embedder), Retriever(full, embedder)
+    incremental_search, full_search = Retriever(LocalStore(after), embedder), Retriever(LocalStore(full), embedder)
     for question in ("How many books are on the floating library?", QUESTION, "When will the tram reach the airport?"):
         for mode in ("dense", "keyword", "hybrid"):
             got = incremental_search.search(question, 5, mode=mode)

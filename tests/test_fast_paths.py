@@ -32,10 +32,10 @@ def unit_vectors(n: int, dim: int, seed: int) -> np.ndarray:
 
 def test_choose_factory_by_size_and_override() -> None:
     assert dense.choose_factory(1_000) == "Flat"
-    assert dense.choose_factory(dense.EXACT_SEARCH_MAX_PASSAGES + 1).startswith("IVF")
+    assert dense.choose_factory(config.EXACT_SEARCH_MAX_PASSAGES + 1).startswith("IVF")
     assert dense.choose_factory(1_000_000) == "IVF4096,SQ8|nprobe=32"
     assert dense.choose_factory(10, "Flat") == "Flat"
-    assert dense.choose_factory(10, "HNSW32") == f"HNSW32|efSearch={dense.DEFAULT_EF_SEARCH}"
+    assert dense.choose_factory(10, "HNSW32") == f"HNSW32|efSearch={config.DEFAULT_EF_SEARCH}"
     assert dense.choose_factory(10, "IVF64,SQ8|nprobe=5") == "IVF64,SQ8|nprobe=5"
 
 

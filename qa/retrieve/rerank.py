@@ -7,10 +7,10 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
+from qa import config
+
 logger = logging.getLogger(__name__)
 
-RERANK_BATCH_SIZE = 16
-RERANK_MAX_LENGTH = 512  # word pieces of question + passage; longer pairs are truncated
 _OFF = frozenset({"", "none", "off"})
 _ADVICE = (
     "Reranking is optional and off by default; to use it, pass a local folder holding a "
@@ -40,7 +40,7 @@ class CrossEncoderReranker:
         array([0.93, 0.01], dtype=float32)
     """
 
-    def __init__(self, model: str, *, batch_size: int = RERANK_BATCH_SIZE, max_length: int = RERANK_MAX_LENGTH):
+    def __init__(self, model: str, *, batch_size: int = config.RERANK_BATCH_SIZE, max_length: int = config.RERANK_MAX_LENGTH):
         self.name = model
         self.batch_size = batch_size
         path = Path(model).expanduser()

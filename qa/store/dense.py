@@ -14,21 +14,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
+from qa import config
+
 logger = logging.getLogger(__name__)
 
-# Below this many passages exact search is fast enough (about 3 ms at 50k on an idle 2-core
-# machine) and always right.
-EXACT_SEARCH_MAX_PASSAGES = 50_000
-# Above it: IVF over 8-bit scalar codes, ~4 * sqrt(n) lists (4096 at 1M). Measured on clustered
-# synthetic 384-d vectors (bench/ann.py, docs/benchmarks.md): at 1M, recall@10 against exact search
-# 0.986 at nprobe 32 for 0.7 ms a query and 0.37 GiB (exact: 1.43 GiB); at 200k HNSW32,SQ8 reached
-# only 0.89 at efSearch 128 and would take ~0.6 GiB at 1M. SQ8 keeps a vector in 384 bytes.
-DEFAULT_NPROBE = 32
-DEFAULT_EF_SEARCH = 128
-# Vectors added to a FAISS index per call: bounds the temporary copies FAISS makes while adding.
-ADD_CHUNK = 65_536
-# IVF training sample: FAISS wants >= 39 points a list; more only slows training.
-TRAIN_POINTS_PER_LIST = 64
+# The tunables (exact-search limit, nprobe, efSearch, chunk and sample sizes) are in qa/config.py.
 
 
 def _ivf_lists(passage_count: int) -> int:
@@ -45,9 +35,9 @@ def split_description(description: str) -> tuple[str, str]:
 def _default_params(factory: str) -> str:
     head = factory.split(",")[0].upper()
     if "IVF" in factory.upper():
-        return f"nprobe={DEFAULT_NPROBE}"
+        return f"nprobe={config.DEFAULT_NPROBE}"
     if head.startswith("HNSW") or ",HNSW" in factory.upper():
-        return f"efSearch={DEFAULT_EF_SEARCH}"
+        return f"efSearch={config.DEFAULT_EF_SEARCH}"
     return ""
 
 
@@ -64,7 +54,7 @@ def choose_factory(passage_count: int, requested: str = "auto") -> str:
     """
     requested = (requested or "auto").strip()
     if requested.lower() == "auto":
-        if passage_count <= EXACT_SEARCH_MAX_PASSAGES:
+        if passage_count <= config.EXACT_SEARCH_MAX_PASSAGES:
             return "Flat"
         factory, params = f"IVF{_ivf_lists(passage_count)},SQ8", ""
     else:
@@ -94,7 +84,7 @@ def build_dense_index(vectors: np.ndarray, requested: str = "auto") -> tuple[fai
         raise ValueError(f"Unknown FAISS index description {factory!r}: {error}") from error
     if not index.is_trained:
         ivf = faiss.try_extract_index_ivf(index)
-        sample_size = len(vectors) if ivf is None else min(len(vectors), TRAIN_POINTS_PER_LIST * ivf.nlist)
+        sample_size = len(vectors) if ivf is None else min(len(vectors), config.TRAIN_POINTS_PER_LIST * ivf.nlist)
         if ivf is not None and len(vectors) < ivf.nlist:
             raise ValueError(
                 f"{factory!r} needs at least {ivf.nlist} passages to train, got {len(vectors)}; "
@@ -103,8 +93,8 @@ def build_dense_index(vectors: np.ndarray, requested: str = "auto") -> tuple[fai
         # An evenly spaced sample: memory-mapped rows are read once, in order.
         rows = np.linspace(0, len(vectors) - 1, num=sample_size).astype(np.int64) if sample_size else np.zeros(0, np.int64)
         index.train(np.ascontiguousarray(vectors[rows], dtype=np.float32))
-    for start in range(0, len(vectors), ADD_CHUNK):
-        index.add(np.ascontiguousarray(vectors[start : start + ADD_CHUNK], dtype=np.float32))
+    for start in range(0, len(vectors), config.DENSE_ADD_CHUNK):
+        index.add(np.ascontiguousarray(vectors[start : start + config.DENSE_ADD_CHUNK], dtype=np.float32))
     apply_search_params(index, params)
     return index, description
 

@@ -9,17 +9,11 @@ from typing import Sequence
 import bm25s
 import numpy as np
 
+from qa import config
+
 logger = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG on import, which would print build chatter on every index run.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-# Interrogatives and auxiliaries that shape a question but say nothing about its topic. They are
-# dropped from the query only (the index keeps every word): "When did the Normans ..." should not
-# favour passages that happen to say "when". Measured on the SQuAD 2.0 dev subset (bench/retrieval.py):
-# BM25 recall@1 0.825 -> 0.852, hybrid recall@1 0.879 -> 0.890 (docs/retrieval.md).
-QUESTION_WORDS = frozenset(
-    "what which who whom whose when where why how whatever whoever do does did many much".split()
-)
 
 
 @lru_cache(maxsize=1)
@@ -35,8 +29,8 @@ def _stemmer():
 
 @lru_cache(maxsize=1)
 def _question_tokens() -> frozenset[str]:
-    """QUESTION_WORDS as the tokenizer writes them (stemmed: "does" -> "doe")."""
-    return frozenset(token for tokens in tokenize(sorted(QUESTION_WORDS)) for token in tokens)
+    """config.QUESTION_WORDS as the tokenizer writes them (stemmed: "does" -> "doe")."""
+    return frozenset(token for tokens in tokenize(sorted(config.QUESTION_WORDS)) for token in tokens)
 
 
 def tokenize(texts: Sequence[str]) -> list[list[str]]:

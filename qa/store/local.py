@@ -86,6 +86,11 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -173,7 +178,7 @@ def _remove_leftovers(index_dir: Path) -> None:
         partial.unlink(missing_ok=True)
     live = current_generation(index_dir)
     if live is not None:
-        _remove_old_generations(index_dir, keep=live.name)
+        _remove_old_generations(index_dir, live=live.name)
         (index_dir / f".{CURRENT_FILE}.tmp").unlink(missing_ok=True)
 
 
@@ -234,6 +239,12 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
         for path in sorted(staging.rglob("*"))
         if path.is_file()
     }
+    # Every file on disk before the manifest names it and CURRENT points at it: after a power cut
+    # the live generation is whole, not a set of names with empty files behind them.
+    for relative in files:
+        _fsync_file(staging / relative)
+    for folder in {(staging / relative).parent for relative in files}:
+        _fsync_dir(folder)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         embedder=contents.embedder,
@@ -258,7 +269,7 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
     os.replace(pointer_tmp, index_dir / CURRENT_FILE)  # the commit point
     _fsync_dir(index_dir)
     pause_for_tests("after-commit")
-    _remove_old_generations(index_dir, keep=generation.name)
+    _remove_old_generations(index_dir, live=generation.name)
     return generation
 
 
@@ -268,10 +279,15 @@ def _remove_unfinished_builds(index_dir: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _remove_old_generations(index_dir: Path, keep: str) -> None:
-    for old in index_dir.glob("gen-*"):
-        if old.name != keep:
-            shutil.rmtree(old, ignore_errors=True)
+def _remove_old_generations(index_dir: Path, live: str) -> None:
+    """Remove generations older than the one before `live`.
+
+    The previous one stays until the next build commits: a reader that read CURRENT just before
+    this commit still finds its files, and a damaged live generation has one to fall back to.
+    """
+    older = sorted((p for p in index_dir.glob("gen-*") if p.name < live), key=lambda p: p.name)
+    for old in [*older[:-1], *(p for p in index_dir.glob("gen-*") if p.name > live)]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest:
@@ -344,12 +360,13 @@ class LoadedIndex:
     vectors: np.ndarray  # memory-mapped; row i belongs to passages[i]
     dense: "faiss.Index"
     keyword: "KeywordIndex"
+    generation: str = ""  # the generation folder's name, "gen-000007": which version is served
 
 
 def open_index(index_dir: Path | str, *, embedder: str | None = None, verify: bool = True) -> LoadedIndex:
     """Open the live generation, refusing a damaged or incompatible one with a message that says what to do."""
     index_dir = Path(index_dir)
-    retries = 2
+    retries = 5  # each retry needs another build to have committed meanwhile
     while True:
         generation = current_generation(index_dir)
         try:
@@ -389,4 +406,4 @@ def _open_generation(index_dir: Path, generation: Path | None, embedder: str | N
             f"{len(passages)}, {len(vectors)} and {dense_index.ntotal} entries. "
             f"Rebuild it with: qa index --rebuild --index {index_dir}"
         )
-    return LoadedIndex(index_dir, manifest, passages, vectors, dense_index, keyword_index)
+    return LoadedIndex(index_dir, manifest, passages, vectors, dense_index, keyword_index, generation.name)

@@ -33,6 +33,7 @@ from qa.retrieve.retriever import Retriever
 from qa.store import local as store
 from qa.store.build import build_index, index_status
 from qa.store.local import open_index
+from qa.store.local_store import LocalStore
 
 pytestmark = pytest.mark.slow
 
@@ -172,7 +173,7 @@ def assert_same_index(index_dir: Path, reference: Path) -> None:
 def assert_searches_correctly(index_dir: Path, embedder, synthetic: list[dict], *, new: bool) -> None:
     """A fact every version holds is found; a village is found only once the new version is live."""
     loaded = open_index(index_dir, embedder=embedder.name)
-    retriever = Retriever(loaded, embedder)
+    retriever = Retriever(LocalStore(loaded), embedder)
     for mode in ("keyword", "hybrid", "dense"):
         hits = retriever.search("How much did the Green Line tram cost, 412 million euros?", 3, mode=mode)
         assert "tram-line.md" in {h.passage.article_id for h in hits}, mode
@@ -187,10 +188,13 @@ def assert_searches_correctly(index_dir: Path, embedder, synthetic: list[dict], 
 
 
 def assert_tidy(index_dir: Path) -> None:
-    """Only the live generation, its pointer and the lock: no `.building-*`, temporary or old files."""
+    """The live generation and at most the one before it (kept until the next build commits), the
+    pointer and the lock: no `.building-*`, temporary or older files."""
     names = sorted(p.name for p in index_dir.iterdir())
-    assert len([n for n in names if n.startswith("gen-")]) == 1, names
     assert store.CURRENT_FILE in names, names
+    live = (index_dir / store.CURRENT_FILE).read_text().strip()
+    generations = [n for n in names if n.startswith("gen-")]
+    assert live in generations and len(generations) <= 2 and max(generations) == live, names
     assert {n for n in names if not n.startswith("gen-")} <= {store.CURRENT_FILE, store.LOCK_FILE}, names
 
 

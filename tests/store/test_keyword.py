@@ -7,7 +7,7 @@ from qa.retrieve.retriever import Retriever
 from qa.store import keyword
 from qa.store.build import build_index
 from qa.store.keyword import KeywordIndex, query_tokens, write_keyword_index
-from qa.store.local import open_index
+from qa.store.local_store import open_store
 
 
 def _index(tmp_path, texts):
@@ -70,7 +70,7 @@ def test_question_words_are_stemmed_like_the_queries():
 def test_two_article_corpus_ranks_sensibly_in_every_mode(tmp_path, shared_articles_dir, embedder):
     shutil.copytree(shared_articles_dir, tmp_path / "articles")
     build_index(tmp_path / "articles", tmp_path / "index", embedder)
-    retriever = Retriever(open_index(tmp_path / "index"), embedder)
+    retriever = Retriever(open_store(tmp_path / "index"), embedder)
     # "WhatsApp" is in both articles: a word in every document must still find passages.
     hits = retriever.search("WhatsApp", 5, mode="keyword")
     assert len(hits) == 5

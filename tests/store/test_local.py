@@ -8,6 +8,7 @@ from qa.retrieve.retriever import Retriever
 from qa.store import local as store
 from qa.store.build import build_index, index_status
 from qa.store.local import IndexStoreError, build_lock, open_index
+from qa.store.local_store import LocalStore
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +31,7 @@ def test_round_trip_finds_the_passage_holding_a_known_sentence(built, embedder):
     loaded = open_index(built, embedder=embedder.name)
     assert len(loaded.passages) == loaded.manifest.passage_count == loaded.dense.ntotal == len(loaded.vectors)
     assert loaded.manifest.article_count == 2
-    retriever = Retriever(loaded, embedder)
+    retriever = Retriever(LocalStore(loaded), embedder)
     target = next(p for p in loaded.passages if "1,400 users were targeted" in p.text)
     for mode in ("dense", "keyword", "hybrid"):
         hits = retriever.search("As per media reports, over 1,400 users were targeted upon by the spies.", 3, mode=mode)
@@ -113,3 +114,17 @@ def test_second_build_of_the_same_directory_is_refused_while_one_runs(built, art
         with pytest.raises(IndexStoreError, match="Another `qa index`"):
             build_index(articles, built, embedder, rebuild=True)
     assert open_index(built).manifest.article_count == 2
+
+
+def test_the_previous_generation_stays_readable_until_the_next_build_commits(tmp_path, sample_articles_dir, embedder):
+    index_dir = tmp_path / "index"
+    build_index(sample_articles_dir, index_dir, embedder)
+    first = store.current_generation(index_dir)
+    build_index(sample_articles_dir, index_dir, embedder, rebuild=True)
+    second = store.current_generation(index_dir)
+    # A reader that took the first generation just before the switch still finds every file of it.
+    assert second != first and first.is_dir()
+    store.verify_files(first, store.read_manifest(index_dir, first), index_dir)
+    build_index(sample_articles_dir, index_dir, embedder, rebuild=True)
+    assert not first.exists() and second.is_dir()
+    assert sorted(p.name for p in index_dir.glob("gen-*")) == [second.name, store.current_generation(index_dir).name]

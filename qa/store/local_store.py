@@ -1,0 +1,158 @@
+"""The local index (qa/store/local.py) behind the Store protocol: FAISS, bm25s and filter columns in memory."""
+from __future__ import annotations
+
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from qa.retrieve.filters import SearchFilter
+from qa.store import dense
+from qa.store.local import LoadedIndex, current_generation, open_index
+from qa.store.protocol import Ranking
+from qa.types import Passage
+
+
+class LocalStore:
+    """One generation of an index folder, opened for search; satisfies qa.store.protocol.Store.
+
+    Example:
+        >>> store = open_store("index/")  # doctest: +SKIP
+        >>> store.count(SearchFilter(date_from="2024")), store.keyword_search("tram cost", 3)  # doctest: +SKIP
+        (41, [(12, 7.9), (3, 2.1), (30, 1.4)])
+    """
+
+    def __init__(self, index: LoadedIndex):
+        self.index = index
+        passages = index.passages
+        # Filter columns, built once: a filtered question costs a vectorised comparison, not a scan.
+        self._dates = np.array([p.date or "" for p in passages], dtype=str)
+        self._sources = [f"{p.source}\n{p.path}".lower() for p in passages]
+        # One question asks for the same filter (dense and keyword side) and the same BM25 scores
+        # (keyword top, then the scores of dense-only candidates) twice: each is worked out once.
+        # One slot each, replaced whole, so a thread never reads another question's pair.
+        self._last_filter: tuple[SearchFilter, np.ndarray] | None = None
+        self._last_keyword: tuple[tuple[str, bool], np.ndarray] | None = None
+
+    @property
+    def embedder_name(self) -> str:
+        return self.index.manifest.embedder
+
+    @property
+    def generation(self) -> str:
+        return self.index.generation
+
+    def has_newer_generation(self) -> bool:
+        live = current_generation(self.index.index_dir)
+        return live is not None and _generation_number(live.name) > _generation_number(self.generation)
+
+    def indexed_articles(self) -> Mapping[str, str]:
+        return MappingProxyType(self.index.manifest.articles)
+
+    def count(self, search_filter: SearchFilter | None = None) -> int:
+        allowed = self._allowed(search_filter)
+        return len(self.index.passages) if allowed is None else len(allowed)
+
+    def passages(self, rows: Sequence[int]) -> list[Passage]:
+        passages = self.index.passages
+        return [passages[row] for row in self._checked(rows).tolist()]
+
+    def vectors(self, rows: Sequence[int]) -> np.ndarray:
+        return np.asarray(self.index.vectors[self._checked(rows)], dtype=np.float32)
+
+    def dense_search(self, query_vectors: np.ndarray, k: int, search_filter: SearchFilter | None = None) -> list[Ranking]:
+        query_vectors = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
+        if k <= 0:
+            raise ValueError(f"k must be greater than 0, got {k}")
+        dimension = self.index.manifest.dimension
+        if query_vectors.shape[1] != dimension:
+            raise ValueError(
+                f"query vectors have {query_vectors.shape[1]} dimensions; this index holds {dimension} "
+                f"(made with {self.embedder_name})"
+            )
+        allowed = self._allowed(search_filter)
+        if allowed is not None and len(allowed) == 0:
+            return [[] for _ in query_vectors]
+        scores, ids = dense.search(self.index.dense, query_vectors, k, allowed)
+        return [
+            [(int(row), float(score)) for row, score in zip(row_ids, row_scores) if row >= 0]
+            for row_ids, row_scores in zip(ids, scores)
+        ]
+
+    def keyword_search(
+        self, query: str, k: int, search_filter: SearchFilter | None = None, *, drop_question_words: bool = True
+    ) -> Ranking:
+        if k <= 0:
+            raise ValueError(f"k must be greater than 0, got {k}")
+        scores = self._keyword_all(query, drop_question_words)
+        allowed = self._allowed(search_filter)
+        if allowed is not None:
+            masked = np.full_like(scores, -np.inf)
+            masked[allowed] = scores[allowed]
+            scores = masked
+        return _top(scores, k)
+
+    def keyword_scores(self, query: str, rows: Sequence[int], *, drop_question_words: bool = True) -> np.ndarray:
+        return self._keyword_all(query, drop_question_words)[self._checked(rows)]
+
+    def _keyword_all(self, query: str, drop_question_words: bool) -> np.ndarray:
+        """BM25 of every passage (read-only: callers index or copy it)."""
+        key = (query, drop_question_words)
+        last = self._last_keyword
+        if last is not None and last[0] == key:
+            return last[1]
+        scores = self.index.keyword.scores(query, drop_question_words=drop_question_words)
+        self._last_keyword = (key, scores)
+        return scores
+
+    def _allowed(self, search_filter: SearchFilter | None) -> np.ndarray | None:
+        """Sorted rows the filter lets through; None when there is no filter."""
+        if search_filter is None or not search_filter.active:
+            return None
+        last = self._last_filter
+        if last is not None and last[0] == search_filter:
+            return last[1]
+        mask = np.ones(len(self._dates), dtype=bool)
+        if search_filter.date_from:
+            # ISO dates compare as text; "2019-11" sorts before every day of November.
+            mask &= (self._dates != "") & (self._dates >= search_filter.date_from)
+        if search_filter.date_to:
+            # Truncating the dates to the bound's length makes "2019-11" include the whole month.
+            truncated = self._dates.astype(f"<U{len(search_filter.date_to)}")
+            mask &= (self._dates != "") & (truncated <= search_filter.date_to)
+        if search_filter.source:
+            needle = search_filter.source.lower()
+            mask &= np.fromiter((needle in s for s in self._sources), dtype=bool, count=len(self._sources))
+        allowed = np.flatnonzero(mask).astype(np.int64)
+        self._last_filter = (search_filter, allowed)
+        return allowed
+
+    def _checked(self, rows: Sequence[int]) -> np.ndarray:
+        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
+        count = len(self.index.passages)
+        outside = rows[(rows < 0) | (rows >= count)]
+        if len(outside):
+            raise ValueError(f"row {int(outside[0])} is not in this store: its {count} passages are rows 0 to {count - 1}")
+        return rows
+
+
+def open_store(index_dir: Path | str, *, embedder: str | None = None, verify: bool = True) -> LocalStore:
+    """The live generation of an index folder as a Store (see qa.store.local.open_index for the checks)."""
+    return LocalStore(open_index(index_dir, embedder=embedder, verify=verify))
+
+
+def _top(scores: np.ndarray, depth: int) -> Ranking:
+    """The `depth` best (row, score), best first; passages sharing no word with the query are left out."""
+    depth = min(depth, len(scores))
+    if depth <= 0:
+        return []
+    top = np.argpartition(-scores, depth - 1)[:depth]
+    top = top[np.lexsort((top, -scores[top]))]  # ties by row, so the order never depends on the partition
+    # A passage sharing no word with the question is no keyword evidence at all.
+    return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+def _generation_number(name: str) -> int:
+    digits = name[4:] if name.startswith("gen-") else ""
+    return int(digits) if digits.isdigit() else -1
