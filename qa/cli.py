@@ -10,12 +10,9 @@ from typing import Sequence
 
 from qa import config
 from qa.logs import quiet_libraries
+from qa.read.choose import READER_HELP
 
 logger = logging.getLogger("qa")
-
-READER_HELP = (f"'auto' ({config.DEFAULT_READER_MODEL} when it is in the local Hugging Face cache, else the "
-               "bundled reader), 'bundled', 'fallback', or an extractive QA model's hub id or folder "
-               "(used, or an error: never swapped)")
 
 
 class UserError(Exception):
@@ -68,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     from qa.read.training.command import add_arguments as add_training_arguments
 
     add_training_arguments(commands.add_parser("train-reader", help="fine-tune the bundled reader on SQuAD files (resumable; docs/reader.md)"))
+    # Listed for --help; main() hands everything after "chat" to the app's own parser.
+    commands.add_parser("chat", help="the chat in a browser, http://127.0.0.1:7860 (qa chat --help for its options)", add_help=False)
     return parser
 
 
@@ -243,6 +242,11 @@ def run_train_reader(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["chat"]:
+        from qa.ui.app import main as chat
+
+        return chat(argv[1:], prog="qa chat")
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
     quiet_libraries()

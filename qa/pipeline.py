@@ -20,7 +20,7 @@ from qa.read.protocol import Reader
 from qa.retrieve.conversation import Turn, follow_up_query
 from qa.retrieve.filters import SearchFilter
 from qa.retrieve.retriever import Retriever
-from qa.store.local import LoadedIndex, open_index, read_manifest
+from qa.store.local import IndexStoreError, LoadedIndex, open_index, read_manifest
 from qa.store.local_store import LocalStore
 from qa.types import Answer, Hit, Query, ReaderResult
 
@@ -81,8 +81,10 @@ class QAPipeline:
         *,
         no_answer_threshold: float = config.NO_ANSWER_THRESHOLD,
         threshold_source: str = "given",
+        verify: bool = True,
     ):
         self.index = index
+        self.verify = verify
         self.embedder = embedder
         self.reader = reader
         self.retriever = Retriever(LocalStore(index), embedder)
@@ -117,7 +119,7 @@ class QAPipeline:
             reader = load_reader(reader, embedder=embedder, **options)
         # None: the threshold `qa eval --save-threshold` tuned for this reader on this index, if any.
         threshold, source = resolve_threshold(index_dir, reader.name, no_answer_threshold, reader.no_answer_threshold)
-        pipeline = cls(index, embedder, reader, no_answer_threshold=threshold, threshold_source=source)
+        pipeline = cls(index, embedder, reader, no_answer_threshold=threshold, threshold_source=source, verify=verify)
         if source not in ("given", "default"):
             logger.info("No-answer threshold %.4f for reader %s, %s", threshold, reader.name, source)
         return pipeline
@@ -140,11 +142,28 @@ class QAPipeline:
         query = follow_up_query(question, history)
         search_filter = SearchFilter(date_from or None, date_to or None, source or None)
         with self._lock:
+            self._serve_newest_generation()
             answer, _hits, _result = answer_from(
                 self.retriever, self.reader, query, k=k, mode=mode,
                 search_filter=search_filter, no_answer_threshold=self.no_answer_threshold,
             )
         return answer
+
+
+    def _serve_newest_generation(self) -> None:
+        """Between questions, switch to a generation a rebuild committed since (one small file read):
+        every app process on one index folder serves the new articles without a restart."""
+        if not self.retriever.store.has_newer_generation():
+            return
+        try:
+            index = open_index(self.index.index_dir, embedder=self.embedder.name, verify=self.verify)
+        except IndexStoreError as error:  # keep answering from the generation we have
+            logger.warning("A newer index generation could not be opened; still serving %s: %s",
+                           self.index.generation, error)
+            return
+        logger.info("Serving index generation %s (was %s)", index.generation, self.index.generation)
+        self.index = index
+        self.retriever = Retriever(LocalStore(index), self.embedder)
 
 
 def answer_from(

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from qa.chat import format_notice, format_question, format_reply
 from qa.ingest import articles as ingest
 from qa.pipeline import MAX_QUESTION_CHARS, QuestionError, clean_question
 from qa.types import Answer, Citation
+from qa.ui.chat import format_notice, format_question, format_reply
 
 GOOD = "---\ntitle: Harbour budget\ndate: 2024-01-02\n---\n\nThe council approved the new harbour budget on Monday.\n"
 CHILD_TIMEOUT_S = 120  # a hang, not slowness: the whole fuzz corpus ingests in a few seconds
@@ -465,7 +465,7 @@ class _Collector(html.parser.HTMLParser):
 
 
 def assert_safe_html(markup: str) -> None:
-    """Only the tags and attributes qa.chat writes itself; links only to http(s)."""
+    """Only the tags and attributes qa.ui.chat writes itself; links only to http(s)."""
     parser = _Collector()
     parser.feed(markup)
     parser.close()

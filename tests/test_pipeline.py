@@ -47,3 +47,34 @@ def test_a_self_contained_question_carries_nothing(sample_index, embedder) -> No
     pipeline = QAPipeline.load(sample_index, reader=spy, embedder=embedder)
     pipeline.ask("Who is the mayor of Valmora?", history=[Turn("How much did the tram cost?", "412 million euros")])
     assert spy.queries == [Query("Who is the mayor of Valmora?")]
+
+
+class PassageSpy(SpyReader):
+    def __init__(self) -> None:
+        super().__init__()
+        self.articles: list[set[str]] = []
+
+    def read(self, query, passages):
+        self.articles.append({p.article_id for p in passages})
+        return super().read(query, passages)
+
+
+def test_a_rebuilt_index_is_served_from_the_next_question_on(tmp_path, sample_articles_dir, embedder) -> None:
+    import shutil
+
+    articles, index_dir = tmp_path / "articles", tmp_path / "index"
+    shutil.copytree(sample_articles_dir, articles)
+    build_index(articles, index_dir, embedder)
+    spy = PassageSpy()
+    pipeline = QAPipeline.load(index_dir, reader=spy, embedder=embedder)
+    question = "Which lighthouse keeper rescued the fishing crew near Gull Point?"
+    pipeline.ask(question)
+    assert "lighthouse.md" not in spy.articles[-1]
+
+    (articles / "lighthouse.md").write_text(
+        "---\ntitle: Keeper rescues crew at Gull Point\ndate: 2024-10-02\n---\n\n"
+        "The lighthouse keeper Ines Moreau rescued a fishing crew of four near Gull Point on Tuesday night, "
+        "rowing out through the storm after their engine failed.\n", encoding="utf-8")
+    build_index(articles, index_dir, embedder)  # another process's rebuild, as far as the pipeline knows
+    pipeline.ask(question)
+    assert "lighthouse.md" in spy.articles[-1]

@@ -15,6 +15,9 @@ logger = logging.getLogger(__name__)
 
 # Names `--reader` takes besides a model id or folder.
 READER_NAMES = ("auto", "bundled", "fallback")
+READER_HELP = (f"'auto' ({config.DEFAULT_READER_MODEL} when it is in the local Hugging Face cache, else the "
+               "bundled reader), 'bundled', 'fallback', or an extractive QA model's hub id or folder "
+               "(used, or an error: never swapped)")
 
 
 class ReaderError(ValueError):

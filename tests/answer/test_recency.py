@@ -108,7 +108,7 @@ def test_sample_corpus_date_filter_keeps_the_june_answer_without_a_note(sample_p
 
 
 def test_the_chat_shows_the_note_escaped():
-    from qa.chat import format_reply
+    from qa.ui.chat import format_reply
 
     best = dated("4.25 percent", 0.7, "2024-06-06")
     hostile = dated("4.5 percent <>", 0.6, "2024-09-12")  # article text is untrusted

@@ -185,10 +185,17 @@ def test_hostile_article_shows_as_text(page):
 
 def test_odd_messages_get_clear_replies(page):
     chat = Chat(page)
-    assert "The question is empty" in chat.ask("   ").inner_text()
     assert "at most 2,000" in chat.ask("why " * 600).inner_text()
     reply = chat.ask("How many users were targeted by the spies? \U0001F575\u200b\x07")
     assert "1,400" in reply.locator(".qa-answer").inner_text()
+    # Nothing asked, nothing added: no question bubble and no answer bubble without a question.
+    bubbles = page.locator("#qa-chat .message-row")
+    before = bubbles.count()
+    assert before >= 4  # the two questions above and their replies
+    chat.box.fill("   ")
+    chat.box.press("Enter")
+    page.wait_for_timeout(1500)
+    assert bubbles.count() == before
     reply = chat.ask("<b>bold</b> <script>window.__xss=5</script> question?")
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert "<script>window.__xss=5</script>" in page.locator(".qa-question").last.inner_text()

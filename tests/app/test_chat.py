@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 
-from qa.chat import (
+from qa.types import Answer, Citation
+from qa.ui.chat import (
     escape,
     format_notice,
     format_question,
@@ -12,7 +13,6 @@ from qa.chat import (
     markdown_text,
     safe_url,
 )
-from qa.types import Answer, Citation
 
 TEXT = "The fare is 2 euros. Since March the fare is 2 euros for students and 3 for adults."
 

@@ -1,0 +1,432 @@
+"""The chat UI: Gradio wiring only (formatting is qa/ui/chat.py); every answer comes from one shared QAPipeline.
+
+    qa chat [--index DIR] [--articles DIR] [--host H] [--port P] [--reader NAME]   (or: python app.py ...)
+
+At start the index is built (or brought up to date) when it is missing or stale against the
+articles, then one pipeline is loaded and shared by every session; a question never loads a model.
+"""
+# No `from __future__ import annotations` here: gr.api reads the endpoint's type hints at runtime.
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+from qa import config
+from qa.logs import quiet_libraries
+from qa.read.choose import READER_HELP
+from qa.retrieve.conversation import Turn
+from qa.retrieve.filters import parse_date_bound
+from qa.ui.chat import format_notice, format_question, format_reply, markdown_text
+
+if TYPE_CHECKING:  # gradio loads inside the functions: `python app.py --help` stays fast
+    import gradio as gr
+
+logger = logging.getLogger("qa.app")
+
+SAMPLE_QUESTIONS_FILE = config.SAMPLE_QUESTIONS
+MAX_K = 20
+MAX_EXAMPLES = 8
+# Turns kept per session for follow-ups; contextualize reads back only to the last self-contained one.
+MAX_TURNS = 20
+MAX_SOURCE_FILTER_CHARS = 200
+# Several sessions may wait in the queue; the pipeline answers one question at a time (its lock),
+# so running more than a couple of events at once only adds threads waiting on that lock.
+CONCURRENCY_LIMIT = 2
+QUEUE_MAX_SIZE = 64
+APOLOGY = (
+    "Sorry, something went wrong while answering this question. "
+    "The error has been logged; please try again or rephrase the question."
+)
+
+CSS = """
+.qa-reply { line-height: 1.5; }
+.qa-reply .qa-answer { font-size: 1.3em; margin: 0 0 .35em; }
+.qa-reply .qa-note { margin: 0 0 .5em; padding: .3em .6em; border-left: 3px solid #d9a400; background: rgba(217,164,0,.08); }
+.qa-reply .qa-no-answer { color: var(--body-text-color); }
+.qa-reply .qa-label { font-weight: 600; margin: .45em 0 .15em; font-size: .92em; }
+.qa-reply details.qa-citation { border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: .3em .65em; margin: .3em 0; background: var(--background-fill-secondary); }
+.qa-reply details.qa-citation summary { cursor: pointer; }
+.qa-reply .qa-number { font-weight: 700; color: var(--color-accent); }
+.qa-reply .qa-title { font-weight: 600; }
+.qa-reply .qa-date { color: var(--body-text-color-subdued); }
+.qa-reply a.qa-source { color: var(--link-text-color); text-decoration: underline; word-break: break-all; }
+.qa-reply span.qa-source { color: var(--body-text-color-subdued); font-family: var(--font-mono); font-size: .9em;
+  word-break: break-all; }
+.qa-reply .qa-passage { margin: .45em 0 .2em; padding: .1em 0 .1em .8em;
+  border-left: 3px solid var(--color-accent); font-size: .95em; }
+.qa-reply mark.qa-mark { background: #ffe066; color: #1f2937; padding: 0 .15em; border-radius: 3px;
+  font-weight: 600; }
+.qa-reply .qa-where { color: var(--body-text-color-subdued); font-size: .9em; }
+.qa-reply details.qa-others { margin-top: .4em; font-size: .92em; }
+.qa-reply details.qa-others summary { cursor: pointer; font-weight: 600; }
+.qa-reply ul.qa-alternatives { margin: .1em 0 .2em 1.2em; padding: 0; list-style: disc; }
+.qa-reply .qa-meta { color: var(--body-text-color-subdued); margin-top: .5em; font-size: .9em; }
+.qa-reply .qa-searched { color: var(--body-text-color); font-style: italic; }
+.qa-notice { color: var(--body-text-color); }
+"""
+
+
+class FilterError(ValueError):
+    """A malformed filter value; the message is meant for the user."""
+
+
+# --------------------------------------------------------------------------- filters
+
+def parse_date(value: str | None, label: str) -> str | None:
+    """'' -> None; YYYY, YYYY-MM or YYYY-MM-DD that names a real date -> itself; else FilterError."""
+    try:
+        return parse_date_bound(value or "", label)  # the one date parser (qa/retrieve/filters.py)
+    except ValueError:
+        text = str(value).strip()
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise FilterError(
+            f"The '{label}' filter {shown!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2019-11-02)."
+        ) from None
+
+
+def parse_filters(date_from: str | None, date_to: str | None, source: str | None) -> dict[str, str | None]:
+    """The filter boxes, checked: keyword arguments for QAPipeline.ask."""
+    start, end = parse_date(date_from, "date from"), parse_date(date_to, "date to")
+    if start and end and start[: len(end)] > end:
+        raise FilterError(f"The 'date from' filter ({start}) is after the 'date to' filter ({end}).")
+    source = " ".join((source or "").split())
+    if len(source) > MAX_SOURCE_FILTER_CHARS:
+        raise FilterError(f"The 'source contains' filter is {len(source):,} characters; use at most {MAX_SOURCE_FILTER_CHARS}.")
+    return {"date_from": start, "date_to": end, "source": source or None}
+
+
+def _check_k(k: Any) -> int:
+    try:
+        value = int(k)
+    except (TypeError, ValueError):
+        raise FilterError(f"The number of passages to read must be a whole number, got {k!r}.") from None
+    if not 1 <= value <= MAX_K:
+        raise FilterError(f"The number of passages to read must be between 1 and {MAX_K}, got {value}.")
+    return value
+
+
+def _check_mode(mode: Any) -> str:
+    if mode not in config.RETRIEVAL_MODES:
+        raise FilterError(f"Unknown retrieval mode {mode!r}; choose one of {', '.join(config.RETRIEVAL_MODES)}.")
+    return mode
+
+
+# --------------------------------------------------------------------------- corpus description
+
+def default_examples(articles_dir: Path | None) -> list[str]:
+    """Example questions the indexed corpus can answer: the sample questions for the sample corpus.
+
+    For another corpus there is no question we know it answers, so there are none (the chat's
+    placeholder lists the indexed articles instead).
+    """
+    if articles_dir is None or not SAMPLE_QUESTIONS_FILE.is_file():
+        return []
+    try:
+        if Path(articles_dir).resolve() != config.SAMPLE_ARTICLES_DIR.resolve():
+            return []
+        items = json.loads(SAMPLE_QUESTIONS_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        logger.warning("No example questions: %s", error)
+        return []
+    return [item["question"] for item in items if item.get("answers")][:MAX_EXAMPLES]
+
+
+def _corpus_summary(pipeline: Any) -> tuple[int, list[str], str]:
+    """(article count, a few titles, date range) of the loaded index."""
+    titles: dict[str, str] = {}
+    dates = []
+    for passage in pipeline.index.passages:
+        titles.setdefault(passage.article_id, passage.title or passage.article_id)
+        if passage.date:
+            dates.append(passage.date)
+    span = ""
+    if dates:
+        first, last = min(dates), max(dates)
+        span = first if first == last else f"{first} to {last}"
+    return len(titles), list(titles.values()), span
+
+
+def _placeholder(pipeline: Any) -> str:
+    count, titles, span = _corpus_summary(pipeline)
+    lines = [f"**Ask a question about the {count} indexed article{'s' if count != 1 else ''}**"]
+    if span:
+        lines[0] += f" ({markdown_text(span)})"
+    lines += [f"- {markdown_text(t[:90] + ('…' if len(t) > 90 else ''))}" for t in titles[:6]]
+    if count > 6:
+        lines.append(f"- … and {count - 6} more")
+    lines.append("")
+    lines.append("Answers are copied word for word from the articles; open a numbered source to see the paragraph.")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the app
+
+def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News QA") -> "gr.Blocks":
+    """The chat app around one loaded pipeline (shared by every session).
+
+    Launch it with `.queue()` and `launch(css=CSS)`, as `main` does:
+
+        >>> demo = build_app(QAPipeline.load("index/"), examples=["Who is the mayor?"])  # doctest: +SKIP
+        >>> demo.queue().launch(css=CSS)  # doctest: +SKIP
+    """
+    import gradio as gr
+
+    from qa.pipeline import QuestionError
+
+    def ask(question: Any, turns: Sequence[Turn], k: Any, mode: Any, date_from: Any, date_to: Any,
+            source: Any):
+        """The checked options passed to the shared pipeline; QuestionError/FilterError for the user."""
+        if not isinstance(question, str):
+            raise QuestionError(f"A question must be text, got {type(question).__name__}")
+        return pipeline.ask(
+            question, k=_check_k(k), mode=_check_mode(mode), history=list(turns),
+            **parse_filters(date_from, date_to, source),
+        )
+
+    def answer_question(message: str, turns: list[Turn], *options: Any) -> tuple[str, Turn | None]:
+        """(reply HTML, the turn to remember); never raises: every failure becomes a reply."""
+        try:
+            answer = ask(message, turns, *options)
+        except (QuestionError, FilterError) as error:
+            return format_notice(str(error)), None
+        except Exception:  # noqa: BLE001 - the user gets an apology, the log gets the traceback
+            logger.exception("Could not answer %r", message[:200])
+            return format_notice(APOLOGY), None
+        return format_reply(answer), Turn(answer.question, answer.answer)
+
+    def respond(message, history, turns, k, mode, date_from, date_to, source):
+        message = message if isinstance(message, str) else ""
+        history = list(history or [])
+        # A cleared chat starts a new conversation.
+        turns = list(turns or []) if history else []
+        if not message.strip():  # nothing asked: no question bubble and no answer bubble
+            yield history, turns, message
+            return
+        history.append({"role": "user", "content": format_question(message)})
+        # Show the question at once; the answer follows when the pipeline is done.
+        yield history, turns, ""
+        reply, turn = answer_question(message, turns, k, mode, date_from, date_to, source)
+        if turn is not None:
+            turns = (turns + [turn])[-MAX_TURNS:]
+        history.append({"role": "assistant", "content": reply})
+        yield history, turns, ""
+
+    def ask_api(
+        question: str,
+        k: int = config.DEFAULT_TOP_K,
+        mode: str = config.DEFAULT_RETRIEVAL_MODE,
+        date_from: str = "",
+        date_to: str = "",
+        source: str = "",
+        history: list[dict] | None = None,
+    ) -> dict:
+        """Answer a question from the indexed articles; returns Answer.to_dict() as JSON.
+
+        history: earlier turns for a follow-up, oldest first, as [{"question": ..., "answer": ...}].
+        """
+        turns = [
+            Turn(str(t.get("question", "")), t["answer"] if isinstance(t.get("answer"), str) else None)
+            for t in history or () if isinstance(t, dict)
+        ]
+        try:
+            answer = ask(question, turns, k, mode, date_from, date_to, source)
+        except (QuestionError, FilterError) as error:
+            raise gr.Error(str(error), print_exception=False) from None
+        except Exception:  # noqa: BLE001
+            logger.exception("API: could not answer %r", str(question)[:200])
+            raise gr.Error(APOLOGY, print_exception=False) from None
+        return answer.to_dict()
+
+    reader = getattr(pipeline.reader, "name", type(pipeline.reader).__name__)
+    with gr.Blocks(title=title, analytics_enabled=False, fill_height=True) as demo:
+        gr.Markdown(
+            f"## {markdown_text(title)}\n"
+            "Ask about the indexed news articles. Every answer is a span copied from an article, "
+            "with numbered sources: open one to read the paragraph with the answer marked. "
+            f"Follow-up questions (\"When did he say that?\") build on the earlier ones. "
+            f"<small>Reader: {markdown_text(reader)}</small>",
+            latex_delimiters=[],
+        )
+        turns = gr.State([])
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=4, min_width=360):
+                chatbot = gr.Chatbot(
+                    label="Chat",
+                    show_label=False,
+                    elem_id="qa-chat",
+                    height="72vh",
+                    min_height=420,
+                    layout="panel",
+                    render_markdown=False,  # replies are HTML built by qa.ui.chat from escaped text
+                    sanitize_html=True,  # and the browser's sanitizer runs on them as well
+                    allow_tags=False,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    buttons=[],  # a copied message would be its HTML source; select the text instead
+                    placeholder=_placeholder(pipeline),
+                )
+                with gr.Row():
+                    message = gr.Textbox(
+                        placeholder="Ask a question about the articles…",
+                        show_label=False,
+                        container=False,
+                        scale=8,
+                        autofocus=True,
+                        elem_id="qa-question",
+                        max_lines=6,
+                    )
+                    send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
+                example_box = gr.Examples(examples=[[q] for q in examples], inputs=[message],
+                                          label="Example questions") if examples else None
+            with gr.Column(scale=1, min_width=220):
+                gr.Markdown("#### Search options")
+                k = gr.Slider(1, MAX_K, value=config.DEFAULT_TOP_K, step=1, label="Passages to read (k)")
+                mode = gr.Dropdown(list(config.RETRIEVAL_MODES), value=config.DEFAULT_RETRIEVAL_MODE,
+                                   label="Retrieval", info="hybrid = meaning + keywords")
+                date_from = gr.Textbox(label="Date from", placeholder="YYYY[-MM[-DD]]", max_lines=1)
+                date_to = gr.Textbox(label="Date to", placeholder="YYYY[-MM[-DD]]", max_lines=1)
+                source = gr.Textbox(label="Source contains", placeholder="e.g. beebom.com", max_lines=1)
+
+        inputs = [message, chatbot, turns, k, mode, date_from, date_to, source]
+        outputs = [chatbot, turns, message]
+        gr.on(
+            [message.submit, send.click], respond, inputs, outputs,
+            api_visibility="private", concurrency_id="pipeline", concurrency_limit=CONCURRENCY_LIMIT,
+            show_progress="minimal",
+        )
+        if example_box is not None:
+            example_box.load_input_event.then(
+                respond, inputs, outputs, api_visibility="private", concurrency_id="pipeline",
+                show_progress="minimal",
+            )
+        # The chat's trash icon starts a new conversation: forget the turns too.
+        chatbot.clear(lambda: [], None, turns, api_visibility="private", queue=False)
+        gr.api(ask_api, api_name="ask", concurrency_id="pipeline", concurrency_limit=CONCURRENCY_LIMIT)
+    return demo
+
+
+def theme() -> "gr.themes.Base":
+    """The default look with local fonts: the app works offline, without fetching web fonts."""
+    import gradio as gr
+
+    return gr.themes.Default(
+        primary_hue="blue",
+        font=["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica Neue", "Arial", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+    )
+
+
+# --------------------------------------------------------------------------- command line
+
+class StartError(Exception):
+    """Anything the user can fix before the app starts; printed as one line."""
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Chat with the news articles: answers with their sources.")
+    parser.add_argument("--index", type=Path, default=config.DEFAULT_INDEX_DIR, help="index directory (default: %(default)s)")
+    parser.add_argument("--articles", type=Path, default=None,
+                        help="articles folder; built into the index when it is missing or stale "
+                             "(default: the folder the index was built from, else the bundled samples)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s; 0.0.0.0 for all)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
+    parser.add_argument("--reader", default="auto", help=READER_HELP)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    return parser
+
+
+def resolve_articles(index_dir: Path, articles: Path | None) -> Path | None:
+    """--articles, else the folder recorded in the index manifest, else the sample corpus.
+
+    None when the index records a folder that is gone: the index is then served as it is.
+    """
+    from qa.store.local import IndexStoreError, current_generation, read_manifest
+
+    if articles is not None:
+        if not articles.is_dir():
+            raise StartError(f"articles folder not found: {articles}")
+        return articles
+    if current_generation(index_dir) is not None:
+        try:
+            recorded = read_manifest(index_dir).articles_dir
+        except IndexStoreError:
+            recorded = ""
+        if recorded:
+            if Path(recorded).is_dir():
+                return Path(recorded)
+            print(f"The index was built from {recorded}, which is gone; serving the index as it is.", flush=True)
+            return None
+    return config.SAMPLE_ARTICLES_DIR
+
+
+def prepare_index(index_dir: Path, articles: Path | None, embedder_name: str | None):
+    """Build or update the index when it is missing or stale; returns the embedder it was built with."""
+    from qa.embed import load_embedder
+    from qa.store.build import build_index, index_status
+    from qa.store.local import current_generation, read_manifest
+
+    if index_dir.exists() and not index_dir.is_dir():
+        raise StartError(f"--index must be a directory: {index_dir} is a file")
+    has_index = current_generation(index_dir) is not None
+    if articles is None:
+        if not has_index:
+            raise StartError(f"no index in {index_dir} and no articles folder to build it from (pass --articles DIR)")
+        return load_embedder(read_manifest(index_dir).embedder)
+    if embedder_name is None and has_index:
+        embedder_name = read_manifest(index_dir).embedder
+    embedder = load_embedder(embedder_name)
+    status = index_status(articles, index_dir, embedder.name)
+    if status.stale:
+        print(f"Index {index_dir}: {status.describe()}; indexing {articles} ...", flush=True)
+        report = build_index(articles, index_dir, embedder, show_progress=True, wait_seconds=60.0)
+        print(
+            f"Indexed {report.passages} passages from {articles} "
+            f"({report.embedded_passages} embedded) in {report.seconds:.1f} s.", flush=True,
+        )
+    else:
+        print(f"Index {index_dir}: {status.describe()}.", flush=True)
+    for skipped in status.skipped:
+        print(f"  skipped {skipped.path}: {skipped.reason}", flush=True)
+    return embedder
+
+
+def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
+    args = build_parser(prog).parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    quiet_libraries()
+    if not 0 < args.port < 65536:
+        print(f"error: --port must be between 1 and 65535, got {args.port}", file=sys.stderr)
+        return 2
+    try:
+        from qa.embed import EmbedderError
+        from qa.ingest.articles import IngestError
+        from qa.pipeline import QAPipeline
+        from qa.store.local import IndexStoreError
+
+        user_errors = (StartError, EmbedderError, IndexStoreError, IngestError, OSError, ValueError)
+    except ImportError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    try:
+        articles = resolve_articles(args.index, args.articles)
+        embedder = prepare_index(args.index, articles, None)
+        print(f"Loading the pipeline (reader: {args.reader}) ...", flush=True)
+        pipeline = QAPipeline.load(args.index, reader=args.reader, embedder=embedder)
+        demo = build_app(pipeline, examples=default_examples(articles))
+        demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
+        demo.launch(server_name=args.host, server_port=args.port, css=CSS, theme=theme(), share=False,
+                    ssr_mode=False, show_error=False)
+    except KeyboardInterrupt:
+        return 130
+    except user_errors as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
