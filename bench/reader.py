@@ -30,7 +30,8 @@ import numpy as np
 
 from bench import ROOT, table
 from qa import config
-from qa.read.transformers_reader import TransformersReader, decode_spans
+from qa.read.decode import decode_spans
+from qa.read.transformers_reader import TransformersReader
 from qa.types import Passage, Query
 
 ARTICLES = ROOT.parent / "shared" / "articles"

@@ -157,3 +157,18 @@ NEAR_DUPLICATE_SCREEN = 0.5
 # Word runs and facts of recently compared passages, kept between questions: about 7 KiB for a
 # 75-word passage.
 SHINGLE_CACHE_PASSAGES = 2048
+
+# ---------------------------------------------------------------- Questions and follow-ups (qa/pipeline.py, qa/retrieve/conversation.py)
+MAX_QUESTION_CHARS = 2000  # longer questions are refused with a message
+# A question with fewer words of its own than this leans on the conversation.
+FOLLOW_UP_SELF_CONTAINED_MIN_WORDS = 2
+# With "it"/"that"/"there", a question needs this many words of its own to stand alone.
+FOLLOW_UP_WEAK_POINTING_MIN_WORDS = 4
+# At most this many words carried from earlier turns into a follow-up's query.
+FOLLOW_UP_MAX_CONTEXT_WORDS = 12
+
+# ---------------------------------------------------------------- Answers (qa/answer/)
+MAX_ALTERNATIVES = 3  # other distinct answers kept beside the best one
+# A newer article's answer counts as a rival (qa/answer/recency.py) when its confidence is at least
+# this fraction of the best answer's.
+RECENCY_MIN_CONFIDENCE_RATIO = 0.5

@@ -26,7 +26,6 @@ from qa.types import Answer, Hit, Query, ReaderResult
 
 logger = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -38,9 +37,9 @@ def clean_question(question: str) -> str:
     """Control characters out, whitespace collapsed; empty or huge questions refused clearly."""
     if not isinstance(question, str):
         raise QuestionError(f"A question must be text, got {type(question).__name__}")
-    if len(question) > MAX_QUESTION_CHARS * 4:
+    if len(question) > config.MAX_QUESTION_CHARS * 4:
         raise QuestionError(
-            f"The question is {len(question):,} characters long; ask in at most {MAX_QUESTION_CHARS:,}."
+            f"The question is {len(question):,} characters long; ask in at most {config.MAX_QUESTION_CHARS:,}."
         )
     if _SURROGATE.search(question):
         # Bytes that were not UTF-8 on a command line arrive as lone surrogates ("caf\udce9"), and
@@ -57,9 +56,9 @@ def clean_question(question: str) -> str:
     cleaned = " ".join(printable.split())
     if not cleaned:
         raise QuestionError("The question is empty: type a question about the articles.")
-    if len(cleaned) > MAX_QUESTION_CHARS:
+    if len(cleaned) > config.MAX_QUESTION_CHARS:
         raise QuestionError(
-            f"The question is {len(cleaned):,} characters long; ask in at most {MAX_QUESTION_CHARS:,}."
+            f"The question is {len(cleaned):,} characters long; ask in at most {config.MAX_QUESTION_CHARS:,}."
         )
     return cleaned
 

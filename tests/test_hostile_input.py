@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from qa.config import MAX_QUESTION_CHARS
 from qa.ingest import articles as ingest
-from qa.pipeline import MAX_QUESTION_CHARS, QuestionError, clean_question
+from qa.pipeline import QuestionError, clean_question
 from qa.types import Answer, Citation
 from qa.ui.chat import format_notice, format_question, format_reply
 

@@ -9,7 +9,6 @@ from typing import Sequence
 from qa import config
 from qa.types import Answer, Citation, Hit, Passage, ReaderResult, SpanCandidate
 
-MAX_ALTERNATIVES = 3
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _PUNCTUATION = set(string.punctuation) | {"“", "”", "‘", "’", "—", "–"}
 
@@ -56,7 +55,7 @@ def assemble_answers(
     *,
     no_answer_threshold: float = config.NO_ANSWER_THRESHOLD,
     search_query: str = "",
-    max_alternatives: int = MAX_ALTERNATIVES,
+    max_alternatives: int = config.MAX_ALTERNATIVES,
 ) -> Answer:
     """The best answer (or None) with its citations; other distinct answers as alternatives.
 

@@ -10,12 +10,11 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from qa import config
 from qa.types import Answer
 
-# Only answers this close to the best one compete on date (a weak span is not promoted because
-# its article is newer).
-MIN_SCORE_RATIO = 0.5
-
+# Only answers close to the best one (config.RECENCY_MIN_CONFIDENCE_RATIO) compete on date: a weak
+# span is not promoted because its article is newer.
 # Words that ask for the state of things now rather than at one moment.
 _LATEST = re.compile(
     r"\b(?:now|nowadays|currently|current|latest|today|recent|recently|most recent|newest|"
@@ -71,7 +70,7 @@ def apply_recency(answer: Answer) -> Answer:
     best_date = answer_date(answer)
     newer = [
         a for a in answer.alternatives
-        if a.answer and a.confidence >= MIN_SCORE_RATIO * answer.confidence and same_kind(answer.answer, a.answer)
+        if a.answer and a.confidence >= config.RECENCY_MIN_CONFIDENCE_RATIO * answer.confidence and same_kind(answer.answer, a.answer)
         and answer_date(a) and (best_date is None or answer_date(a) > best_date)
     ]
     if not newer:

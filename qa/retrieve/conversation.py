@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from qa import config
 from qa.types import Query
 
 _WORD = re.compile(r"[\w'’-]+", re.UNICODE)
@@ -18,11 +19,10 @@ _REFERRING = _POINTING | _WEAK_POINTING
 # "And in India?", "What about the tram?": the question swaps one detail of the last one.
 _OPENERS = ("and ", "and?", "what about", "how about", "also ", "but ", "same ")
 _STOPWORDS = {
-    "a", "an", "the", "is", "are", "was", "were", "be", "been", "do", "does", "did", "of", "in", "on",
-    "at", "to", "for", "by", "with", "from", "and", "or", "what", "who", "whom", "when", "where",
-    "which", "why", "how", "many", "much", "say", "said", "about", "as", "into", "has", "have", "had",
+    "a", "an", "the", "is", "are", "was", "were", "be", "been", "of", "in", "on", "at", "to", "for",
+    "by", "with", "from", "and", "or", "say", "said", "about", "as", "into", "has", "have", "had",
     "can", "could", "would", "will", "should", "any", "some", "me", "tell", "please", "not", "no",
-} | _REFERRING
+} | config.QUESTION_WORDS | _REFERRING
 # The phrase that sets the answer type ("how many" wants a count, "when" a date). "What about" and
 # "how about" only swap a detail, so they ask nothing of their own.
 _ASKING = re.compile(
@@ -30,12 +30,6 @@ _ASKING = re.compile(
     re.IGNORECASE,
 )
 _SWAPPING = re.compile(r"\b(?:what|how) about\b", re.IGNORECASE)
-# A question with this few words of its own leans on the conversation.
-SELF_CONTAINED_MIN_WORDS = 2
-# With "it"/"that"/"there", a question needs this many words of its own to stand alone.
-WEAK_POINTING_MIN_WORDS = 4
-# Context appended to a follow-up: enough to steer retrieval, too little to drown the question.
-MAX_CONTEXT_WORDS = 12
 
 
 @dataclass(frozen=True)
@@ -73,7 +67,7 @@ def _points_back(question: str) -> bool:
     words = set(_words(question))
     if words & _POINTING:
         return True
-    return bool(words & _WEAK_POINTING) and len(content_words(question)) < WEAK_POINTING_MIN_WORDS
+    return bool(words & _WEAK_POINTING) and len(content_words(question)) < config.FOLLOW_UP_WEAK_POINTING_MIN_WORDS
 
 
 def is_follow_up(question: str) -> bool:
@@ -89,7 +83,7 @@ def is_follow_up(question: str) -> bool:
     return (
         lowered.startswith(_OPENERS)
         or _points_back(question)
-        or len(content_words(question)) < SELF_CONTAINED_MIN_WORDS
+        or len(content_words(question)) < config.FOLLOW_UP_SELF_CONTAINED_MIN_WORDS
     )
 
 
@@ -135,9 +129,9 @@ def follow_up_query(question: str, history: Sequence[Turn]) -> Query:
     answer = _answer_words(history[-1].answer) if history[-1].answer and _points_back(question) else []
     seen = set(own)
     topic = [w for w in topic if not (w.lower() in seen or seen.add(w.lower()))]
-    answer = [w for w in answer if not (w.lower() in seen or seen.add(w.lower()))][:MAX_CONTEXT_WORDS]
+    answer = [w for w in answer if not (w.lower() in seen or seen.add(w.lower()))][:config.FOLLOW_UP_MAX_CONTEXT_WORDS]
     # Over the cap, the oldest topic words go first; what "he" or "that" stands for stays.
-    room = MAX_CONTEXT_WORDS - len(answer)
+    room = config.FOLLOW_UP_MAX_CONTEXT_WORDS - len(answer)
     unique = (topic[-room:] if room > 0 else []) + answer
     # "And in India?" asks what the last question asked: its asking phrase leads the context.
     unique = ([asking] if asking else []) + unique

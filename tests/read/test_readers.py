@@ -11,9 +11,10 @@ import pytest
 
 from qa import config
 from qa.read.choose import ReaderError, load_reader
+from qa.read.decode import decode_spans
 from qa.read.fallback import FallbackReader
 from qa.read.protocol import Reader
-from qa.read.transformers_reader import TransformersReader, decode_spans
+from qa.read.transformers_reader import TransformersReader
 from qa.types import Passage, Query, ReaderResult
 
 ARTICLES_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "articles"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from qa import config
 from qa.retrieve.conversation import (
-    MAX_CONTEXT_WORDS,
     Turn,
     contextualize,
     is_follow_up,
@@ -109,6 +109,6 @@ def test_context_is_capped_and_keeps_the_answer():
     long = Turn(" ".join(f"word{i}" for i in range(30)) + "?", "Ana Ribeiro")
     query = contextualize("What did she say?", [long])
     context = query[query.index("(") + 1 : -1].split()
-    assert len(context) == MAX_CONTEXT_WORDS
+    assert len(context) == config.FOLLOW_UP_MAX_CONTEXT_WORDS
     assert context[-2:] == ["Ana", "Ribeiro"]
     assert "word29" in context and "word0" not in context
