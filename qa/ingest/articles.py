@@ -60,10 +60,6 @@ _SHORTCODE = re.compile(
     r"\[/?(?:[a-z][a-z0-9]*(?:_[a-z0-9]+)+|caption|embed|gallery|audio|video|playlist)(?:\s[^\[\]\n]*)?\]"
 )
 _TWEET_PIC = re.compile(r"(?:https?://)?pic\.twitter\.com/\w+")
-# The attribution an embedded tweet leaves behind: "— ANI (@ANI) November 2, 2019". The spaces
-# around the name are bounded: with `\s*` there, a dash before a long run of spaces took
-# quadratic time (a 1 MB file of them, days).
-_TWEET_TAIL = re.compile(r"(?:[—–]|--?(?=\s))\s{0,3}[^\n—–()]{1,80}?\s{0,3}\(@\w{1,15}\)\s+[A-Z][a-z]+\.? \d{1,2}, \d{4}")
 
 
 class IngestError(ValueError):
@@ -308,14 +304,16 @@ def _build_article(path: Path, article_id: str, body: str, meta: dict[str, Any],
     if title is None and len(blocks) > 1 and _is_headline(blocks[0]):
         title = blocks.pop(0)
     paragraphs = [" ".join(b.split()) for b in blocks]
-    date, place = _iso_date(meta.get("date")), None
+    date, place, lead = _iso_date(meta.get("date")), None, None
     dateline = _DATELINE.match(paragraphs[0]) if paragraphs else None
     if dateline and _iso_date(dateline[1]):
         date = date or _iso_date(dateline[1])
         rest = paragraphs[0][dateline.end() :]
         named = _PLACE.match(rest)
         if named and named[1][0].isupper():
-            place, rest = named[1], rest[named.end() :]
+            # The place stays in the text ("Kolkata: West Bengal ..."): "where did she say it?"
+            # is answered, and cited, from the article itself.
+            place, lead = named[1], rest[named.end() :]
         paragraphs = [rest, *paragraphs[1:]] if rest else paragraphs[1:]
     if not paragraphs:
         raise _Rejected(path, "no text left after cleaning")
@@ -324,7 +322,7 @@ def _build_article(path: Path, article_id: str, body: str, meta: dict[str, Any],
     source = source.translate(_CONTROL_CHARS)
     return Article(
         article_id=article_id,
-        title=" ".join(title.split()) if title else _derive_title(paragraphs[0]),
+        title=" ".join(title.split()) if title else _derive_title(lead or paragraphs[0]),
         date=date,
         source=source,
         path=str(path),
@@ -343,8 +341,9 @@ def _clean(text: str) -> str:
     text = _EMPHASIS.sub(r"\2", text)
     text = _ESCAPE.sub(r"\1", text)
     text = _SHORTCODE.sub("", text)
-    text = _TWEET_PIC.sub("", text)
-    return _TWEET_TAIL.sub("", text)
+    # An embedded tweet keeps its attribution ("— ANI (@ANI) November 2, 2019": who posted it and
+    # when, worth citing); only the link to its picture goes.
+    return _TWEET_PIC.sub("", text)
 
 
 def _is_headline(block: str) -> bool:
