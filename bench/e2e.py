@@ -4,9 +4,9 @@
 
 Cold start: wall time of a fresh `python -m qa.cli ask` process (start to printed answer), with
 the embedder in torch (sentence-transformers, as before) and in ONNX Runtime int8 (now the
-default), the fallback reader answering (no QA model can be downloaded here), runs alternated.
-Warm: QAPipeline.ask per question on one loaded pipeline, with the fallback reader and with a
-DistilBERT-shaped transformers reader (random weights: timing only) in torch and in onnx-int8.
+default), the bundled trained reader answering, runs alternated.
+Warm: QAPipeline.ask per question on one loaded pipeline, with the bundled trained reader and with
+a DistilBERT-shaped transformers reader (random weights: timing only) in torch and in onnx-int8.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def cold_start(index_dir: Path, runs: int) -> dict[str, float]:
         for backend in seconds:
             started = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "qa.cli", "ask", QUESTIONS[0], "--index", str(index_dir), "--embed-backend", backend, "--reader", "fallback"],
+                [sys.executable, "-m", "qa.cli", "ask", QUESTIONS[0], "--index", str(index_dir), "--embed-backend", backend, "--reader", "bundled"],
                 cwd=ROOT, env=env, capture_output=True, check=True,
             )
             seconds[backend].append(time.perf_counter() - started)
@@ -53,7 +53,7 @@ def warm(index_dir: Path, folder: Path, questions: Sequence[str]) -> dict[str, f
 
     model = build_model("6l", folder)
     pipelines = {
-        "fallback reader": QAPipeline.load(index_dir, reader="fallback"),
+        "bundled reader": QAPipeline.load(index_dir, reader="bundled"),
         "6-layer reader, torch": QAPipeline.load(index_dir, reader=TransformersReader(str(model), local_files_only=True)),
         "6-layer reader, onnx-int8": QAPipeline.load(index_dir, reader=TransformersReader(str(model), local_files_only=True, backend="onnx-int8")),
     }
@@ -86,7 +86,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                 os.environ.pop("NEWSQA_CACHE", None)
             else:
                 os.environ["NEWSQA_CACHE"] = previous
-    print("\n`qa ask` cold start on the sample corpus (process start to answer, fallback reader)")
+    print("\n`qa ask` cold start on the sample corpus (process start to answer, bundled reader)")
     print(table(["embedder backend", "seconds", "x torch"], [[b, s, cold["torch"] / s] for b, s in cold.items()]))
     print("\nWarm QAPipeline.ask, p50 per question (hybrid retrieval, k=5)")
     print(table(["pipeline", "p50 ms"], [[name, v] for name, v in warm_ms.items()]))
@@ -94,7 +94,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "cold_start_s_torch": round(cold["torch"], 2),
         "cold_start_s": round(cold["onnx-int8"], 2),
         "cold_start_speedup": round(cold["torch"] / cold["onnx-int8"], 2),
-        "ask_p50_ms_fallback": round(warm_ms["fallback reader"], 1),
+        "ask_p50_ms_trained": round(warm_ms["bundled reader"], 1),
         "ask_p50_ms_6l_torch": round(warm_ms["6-layer reader, torch"], 1),
         "ask_p50_ms_6l_int8": round(warm_ms["6-layer reader, onnx-int8"], 1),
     }

@@ -115,7 +115,7 @@ class QAPipeline:
         index = open_index(index_dir, embedder=embedder.name, verify=verify)
         if isinstance(reader, str):
             options = {"backend": reader_backend} if reader_backend is not None else {}
-            reader = load_reader(reader, embedder=embedder, **options)
+            reader = load_reader(reader, **options)
         # None: the threshold `qa eval --save-threshold` tuned for this reader on this index, if any.
         threshold, source = resolve_threshold(index_dir, reader.name, no_answer_threshold, reader.no_answer_threshold)
         pipeline = cls(index, embedder, reader, no_answer_threshold=threshold, threshold_source=source, verify=verify)

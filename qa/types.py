@@ -86,7 +86,7 @@ class SpanCandidate:
 class ReaderResult:
     """What a reader says about a question and a list of passages."""
 
-    reader: str  # "transformers:<model>" or "fallback"
+    reader: str  # "bundled:<name>" or "transformers:<hub id or folder>"
     candidates: tuple[SpanCandidate, ...]  # best first
     no_answer_score: float  # in [0, 1]; the pipeline answers null when it beats the best span
 

@@ -1,12 +1,17 @@
 """Shared fixtures: where the repository, the shared data and the bundled sample corpus live."""
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from qa import config
+# As the qa command and the app do (qa/logs.py): torch threads that spin-wait lose a shared 2-core
+# machine; set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+from qa import config  # noqa: E402 - after the environment it reads
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,8 @@
-"""What a user gets out of the box: QAPipeline with the offline fallback reader over the shared
-articles and the bundled sample corpus, question in, answer (or no answer) out.
+"""What a user gets out of the box: QAPipeline with the bundled trained reader, question in, answer
+(or no answer) out.
 
-Each bundled sample question is one case; the two the fallback reader still gets wrong are strict
-xfails, so that fixing one shows up (and a regression anywhere else fails).
+Every bundled sample question is one case, over the bundled sample corpus (runs on a fresh clone);
+the shared real articles are asked about beside it when ../shared is there.
 """
 from __future__ import annotations
 
@@ -17,37 +17,33 @@ from qa.retrieve.conversation import Turn
 from qa.store.build import build_index
 
 SAMPLE_QUESTIONS = json.loads(config.SAMPLE_QUESTIONS.read_text(encoding="utf-8"))
-KNOWN_MISSES = {
-    # The answer sentence ("The winning goal came ... when substitute striker Mateo Alves curled
-    # a shot") shares too few words with the question: the no-answer score wins.
-    "Who scored the winning goal in the National Cup final?",
-    # "The Salt Road, a drama by ..., won the Golden Lantern for best film": the subject of "won"
-    # sits before an appositive; the fallback picks the noun phrase beside the question's words.
-    "Which film won the Golden Lantern at the Port Ellery Film Festival?",
-}
 SHARED_QUESTIONS = [
-    ("How many users were targeted by the spies?", "1,400"),
-    ("Who is the IT Minister?", "Ravi Shankar Prasad"),
-    # Both shared articles also mention "messaging platform": corroboration must not beat the
-    # answer type ("firm" is the head, not "Israeli").
-    ("Which Israeli firm did WhatsApp sue?", "NSO Group"),
+    ("How many users were targeted by the spies?", ("1,400", "over 1,400", "1400")),
+    ("Who is the IT Minister?", ("Ravi Shankar Prasad",)),
+    # Both shared articles also mention "messaging platform": corroboration must not beat the answer.
+    ("Which Israeli firm did WhatsApp sue?", ("NSO Group",)),
+    # Issue 12: the dateline place is kept in the text, so it can be cited.
+    ("In which city did Mamata Banerjee make her remarks?", ("Kolkata",)),
 ]
+
+
+@pytest.fixture(scope="module")
+def sample_pipeline(tmp_path_factory, sample_articles_dir, embedder) -> QAPipeline:
+    index_dir = tmp_path_factory.mktemp("e2e_sample") / "index"
+    build_index(sample_articles_dir, index_dir, embedder)
+    return QAPipeline.load(index_dir, reader="bundled", embedder=embedder)
 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory, all_articles_dir, embedder) -> QAPipeline:
     index_dir = tmp_path_factory.mktemp("e2e") / "index"
     build_index(all_articles_dir, index_dir, embedder)
-    return QAPipeline.load(index_dir, reader="fallback", embedder=embedder)
+    return QAPipeline.load(index_dir, reader="bundled", embedder=embedder)
 
 
-@pytest.mark.parametrize(
-    "case",
-    [pytest.param(q, id=q["question"][:50], marks=[pytest.mark.xfail(strict=True, reason="known fallback miss")]
-                  if q["question"] in KNOWN_MISSES else []) for q in SAMPLE_QUESTIONS],
-)
-def test_sample_question(pipeline, case):
-    answer = pipeline.ask(case["question"])
+@pytest.mark.parametrize("case", [pytest.param(q, id=q["question"][:50]) for q in SAMPLE_QUESTIONS])
+def test_sample_question(sample_pipeline, case):
+    answer = sample_pipeline.ask(case["question"])
     if not case["answers"]:
         assert answer.answer is None, answer.answer
         return
@@ -60,7 +56,7 @@ def test_sample_question(pipeline, case):
 @pytest.mark.parametrize(("question", "expected"), SHARED_QUESTIONS)
 def test_shared_article_question(pipeline, question, expected):
     answer = pipeline.ask(question)
-    assert answer.answer == expected
+    assert answer.answer in expected
 
 
 def test_follow_up_swaps_the_detail_and_keeps_the_answer_type(pipeline):
@@ -68,4 +64,4 @@ def test_follow_up_swaps_the_detail_and_keeps_the_answer_type(pipeline):
     # (the follow-up's own word), not the worldwide 1,400 the earlier words match best.
     answer = pipeline.ask("And in India?", history=[Turn("How many users were targeted by the spies?", "1,400")])
     assert answer.search_query == "And in India? (how many users targeted spies)"
-    assert answer.answer == "30-40"
+    assert answer.answer in ("30-40", "around 30-40")

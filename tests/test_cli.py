@@ -157,7 +157,7 @@ def asked(indexed) -> dict[str, tuple[str, subprocess.CompletedProcess]]:
     data = bytearray(vectors.read_bytes())
     data[-3] ^= 0x55
     vectors.write_bytes(bytes(data))
-    ask = ("--reader", "fallback")
+    ask = ("--reader", "bundled")
     # Questions too long or with control characters, and bad option values, are refused by the same
     # code in-process (tests/test_hostile_input.py); each command here costs a model load.
     cases = {
@@ -179,7 +179,7 @@ def test_ask_json_gives_the_answer_and_its_citation(asked):
     done = asked["json"][1]
     assert_ok(done)
     data = json.loads(done.stdout)
-    assert "412 million" in data["answer"] and data["question"] == QUESTION and data["reader"] == "fallback"
+    assert "412 million" in data["answer"] and data["question"] == QUESTION and data["reader"].startswith("bundled:")
     first = data["citations"][0]
     assert first["text"][first["start"] : first["end"]] == data["answer"]
     assert set(data) >= {"question", "answer", "confidence", "no_answer_score", "citations", "search_query", "alternatives", "timings_ms"}

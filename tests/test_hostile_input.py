@@ -420,7 +420,7 @@ def test_pipeline_answers_or_refuses_every_hostile_question(tmp_path, shared_art
     from qa.store.build import build_index
 
     build_index(shared_articles_dir, tmp_path / "index", embedder)
-    pipeline = QAPipeline.load(tmp_path / "index", reader="fallback", embedder=embedder)
+    pipeline = QAPipeline.load(tmp_path / "index", reader="bundled", embedder=embedder)
     for question in HOSTILE_QUESTIONS:
         answer = pipeline.ask(question)
         assert answer.question == clean_question(question)

@@ -62,7 +62,7 @@ def apply_recency(answer: Answer) -> Answer:
     """`answer` with a note when a newer article gives a different answer, answered from the
     newest article when the question asks for the latest.
 
-    >>> apply_recency(Answer("q", None, None, 0.9, "fallback", ())).note
+    >>> apply_recency(Answer("q", None, None, 0.9, "bundled:r", ())).note
     ''
     """
     if answer.answer is None:

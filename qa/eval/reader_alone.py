@@ -148,7 +148,7 @@ def evaluate_reader(reader: Any, questions: Sequence[ReaderQuestion], *, thresho
     Example (a SQuAD file; training code can build ReaderQuestion from its own examples):
         >>> from qa.read.choose import load_reader
         >>> questions = gold_paragraphs(load_questions("dev-v2.0.json"))  # doctest: +SKIP
-        >>> evaluate_reader(load_reader("fallback"), questions, threshold=0.0)["forced_f1"]  # doctest: +SKIP
+        >>> evaluate_reader(load_reader("bundled"), questions, threshold=0.0)["forced_f1"]  # doctest: +SKIP
     """
     return summarize_reader([read_question(reader, item, threshold=threshold) for item in questions], threshold=threshold)
 
@@ -160,7 +160,9 @@ def run_reader_eval(options: EvalOptions) -> int:
     out_dir = options.out if options.out is not None else default_out_dir()
     prepare_out_dir(out_dir, resume=options.resume, overwrite=options.overwrite)
 
-    reader = _load_reader(options.reader)
+    from qa.read.choose import load_reader
+
+    reader = load_reader(options.reader)
     # No index here, so no threshold saved beside one: given, the reader's own, or the default.
     threshold, source = resolve_threshold(None, reader.name, options.threshold, reader.no_answer_threshold)
     run_config = {
@@ -192,12 +194,6 @@ def run_reader_eval(options: EvalOptions) -> int:
     return 130 if partial else 0
 
 
-def _load_reader(spec: str) -> Any:
-    """The reader as QAPipeline.load builds it: the fallback reader ranks sentences with the embedder."""
-    from qa.embed import load_embedder
-    from qa.read.choose import load_reader
-
-    return load_reader(spec, embedder=load_embedder())
 
 
 def format_reader_summary(metrics: dict[str, Any], out_dir: Path) -> str:

@@ -7,16 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from qa import config
-from qa.read.fallback import FallbackReader
-from qa.read.protocol import Embedder, Reader
+from qa.read.protocol import Reader
 from qa.read.transformers_reader import TransformersReader
 
 logger = logging.getLogger(__name__)
 
 # Names `--reader` takes besides a model id or folder.
-READER_NAMES = ("auto", "bundled", "fallback")
+READER_NAMES = ("auto", "bundled")
 READER_HELP = (f"'auto' ({config.DEFAULT_READER_MODEL} when it is in the local Hugging Face cache, else the "
-               "bundled reader), 'bundled', 'fallback', or an extractive QA model's hub id or folder "
+               "bundled reader), 'bundled', or an extractive QA model's hub id or folder "
                "(used, or an error: never swapped)")
 
 
@@ -103,25 +102,23 @@ def _load_model(model: str, **kwargs: Any) -> TransformersReader:
     return TransformersReader(model, local_files_only=False, **kwargs)
 
 
-def load_reader(spec: str = "auto", *, embedder: Embedder | None = None, **kwargs: Any) -> Reader:
+def load_reader(spec: str = "auto", **kwargs: Any) -> Reader:
     """The reader named by ``spec``; raises ReaderError when it cannot be had.
 
     ``spec``: ``"auto"`` — ``config.DEFAULT_READER_MODEL`` when it is in the local Hugging Face
     cache, else the bundled reader (never a download, never a wait on the network);
-    ``"bundled"`` — the reader trained for this project and shipped in the package;
-    ``"fallback"`` — the heuristic reader; anything else names an extractive QA model by hub id
+    ``"bundled"`` — the reader trained for this project and shipped in the package; anything
+    else names an extractive QA model by hub id
     or folder (``"transformers:<id or folder>"`` also works), used or refused, never swapped.
     ``kwargs`` go to :class:`TransformersReader`.
 
-    >>> load_reader("fallback").name
-    'fallback'
+    >>> load_reader("bundled").name
+    'bundled:newsqa-minilm-l6-squad'
     """
     if not isinstance(spec, str) or not spec.strip():
         raise ReaderError(f"reader must be a non-empty name, got {spec!r}; valid names: "
                           f"{', '.join(READER_NAMES)}, or a model id/folder")
     spec = spec.strip()
-    if spec == "fallback":
-        return FallbackReader(embedder=embedder)
     if spec == "bundled":
         return load_bundled_reader(**kwargs)
     if spec == "auto":

@@ -1,9 +1,7 @@
-"""What every reader is: the Reader protocol and the helpers both readers share."""
+"""What every reader is: the Reader protocol and the helpers readers share."""
 from __future__ import annotations
 
 from typing import Protocol, Sequence, runtime_checkable
-
-import numpy as np
 
 from qa.types import Passage, Query, ReaderResult
 
@@ -17,14 +15,6 @@ class Reader(Protocol):
     no_answer_threshold: float | None
 
     def read(self, query: Query, passages: Sequence[Passage]) -> ReaderResult: ...
-
-
-class Embedder(Protocol):
-    """The part of qa.embed's protocol the fallback reader uses (kept local: no import cycle)."""
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """L2-normalised float32 rows, shape (len(texts), dim)."""
-        ...
 
 
 def empty_result(reader: str) -> ReaderResult:

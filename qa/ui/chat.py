@@ -141,7 +141,7 @@ def format_reply(answer: Answer) -> str:
         >>> from qa.types import Answer, Citation
         >>> c = Citation("a::0.0", "a", "Tram opens", "2024-03-14", "https://example.org/t", 0,
         ...              9, 25, "The tram cost 412 million euros.", 0.9)
-        >>> "<strong>cost 412 million</strong>" in format_reply(Answer("Cost?", "cost 412 million", 0.8, "fallback", (c,)))
+        >>> "<strong>cost 412 million</strong>" in format_reply(Answer("Cost?", "cost 412 million", 0.8, 0.1, "bundled:r", (c,)))
         True
     """
     parts = ['<div class="qa-reply">']

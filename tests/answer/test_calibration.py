@@ -14,6 +14,7 @@ from qa.answer.calibration import (
     resolve_threshold,
     save_threshold,
 )
+from qa.read.choose import load_reader
 from qa.eval.questions import load_questions
 from qa.eval.resume import METRICS_FILE
 
@@ -24,28 +25,28 @@ def saved(reader: str, threshold: float) -> SavedThreshold:
 
 
 def test_thresholds_are_kept_per_reader(tmp_path):
-    save_threshold(tmp_path, saved("fallback", -0.25))
+    save_threshold(tmp_path, saved("bundled:test", -0.25))
     save_threshold(tmp_path, saved("transformers:deepset/tinyroberta-squad2", 0.4))
-    save_threshold(tmp_path, saved("fallback", -0.125))  # replaces the first
-    assert load_threshold(tmp_path, "fallback").threshold == -0.125
+    save_threshold(tmp_path, saved("bundled:test", -0.125))  # replaces the first
+    assert load_threshold(tmp_path, "bundled:test").threshold == -0.125
     assert load_threshold(tmp_path, "transformers:deepset/tinyroberta-squad2").threshold == 0.4
     assert load_threshold(tmp_path, "transformers:other") is None
     assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_given_beats_saved_beats_default(tmp_path):
-    assert resolve_threshold(tmp_path, "fallback", None) == (config.NO_ANSWER_THRESHOLD, "default")
-    save_threshold(tmp_path, saved("fallback", -0.25))
-    value, source = resolve_threshold(tmp_path, "fallback", None)
+    assert resolve_threshold(tmp_path, "bundled:test", None) == (config.NO_ANSWER_THRESHOLD, "default")
+    save_threshold(tmp_path, saved("bundled:test", -0.25))
+    value, source = resolve_threshold(tmp_path, "bundled:test", None)
     assert value == -0.25 and source == "tuned by qa eval (runs/mine, F1 55.0 -> 61.0)"
-    assert resolve_threshold(tmp_path, "fallback", 0.5) == (0.5, "given")
+    assert resolve_threshold(tmp_path, "bundled:test", 0.5) == (0.5, "given")
 
 
-@pytest.mark.parametrize("content", ["{not json", '["a list"]', '{"fallback": {"threshold": 1}}', '{"fallback": {"reader": "fallback", "threshold": "high", "f1": 1, "f1_before": 1, "answered": 1, "questions": 1, "run": "r", "saved": "s"}}'])
+@pytest.mark.parametrize("content", ["{not json", '["a list"]', '{"bundled:test": {"threshold": 1}}', '{"bundled:test": {"reader": "bundled:test", "threshold": "high", "f1": 1, "f1_before": 1, "answered": 1, "questions": 1, "run": "r", "saved": "s"}}'])
 def test_a_damaged_file_falls_back_to_the_default(tmp_path, caplog, content):
     (tmp_path / THRESHOLD_FILE).write_text(content, encoding="utf-8")
     caplog.set_level(logging.WARNING)
-    assert resolve_threshold(tmp_path, "fallback", None) == (config.NO_ANSWER_THRESHOLD, "default")
+    assert resolve_threshold(tmp_path, "bundled:test", None) == (config.NO_ANSWER_THRESHOLD, "default")
 
 
 @pytest.mark.slow
@@ -56,23 +57,23 @@ def test_eval_saves_the_best_threshold_and_the_pipeline_answers_by_it(tmp_path, 
 
     index_dir, out = tmp_path / "index", tmp_path / "run"
     build_index(config.SAMPLE_ARTICLES_DIR, index_dir, embedder)
-    status = main(["eval", str(config.SAMPLE_QUESTIONS), "--index", str(index_dir), "--reader", "fallback",
+    status = main(["eval", str(config.SAMPLE_QUESTIONS), "--index", str(index_dir), "--reader", "bundled",
                    "--k", "3", "--out", str(out), "--save-threshold"])
     printed = capsys.readouterr().out
     assert status == 0 and "Saved no-answer threshold" in printed
     best = json.loads((out / METRICS_FILE).read_text())["no_answer_threshold"]["best_f1"]
-    entry = load_threshold(index_dir, "fallback")
+    entry = load_threshold(index_dir, load_reader("bundled").name)
     assert entry.threshold == best["threshold"] and entry.answered == best["answered"] and entry.questions == 12
 
-    pipeline = QAPipeline.load(index_dir, reader="fallback", embedder=embedder)
+    pipeline = QAPipeline.load(index_dir, reader="bundled", embedder=embedder)
     assert pipeline.no_answer_threshold == best["threshold"] and pipeline.threshold_source.startswith("tuned by qa eval")
     # The sweep's count of answered questions is what the pipeline now does with the saved threshold.
     questions = load_questions(config.SAMPLE_QUESTIONS).questions
     answered = sum(pipeline.ask(q.question, k=3).answer is not None for q in questions)
     assert answered == best["answered"]
-    assert QAPipeline.load(index_dir, reader="fallback", embedder=embedder, no_answer_threshold=0.5).no_answer_threshold == 0.5
+    assert QAPipeline.load(index_dir, reader="bundled", embedder=embedder, no_answer_threshold=0.5).no_answer_threshold == 0.5
     # `qa ask` says which threshold decided, when it is a tuned one.
-    assert main(["ask", "Who is the mayor of Valmora?", "--index", str(index_dir), "--reader", "fallback"]) == 0
+    assert main(["ask", "Who is the mayor of Valmora?", "--index", str(index_dir), "--reader", "bundled"]) == 0
     assert f"(no-answer threshold {best['threshold']:+.4f}, tuned by qa eval ({out}" in capsys.readouterr().out
 
 
@@ -82,5 +83,5 @@ def test_save_threshold_refuses_an_interrupted_run(tmp_path):
 
     metrics = {"partial": True, "f1": 1.0, "n": 1, "no_answer_threshold": {"best_f1": {"threshold": 0.1, "f1": 2.0, "answered": 1}}}
     with pytest.raises(EvalInputError, match="cut short"):
-        save_best_threshold(metrics, tmp_path, "fallback", tmp_path / "run")
+        save_best_threshold(metrics, tmp_path, "bundled:test", tmp_path / "run")
     assert not (tmp_path / THRESHOLD_FILE).exists()

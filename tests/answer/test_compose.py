@@ -22,7 +22,7 @@ def test_same_answer_from_two_articles_is_one_answer_citing_both():
     second = passage("b.md::2.0", "Rates went up to 4.5 percent, the bank said.", "b.md")
     hits = [Hit(first, 0.9, 0), Hit(second, 0.8, 1)]
     result = ReaderResult(
-        reader="fallback",
+        reader="bundled:test",
         candidates=(
             span(first, 0, "4.5 percent", 0.6),
             span(second, 1, "4.5 percent", 0.5),
@@ -45,7 +45,7 @@ def test_an_article_repeating_a_name_is_one_source_not_corroboration():
     later = passage("f.md::2.0", "The study was led by Dr. Laila Haddad of the University of Valmora.", "f.md")
     hits = [Hit(lead, 0.9, 0), Hit(later, 0.8, 1)]
     result = ReaderResult(
-        reader="fallback",
+        reader="bundled:test",
         candidates=(
             span(later, 1, "Dr. Laila Haddad", 0.41),
             span(lead, 0, "University of Valmora", 0.28),
@@ -63,7 +63,7 @@ def test_an_article_repeating_a_name_is_one_source_not_corroboration():
 
 def test_weak_evidence_gives_null_answer_with_closest_passages():
     hit = Hit(passage("a.md::0.0", "The festival opened with a silent film."), 0.4, 0)
-    result = ReaderResult("fallback", (SpanCandidate("a.md::0.0", 4, 12, "festival", 0.1),), no_answer_score=0.7)
+    result = ReaderResult("bundled:test", (SpanCandidate("a.md::0.0", 4, 12, "festival", 0.1),), no_answer_score=0.7)
     answer = assemble_answers("Who won the election?", [hit], result)
     assert answer.answer is None
     assert answer.citations[0].passage_id == "a.md::0.0"
@@ -74,7 +74,7 @@ def test_weak_evidence_gives_null_answer_with_closest_passages():
 
 def test_threshold_moves_the_null_decision():
     hit = Hit(passage("a.md::0.0", "The tram cost 412 million euros."), 0.9, 0)
-    result = ReaderResult("fallback", (SpanCandidate("a.md::0.0", 14, 31, "412 million euros", 0.4),), no_answer_score=0.5)
+    result = ReaderResult("bundled:test", (SpanCandidate("a.md::0.0", 14, 31, "412 million euros", 0.4),), no_answer_score=0.5)
     assert assemble_answers("Cost?", [hit], result, no_answer_threshold=0.0).answer is None
     assert assemble_answers("Cost?", [hit], result, no_answer_threshold=0.2).answer == "412 million euros"
 
@@ -83,7 +83,7 @@ def test_near_duplicate_passages_are_cited_with_exact_offsets():
     original = passage("a.md::1.0", "Mayor Ana Ribeiro opened the line.", "a.md")
     copy = passage("b.md::4.0", "On Monday, Mayor Ana Ribeiro opened the line.", "b.md")
     hit = Hit(original, 0.9, 0, duplicates=(copy,))
-    result = ReaderResult("fallback", (SpanCandidate("a.md::1.0", 6, 17, "Ana Ribeiro", 0.7),), no_answer_score=0.1)
+    result = ReaderResult("bundled:test", (SpanCandidate("a.md::1.0", 6, 17, "Ana Ribeiro", 0.7),), no_answer_score=0.1)
     answer = assemble_answers("Who opened the line?", [hit], result)
     assert [c.article_id for c in answer.citations] == ["a.md", "b.md"]
     assert all(c.text[c.start : c.end] == "Ana Ribeiro" for c in answer.citations)
@@ -91,7 +91,7 @@ def test_near_duplicate_passages_are_cited_with_exact_offsets():
 
 def test_answer_serialises_to_json():
     hit = Hit(passage("a.md::0.0", "The tram cost 412 million euros."), 0.9, 0)
-    result = ReaderResult("fallback", (SpanCandidate("a.md::0.0", 14, 31, "412 million euros", 0.8),), no_answer_score=0.1)
+    result = ReaderResult("bundled:test", (SpanCandidate("a.md::0.0", 14, 31, "412 million euros", 0.8),), no_answer_score=0.1)
     data = assemble_answers("Cost?", [hit], result).to_dict()
     assert data["answer"] == "412 million euros"
     assert set(data["citations"][0]) >= {"article_id", "title", "date", "source", "paragraph", "start", "end", "text"}

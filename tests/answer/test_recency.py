@@ -13,7 +13,7 @@ from qa.types import Answer, Citation
 def dated(answer: str, score: float, date: str | None, question: str = "What is the rate?") -> Answer:
     citation = Citation(f"{date}::0.0", f"{date}.md", f"Rate report {date}", date, "https://example.com/r", 0,
                         0, len(answer), answer, 0.8)
-    return Answer(question, answer, score, 0.1, "fallback", (citation,))
+    return Answer(question, answer, score, 0.1, "bundled:test", (citation,))
 
 
 def with_alternatives(best: Answer, *others: Answer) -> Answer:
@@ -79,7 +79,7 @@ def test_weak_older_or_undated_alternatives_change_nothing(alternative):
 
 
 def test_no_answer_stays_no_answer():
-    null = Answer("What is the rate now?", None, None, 0.9, "fallback", (), alternatives=(dated("4.5 percent", 0.8, "2024-09-12"),))
+    null = Answer("What is the rate now?", None, None, 0.9, "bundled:test", (), alternatives=(dated("4.5 percent", 0.8, "2024-09-12"),))
     assert apply_recency(null) == null
 
 
@@ -87,7 +87,7 @@ def test_no_answer_stays_no_answer():
 def sample_pipeline(tmp_path_factory, sample_articles_dir, embedder) -> QAPipeline:
     index_dir = tmp_path_factory.mktemp("recency") / "index"
     build_index(sample_articles_dir, index_dir, embedder)
-    return QAPipeline.load(index_dir, reader="fallback", embedder=embedder)
+    return QAPipeline.load(index_dir, reader="bundled", embedder=embedder)
 
 
 def test_sample_corpus_rate_question_now_takes_the_september_article(sample_pipeline):
@@ -96,8 +96,14 @@ def test_sample_corpus_rate_question_now_takes_the_september_article(sample_pipe
     assert answer.citations[0].date == "2024-09-12"
     first = answer.citations[0]
     assert first.text[first.start : first.end] == answer.answer
-    assert "4.25 percent" in answer.note and "2024-06-06" in answer.note
-    assert "Note: " + answer.note in format_answer(answer)
+    # Whether the June figure comes with a note depends on how close the reader scores it (the
+    # trained reader puts the September span far ahead); the note itself is tested above.
+
+
+def test_the_terminal_shows_the_note():
+    best = dated("4.25 percent", 0.7, "2024-06-06")
+    answer = apply_recency(with_alternatives(best, dated("4.5 percent", 0.6, "2024-09-12")))
+    assert answer.note and "Note: " + answer.note in format_answer(answer)
 
 
 def test_sample_corpus_date_filter_keeps_the_june_answer_without_a_note(sample_pipeline):

@@ -82,7 +82,7 @@ def _serving(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_app(articles: Path, index: Path, log_path: Path, *, reader: str = "fallback") -> Iterator[AppServer]:
+def running_app(articles: Path, index: Path, log_path: Path, *, reader: str = "bundled") -> Iterator[AppServer]:
     """`python app.py ...` on a free port of 127.0.0.1, until it serves; stopped on exit."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"

@@ -37,7 +37,7 @@ def answer(text, citations, **kwargs) -> Answer:
     kwargs.setdefault("question", "How much is the fare?")
     kwargs.setdefault("confidence", 0.8 if text is not None else None)
     kwargs.setdefault("no_answer_score", 0.1)
-    kwargs.setdefault("reader", "fallback")
+    kwargs.setdefault("reader", "bundled:test")
     return Answer(answer=text, citations=tuple(citations), **kwargs)
 
 
@@ -112,7 +112,7 @@ def test_searched_for_shown_only_when_it_differs():
                search_query="And for students? (fare 2 euros)")
     )
     assert "Searched for: And for students? (fare 2 euros)" in rewritten
-    assert "reader: fallback" in rewritten
+    assert "reader: bundled:test" in rewritten
 
 
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'

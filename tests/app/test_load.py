@@ -36,7 +36,7 @@ def server(tmp_path_factory):
     if not SHARED_ARTICLES.is_dir():
         pytest.skip(f"shared articles not found at {SHARED_ARTICLES}")
     root = tmp_path_factory.mktemp("load")
-    with running_app(write_corpus(root / "articles"), root / "index", root / "app.log", reader="fallback") as app:
+    with running_app(write_corpus(root / "articles"), root / "index", root / "app.log", reader="bundled") as app:
         yield app
 
 
@@ -86,7 +86,7 @@ def test_pipeline_shared_by_eight_threads_answers_as_it_does_alone(tmp_path, sam
     from qa.store.build import build_index
 
     build_index(sample_articles_dir, tmp_path / "index", embedder)
-    pipeline = QAPipeline.load(tmp_path / "index", reader="fallback", embedder=embedder)
+    pipeline = QAPipeline.load(tmp_path / "index", reader="bundled", embedder=embedder)
     items = json.loads(config.SAMPLE_QUESTIONS.read_text(encoding="utf-8"))
     questions = [item["question"] for item in items][:8]
 

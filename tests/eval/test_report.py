@@ -13,7 +13,7 @@ def _record(i, *, has=True, answer="Paris", em=1.0, error=None, rank=0, margin=0
     start = text.find(answer) if answer else None
     return {
         "id": f"q{i}", "question": question or f"Question {i}?", "gold": ["Paris"] if has else [], "has_answer": has,
-        "answer": answer, "confidence": 0.7 if answer else None, "reader": "fallback", "error_class": error, "exact_match": em, "f1": em,
+        "answer": answer, "confidence": 0.7 if answer else None, "reader": "bundled:test", "error_class": error, "exact_match": em, "f1": em,
         "no_answer_score": 0.4, "best_candidate": answer or "city", "best_candidate_confidence": 0.7, "margin": margin,
         "candidate_exact_match": em if answer else 0.0, "candidate_f1": em if answer else 0.0, "answer_rank": rank, "read_answer_rank": rank,
         "answer_passage": {"passage_id": "p1", "title": "France", "text": text} if rank is not None else None,
@@ -34,7 +34,7 @@ RECORDS = [
 
 
 def _metrics(partial=False):
-    config = {"k": 5, "retrieval_depth": 10, "questions": "dev.json", "reader": "fallback", "no_answer_threshold": 0.0}
+    config = {"k": 5, "retrieval_depth": 10, "questions": "dev.json", "reader": "bundled:test", "no_answer_threshold": 0.0}
     return {**summarize(RECORDS, k=5, no_answer_threshold=0.0), "partial": partial, "questions_in_run": 8, "config": config}
 
 

