@@ -14,7 +14,7 @@ from qa.eval.metrics import (
     recall_at_k,
     threshold_sweep,
 )
-from qa.eval.svg import COLORS, bar_chart, histogram, line_chart
+from qa.eval.svg import CHART_CSS, COLORS, bar_chart, histogram, line_chart
 
 ERROR_MEANINGS = {
     "correct": "exact match with a gold answer (or null for an unanswerable question)",
@@ -279,13 +279,10 @@ h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd
 .card .value{font-size:24px;font-weight:600}.sub{color:#666;font-size:12px}.note{color:#555;font-size:13px}
 .plots{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;border:1px solid #eee;border-radius:8px;padding:6px;max-width:552px}
 figcaption{font-size:13px;color:#444;max-width:540px}svg{max-width:100%;height:auto}
-svg .t{font-size:14px;font-weight:600}svg .g{stroke:#eee}svg .a{stroke:#999}
-svg .yl{font-size:11px;text-anchor:end;fill:#444}svg .xl{font-size:11px;text-anchor:middle;fill:#444}
-svg .al{font-size:12px;text-anchor:middle;fill:#333}svg .vl{font-size:11px;paint-order:stroke;stroke:#fff;stroke-width:3px}svg .lg{font-size:11px;text-anchor:end}svg .lgv{font-size:12px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #e5e7eb;padding:4px 6px;vertical-align:top;text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums}table.examples td{max-width:340px}td.passage{max-width:520px}
 .snippet{font-size:12px;color:#333;margin-bottom:6px}mark{background:#fde68a;padding:0 1px}
 .dot{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 details{margin:10px 0}summary{cursor:pointer}table.config th{background:#f9fafb}
 tr.correct td:nth-child(5){color:#16a34a}
-"""
+""" + CHART_CSS

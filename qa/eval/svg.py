@@ -10,6 +10,14 @@ COLORS = {
     "purple": "#7c3aed", "grey": "#6b7280", "teal": "#0d9488",
 }
 WIDTH, HEIGHT = 540, 270
+# The chart classes, for the report's page and for a chart saved as a file of its own (standalone).
+CHART_CSS = (
+    "svg .t{font-size:14px;font-weight:600}svg .g{stroke:#eee}svg .a{stroke:#999}"
+    "svg .yl{font-size:11px;text-anchor:end;fill:#444}svg .xl{font-size:11px;text-anchor:middle;fill:#444}"
+    "svg .al{font-size:12px;text-anchor:middle;fill:#333}"
+    "svg .vl{font-size:11px;paint-order:stroke;stroke:#fff;stroke-width:3px}svg .lg{font-size:11px;text-anchor:end}"
+    "svg .lgv{font-size:12px}"
+)
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 44, 42
 
 
@@ -154,3 +162,10 @@ def bar_chart(title: str, bars: Sequence[tuple[str, int, str]]) -> str:
             f"<text x='{left + length + 6:.1f}' y='{y + row * 0.55:.1f}' class='lgv'>{value}</text>"
         )
     return "".join(parts) + "</svg>"
+
+
+def standalone(svg: str) -> str:
+    """A chart as an .svg file of its own: its styles inside it, a white background, sans-serif text."""
+    head, rest = svg.split(">", 1)
+    return (f"{head}><style>svg{{font-family:system-ui,sans-serif}}{CHART_CSS}</style>"
+            f"<rect width='100%' height='100%' fill='#fff'/>{rest}")

@@ -169,3 +169,21 @@ def test_export_writes_fp16_weights_that_read_back_as_the_checkpoint(tmp_path, t
     exported = reader.model.state_dict()
     for name, tensor in trained.items():
         torch.testing.assert_close(exported[name], tensor, rtol=1e-2, atol=1e-3)
+
+
+def test_the_training_curve_is_a_well_formed_svg_with_a_point_per_measured_checkpoint(tmp_path) -> None:
+    import xml.etree.ElementTree as ET
+
+    from qa.read.training.curve import curve_svg, read_log
+
+    lines = [{"step": 10, "total_steps": 40, "eval": {"em": 20.0, "f1": 30.0, "questions": 5}},
+             {"step": 20, "total_steps": 40},  # a checkpoint written without a measurement
+             {"step": 40, "total_steps": 40, "eval": {"em": 40.0, "f1": 55.5, "questions": 5}}]
+    (tmp_path / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    svg = curve_svg(read_log(tmp_path), [("heuristic", 44.8)])
+    root = ET.fromstring(svg)
+    circles = [c.find("{http://www.w3.org/2000/svg}title").text for c in root.iter("{http://www.w3.org/2000/svg}circle")]
+    assert "40: 55.5" in circles and "10: 30.0" in circles and len(circles) == 2 * 2 + 2
+    assert "<style>" in svg and "heuristic" in svg
+    with pytest.raises(ValueError, match="no measured checkpoint"):
+        curve_svg([])
