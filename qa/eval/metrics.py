@@ -227,18 +227,10 @@ def summarize(records: Sequence[dict[str, Any]], *, k: int, no_answer_threshold:
     """
     depth = max(RETRIEVAL_DEPTH, k)
     answerable = [r for r in records if r["has_answer"]]
-    unanswerable = [r for r in records if not r["has_answer"]]
     ranks = [r["answer_rank"] for r in answerable]
     retrieved = [r for r in answerable if r["read_answer_rank"] is not None]
     metrics: dict[str, Any] = {
-        "n": len(records),
-        "n_has_answer": len(answerable),
-        "n_no_answer": len(unanswerable),
-        "exact_match": percent([r["exact_match"] for r in records]),
-        "f1": percent([r["f1"] for r in records]),
-        "has_ans_exact_match": percent([r["exact_match"] for r in answerable]),
-        "has_ans_f1": percent([r["f1"] for r in answerable]),
-        "no_ans_accuracy": percent([r["exact_match"] for r in unanswerable]),
+        **answer_figures(records),
         # The reader on its own: answerable questions whose answer was in a passage it read.
         "reader_exact_match_when_retrieved": percent([r["exact_match"] for r in retrieved]),
         "reader_f1_when_retrieved": percent([r["f1"] for r in retrieved]),
@@ -260,3 +252,43 @@ def summarize(records: Sequence[dict[str, Any]], *, k: int, no_answer_threshold:
             if x <= depth
         }
     return metrics
+
+
+def answer_figures(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Counts and the SQuAD 2.0 answer scores (percentages) of scored records, overall and split
+    into answerable and unanswerable questions: what every evaluation mode reports first."""
+    answerable = [r for r in records if r["has_answer"]]
+    unanswerable = [r for r in records if not r["has_answer"]]
+    return {
+        "n": len(records),
+        "n_has_answer": len(answerable),
+        "n_no_answer": len(unanswerable),
+        "exact_match": percent([r["exact_match"] for r in records]),
+        "f1": percent([r["f1"] for r in records]),
+        "has_ans_exact_match": percent([r["exact_match"] for r in answerable]),
+        "has_ans_f1": percent([r["f1"] for r in answerable]),
+        "no_ans_accuracy": percent([r["exact_match"] for r in unanswerable]),
+    }
+
+
+def answer_scores(answer: Any, no_answer_score: float, golds: Sequence[str]) -> dict[str, Any]:
+    """The scored fields of one answer (an qa.types.Answer) against its gold answers.
+
+    `best_candidate` is the best non-null answer even when the answer is null: the threshold
+    sweep flips to it, and the forced-answer (SQuAD 1.1) figures score it.
+    """
+    best = answer if answer.answer is not None else (answer.alternatives[0] if answer.alternatives else None)
+    candidate = best.answer if best is not None else None
+    return {
+        "answer": answer.answer,
+        "confidence": answer.confidence,
+        "reader": answer.reader,
+        "exact_match": exact_match(answer.answer, golds),
+        "f1": round(f1_score(answer.answer, golds), 6),
+        "no_answer_score": round(no_answer_score, 6),
+        "best_candidate": candidate,
+        "best_candidate_confidence": best.confidence if best is not None else None,
+        "margin": round(best.confidence - no_answer_score, 6) if best is not None else None,
+        "candidate_exact_match": exact_match(candidate, golds) if candidate is not None else None,
+        "candidate_f1": round(f1_score(candidate, golds), 6) if candidate is not None else None,
+    }

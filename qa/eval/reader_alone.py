@@ -10,10 +10,10 @@ from typing import Any, Sequence
 from qa import config
 from qa.answer.calibration import resolve_threshold
 from qa.eval.metrics import (
+    answer_figures,
+    answer_scores,
     classify_error,
     error_counts,
-    exact_match,
-    f1_score,
     latency_figures,
     percent,
     threshold_figures,
@@ -89,27 +89,16 @@ def read_question(reader: Any, item: ReaderQuestion, *, threshold: float) -> dic
     answer = compose_answer(text, [Hit(item.passage, 1.0, 0)], result, no_answer_threshold=threshold, search_query=text)
 
     best = answer if answer.answer is not None else (answer.alternatives[0] if answer.alternatives else None)
-    candidate = best.answer if best is not None else None
     span = best.citations[0] if best is not None else None
     return {
         "id": question.id,
         "question": question.question,
         "gold": list(question.answers),
         "has_answer": question.has_answer,
-        "answer": answer.answer,
-        "confidence": answer.confidence,
-        "reader": answer.reader,
+        **answer_scores(answer, result.no_answer_score, question.answers),
         # The paragraph is the gold one: a wrong answer is the reader's (or the threshold's).
         "error_class": classify_error(answer.answer, question.answers, True),
-        "exact_match": exact_match(answer.answer, question.answers),
-        "f1": round(f1_score(answer.answer, question.answers), 6),
-        "no_answer_score": round(result.no_answer_score, 6),
-        "best_candidate": candidate,
-        "best_candidate_confidence": best.confidence if best is not None else None,
         "best_candidate_span": [span.start, span.end] if span is not None else None,
-        "margin": round(best.confidence - result.no_answer_score, 6) if best is not None else None,
-        "candidate_exact_match": exact_match(candidate, question.answers) if candidate is not None else None,
-        "candidate_f1": round(f1_score(candidate, question.answers), 6) if candidate is not None else None,
         "passage_id": item.passage.passage_id,
         "timings_ms": {"read_ms": read_ms},
     }
@@ -124,16 +113,8 @@ def summarize_reader(records: Sequence[dict[str, Any]], *, threshold: float) -> 
     where every question has an answer, they are its EM and F1).
     """
     answerable = [r for r in records if r["has_answer"]]
-    unanswerable = [r for r in records if not r["has_answer"]]
     return {
-        "n": len(records),
-        "n_has_answer": len(answerable),
-        "n_no_answer": len(unanswerable),
-        "exact_match": percent([r["exact_match"] for r in records]),
-        "f1": percent([r["f1"] for r in records]),
-        "has_ans_exact_match": percent([r["exact_match"] for r in answerable]),
-        "has_ans_f1": percent([r["f1"] for r in answerable]),
-        "no_ans_accuracy": percent([r["exact_match"] for r in unanswerable]),
+        **answer_figures(records),
         "forced_exact_match": percent([r["candidate_exact_match"] or 0.0 for r in answerable]),
         "forced_f1": percent([r["candidate_f1"] or 0.0 for r in answerable]),
         "no_answer_threshold": threshold_figures(records, threshold),

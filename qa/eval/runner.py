@@ -10,9 +10,8 @@ from typing import Any, Sequence
 from qa import config
 from qa.eval.metrics import (
     RETRIEVAL_DEPTH,
+    answer_scores,
     classify_error,
-    exact_match,
-    f1_score,
     first_answer_rank,
     summarize,
 )
@@ -70,10 +69,6 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
     )
     ranked = hits if k >= RETRIEVAL_DEPTH else pipeline.retriever.search(text, RETRIEVAL_DEPTH, mode=mode)
 
-    # The best non-null answer, even when the pipeline said null: the threshold sweep flips to it.
-    best = answer if answer.answer is not None else (answer.alternatives[0] if answer.alternatives else None)
-    candidate = best.answer if best is not None else None
-    margin = round(best.confidence - result.no_answer_score, 6) if best is not None else None
     answer_rank = first_answer_rank([hit.passage.text for hit in ranked], question.answers)
     read_rank = first_answer_rank([hit.passage.text for hit in hits], question.answers)
     holder = hits[read_rank] if read_rank is not None else (ranked[answer_rank] if answer_rank is not None else None)
@@ -82,18 +77,8 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
         "question": question.question,
         "gold": list(question.answers),
         "has_answer": question.has_answer,
-        "answer": answer.answer,
-        "confidence": answer.confidence,
-        "reader": answer.reader,
+        **answer_scores(answer, result.no_answer_score, question.answers),
         "error_class": classify_error(answer.answer, question.answers, read_rank is not None),
-        "exact_match": exact_match(answer.answer, question.answers),
-        "f1": round(f1_score(answer.answer, question.answers), 6),
-        "no_answer_score": round(result.no_answer_score, 6),
-        "best_candidate": candidate,
-        "best_candidate_confidence": best.confidence if best is not None else None,
-        "margin": margin,
-        "candidate_exact_match": exact_match(candidate, question.answers) if candidate is not None else None,
-        "candidate_f1": round(f1_score(candidate, question.answers), 6) if candidate is not None else None,
         # 0-based rank of the first passage holding a gold answer: in the RETRIEVAL_DEPTH-deep
         # ranking (recall@k, MRR) and among the k passages read (error attribution); None: absent.
         "answer_rank": answer_rank,
