@@ -129,7 +129,10 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
 
     # No dropout on attention probabilities: with it, PyTorch's attention leaves its fused kernel
     # for the plain one, 4x slower per step on a CPU; hidden-state dropout still regularises.
-    model = BertForQuestionAnswering.from_pretrained(config.base_model, attention_probs_dropout_prob=0.0).to(device)
+    # fp32 master weights whatever the base holds: the bundled reader (fp16) can be a base too.
+    model = BertForQuestionAnswering.from_pretrained(
+        config.base_model, attention_probs_dropout_prob=0.0, dtype=torch.float32
+    ).to(device)
     decay = [p for n, p in model.named_parameters() if not n.endswith("bias") and "LayerNorm" not in n]
     no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm" in n]
     optimizer = torch.optim.AdamW(
