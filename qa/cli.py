@@ -181,8 +181,9 @@ def run_ask(args: argparse.Namespace) -> int:
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         print(format_answer(answer))
-        if pipeline.threshold_source not in ("given", "default"):
-            print(f"(no-answer threshold {pipeline.no_answer_threshold:+.4f}, {pipeline.threshold_source})")
+        threshold, source = pipeline.threshold(args.k, args.mode)
+        if source not in ("given", "default"):
+            print(f"(no-answer threshold {threshold:+.4f}, {source})")
     return 0
 
 

@@ -78,8 +78,7 @@ class QAPipeline:
         embedder: Embedder,
         reader: Reader,
         *,
-        no_answer_threshold: float = config.NO_ANSWER_THRESHOLD,
-        threshold_source: str = "given",
+        no_answer_threshold: float | None = None,
         verify: bool = True,
     ):
         self.index = index
@@ -87,8 +86,9 @@ class QAPipeline:
         self.embedder = embedder
         self.reader = reader
         self.retriever = Retriever(LocalStore(index), embedder)
-        self.no_answer_threshold = no_answer_threshold
-        self.threshold_source = threshold_source  # "given", "default" or "tuned by qa eval (...)"
+        # None: per question, the one `qa eval --save-threshold` tuned for this index, reader, k and
+        # mode, else the reader's own, else the default (threshold()).
+        self.given_threshold = no_answer_threshold
         # Fast tokenizers and torch modules are not safe to share between concurrent calls.
         self._lock = threading.Lock()
 
@@ -116,12 +116,13 @@ class QAPipeline:
         if isinstance(reader, str):
             options = {"backend": reader_backend} if reader_backend is not None else {}
             reader = load_reader(reader, **options)
-        # None: the threshold `qa eval --save-threshold` tuned for this reader on this index, if any.
-        threshold, source = resolve_threshold(index_dir, reader.name, no_answer_threshold, reader.no_answer_threshold)
-        pipeline = cls(index, embedder, reader, no_answer_threshold=threshold, threshold_source=source, verify=verify)
-        if source not in ("given", "default"):
-            logger.info("No-answer threshold %.4f for reader %s, %s", threshold, reader.name, source)
-        return pipeline
+        return cls(index, embedder, reader, no_answer_threshold=no_answer_threshold, verify=verify)
+
+    def threshold(self, k: int = config.DEFAULT_TOP_K, mode: str = config.DEFAULT_RETRIEVAL_MODE) -> tuple[float, str]:
+        """The no-answer threshold for questions read at this k and mode, and where it comes from:
+        "given", "tuned by qa eval (...)", "shipped with the reader" or "default"."""
+        return resolve_threshold(self.index.index_dir, self.reader.name, self.given_threshold,
+                                 self.reader.no_answer_threshold, k=k, mode=mode)
 
     def ask(
         self,
@@ -144,7 +145,7 @@ class QAPipeline:
             self._serve_newest_generation()
             answer, _hits, _result = answer_from(
                 self.retriever, self.reader, query, k=k, mode=mode,
-                search_filter=search_filter, no_answer_threshold=self.no_answer_threshold,
+                search_filter=search_filter, no_answer_threshold=self.threshold(k, mode)[0],
             )
         return answer
 

@@ -65,7 +65,7 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
 
     text = clean_question(question.question)
     answer, hits, result = answer_from(
-        pipeline.retriever, pipeline.reader, Query(text), k=k, mode=mode, no_answer_threshold=pipeline.no_answer_threshold
+        pipeline.retriever, pipeline.reader, Query(text), k=k, mode=mode, no_answer_threshold=pipeline.threshold(k, mode)[0]
     )
     ranked = hits if k >= RETRIEVAL_DEPTH else pipeline.retriever.search(text, RETRIEVAL_DEPTH, mode=mode)
 
@@ -123,11 +123,11 @@ def run_eval(options: EvalOptions) -> int:
     metrics = write_results(out_dir, records, run_config, partial=partial, total=len(questions), examples=options.examples)
     print(format_summary(metrics, out_dir))
     if options.save_threshold:
-        print(save_best_threshold(metrics, index_dir, pipeline.reader.name, out_dir))
+        print(save_best_threshold(metrics, index_dir, pipeline.reader.name, out_dir, k=options.k, mode=options.mode))
     return 130 if partial else 0
 
 
-def save_best_threshold(metrics: dict[str, Any], index_dir: Path, reader: str, out_dir: Path) -> str:
+def save_best_threshold(metrics: dict[str, Any], index_dir: Path, reader: str, out_dir: Path, *, k: int, mode: str) -> str:
     """Save the run's best-F1 threshold beside the index; the line to print about it."""
     from qa.answer.calibration import SavedThreshold, save_threshold
 
@@ -135,13 +135,13 @@ def save_best_threshold(metrics: dict[str, Any], index_dir: Path, reader: str, o
         raise EvalInputError("--save-threshold: the run was cut short; nothing saved (finish it with --resume)")
     best = metrics["no_answer_threshold"]["best_f1"]
     saved = SavedThreshold(
-        reader=reader, threshold=best["threshold"], f1=best["f1"], f1_before=metrics["f1"],
+        reader=reader, k=k, mode=mode, threshold=best["threshold"], f1=best["f1"], f1_before=metrics["f1"],
         answered=best["answered"], questions=metrics["n"], run=str(out_dir),
         saved=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
     path = save_threshold(index_dir, saved)
     return (
-        f"Saved no-answer threshold {saved.threshold:+.4f} for reader {reader} in {path}: it answers "
+        f"Saved no-answer threshold {saved.threshold:+.4f} for reader {reader} at k={k}, {mode} retrieval, in {path}: it answers "
         f"{saved.answered} of {saved.questions} of these questions (F1 {saved.f1_before:.1f} -> {saved.f1:.1f}). "
         f"`qa ask --index {index_dir}` and the chat use it; --threshold overrides it."
     )
@@ -253,8 +253,8 @@ def _run_config(options: EvalOptions, question_set: QuestionSet, pipeline: Any, 
         "mode": options.mode,
         "reader": pipeline.reader.name,
         "embedder": pipeline.embedder.name,
-        "no_answer_threshold": pipeline.no_answer_threshold,
-        "no_answer_threshold_source": getattr(pipeline, "threshold_source", "given"),
+        "no_answer_threshold": pipeline.threshold(options.k, options.mode)[0],
+        "no_answer_threshold_source": pipeline.threshold(options.k, options.mode)[1],
         "index": str(index_dir),
         "index_passages": manifest.passage_count,
         "index_articles": manifest.article_count,
