@@ -4,17 +4,16 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
-import json
 import logging
 import os
 import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, BinaryIO, Iterator
 
-import yaml
-
+from qa.ingest import jsonl, newswire
+from qa.ingest.front_matter import FrontMatterError, split_front_matter
 from qa.ingest.split import sentence_spans
 from qa.types import Article
 
@@ -22,14 +21,10 @@ logger = logging.getLogger(__name__)
 
 SUFFIXES = frozenset({".md", ".markdown", ".txt", ".jsonl"})
 MAX_FILE_BYTES = 20 * 1024 * 1024  # far above any article; keeps a stray dump out of memory
-MAX_FRONT_MATTER_BYTES = 64 * 1024  # real front matter is a few lines; caps YAML parsing work
-MAX_FRONT_MATTER_DEPTH = 20  # nested lists and mappings; real front matter uses two or three
 MAX_FOLDER_DEPTH = 100  # sub-folders below the articles folder; real corpora use a few
 TITLE_MAX_CHARS = 80  # a title derived from the first sentence is cut to this
-_URL_KEYS = ("url", "source", "link")  # front matter / JSONL keys that may carry the article's URL
+_URL_KEYS = ("url", "source", "link")  # front matter keys that may carry the article's URL (JSONL: qa/ingest/jsonl.py)
 
-_FRONT_MATTER_OPEN = re.compile(r"---[ \t]*\n")
-_FRONT_MATTER_CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.M)
 _SOURCE_LINE = re.compile(r"^[ \t]*\\?\[Source link\\?\]\((\S+?)\)[ \t]*$", re.I | re.M)
 _DATELINE = re.compile(r"date\s+(\d{4}-\d{2}-\d{2})\b\s*")
 _PLACE = re.compile(r"([^\W\d_][\w.'’-]*(?:[ \t]+[\w.'’-]+){0,3})[ \t]*:\s+")  # "Kolkata: ", "New Delhi: "
@@ -177,24 +172,38 @@ def _walk(folder: Path, root: Path, skipped: list[SkippedFile], depth: int = 0) 
 
 
 def _load_file(path: Path, root: Path) -> tuple[list[Article], list[SkippedFile]]:
-    data, text = _read(path)
     article_id = Path(os.path.relpath(path, root)).as_posix()
     if path.suffix.lower() == ".jsonl":
-        return _load_jsonl(path, article_id, text)
-    meta, body = _split_front_matter(path, text)
-    return [_build_article(path, article_id, body, meta, data)], []
+        return _load_jsonl(path, article_id)
+    data, text = _read(path)
+    try:
+        meta, body = split_front_matter(text)
+    except FrontMatterError as error:
+        raise _Rejected(path, str(error)) from None
+    return [_build_article(path, article_id, body, meta, data, plain_text=path.suffix.lower() == ".txt")], []
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """The file open for reading, or _Rejected when it is not a regular file.
+
+    O_NONBLOCK and the fstat check on the open file: a FIFO or device put in place of a file after
+    the folder was walked is refused instead of blocking the read forever.
+    """
+    try:
+        handle = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb")
+    except OSError as error:
+        raise _Rejected(path, f"cannot read ({error.strerror})") from None
+    if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+        handle.close()
+        raise _Rejected(path, "not a regular file")
+    return handle
 
 
 def _read(path: Path) -> tuple[bytes, str]:
     """The raw bytes and the decoded text, or _Rejected saying why the file is not text we can use."""
     try:
-        # O_NONBLOCK and the fstat check on the open file: a FIFO or device put in place of a file
-        # after the folder was walked is refused instead of blocking the read forever.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as handle:
+        with _open_regular(path) as handle:
             info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise _Rejected(path, "not a regular file")
             if info.st_size > MAX_FILE_BYTES:
                 raise _Rejected(path, f"file is {info.st_size} bytes, over the {MAX_FILE_BYTES}-byte limit")
             data = handle.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows meanwhile
@@ -221,83 +230,41 @@ def _read(path: Path) -> tuple[bytes, str]:
     return data, text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def _split_front_matter(path: Path, text: str) -> tuple[dict[str, Any], str]:
-    """(metadata, body); a file that does not open with '---' has no front matter."""
-    opening = _FRONT_MATTER_OPEN.match(text)
-    if not opening:
-        return {}, text
-    closing = _FRONT_MATTER_CLOSE.search(text, opening.end())
-    if not closing:
-        raise _Rejected(path, "front matter has no closing '---' line")
-    block = text[opening.end() : closing.start()]
-    if len(block.encode()) > MAX_FRONT_MATTER_BYTES:
-        raise _Rejected(path, f"front matter is over {MAX_FRONT_MATTER_BYTES} bytes")
-    try:
-        _check_yaml_events(path, block)
-        meta = yaml.safe_load(block)  # safe_load: tags such as !!python/object are refused
-    except _Rejected:
-        raise
-    except (yaml.YAMLError, ValueError) as error:  # constructors raise ValueError: "date: 2024-13-45"
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise _Rejected(path, f"invalid YAML front matter ({problem})") from None
-    if meta is None:
-        meta = {}
-    if not isinstance(meta, dict):
-        raise _Rejected(path, f"front matter is a YAML {type(meta).__name__}, not a mapping")
-    return meta, text[closing.end() :]
-
-
-def _check_yaml_events(path: Path, block: str) -> None:
-    """Refuse YAML that is cheap to write but costly to load, before anything is built from it.
-
-    Aliases let a few hundred bytes expand into billions of nodes ("billion laughs"), and PyYAML
-    slows quadratically with nesting depth ("[[[[..."); article metadata needs neither.
-    """
-    depth = 0
-    for event in yaml.parse(block, Loader=yaml.SafeLoader):
-        if isinstance(event, yaml.AliasEvent):
-            raise _Rejected(path, "front matter uses YAML aliases, which are not allowed")
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_FRONT_MATTER_DEPTH:
-                raise _Rejected(path, f"front matter nests deeper than {MAX_FRONT_MATTER_DEPTH} levels")
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
-
-
-def _load_jsonl(path: Path, relpath: str, text: str) -> tuple[list[Article], list[SkippedFile]]:
+def _load_jsonl(path: Path, relpath: str) -> tuple[list[Article], list[SkippedFile]]:
+    """One article per line, streamed: an archive of any size; each bad line is skipped and said."""
     articles, skipped = [], []
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
-        try:
+    with _open_regular(path) as handle:
+        for number, raw, record in jsonl.records(handle, MAX_FILE_BYTES):
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise _Rejected(path, f"invalid JSON ({error.msg}, column {error.colno})") from None
-            except RecursionError:  # "[[[[..." thousands deep: the decoder recurses per level
-                raise _Rejected(path, "invalid JSON (nested too deeply)") from None
-            if not isinstance(record, dict):
-                raise _Rejected(path, f"expected a JSON object, got {type(record).__name__}")
-            body = record.get("text")
-            if not isinstance(body, str):
-                raise _Rejected(path, "no 'text' string")
-            for key in ("text", "title", "date", *_URL_KEYS):
-                # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 file can hold:
-                # the index writer would fail on it long after ingestion.
-                if isinstance(record.get(key), str) and _LONE_SURROGATE.search(record[key]):
-                    raise _Rejected(path, f"'{key}' holds an unpaired surrogate escape (invalid Unicode)")
-            articles.append(_build_article(path, f"{relpath}#{number}", body, record, line.encode()))
-        except _Rejected as rejected:
-            skipped.append(_skip(path, f"line {number}: {rejected.reason}"))
+                if isinstance(record, jsonl.BadRecord):
+                    raise record
+                body, meta = jsonl.article_fields(record)
+                for key, value in (("text", body), *meta.items()):
+                    # JSON may escape half a surrogate pair ("\ud800"), which no UTF-8 file can
+                    # hold: the index writer would fail on it long after ingestion.
+                    if _LONE_SURROGATE.search(value):
+                        raise jsonl.BadRecord(f"'{key}' holds an unpaired surrogate escape (invalid Unicode)")
+                articles.append(_build_article(path, f"{relpath}#{number}", body, meta, raw, plain_text=True))
+            except (jsonl.BadRecord, _Rejected) as error:
+                reason = error.reason if isinstance(error, _Rejected) else str(error)
+                skipped.append(_skip(path, f"line {number}: {reason}"))
     return articles, skipped
 
 
-def _build_article(path: Path, article_id: str, body: str, meta: dict[str, Any], raw: bytes) -> Article:
-    """Clean `body` and fill the Article from `meta` (front matter or a JSONL record) and the text."""
+def _build_article(
+    path: Path, article_id: str, body: str, meta: dict[str, Any], raw: bytes, *, plain_text: bool = False
+) -> Article:
+    """Clean `body` and fill the Article from `meta` (front matter or a JSONL record) and the text.
+
+    `plain_text` (.txt and JSONL bodies): hard-wrapped wire copy is rejoined, a paragraph opening
+    at each indented line, and a closing agency sign-off ("Reuter") dropped.
+    """
     body = body.translate(_CONTROL_CHARS)
     source_line = _SOURCE_LINE.search(body)
-    blocks = [b.strip() for b in _PARAGRAPH_BREAK.split(_clean(_SOURCE_LINE.sub("", body)))]
+    cleaned = _clean(_SOURCE_LINE.sub("", body))
+    if plain_text:
+        cleaned = newswire.unwrap(newswire.strip_sign_off(cleaned))
+    blocks = [b.strip() for b in _PARAGRAPH_BREAK.split(cleaned)]
     blocks = [b for b in blocks if b]
     title = _scalar(meta.get("title"))
     # Plain text has no title field: a short first line set off by a blank line is the headline.
@@ -315,6 +282,12 @@ def _build_article(path: Path, article_id: str, body: str, meta: dict[str, Any],
             # is answered, and cited, from the article itself.
             place, lead = named[1], rest[named.end() :]
         paragraphs = [rest, *paragraphs[1:]] if rest else paragraphs[1:]
+    wire_dateline = _scalar(meta.get("dateline"))
+    if wire_dateline and paragraphs:
+        # "SALVADOR, Feb 26 -": kept before the story's first words, as printed, so it can be cited.
+        place = place or wire_dateline.split(",")[0].strip() or None
+        lead = lead or paragraphs[0]
+        paragraphs = [f"{wire_dateline} {paragraphs[0]}", *paragraphs[1:]]
     if not paragraphs:
         raise _Rejected(path, "no text left after cleaning")
     urls = [meta.get(key) for key in _URL_KEYS] + [source_line[1] if source_line else None]

@@ -203,7 +203,7 @@ def test_jsonl_lines_become_articles_and_a_bad_line_is_skipped(tmp_path, caplog)
     assert [(Path(s.path).name, s.reason.split(":")[0]) for s in report.skipped] == [("bulk.jsonl", "line 2")]
 
 
-@pytest.mark.parametrize("line", ['["a list"]', '{"title": "No text"}', '{"text": 5}', '{"text": "![](x.png)"}'])
+@pytest.mark.parametrize("line", ['["a list"]', '{"id": "no text or title"}', '{"text": 5}', '{"text": "![](x.png)"}'])
 def test_jsonl_records_without_usable_text_are_skipped(tmp_path, caplog, line):
     (tmp_path / "bulk.jsonl").write_text(line + '\n{"text": "A good line of text."}\n', encoding="utf-8")
     with caplog.at_level(logging.WARNING):
