@@ -44,7 +44,7 @@ def cache_key(folder: Path, head: str) -> str:
 def cached_path(folder: Path, head: str, *, quantize: bool) -> Path:
     """Where the export of `folder` lives (whether or not it exists yet)."""
     target = cache_root() / ("embedders" if head == "feature" else "readers") / f"{Path(folder).name}-{cache_key(folder, head)}"
-    return target / ("model-int8.onnx" if quantize else "model.onnx")
+    return target / ("model-int8-r7.onnx" if quantize else "model.onnx")
 
 
 def require_onnxruntime(way_out: str) -> Any:
@@ -151,8 +151,12 @@ def _quantize(fp32: Path, target: Path) -> None:
     level = root.level
     root.setLevel(logging.ERROR)
     try:
+        # reduce_range: 7-bit weights, as ONNX Runtime advises for CPUs without VNNI. With 8 bits,
+        # AVX2's u8 x s8 multiply-add saturates its 16-bit sums where AVX-512 VNNI does not, and
+        # the same model ranked passages differently on the two CPU kinds (issue 12); with 7 bits
+        # no sum saturates, so both compute the same integers.
         quantize_dynamic(
-            fp32, tmp, weight_type=QuantType.QInt8, per_channel=True,
+            fp32, tmp, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
         os.replace(tmp, target)

@@ -139,6 +139,24 @@ def embedders():
 
 
 @pytest.mark.slow
+def test_int8_and_fp32_find_the_same_passages_for_many_queries(embedders, sample_articles_dir) -> None:
+    """A ranking claim on enough queries to hold with a tolerance: the first sentence of every
+    passage of the sample corpus finds its own passage first, in fp32 and in int8 alike."""
+    from qa.ingest.articles import load_articles
+    from qa.ingest.split import sentence_spans, split_article
+
+    fp32, int8 = embedders
+    passages = [p.text for a in load_articles(sample_articles_dir).articles for p in split_article(a)]
+    queries = [text[slice(*sentence_spans(text)[0])] for text in passages]
+    assert len(queries) >= 30
+    top32 = np.argmax(fp32.encode(queries) @ fp32.encode(passages).T, axis=1)
+    top8 = np.argmax(int8.encode(queries) @ int8.encode(passages).T, axis=1)
+    own = np.arange(len(passages))
+    assert np.mean(top32 == own) >= 0.9 and np.mean(top8 == own) >= 0.9
+    assert np.mean(top32 == top8) >= 0.95, np.flatnonzero(top32 != top8)
+
+
+@pytest.mark.slow
 def test_int8_embeddings_keep_the_fp32_ranking(embedders, sample_articles_dir) -> None:
     from qa.ingest.articles import load_articles
     from qa.ingest.split import split_article
