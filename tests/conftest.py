@@ -47,6 +47,21 @@ def sample_articles_dir() -> Path:
     return config.SAMPLE_ARTICLES_DIR
 
 
+STORY_PAIR_DIR = Path(__file__).resolve().parent / "data" / "story-pair"
+
+
+@pytest.fixture(scope="session")
+def story_pair_dir() -> Path:
+    """Two fictional reports of one story (a hacked ferry booking app), from two outlets on one day,
+    written for these tests: a web page saved with its front matter, ad codes, markdown links and
+    curly quotes, and a plain-text wire report with a dateline. The same shapes as the two shared
+    articles, so that the tests of indexing, retrieval and dedup run on a fresh clone. A word in
+    both ("Bluewake"), a name in one only ("Ilse Marrow"), a count in both written two ways
+    ("2,600", "2600"), a site in the source link ("lanternpost.example"). Read it, copy it before
+    changing anything."""
+    return STORY_PAIR_DIR
+
+
 @pytest.fixture(scope="session")
 def embedder():
     """The real default embedder (all-MiniLM-L6-v2, from the bundled copy), loaded once per run."""
