@@ -79,11 +79,12 @@ def _synthetic_articles(rng: random.Random) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def corpora(tmp_path_factory, all_articles_dir, embedder) -> SimpleNamespace:
-    """An old corpus with its index, and a new one (40 added, 1 changed, 1 removed) with a full-build reference."""
+def corpora(tmp_path_factory, sample_articles_dir, embedder) -> SimpleNamespace:
+    """An old corpus (the sample articles) with its index, and a new one (40 added, 1 changed, 1
+    removed) with a full-build reference."""
     root = tmp_path_factory.mktemp("crash")
     old, new = root / "old", root / "new"
-    shutil.copytree(all_articles_dir, old)
+    shutil.copytree(sample_articles_dir, old)
     shutil.copytree(old, new)
     synthetic = _synthetic_articles(random.Random(SEED))
     with open(new / "villages.jsonl", "w", encoding="utf-8") as handle:

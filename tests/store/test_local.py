@@ -14,9 +14,9 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture()
-def articles(tmp_path, shared_articles_dir):
+def articles(tmp_path, story_pair_dir):
     folder = tmp_path / "articles"
-    shutil.copytree(shared_articles_dir, folder)
+    shutil.copytree(story_pair_dir, folder)
     return folder
 
 
@@ -32,9 +32,9 @@ def test_round_trip_finds_the_passage_holding_a_known_sentence(built, embedder):
     assert len(loaded.passages) == loaded.manifest.passage_count == loaded.dense.ntotal == len(loaded.vectors)
     assert loaded.manifest.article_count == 2
     retriever = Retriever(LocalStore(loaded), embedder)
-    target = next(p for p in loaded.passages if "1,400 users were targeted" in p.text)
+    target = next(p for p in loaded.passages if "2,600 customer accounts were broken into" in p.text)
     for mode in ("dense", "keyword", "hybrid"):
-        hits = retriever.search("As per media reports, over 1,400 users were targeted upon by the spies.", 3, mode=mode)
+        hits = retriever.search("As the company says, some 2,600 customer accounts were broken into in the attack.", 3, mode=mode)
         assert hits[0].passage.passage_id == target.passage_id, mode
 
 
