@@ -1,4 +1,4 @@
-"""Indexes the retrieve tests share, each built once per run: the crafted corpus and the shared articles."""
+"""Indexes the retrieve tests share, each built once per run: the crafted corpus and the story pair with the sample articles."""
 from __future__ import annotations
 
 import shutil
@@ -28,13 +28,14 @@ def _holds(path: Path, text: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def retriever(tmp_path_factory, shared_articles_dir, sample_articles_dir, embedder):
-    """The real model over the shared and sample articles, plus two copies of the shared article
-    holding "1,400 users": one verbatim, one edited the way agencies edit (same date)."""
+def retriever(tmp_path_factory, story_pair_dir, sample_articles_dir, embedder):
+    """The real model over the story pair (tests/data/story-pair: two outlets' reports of one story,
+    one day) and the sample articles, plus two copies of the report holding "2,600 customer
+    accounts": one verbatim, one edited the way agencies edit (same date)."""
     folder = tmp_path_factory.mktemp("corpus")
-    shutil.copytree(shared_articles_dir, folder / "shared")
+    shutil.copytree(story_pair_dir, folder / "story")
     shutil.copytree(sample_articles_dir, folder / "sample")
-    original = next(p for p in sorted((folder / "shared").iterdir()) if _holds(p, "1,400 users"))
+    original = next(p for p in sorted((folder / "story").iterdir()) if _holds(p, "2,600 customer accounts"))
     # A verbatim syndicated copy under another outlet's folder...
     (folder / "wire").mkdir()
     shutil.copy(original, folder / "wire" / "copy.txt")
@@ -42,11 +43,11 @@ def retriever(tmp_path_factory, shared_articles_dir, sample_articles_dir, embedd
     article = load_article_file(original)[0]
     paragraphs = list(article.paragraphs)
     first = paragraphs[0]
-    paragraphs[0] = "A row over spyware reached Kolkata on Saturday. " + first[sentence_spans(first)[1][0]:]
-    paragraphs[1] = "KOLKATA (PTI) - " + paragraphs[1]
+    paragraphs[0] = "A row over the ferry hack reached Harrowgate on Wednesday. " + first[sentence_spans(first)[1][0]:]
+    paragraphs[1] = "HARROWGATE (NWA) - " + paragraphs[1]
     paragraphs[-2] = paragraphs[-2].replace("Prior to this, ", "Earlier, ").replace(" had ", " has ")
-    paragraphs[-1] = paragraphs[-1] + " (With inputs from PTI)"
-    write_article(folder, "agency/edited.md", article.title, article.date, "https://agency.example/spyware", paragraphs)
+    paragraphs[-1] = paragraphs[-1] + " (With inputs from NWA)"
+    write_article(folder, "agency/edited.md", article.title, article.date, "https://agency.example/ferry-hack", paragraphs)
     index_dir = tmp_path_factory.mktemp("index")
     build_index(folder, index_dir, embedder)
     return Retriever(open_store(index_dir), embedder)

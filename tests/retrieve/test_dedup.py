@@ -221,32 +221,32 @@ def test_k_hits_are_k_different_pieces_of_evidence(crafted):
     assert sum("forty families" in hit.passage.text for hit in plain) >= 2 and all(not h.duplicates for h in plain)
 
 
-# --------------------------------------------------------------------------- the shared articles (real model)
+# --------------------------------------------------------------------------- the story pair and its copies (real model)
 
 
 @pytest.mark.slow
 def test_near_duplicates_collapse_into_one_hit_keeping_every_source(retriever):
-    hits = retriever.search("How many users were targeted by the spies?", 5)
-    top = next(hit for hit in hits if "1,400 users" in hit.passage.text)
-    assert {p.article_id.split("/")[0] for p in top.passages} == {"shared", "wire", "agency"}
+    hits = retriever.search("How many customer accounts were broken into?", 5)
+    top = next(hit for hit in hits if "2,600 customer accounts" in hit.passage.text)
+    assert {p.article_id.split("/")[0] for p in top.passages} == {"story", "wire", "agency"}
     # No other hit repeats the same passage: the k hits are k different pieces of evidence.
     texts = [hit.passage.text for hit in hits]
     assert len(hits) == 5 and len(texts) == len(set(texts))
 
 
 @pytest.mark.slow
-def test_the_edited_copy_folds_paragraph_by_paragraph_but_the_two_shared_articles_never_do(retriever):
+def test_the_edited_copy_folds_paragraph_by_paragraph_but_the_two_reports_of_the_story_never_do(retriever):
     questions = [
-        "How many users were targeted by the spies?",
-        "What did the Facebook-owned messaging platform say it had informed authorities about?",
-        "What did Mamata Banerjee say about the government?",
-        "What did the WhatsApp spokesperson say?",
-        "What is Pegasus spyware?",
+        "How many customer accounts were broken into?",
+        "When did Bluewake tell the National Cyber Security Centre about the break-in?",
+        "What did Ilse Marrow say about the transport ministry?",
+        "What did the Bluewake spokesperson say?",
+        "How did the criminals get into the accounts?",
     ]
     folded = 0
     for question in questions:
         for hit in retriever.search(question, 5):
-            articles = {p.article_id for p in hit.passages if p.article_id.startswith("shared/")}
+            articles = {p.article_id for p in hit.passages if p.article_id.startswith("story/")}
             assert len(articles) <= 1, (question, [p.passage_id for p in hit.passages])
             folded += "agency" in {p.article_id.split("/")[0] for p in hit.passages} and len(hit.passages) > 1
     assert folded >= 2

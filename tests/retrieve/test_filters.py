@@ -99,24 +99,26 @@ def test_source_filter_matches_site_or_folder_case_insensitively(crafted):
     assert crafted.search("landslide", 5, search_filter=SearchFilter(source="nowhere.example")) == []
 
 
-# --------------------------------------------------------------------------- filters on the shared articles (real model)
+# --------------------------------------------------------------------------- filters on the story pair and the sample articles (real model)
 
 @pytest.mark.slow
-def test_date_filters_on_the_shared_articles(retriever):
-    november = retriever.search("WhatsApp privacy breach", 5, search_filter=SearchFilter(date_from="2019-11-01", date_to="2019-11-30"))
-    assert november and all(hit.passage.date == "2019-11-02" for hit in november)
-    month_bound = retriever.search("WhatsApp privacy breach", 5, search_filter=SearchFilter(date_to="2019-11"))
+def test_date_filters_on_the_story_pair(retriever):
+    # The story pair and its copies (2023-11-08) are older than every sample article (2024).
+    question = "Bluewake booking app hack"
+    november = retriever.search(question, 5, search_filter=SearchFilter(date_from="2023-11-01", date_to="2023-11-30"))
+    assert november and all(hit.passage.date == "2023-11-08" for hit in november)
+    month_bound = retriever.search(question, 5, search_filter=SearchFilter(date_to="2023-11"))
     assert {h.passage.passage_id for h in month_bound} == {h.passage.passage_id for h in november}
-    before = retriever.search("WhatsApp privacy breach", 5, search_filter=SearchFilter(date_to="2019-11-01"))
-    assert all(hit.passage.date <= "2019-11-01" for hit in before)
-    assert not any("shared/" in hit.passage.article_id for hit in before)
-    after = retriever.search("WhatsApp privacy breach", 5, search_filter=SearchFilter(date_from="2019-11-03"))
-    assert not any(p.date == "2019-11-02" for hit in after for p in hit.passages)
+    before = retriever.search(question, 5, search_filter=SearchFilter(date_to="2023-11-07"))
+    assert before == []  # nothing in the corpus is older than the pair
+    after = retriever.search(question, 5, search_filter=SearchFilter(date_from="2023-11-09"))
+    assert after and all(hit.passage.date >= "2023-11-09" for hit in after)
+    assert not any(p.date == "2023-11-08" for hit in after for p in hit.passages)
 
 
 @pytest.mark.slow
 def test_source_filter_matches_site_or_folder(retriever):
-    beebom = retriever.search("WhatsApp", 5, search_filter=SearchFilter(source="beebom.com"))
-    assert beebom and all("beebom.com" in hit.passage.source for hit in beebom)
-    wire = retriever.search("WhatsApp", 5, search_filter=SearchFilter(source="wire/"))
+    site = retriever.search("Bluewake", 5, search_filter=SearchFilter(source="lanternpost.example"))
+    assert site and all("lanternpost.example" in hit.passage.source for hit in site)
+    wire = retriever.search("Bluewake", 5, search_filter=SearchFilter(source="wire/"))
     assert wire and all(hit.passage.article_id.startswith("wire/") for hit in wire)

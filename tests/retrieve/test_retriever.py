@@ -109,7 +109,7 @@ def test_a_cross_encoder_from_a_local_folder_reranks_through_the_same_interface(
     assert np.allclose([h.score for h in hits], expected, atol=1e-5)
 
 
-# --------------------------------------------------------------------------- the real model on the shared articles
+# --------------------------------------------------------------------------- the real model on the story pair and the sample articles
 
 @pytest.mark.slow
 def test_every_mode_returns_k_ranked_hits_and_bad_arguments_are_refused(retriever):
