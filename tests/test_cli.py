@@ -81,9 +81,9 @@ def assert_user_error(done: subprocess.CompletedProcess, message: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def articles(all_articles_dir) -> Path:
-    """The two shared articles and the nine sample ones, in a folder the tests may not change."""
-    return all_articles_dir
+def articles(sample_articles_dir) -> Path:
+    """The nine sample articles (qa/sample_articles), a folder the tests may not change."""
+    return sample_articles_dir
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def indexed(articles, embedder, tmp_path_factory) -> Path:
     index_dir = tmp_path_factory.mktemp("cli") / "index"
     done = qa("index", "--articles", str(articles), "--index", str(index_dir))
     assert_ok(done)
-    assert re.search(r"Indexed .* \d+ passages \(\d+ embedded, 0 reused; 11 new, 0 changed, 0 removed articles\)", done.stdout)
+    assert re.search(r"Indexed .* \d+ passages \(\d+ embedded, 0 reused; 9 new, 0 changed, 0 removed articles\)", done.stdout)
     return index_dir
 
 
@@ -100,7 +100,7 @@ def test_status_of_a_fresh_index_is_up_to_date(articles, indexed):
     # (`qa index` run again says "already up to date": tests/test_crash_safety.py runs it.)
     status = qa("index", "--status", "--articles", str(articles), "--index", str(indexed))
     assert_ok(status)
-    assert status.stdout.strip() == f"{indexed}: up to date (11 articles)"
+    assert status.stdout.strip() == f"{indexed}: up to date (9 articles)"
 
 
 def test_incremental_index_embeds_only_changes_and_matches_a_full_rebuild(tmp_path, articles, indexed, embedder):
@@ -115,7 +115,7 @@ def test_incremental_index_embeds_only_changes_and_matches_a_full_rebuild(tmp_pa
 
     status = qa("index", "--status", "--articles", str(folder), "--index", str(index_dir))
     assert_ok(status, 1)  # 1: stale, for scripts
-    assert "stale: 1 new, 1 changed, 1 removed, 9 unchanged articles" in status.stdout
+    assert "stale: 1 new, 1 changed, 1 removed, 7 unchanged articles" in status.stdout
     for line in ("new: library.md", "changed: tram-line.md", "removed: film-festival.txt"):
         assert line in status.stdout
 
