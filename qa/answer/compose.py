@@ -1,6 +1,7 @@
 """Reader spans -> answers: one per distinct normalised span, citing every passage that gives it."""
 from __future__ import annotations
 
+import dataclasses
 import re
 import string
 from collections import defaultdict
@@ -113,17 +114,7 @@ def assemble_answers(
             search_query=search_query,
             alternatives=tuple(answers[:max_alternatives]),
         )
-    best = answers[0]
-    return Answer(
-        question=best.question,
-        answer=best.answer,
-        confidence=best.confidence,
-        no_answer_score=best.no_answer_score,
-        reader=best.reader,
-        citations=best.citations,
-        search_query=search_query,
-        alternatives=tuple(answers[1 : 1 + max_alternatives]),
-    )
+    return dataclasses.replace(answers[0], alternatives=tuple(answers[1 : 1 + max_alternatives]))
 
 
 def _unique(citations: list[Citation]) -> list[Citation]:
