@@ -305,8 +305,8 @@ def _mutate(rng: random.Random, data: bytes) -> bytes:
     return bytes(out)
 
 
-def test_fuzzed_articles_each_ingest_or_are_skipped_with_a_warning(tmp_path, shared_articles_dir, sample_articles_dir):
-    seeds = [p.read_bytes() for d in (shared_articles_dir, sample_articles_dir) for p in sorted(d.iterdir()) if p.is_file()]
+def test_fuzzed_articles_each_ingest_or_are_skipped_with_a_warning(tmp_path, story_pair_dir, sample_articles_dir):
+    seeds = [p.read_bytes() for d in (story_pair_dir, sample_articles_dir) for p in sorted(d.iterdir()) if p.is_file()]
     rng = random.Random(FUZZ_SEED)
     folder = tmp_path / "fuzz"
     folder.mkdir()
@@ -400,26 +400,26 @@ def test_huge_question_is_refused_before_any_work():
     assert time.perf_counter() - started < 1.0
 
 
-HOSTILE_QUESTIONS = [
-    "How many users were targeted by the spies?\x00\x1b[31m",
-    "电车线路花了多少钱？",
-    "كم عدد المستخدمين المستهدفين؟",
-    "कितने उपयोगकर्ताओं को निशाना बनाया गया?",
-    "🕵️‍♂️📱❓",
+HOSTILE_QUESTIONS = [  # asked of the story pair (tests/data/story-pair): a ferry booking app broken into
+    "How many customer accounts were broken into?\x00\x1b[31m",
+    "有多少个客户账户被入侵？",
+    "كم عدد الحسابات التي تم اختراقها؟",
+    "कितने ग्राहक खातों में सेंध लगाई गई?",
+    "⛴️📱🔓❓",
     "<script>alert(1)</script><img src=x onerror=alert(2)>",
     "' OR 1=1 -- {{7*7}} ${jndi:ldap://x}",
     "???",
-    "\ud83d\udd75 spies?",
-    "spies " * 300,
+    "\ud83d\udd13 accounts?",
+    "ferry " * 300,
 ]
 
 
 @pytest.mark.slow
-def test_pipeline_answers_or_refuses_every_hostile_question(tmp_path, shared_articles_dir, embedder):
+def test_pipeline_answers_or_refuses_every_hostile_question(tmp_path, story_pair_dir, embedder):
     from qa.pipeline import QAPipeline
     from qa.store.build import build_index
 
-    build_index(shared_articles_dir, tmp_path / "index", embedder)
+    build_index(story_pair_dir, tmp_path / "index", embedder)
     pipeline = QAPipeline.load(tmp_path / "index", reader="bundled", embedder=embedder)
     for question in HOSTILE_QUESTIONS:
         answer = pipeline.ask(question)
