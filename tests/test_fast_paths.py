@@ -15,7 +15,6 @@ from qa import config
 from qa.store import dense
 from qa.types import Passage, Query
 
-ARTICLES_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "articles"
 
 
 def unit_vectors(n: int, dim: int, seed: int) -> np.ndarray:
@@ -217,19 +216,18 @@ def small_qa_dir(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-def test_onnx_readers_give_the_same_best_spans_as_torch(small_qa_dir, tmp_path, monkeypatch) -> None:
-    if not ARTICLES_DIR.is_dir():
-        pytest.skip(f"shared articles not found at {ARTICLES_DIR}")
+def test_onnx_readers_give_the_same_best_spans_as_torch(small_qa_dir, story_pair_dir, tmp_path, monkeypatch) -> None:
     from qa.read.transformers_reader import TransformersReader
 
     monkeypatch.setenv("NEWSQA_CACHE", str(tmp_path / "cache"))
-    paragraphs = [p.strip() for path in sorted(ARTICLES_DIR.iterdir()) for p in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")) if len(p.split()) >= 8]
+    # Raw paragraphs, markup and all, of the two reports of tests/data/story-pair.
+    paragraphs = [p.strip() for path in sorted(story_pair_dir.iterdir()) for p in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")) if len(p.split()) >= 8]
     passages = [Passage(passage_id=f"a::{i}.0", article_id="a", title="a", date=None, place=None, source="a", path="a", paragraph=i, text=t)
                 for i, t in enumerate(paragraphs)]
     readers = {b: TransformersReader(str(small_qa_dir), local_files_only=True, backend=b, max_seq_len=96, doc_stride=32) for b in config.READER_BACKENDS}
     assert readers["onnx-int8"].session is not None and readers["onnx-int8"].model is None
-    questions = ["Who is the IT Minister?", "What did WhatsApp say?", "Which firm made the spyware?", "What is Pegasus?",
-                 "How many users were targeted?", "Where was the lawsuit filed?", "What was installed?", "Who sued?"]
+    questions = ["Who is the Transport Minister?", "What did Bluewake say?", "Which company runs the ferries?", "What is credential stuffing?",
+                 "How many accounts were broken into?", "Where was the attack reported?", "What was switched off?", "Who will refund?"]
     same = {b: 0 for b in readers}
     for number, question in enumerate(questions):
         window = passages[number % len(passages):][:5] or passages[:5]
