@@ -16,7 +16,6 @@ from qa.store import dense
 from qa.types import Passage, Query
 
 
-
 def unit_vectors(n: int, dim: int, seed: int) -> np.ndarray:
     """Clustered unit vectors (a mixture, as sentence embeddings are), fixed mixture per dim."""
     mixture = np.random.default_rng(dim)
