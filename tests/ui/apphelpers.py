@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Iterator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# The two real articles beside the repository (third-party text: copied only into a test's tmp folder).
-SHARED_ARTICLES = Path(__file__).resolve().parents[3] / "shared" / "articles"
+# Two fictional reports of one story (tests/conftest.py's story_pair_dir).
+STORY_PAIR = REPO_ROOT / "tests" / "data" / "story-pair"
 
 HOSTILE_TITLE = "<script>window.__xss=1</script>Hostile"
 HOSTILE_IMG = '<img src=x onerror="window.__xss=2">'
@@ -45,10 +45,10 @@ RATE_ARTICLES = ("central-bank-rate.md", "central-bank-rate-september.md")
 
 
 def write_corpus(folder: Path) -> Path:
-    """The shared articles, the two dated rate reports and a hostile article (markup in its title
-    and text), in `folder`."""
+    """The story pair, the two dated rate reports and a hostile article (markup in its title and
+    text), in `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
-    for path in sorted(SHARED_ARTICLES.iterdir()):
+    for path in sorted(STORY_PAIR.iterdir()):
         if path.is_file():
             shutil.copyfile(path, folder / path.name)
     for name in RATE_ARTICLES:

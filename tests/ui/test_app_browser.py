@@ -13,7 +13,6 @@ from apphelpers import (
     HOSTILE_IMG,
     HOSTILE_TITLE,
     REPO_ROOT,
-    SHARED_ARTICLES,
     running_app,
     write_corpus,
 )
@@ -28,7 +27,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 REPLY_TIMEOUT_MS = 60_000
-BEEBOM_URL = "https://beebom.com/whatsapp-responds-committed-user-data-protection/"
+SOURCE_URL = "https://lanternpost.example/bluewake-answers-ministry-refunds/"  # the story pair's web page
+QUESTION = "How many customer accounts were broken into?"
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +44,6 @@ def browser():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not SHARED_ARTICLES.is_dir():
-        pytest.skip(f"shared articles not found at {SHARED_ARTICLES}")
     root = tmp_path_factory.mktemp("app_browser")
     with running_app(write_corpus(root / "articles"), root / "index", root / "app.log") as app:
         yield app
@@ -82,9 +80,9 @@ class Chat:
 
 
 def test_answer_with_its_sources_and_highlight(page):
-    reply = Chat(page).ask("How many users were targeted by the spies?")
+    reply = Chat(page).ask(QUESTION)
     answer = reply.locator(".qa-answer strong").inner_text()
-    assert answer == "1,400"
+    assert answer == "2,600"
     citations = reply.locator("details.qa-citation")
     assert citations.count() >= 1
     first = citations.first
@@ -92,8 +90,8 @@ def test_answer_with_its_sources_and_highlight(page):
     # the first source is open, the answer marked inside its paragraph
     assert first.get_attribute("open") is not None
     assert first.locator("mark").inner_text() == answer
-    assert "users were targeted upon by the spies" in first.locator(".qa-passage").inner_text()
-    assert "2019-11-02" in first.locator("summary").inner_text()
+    assert "customer accounts were broken into" in first.locator(".qa-passage").inner_text()
+    assert "2023-11-08" in first.locator("summary").inner_text()
     # any further source is closed until opened, then shows its own mark
     for number, citation in enumerate(citations.all()[1:], start=2):
         assert citation.locator(".qa-number").inner_text() == f"[{number}]"
@@ -106,19 +104,19 @@ def test_answer_with_its_sources_and_highlight(page):
 
 def test_citation_links_to_the_source(page):
     source = filter_box(page, "Source contains")
-    source.fill("beebom")
+    source.fill("lanternpost")
     try:
-        reply = Chat(page).ask("Which Israeli firm did WhatsApp sue?")
+        reply = Chat(page).ask("Whom did Bluewake ask to investigate?")
     finally:
         source.fill("")
     links = reply.locator("a.qa-source")
     assert links.count() >= 1
     for link in links.all():
-        assert link.get_attribute("href") == BEEBOM_URL
+        assert link.get_attribute("href") == SOURCE_URL
         assert link.get_attribute("target") == "_blank"
         assert link.get_attribute("rel") == "noopener noreferrer"
     assert links.first.is_visible()
-    assert "beebom.com/whatsapp-responds" in links.first.inner_text()
+    assert "lanternpost.example/bluewake-answers" in links.first.inner_text()
 
 
 def test_follow_up_uses_the_conversation(browser, server):
@@ -128,7 +126,7 @@ def test_follow_up_uses_the_conversation(browser, server):
         page.goto(server.url)
         page.wait_for_selector("#qa-question textarea", timeout=REPLY_TIMEOUT_MS)
         chat = Chat(page)
-        question = "Who is the IT Minister of India?"
+        question = "Who is the Transport Minister of Ardenia?"
         reply = chat.ask(question)
         assert "Searched for" not in reply.inner_text()  # a self-contained question is searched as asked
         answer = None if reply.locator(".qa-no-answer").count() else reply.locator(".qa-answer").inner_text()
@@ -186,8 +184,8 @@ def test_hostile_article_shows_as_text(page):
 def test_odd_messages_get_clear_replies(page):
     chat = Chat(page)
     assert "at most 2,000" in chat.ask("why " * 600).inner_text()
-    reply = chat.ask("How many users were targeted by the spies? \U0001F575\u200b\x07")
-    assert "1,400" in reply.locator(".qa-answer").inner_text()
+    reply = chat.ask(QUESTION + " \U0001F575\u200b\x07")
+    assert "2,600" in reply.locator(".qa-answer").inner_text()
     # Nothing asked, nothing added: no question bubble and no answer bubble without a question.
     bubbles = page.locator("#qa-chat .message-row")
     before = bubbles.count()
@@ -208,12 +206,12 @@ def test_malformed_date_filter_gets_a_clear_reply(page):
     chat = Chat(page)
     try:
         date_from.fill("2019-13-45")
-        assert "is not a date" in chat.ask("How many users were targeted by the spies?").inner_text()
-        date_from.fill("2020")
-        reply = chat.ask("How many users were targeted by the spies?")
-        # the shared articles are from 2019: only the hostile article (2021) is left to search
+        assert "is not a date" in chat.ask(QUESTION).inner_text()
+        date_from.fill("2024")
+        reply = chat.ask(QUESTION)
+        # the story pair is from 2023 and the hostile article from 2021: only the rate reports (2024) are left
         dates = reply.locator(".qa-date").all_inner_texts()
-        assert dates and all(date >= "2020" for date in dates), dates
-        assert "1,400" not in reply.inner_text()
+        assert dates and all(date >= "2024" for date in dates), dates
+        assert "2,600" not in reply.inner_text()
     finally:
         date_from.fill("")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from apphelpers import SHARED_ARTICLES, import_app, running_app, write_corpus
+from apphelpers import import_app, running_app, write_corpus
 
 from qa.answer.compose import normalize_answer
 
@@ -17,7 +17,7 @@ app = import_app()
 gradio_client = pytest.importorskip("gradio_client", reason="gradio_client is not installed (pip install -e '.[test]')")
 
 
-QUESTION = "How many users were targeted by the spies?"
+QUESTION = "How many customer accounts were broken into?"  # the story pair (tests/data/story-pair)
 CONCURRENT = 8
 
 
@@ -33,7 +33,7 @@ def test_malformed_date_filters_are_refused_with_the_format(value):
 
 
 def test_filters():
-    assert app.parse_filters("", " ", "  beebom ") == {"date_from": None, "date_to": None, "source": "beebom"}
+    assert app.parse_filters("", " ", "  lanternpost ") == {"date_from": None, "date_to": None, "source": "lanternpost"}
     assert app.parse_filters("2019-11", "2019", None)["date_to"] == "2019"  # same year: fine
     with pytest.raises(app.FilterError, match="after"):
         app.parse_filters("2020", "2019-12", None)
@@ -41,11 +41,11 @@ def test_filters():
         app.parse_filters(None, None, "x" * 500)
 
 
-def test_examples_only_for_the_sample_corpus(sample_articles_dir, shared_articles_dir):
+def test_examples_only_for_the_sample_corpus(sample_articles_dir, story_pair_dir):
     examples = app.default_examples(sample_articles_dir)
     assert examples and all(q.endswith("?") for q in examples)
     assert "Who won the Eurovision Song Contest in 2024?" not in examples  # unanswerable ones are left out
-    assert app.default_examples(shared_articles_dir) == []
+    assert app.default_examples(story_pair_dir) == []
     assert app.default_examples(None) == []
 
 
@@ -60,8 +60,6 @@ def test_bad_paths_are_one_line_errors(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not SHARED_ARTICLES.is_dir():
-        pytest.skip(f"shared articles not found at {SHARED_ARTICLES}")
     root = tmp_path_factory.mktemp("app_client")
     with running_app(write_corpus(root / "articles"), root / "index", root / "app.log") as app:
         yield app
@@ -78,7 +76,7 @@ def check_answer(data: dict) -> None:
     first = data["citations"][0]
     assert first["text"][first["start"] : first["end"]] == data["answer"]
     for citation in data["citations"]:
-        # other articles giving the same answer may write it differently ("1400", "1,400")
+        # other articles giving the same answer may write it differently ("2600", "2,600")
         span = citation["text"][citation["start"] : citation["end"]]
         assert normalize_answer(span) == normalize_answer(data["answer"]), citation
 
@@ -88,7 +86,7 @@ def test_named_endpoint_returns_the_answer_as_json(client, server):
     data = client.predict(QUESTION, api_name="/ask")
     assert isinstance(data, dict)
     check_answer(data)
-    assert "1,400" in data["answer"] or "1400" in data["answer"]
+    assert "2,600" in data["answer"] or "2600" in data["answer"]
     assert data["question"] == QUESTION
     assert data["reader"].startswith("bundled:")
     assert set(data) >= {"question", "answer", "confidence", "no_answer_score", "reader", "citations", "search_query", "alternatives"}
@@ -97,11 +95,11 @@ def test_named_endpoint_returns_the_answer_as_json(client, server):
 @pytest.mark.slow
 def test_endpoint_takes_options_and_history(client):
     data = client.predict(
-        "And in India?", k=8, mode="keyword",
-        history=[{"question": QUESTION, "answer": "1,400"}], api_name="/ask",
+        "And in Northmarch?", k=8, mode="keyword",
+        history=[{"question": QUESTION, "answer": "2,600"}], api_name="/ask",
     )
-    assert data["search_query"].startswith("And in India? (")
-    assert "targeted" in data["search_query"]
+    assert data["search_query"].startswith("And in Northmarch? (")
+    assert "accounts" in data["search_query"]
 
 
 @pytest.mark.slow
@@ -116,7 +114,7 @@ def test_endpoint_errors_are_messages_not_tracebacks(client):
 
 @pytest.mark.slow
 def test_concurrent_requests_are_all_answered(server):
-    questions = [QUESTION if i % 2 == 0 else "Who is the IT Minister of India?" for i in range(CONCURRENT)]
+    questions = [QUESTION if i % 2 == 0 else "Who is the Transport Minister of Ardenia?" for i in range(CONCURRENT)]
 
     def ask(question: str) -> dict:
         # One client per thread: each is an independent user of the queue.

@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
-from apphelpers import SHARED_ARTICLES, running_app, write_corpus
+from apphelpers import running_app, write_corpus
 
 from qa import config
 
@@ -18,9 +18,9 @@ pytestmark = pytest.mark.slow
 CLIENTS = 20
 QUESTIONS_PER_CLIENT = 3
 OVERALL_TIMEOUT_S = 600  # every request answered within this; the speed itself is printed, not asserted
-QUESTIONS = {  # question -> what the answer may be written as (the shared articles and apphelpers' hostile one)
-    "How many users were targeted by the spies?": ("1,400", "1400"),
-    "Who is the IT Minister of India?": ("Prasad",),
+QUESTIONS = {  # question -> what the answer may be written as (the story pair and apphelpers' hostile article)
+    "How many customer accounts were broken into?": ("2,600", "2600"),
+    "Who is the Transport Minister of Ardenia?": ("Brune",),
     "How many copies of the Zorblatt bulletin were sold?": ("7,300",),
 }
 
@@ -33,8 +33,6 @@ def percentile(values: list[float], fraction: float) -> float:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    if not SHARED_ARTICLES.is_dir():
-        pytest.skip(f"shared articles not found at {SHARED_ARTICLES}")
     root = tmp_path_factory.mktemp("load")
     with running_app(write_corpus(root / "articles"), root / "index", root / "app.log", reader="bundled") as app:
         yield app
