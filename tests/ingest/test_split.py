@@ -140,10 +140,12 @@ def test_invalid_sizes_are_refused_with_the_value(kwargs, message):
 # Real corpora: verbatim text, metadata, stable unique ids
 
 
-@pytest.fixture(scope="module", params=["sample", "shared"])
-def corpus(request, sample_articles_dir) -> tuple[Article, ...]:
-    folder = sample_articles_dir if request.param == "sample" else request.getfixturevalue("shared_articles_dir")
-    return load_articles(folder).articles
+@pytest.fixture(scope="module", params=["sample", "story", "shared"])
+def corpus(request) -> tuple[Article, ...]:
+    """The sample corpus, the story pair (tests/data: web-page markup, curly quotes, a dateline) and
+    the two real shared articles (skipped without ../shared: the others run on a fresh clone)."""
+    fixture = {"sample": "sample_articles_dir", "story": "story_pair_dir", "shared": "shared_articles_dir"}[request.param]
+    return load_articles(request.getfixturevalue(fixture)).articles
 
 
 def test_passages_are_verbatim_slices_of_their_paragraphs(corpus):
