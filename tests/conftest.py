@@ -1,4 +1,4 @@
-"""Shared fixtures: where the repository, the shared data and the bundled sample corpus live."""
+"""Shared fixtures: where the repository, the shared data, the bundled sample corpus and the tests' own story pair live."""
 from __future__ import annotations
 
 import os
