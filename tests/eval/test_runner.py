@@ -74,7 +74,8 @@ def _questions(tmp_path, *records):
 
 def _pipeline(order, script, deep_order=None, **reader_options):
     return SimpleNamespace(
-        retriever=ScriptedRetriever(order, deep_order), reader=ScriptedReader(script, **reader_options), no_answer_threshold=0.0
+        retriever=ScriptedRetriever(order, deep_order), reader=ScriptedReader(script, **reader_options),
+        threshold=lambda k=5, mode="hybrid": (0.0, "given"),
     )
 
 
