@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_index_options(index)
     index.add_argument("--rebuild", action="store_true", help="re-embed everything instead of only what changed")
     index.add_argument("--status", action="store_true", help="say what is stale, change nothing")
+    index.add_argument("--check", action="store_true", help="verify every byte of the live index against its checksums (loads check sizes only), change nothing")
     index.add_argument("--embedder", default=None, help=f"sentence-transformers model id or folder (default: {config.DEFAULT_EMBEDDER})")
     index.add_argument("--dense-index", default="auto", help="FAISS index: auto (exact up to 50k passages, then IVF over 8-bit codes), Flat, 'HNSW32|efSearch=128', 'IVF4096,SQ8|nprobe=32', ...")
     _add_embed_backend_option(index)
@@ -97,6 +98,15 @@ def run_index(args: argparse.Namespace) -> int:
     if not 0 <= args.wait < float("inf"):
         raise UserError(f"--wait must be a number of seconds, 0 or more, got {args.wait}")
     embedder_name = args.embedder or config.DEFAULT_EMBEDDER
+    if args.check:
+        from qa.store import local as store
+
+        generation = store.current_generation(args.index)
+        manifest = store.read_manifest(args.index, generation)  # IndexStoreError when there is none
+        store.verify_files(generation, manifest, args.index, checksums=True)
+        print(f"{args.index}: {generation.name}, {len(manifest.files)} files match their checksums "
+              f"({manifest.passage_count} passages from {manifest.article_count} articles)")
+        return 0
     if args.status:
         status = index_status(args.articles, args.index, embedder_name)
         print(f"{args.index}: {status.describe()}")

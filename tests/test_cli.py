@@ -151,11 +151,14 @@ def asked(indexed) -> dict[str, tuple[str, subprocess.CompletedProcess]]:
     """Every `qa ask` of this module, run side by side (each one loads the model): name -> (what
     the one line of a refusal says, the finished command)."""
     root = indexed.parent
-    damaged = root / "damaged"
+    damaged, flipped = root / "damaged", root / "flipped"
     shutil.copytree(indexed, damaged)
     vectors = store.current_generation(damaged) / store.VECTORS_FILE
+    vectors.write_bytes(vectors.read_bytes()[:-3])  # cut short: every load sees it
+    shutil.copytree(indexed, flipped)
+    vectors = store.current_generation(flipped) / store.VECTORS_FILE
     data = bytearray(vectors.read_bytes())
-    data[-3] ^= 0x55
+    data[-3] ^= 0x55  # same size: `qa index --check` finds it
     vectors.write_bytes(bytes(data))
     ask = ("--reader", "bundled")
     # Questions too long or with control characters, and bad option values, are refused by the same
@@ -166,6 +169,7 @@ def asked(indexed) -> dict[str, tuple[str, subprocess.CompletedProcess]]:
         "not UTF-8": (("ask", b"caf\xe9 prices?", "--index", str(indexed), *ask), "not valid text"),
         "damaged index": (("ask", QUESTION, "--index", str(damaged), *ask), "is damaged: vectors.npy"),
         "no index": (("ask", QUESTION, "--index", str(root / "none"), *ask), "No index in"),
+        "flipped byte found by --check": (("index", "--check", "--index", str(flipped)), "is damaged: vectors.npy"),
         "reader folder typo": (("ask", QUESTION, "--index", str(indexed), "--reader", str(root / "models" / "tinyroberta-typo")),
                                "does not exist"),
         "no training file": (("train-reader", "--train", str(root / "none.json"), "--out", str(root / "run")),
@@ -185,12 +189,18 @@ def test_ask_json_gives_the_answer_and_its_citation(asked):
     assert set(data) >= {"question", "answer", "confidence", "no_answer_score", "citations", "search_query", "alternatives", "timings_ms"}
 
 
-@pytest.mark.parametrize("name", ["empty question", "not UTF-8", "damaged index", "no index", "reader folder typo", "no training file"])
+@pytest.mark.parametrize("name", ["empty question", "not UTF-8", "damaged index", "no index", "reader folder typo", "no training file",
+                                  "flipped byte found by --check"])
 def test_ask_refuses_bad_input_in_one_line_with_exit_status_2(asked, name):
     message, done = asked[name]
     assert_user_error(done, message)
-    if name == "damaged index":
+    if name in ("damaged index", "flipped byte found by --check"):
         assert "qa index --rebuild" in done.stderr
+
+
+def test_index_check_passes_on_a_whole_index(indexed):
+    done = qa("index", "--check", "--index", str(indexed), timeout=120)
+    assert done.returncode == 0 and "files match their checksums" in done.stdout, done.stderr
 
 
 def test_index_refuses_articles_that_are_no_folder_in_one_line(tmp_path):

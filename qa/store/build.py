@@ -205,7 +205,7 @@ def _reusable_vectors(
         return {}, None
     generation = store.current_generation(index_dir)
     try:
-        store.verify_files(generation, previous, index_dir)
+        store.verify_files(generation, previous, index_dir, checksums=True)  # vectors reused: every byte
         old_passages = store.read_passages(generation)
         old_vectors = store.read_vectors(generation)
     except (store.IndexStoreError, OSError, ValueError) as error:

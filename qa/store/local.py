@@ -24,7 +24,7 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Sequence
 
@@ -63,9 +63,12 @@ class Manifest:
     corpus_fingerprint: str  # sha256 over the sorted (article_id, content_hash) pairs
     articles: dict[str, str]  # article_id -> content_hash, for incremental builds
     dense_index: str  # FAISS factory description, e.g. "Flat" or "HNSW32"
-    files: dict[str, str]  # relative path -> sha256, checked on load
+    files: dict[str, str]  # relative path -> sha256: `qa index --check` and builds that reuse it
     created: str
     articles_dir: str = ""
+    # relative path -> bytes, checked at every load (cheap at any size; indexes written before
+    # sizes were recorded are checked by their checksums instead)
+    sizes: dict[str, int] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
@@ -255,6 +258,7 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
         articles=dict(contents.articles),
         dense_index=dense_description,
         files=files,
+        sizes={relative: (staging / relative).stat().st_size for relative in files},
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         articles_dir=contents.articles_dir,
     )
@@ -301,9 +305,9 @@ def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest:
         data = json.loads((generation / MANIFEST_FILE).read_text(encoding="utf-8"))
         manifest = Manifest(**data)
         # Valid JSON of the wrong shape would otherwise fail later, far from its cause.
-        for field, kind in (("files", dict), ("articles", dict), ("passage_count", int), ("dimension", int)):
-            if not isinstance(getattr(manifest, field), kind):
-                raise TypeError(f"{field!r} is not a {kind.__name__}")
+        for name, kind in (("files", dict), ("sizes", dict), ("articles", dict), ("passage_count", int), ("dimension", int)):
+            if not isinstance(getattr(manifest, name), kind):
+                raise TypeError(f"{name!r} is not a {kind.__name__}")
         return manifest
     except (OSError, ValueError, TypeError) as error:
         raise IndexStoreError(
@@ -327,17 +331,20 @@ def check_compatible(manifest: Manifest, index_dir: Path, embedder: str | None) 
         )
 
 
-def verify_files(generation: Path, manifest: Manifest, index_dir: Path) -> None:
+def verify_files(generation: Path, manifest: Manifest, index_dir: Path, *, checksums: bool = False) -> None:
+    """Refuse a generation whose files are missing or not as written: by size (every load; a cut
+    short or emptied file), or by sha256 (`checksums`, or an index with no sizes recorded)."""
+    by_checksum = checksums or not manifest.sizes
     for relative, expected in manifest.files.items():
         path = generation / relative
-        try:
-            actual = _sha256_file(path)
-        except OSError:  # missing, or removed while we read it (a concurrent build's clean-up)
-            actual = None
-        if actual != expected:
+        try:  # missing, or removed while we read it (a concurrent build's clean-up): OSError
+            ok = _sha256_file(path) == expected if by_checksum else path.stat().st_size == manifest.sizes.get(relative)
+        except OSError:
+            ok = False
+        if not ok:
             raise IndexStoreError(
-                f"The index in {index_dir} is damaged: {relative} is missing or does not match "
-                f"its checksum. Rebuild it with: qa index --rebuild --index {index_dir}"
+                f"The index in {index_dir} is damaged: {relative} is missing or not as it was written "
+                f"(its {'checksum' if by_checksum else 'size'} differs). Rebuild it with: qa index --rebuild --index {index_dir}"
             )
 
 

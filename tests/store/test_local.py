@@ -56,12 +56,32 @@ def test_index_of_another_format_version_is_refused(built, embedder):
         open_index(built, embedder=embedder.name)
 
 
-def test_damaged_file_is_refused(built, embedder):
+def test_a_file_cut_short_is_refused_at_load(built, embedder):
     vectors = store.current_generation(built) / store.VECTORS_FILE
+    vectors.write_bytes(vectors.read_bytes()[:-8])
+    with pytest.raises(IndexStoreError, match="damaged: vectors.npy .*size differs"):
+        open_index(built, embedder=embedder.name)
+
+
+def test_a_flipped_byte_is_found_by_the_checksums_on_demand_not_at_every_load(built, embedder):
+    generation = store.current_generation(built)
+    vectors = generation / store.VECTORS_FILE
     data = bytearray(vectors.read_bytes())
     data[-1] ^= 0xFF
     vectors.write_bytes(bytes(data))
-    with pytest.raises(IndexStoreError, match="damaged"):
+    open_index(built, embedder=embedder.name)  # a load reads sizes, not every byte
+    with pytest.raises(IndexStoreError, match="damaged: vectors.npy .*checksum differs"):
+        store.verify_files(generation, store.read_manifest(built), built, checksums=True)
+
+
+def test_an_index_written_before_sizes_were_recorded_is_checked_by_checksum(built, embedder):
+    generation = store.current_generation(built)
+    manifest_path = generation / store.MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text())
+    del manifest["sizes"]
+    manifest["files"]["manifest.json"] = "0" * 64  # names a file whose checksum cannot match
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexStoreError, match="checksum differs"):
         open_index(built, embedder=embedder.name)
 
 
