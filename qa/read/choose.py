@@ -8,6 +8,7 @@ from typing import Any
 
 from qa import config
 from qa.read.protocol import Reader
+from qa.read.training.export import READER_INFO_FILE
 from qa.read.transformers_reader import TransformersReader
 
 logger = logging.getLogger(__name__)
@@ -23,14 +24,9 @@ class ReaderError(ValueError):
     """A reader that was asked for and cannot be loaded; the message says why and what to do."""
 
 
-def bundled_reader_dir() -> Path:
-    return config.BUNDLED_READER_DIR
-
-
-def bundled_reader_info(folder: Path | None = None) -> dict[str, Any]:
+def bundled_reader_info(folder: Path = config.BUNDLED_READER_DIR) -> dict[str, Any]:
     """The bundled reader's card facts (qa/read/training/export.py writes them)."""
-    folder = folder if folder is not None else bundled_reader_dir()
-    path = folder / "reader.json"
+    path = folder / READER_INFO_FILE
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -39,10 +35,9 @@ def bundled_reader_info(folder: Path | None = None) -> dict[str, Any]:
 
 def load_bundled_reader(**kwargs: Any) -> TransformersReader:
     """The reader trained for this project (qa train-reader), shipped inside the package."""
-    folder = bundled_reader_dir()
-    info = bundled_reader_info(folder)
+    info = bundled_reader_info()
     return TransformersReader(
-        str(folder), local_files_only=True, name=f"bundled:{info['name']}",
+        str(config.BUNDLED_READER_DIR), local_files_only=True, name=f"bundled:{info['name']}",
         no_answer_threshold=info.get("no_answer_threshold"), **kwargs,
     )
 
