@@ -187,3 +187,17 @@ def test_the_training_curve_is_a_well_formed_svg_with_a_point_per_measured_check
     assert "<style>" in svg and "heuristic" in svg
     with pytest.raises(ValueError, match="no measured checkpoint"):
         curve_svg([])
+
+
+def test_a_second_phase_continues_the_curve_from_the_first_runs_last_step(tmp_path) -> None:
+    from qa.read.training.curve import main as curve
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    for run, steps in ((first, (10, 20)), (second, (5, 15))):
+        run.mkdir()
+        (run / "log.jsonl").write_text("".join(
+            json.dumps({"step": s, "total_steps": 99, "eval": {"em": s, "f1": s + 1.0, "questions": 5}}) + "\n" for s in steps))
+    out = tmp_path / "curve.svg"
+    assert curve([str(first), str(out), "--then", str(second)]) == 0
+    svg = out.read_text()
+    assert all(f"{step}: {step - (20 if step > 20 else 0) + 1.0:.1f}" in svg for step in (10, 20, 25, 35))

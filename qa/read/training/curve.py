@@ -1,6 +1,6 @@
 """The training curve: reader-alone F1 and EM on the measuring sample at each checkpoint, as an SVG.
 
-    python -m qa.read.training.curve RUN_DIR OUT.svg [--baseline "heuristic reader=44.8"]
+    python -m qa.read.training.curve RUN_DIR OUT.svg [--then RUN_DIR2] [--baseline "heuristic reader=44.8"]
 """
 from __future__ import annotations
 
@@ -40,10 +40,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m qa.read.training.curve", description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="the training run folder (qa train-reader --out)")
     parser.add_argument("out", type=Path, help="the SVG file to write")
+    parser.add_argument("--then", type=Path, help="a run that continued from RUN's last checkpoint (its steps follow on)")
     parser.add_argument("--baseline", action="append", default=[], metavar="NAME=F1", help="a flat reference line")
     args = parser.parse_args(argv)
     baselines = [(name, float(value)) for name, value in (b.rsplit("=", 1) for b in args.baseline)]
-    args.out.write_text(curve_svg(read_log(args.run), baselines), encoding="utf-8")
+    records = read_log(args.run)
+    if args.then is not None:
+        # The second phase's steps count on from where the first stopped; its own schedule's
+        # total is not the x range, so every record carries the combined last step instead.
+        offset = records[-1]["step"] if records else 0
+        records += [{**r, "step": r["step"] + offset} for r in read_log(args.then)]
+        records = [{**r, "total_steps": records[-1]["step"]} for r in records]
+    args.out.write_text(curve_svg(records, baselines), encoding="utf-8")
     print(f"wrote {args.out}")
     return 0
 

