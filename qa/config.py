@@ -46,6 +46,8 @@ DEFAULT_READER_MODEL = "deepset/tinyroberta-squad2"
 # The reader trained for this project (qa train-reader) and shipped in the package: what `auto`
 # answers with when the default model is not in the local Hugging Face cache.
 BUNDLED_READER_DIR = Path(__file__).resolve().parent / "read" / "bundled_model"
+# Beside a trained reader's weights: its name, steps and the no-answer threshold it ships with.
+READER_INFO_FILE = "reader.json"
 READER_MAX_SEQ_LEN = 384
 READER_DOC_STRIDE = 128
 READER_MAX_ANSWER_TOKENS = 30

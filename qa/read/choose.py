@@ -8,7 +8,6 @@ from typing import Any
 
 from qa import config
 from qa.read.protocol import Reader
-from qa.read.training.export import READER_INFO_FILE
 from qa.read.transformers_reader import TransformersReader
 
 logger = logging.getLogger(__name__)
@@ -26,7 +25,7 @@ class ReaderError(ValueError):
 
 def bundled_reader_info(folder: Path = config.BUNDLED_READER_DIR) -> dict[str, Any]:
     """The bundled reader's card facts (qa/read/training/export.py writes them)."""
-    path = folder / READER_INFO_FILE
+    path = folder / config.READER_INFO_FILE
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:

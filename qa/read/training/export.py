@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# Written beside the weights: what the reader is and how it was measured (qa.read.bundled reads it).
-READER_INFO_FILE = "reader.json"
+from qa import config
 
 
 @dataclass(frozen=True)
@@ -40,8 +39,7 @@ def export_reader(run_dir: Path, out_dir: Path, info: ReaderInfo, *, card: str) 
     checkpoint = latest_checkpoint(run_dir)
     if checkpoint is None:
         raise FileNotFoundError(f"no complete checkpoint in {run_dir}")
-    config = json.loads((run_dir / "config.json").read_text())
-    base = config["base_model"]
+    base = json.loads((run_dir / "config.json").read_text())["base_model"]
     model_config = BertConfig.from_pretrained(base)
     model = BertForQuestionAnswering(model_config)
     model.load_state_dict(load_file(checkpoint / "model.safetensors"))
@@ -49,7 +47,7 @@ def export_reader(run_dir: Path, out_dir: Path, info: ReaderInfo, *, card: str) 
     shutil.rmtree(tmp, ignore_errors=True)
     model.to(torch.float16).save_pretrained(tmp)
     AutoTokenizer.from_pretrained(base).save_pretrained(tmp)
-    (tmp / READER_INFO_FILE).write_text(json.dumps(info.__dict__, indent=2) + "\n")
+    (tmp / config.READER_INFO_FILE).write_text(json.dumps(info.__dict__, indent=2) + "\n")
     (tmp / "README.md").write_text(card)
     shutil.rmtree(out_dir, ignore_errors=True)
     tmp.rename(out_dir)
@@ -103,8 +101,6 @@ def main(argv: list[str] | None = None) -> int:
     """python -m qa.read.training.export --run RUN_DIR [--figures F.json] [--threshold T --tuned-on NAME]"""
     import argparse
     import sys
-
-    from qa import config
 
     p = argparse.ArgumentParser(prog="python -m qa.read.training.export", description=main.__doc__)
     p.add_argument("--run", type=Path, required=True, help="training run folder (qa train-reader --out)")
