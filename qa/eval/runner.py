@@ -242,6 +242,7 @@ def _build_index(articles_dir: Path, index_dir: Path, embedder: Any) -> None:
 
 
 def _run_config(options: EvalOptions, question_set: QuestionSet, pipeline: Any, index_dir: Path) -> dict[str, Any]:
+    threshold, threshold_source = pipeline.threshold(options.k, options.mode)
     manifest = pipeline.index.manifest
     return {
         "questions": str(question_set.path),
@@ -253,8 +254,8 @@ def _run_config(options: EvalOptions, question_set: QuestionSet, pipeline: Any, 
         "mode": options.mode,
         "reader": pipeline.reader.name,
         "embedder": pipeline.embedder.name,
-        "no_answer_threshold": pipeline.threshold(options.k, options.mode)[0],
-        "no_answer_threshold_source": pipeline.threshold(options.k, options.mode)[1],
+        "no_answer_threshold": threshold,
+        "no_answer_threshold_source": threshold_source,
         "index": str(index_dir),
         "index_passages": manifest.passage_count,
         "index_articles": manifest.article_count,
