@@ -11,6 +11,8 @@ from typing import Sequence
 from qa import config
 from qa.logs import quiet_libraries
 from qa.read.choose import READER_HELP
+from qa.store.location import STORE_HELP
+from qa.store.location import store_argument as store_location
 
 logger = logging.getLogger("qa")
 
@@ -19,8 +21,10 @@ class UserError(Exception):
     """Anything the user can fix; printed as one line, exit status 2."""
 
 
-def _add_index_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--index", type=Path, default=config.DEFAULT_INDEX_DIR, help="index directory (default: %(default)s)")
+def _add_index_options(parser: argparse.ArgumentParser, *, default=config.DEFAULT_INDEX_DIR, help_default: str | None = None) -> None:
+    parser.add_argument("--store", "--index", dest="store", type=store_location,
+                        default=store_location(str(default)) if default is not None else None,
+                        help=STORE_HELP % (help_default or default))
 
 
 def _add_filter_options(parser: argparse.ArgumentParser) -> None:
@@ -73,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("questions", type=Path, help="JSONL questions ({id, question, answers, source?}) or a SQuAD 2.0 JSON file")
-    parser.add_argument("--index", type=Path, default=None, help=f"index directory (default: {config.DEFAULT_INDEX_DIR}; with --articles or --corpus-from-dataset: OUT/index)")
+    _add_index_options(parser, default=None, help_default=f"{config.DEFAULT_INDEX_DIR}; with --articles or --corpus-from-dataset: OUT/index")
     corpus = parser.add_mutually_exclusive_group()
     corpus.add_argument("--articles", type=Path, help="index this folder of articles first (incrementally) and evaluate on it")
     corpus.add_argument("--corpus-from-dataset", action="store_true", help="index the SQuAD file's own paragraphs (one article each) and evaluate open-domain over them")
@@ -93,23 +97,17 @@ def _add_eval_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_index(args: argparse.Namespace) -> int:
     from qa.embed import load_embedder
-    from qa.store.build import build_index, index_status
 
     if not 0 <= args.wait < float("inf"):
         raise UserError(f"--wait must be a number of seconds, 0 or more, got {args.wait}")
     embedder_name = args.embedder or config.DEFAULT_EMBEDDER
+    location = args.store
     if args.check:
-        from qa.store import local as store
-
-        generation = store.current_generation(args.index)
-        manifest = store.read_manifest(args.index, generation)  # IndexStoreError when there is none
-        store.verify_files(generation, manifest, args.index, checksums=True)
-        print(f"{args.index}: {generation.name}, {len(manifest.files)} files match their checksums "
-              f"({manifest.passage_count} passages from {manifest.article_count} articles)")
+        print(location.check())
         return 0
     if args.status:
-        status = index_status(args.articles, args.index, embedder_name)
-        print(f"{args.index}: {status.describe()}")
+        status = location.status(args.articles, embedder_name)
+        print(f"{location}: {status.describe()}")
         for label, ids in (("new", status.added), ("changed", status.changed), ("removed", status.removed)):
             for article_id in ids:
                 print(f"  {label}: {article_id}")
@@ -117,9 +115,8 @@ def run_index(args: argparse.Namespace) -> int:
             print(f"  skipped: {skipped.path} ({skipped.reason})")
         return 1 if status.stale else 0
 
-    report = build_index(
+    report = location.build(
         args.articles,
-        args.index,
         load_embedder(embedder_name, args.embed_backend),
         rebuild=args.rebuild,
         wait_seconds=args.wait,
@@ -128,10 +125,10 @@ def run_index(args: argparse.Namespace) -> int:
     )
     status = report.status
     if report.generation is None:
-        print(f"{args.index}: already up to date ({report.passages} passages from {status.unchanged} articles)")
+        print(f"{location}: already up to date ({report.passages} passages from {status.unchanged} articles)")
     else:
         print(
-            f"Indexed {args.articles} -> {args.index}: {report.passages} passages "
+            f"Indexed {args.articles} -> {location}: {report.passages} passages "
             f"({report.embedded_passages} embedded, {report.passages - report.embedded_passages} reused; "
             f"{len(status.added)} new, {len(status.changed)} changed, {len(status.removed)} removed articles) "
             f"in {report.seconds:.1f} s"
@@ -180,7 +177,7 @@ def run_ask(args: argparse.Namespace) -> int:
     clean_question(args.question)
     _check_filter(args)
     pipeline = QAPipeline.load(
-        args.index, reader=args.reader, no_answer_threshold=args.threshold,
+        args.store, reader=args.reader, no_answer_threshold=args.threshold,
         embed_backend=args.embed_backend, reader_backend=args.reader_backend,
     )
     answer = pipeline.ask(
@@ -215,7 +212,7 @@ def run_eval(args: argparse.Namespace) -> int:
         raise UserError(f"--reader-only reads each question's own paragraph, with no index or retrieval; drop {given}")
     retrieval = {name: value for name, value in (("k", args.k), ("mode", args.mode)) if value is not None}
     options = EvalOptions(
-        args.questions, out=args.out, index=args.index, articles=args.articles,
+        args.questions, out=args.out, store=args.store, articles=args.articles,
         corpus_from_dataset=args.corpus_from_dataset, reader_only=args.reader_only, reader=args.reader,
         threshold=args.threshold, save_threshold=args.save_threshold, limit=args.limit, resume=args.resume,
         overwrite=args.overwrite, examples=args.examples, command=_eval_command(), **retrieval,
@@ -240,9 +237,9 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from qa.embed import EmbedderError
     from qa.ingest.articles import IngestError
     from qa.pipeline import QuestionError
-    from qa.store.local import IndexStoreError
+    from qa.store.protocol import StoreError
 
-    return (UserError, EmbedderError, IndexStoreError, IngestError, QuestionError, FileNotFoundError, PermissionError)
+    return (UserError, EmbedderError, StoreError, IngestError, QuestionError, FileNotFoundError, PermissionError)
 
 
 def run_train_reader(args: argparse.Namespace) -> int:

@@ -10,6 +10,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_ARTICLES_DIR = Path(__file__).resolve().parent / "sample_articles"
 
 
+def user_data_dir(environ: Mapping[str, str] = os.environ) -> Path:
+    """This user's folder for the project's data ($XDG_DATA_HOME/newsqa, else ~/.local/share/newsqa)."""
+    return Path(environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "newsqa"
+
+
 def default_index_dir(environ: Mapping[str, str] = os.environ, package_root: Path = REPO_ROOT) -> Path:
     """Where `qa index` writes and `qa ask` reads when no --index is given.
 
@@ -20,8 +25,7 @@ def default_index_dir(environ: Mapping[str, str] = os.environ, package_root: Pat
         return Path(environ["NEWSQA_INDEX"]).expanduser()
     if (package_root / "pyproject.toml").is_file() and (package_root / "qa" / "config.py").is_file():
         return package_root / "index"
-    data_home = Path(environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return data_home / "newsqa" / "index"
+    return user_data_dir(environ) / "index"
 
 
 DEFAULT_INDEX_DIR = default_index_dir()

@@ -20,8 +20,8 @@ from qa.read.protocol import Reader
 from qa.retrieve.conversation import Turn, follow_up_query
 from qa.retrieve.filters import SearchFilter
 from qa.retrieve.retriever import Retriever
-from qa.store.local import IndexStoreError, LoadedIndex, open_index, read_manifest
-from qa.store.local_store import LocalStore
+from qa.store.location import LocalLocation, StoreLocation, parse_location
+from qa.store.protocol import Store, StoreError
 from qa.types import Answer, Hit, Query, ReaderResult
 
 logger = logging.getLogger(__name__)
@@ -74,19 +74,23 @@ class QAPipeline:
 
     def __init__(
         self,
-        index: LoadedIndex,
+        store: Store,
         embedder: Embedder,
         reader: Reader,
         *,
+        location: StoreLocation | None = None,
         no_answer_threshold: float | None = None,
         verify: bool = True,
     ):
-        self.index = index
+        """`location`: where `store` was opened from; with it, the pipeline picks up newer builds
+        between questions and uses the thresholds `qa eval --save-threshold` tuned for it."""
+        self.store = store
+        self.location = location
         self.verify = verify
         self.embedder = embedder
         self.reader = reader
-        self.retriever = Retriever(LocalStore(index), embedder)
-        # None: per question, the one `qa eval --save-threshold` tuned for this index, reader, k and
+        self.retriever = Retriever(store, embedder)
+        # None: per question, the one `qa eval --save-threshold` tuned for this store, reader, k and
         # mode, else the reader's own, else the default (threshold()).
         self.given_threshold = no_answer_threshold
         # Fast tokenizers and torch modules are not safe to share between concurrent calls.
@@ -95,7 +99,7 @@ class QAPipeline:
     @classmethod
     def load(
         cls,
-        index_dir: Path | str = config.DEFAULT_INDEX_DIR,
+        store: "str | Path | StoreLocation | None" = None,
         *,
         reader: str | Reader = "auto",
         embedder: str | Embedder | None = None,
@@ -104,24 +108,29 @@ class QAPipeline:
         embed_backend: str | None = None,
         reader_backend: str | None = None,
     ) -> "QAPipeline":
-        """``embed_backend``: see qa.embed.load_embedder; ``reader_backend``: "torch", "onnx" or
-        "onnx-int8" for a transformers reader (None: config.DEFAULT_READER_BACKEND).
+        """`store`: an index folder (default config.DEFAULT_INDEX_DIR) or milvus://HOST:PORT/NAME
+        (qa/store/location.py). ``embed_backend``: see qa.embed.load_embedder; ``reader_backend``:
+        "torch", "onnx" or "onnx-int8" for a transformers reader (None: config.DEFAULT_READER_BACKEND).
         ``no_answer_threshold`` None: the one `qa eval --save-threshold` tuned for this reader on
-        this index (qa/calibration.py), else config.NO_ANSWER_THRESHOLD."""
+        this store (qa/answer/calibration.py), else the reader's, else config.NO_ANSWER_THRESHOLD."""
+        location = parse_location(store)
         if embedder is None or isinstance(embedder, str):
-            # An index is searched with the model that built it (any backend: docs/benchmarks.md).
-            name = embedder if embedder is not None else read_manifest(Path(index_dir)).embedder
-            embedder = load_embedder(name, embed_backend)
-        index = open_index(index_dir, embedder=embedder.name, verify=verify)
+            # A store is searched with the model that built it (any backend: docs/benchmarks.md).
+            info = location.info() if embedder is None else None
+            if embedder is None and info is None:
+                location.open()  # raises the "no index here, build one with ..." message
+            embedder = load_embedder(embedder if embedder is not None else info.embedder, embed_backend)
+        opened = location.open(embedder=embedder.name, verify=verify)
         if isinstance(reader, str):
             options = {"backend": reader_backend} if reader_backend is not None else {}
             reader = load_reader(reader, **options)
-        return cls(index, embedder, reader, no_answer_threshold=no_answer_threshold, verify=verify)
+        return cls(opened, embedder, reader, location=location, no_answer_threshold=no_answer_threshold, verify=verify)
 
     def threshold(self, k: int = config.DEFAULT_TOP_K, mode: str = config.DEFAULT_RETRIEVAL_MODE) -> tuple[float, str]:
         """The no-answer threshold for questions read at this k and mode, and where it comes from:
         "given", "tuned by qa eval (...)", "shipped with the reader" or "default"."""
-        return resolve_threshold(self.index.index_dir, self.reader.name, self.given_threshold,
+        state_dir = self.location.state_dir if self.location is not None else None
+        return resolve_threshold(state_dir, self.reader.name, self.given_threshold,
                                  self.reader.no_answer_threshold, k=k, mode=mode)
 
     def ask(
@@ -151,19 +160,19 @@ class QAPipeline:
 
 
     def _serve_newest_generation(self) -> None:
-        """Between questions, switch to a generation a rebuild committed since (one small file read):
-        every app process on one index folder serves the new articles without a restart."""
-        if not self.retriever.store.has_newer_generation():
+        """Between questions, switch to a generation a rebuild committed since (a cheap check):
+        every app process on one store serves the new articles without a restart."""
+        if self.location is None or not self.store.has_newer_generation():
             return
         try:
-            index = open_index(self.index.index_dir, embedder=self.embedder.name, verify=self.verify)
-        except IndexStoreError as error:  # keep answering from the generation we have
+            store = self.location.open(embedder=self.embedder.name, verify=self.verify)
+        except StoreError as error:  # keep answering from the generation we have
             logger.warning("A newer index generation could not be opened; still serving %s: %s",
-                           self.index.generation, error)
+                           self.store.generation, error)
             return
-        logger.info("Serving index generation %s (was %s)", index.generation, self.index.generation)
-        self.index = index
-        self.retriever = Retriever(LocalStore(index), self.embedder)
+        logger.info("Serving index generation %s (was %s)", store.generation, self.store.generation)
+        self.store = store
+        self.retriever = Retriever(store, self.embedder)
 
 
 def answer_from(
@@ -210,26 +219,29 @@ _PIPELINES: dict[tuple[str, str], QAPipeline] = {}
 _PIPELINES_LOCK = threading.Lock()
 
 
-def get_pipeline(index_dir: Path | str = config.DEFAULT_INDEX_DIR, reader: str = "auto") -> QAPipeline:
-    """The shared pipeline for an index directory: loaded on first use, then reused."""
-    key = (str(Path(index_dir).resolve()), reader)
+def get_pipeline(store: Path | str | None = None, reader: str = "auto") -> QAPipeline:
+    """The shared pipeline for a store (folder or milvus:// address): loaded on first use, then reused."""
+    location = parse_location(store)
+    key = (str(location.path.resolve()) if isinstance(location, LocalLocation) else str(location), reader)
     with _PIPELINES_LOCK:
         if key not in _PIPELINES:
-            _PIPELINES[key] = QAPipeline.load(index_dir, reader=reader)
+            _PIPELINES[key] = QAPipeline.load(location, reader=reader)
         return _PIPELINES[key]
 
 
 def ask(
     question: str,
     *,
-    index_dir: Path | str = config.DEFAULT_INDEX_DIR,
+    store: Path | str | None = None,
     reader: str = "auto",
+    index_dir: Path | str | None = None,
     **options,
 ) -> Answer:
-    """Answer a question from the index in `index_dir`, loading the pipeline once per index.
+    """Answer a question from the index in `store` (a folder, default config.DEFAULT_INDEX_DIR, or
+    milvus://HOST:PORT/NAME; `index_dir` is the older name for a folder), loading the pipeline once per store.
 
     Example:
         >>> from qa import ask
         >>> ask("Who opened the new tram line?").answer  # doctest: +SKIP
     """
-    return get_pipeline(index_dir, reader).ask(question, **options)
+    return get_pipeline(store if store is not None else index_dir, reader).ask(question, **options)

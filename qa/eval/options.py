@@ -3,9 +3,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa import config
 from qa.eval.questions import EvalInputError
+
+if TYPE_CHECKING:
+    from qa.store.location import StoreLocation
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,7 @@ class EvalOptions:
 
     questions: Path  # JSONL, a JSON array or a SQuAD 2.0 file
     out: Path | None = None  # None: runs/eval-<timestamp>
-    index: Path | None = None  # None: config.DEFAULT_INDEX_DIR, or OUT/index when a corpus is built
+    store: "StoreLocation | None" = None  # None: config.DEFAULT_INDEX_DIR, or OUT/index when a corpus is built
     articles: Path | None = None  # build (incrementally) an index of this folder first
     corpus_from_dataset: bool = False  # build an index of the SQuAD file's own paragraphs first
     reader_only: bool = False  # no retrieval: each question read with its gold paragraph
@@ -48,7 +52,7 @@ class EvalOptions:
         if self.reader_only:
             # The reader alone needs no index: options about one would be silently ignored.
             given = [name for name, on in (
-                ("--index", self.index is not None), ("--articles", self.articles is not None),
+                ("--store", self.store is not None), ("--articles", self.articles is not None),
                 ("--corpus-from-dataset", self.corpus_from_dataset), ("--save-threshold", self.save_threshold),
             ) if on]
             if given:

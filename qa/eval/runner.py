@@ -5,9 +5,8 @@ import datetime as dt
 import hashlib
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from qa import config
 from qa.eval.metrics import (
     RETRIEVAL_DEPTH,
     answer_scores,
@@ -34,6 +33,9 @@ from qa.eval.resume import (
     write_json,
 )
 from qa.provenance import provenance
+
+if TYPE_CHECKING:
+    from qa.store.location import StoreLocation
 
 # Settings that must match for --resume to append to an earlier run.
 RESUME_KEYS = ("questions_sha256", "k", "mode", "reader", "no_answer_threshold", "embedder", "corpus_fingerprint")
@@ -109,13 +111,13 @@ def run_eval(options: EvalOptions) -> int:
     out_dir = options.out if options.out is not None else default_out_dir()
     prepare_out_dir(out_dir, resume=options.resume, overwrite=options.overwrite)
     articles_dir = _corpus_to_index(options, question_set, out_dir)  # refuses a bad pairing before loading
-    index_dir = _index_dir(options, out_dir, building=articles_dir is not None)
+    location = _store_location(options, out_dir, building=articles_dir is not None)
 
-    embedder = _embedder_for(index_dir)
+    embedder = _embedder_for(location)
     if articles_dir is not None:
-        _build_index(articles_dir, index_dir, embedder)
-    pipeline = QAPipeline.load(index_dir, reader=options.reader, embedder=embedder, no_answer_threshold=options.threshold)
-    run_config = _run_config(options, question_set, pipeline, index_dir)
+        _build_index(articles_dir, location, embedder)
+    pipeline = QAPipeline.load(location, reader=options.reader, embedder=embedder, no_answer_threshold=options.threshold)
+    run_config = _run_config(options, question_set, pipeline, location)
     start_run(out_dir, run_config, RESUME_KEYS, resume=options.resume)
 
     questions = question_set.questions[: options.limit] if options.limit is not None else question_set.questions
@@ -123,12 +125,12 @@ def run_eval(options: EvalOptions) -> int:
     metrics = write_results(out_dir, records, run_config, partial=partial, total=len(questions), examples=options.examples)
     print(format_summary(metrics, out_dir))
     if options.save_threshold:
-        print(save_best_threshold(metrics, index_dir, pipeline.reader.name, out_dir, k=options.k, mode=options.mode))
+        print(save_best_threshold(metrics, location, pipeline.reader.name, out_dir, k=options.k, mode=options.mode))
     return 130 if partial else 0
 
 
-def save_best_threshold(metrics: dict[str, Any], index_dir: Path, reader: str, out_dir: Path, *, k: int, mode: str) -> str:
-    """Save the run's best-F1 threshold beside the index; the line to print about it."""
+def save_best_threshold(metrics: dict[str, Any], location: "StoreLocation", reader: str, out_dir: Path, *, k: int, mode: str) -> str:
+    """Save the run's best-F1 threshold in the store's settings folder; the line to print about it."""
     from qa.answer.calibration import SavedThreshold, save_threshold
 
     if metrics["partial"]:
@@ -139,11 +141,12 @@ def save_best_threshold(metrics: dict[str, Any], index_dir: Path, reader: str, o
         answered=best["answered"], questions=metrics["n"], run=str(out_dir),
         saved=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
-    path = save_threshold(index_dir, saved)
+    location.state_dir.mkdir(parents=True, exist_ok=True)
+    path = save_threshold(location.state_dir, saved)
     return (
         f"Saved no-answer threshold {saved.threshold:+.4f} for reader {reader} at k={k}, {mode} retrieval, in {path}: it answers "
         f"{saved.answered} of {saved.questions} of these questions (F1 {saved.f1_before:.1f} -> {saved.f1:.1f}). "
-        f"`qa ask --index {index_dir}` and the chat use it; --threshold overrides it."
+        f"`qa ask --store {location}` and the chat use it; --threshold overrides it."
     )
 
 
@@ -210,40 +213,42 @@ def _corpus_to_index(options: EvalOptions, question_set: QuestionSet, out_dir: P
     return options.articles
 
 
-def _index_dir(options: EvalOptions, out_dir: Path, *, building: bool) -> Path:
-    if options.index is not None:
-        return options.index
-    return out_dir / "index" if building else config.DEFAULT_INDEX_DIR
+def _store_location(options: EvalOptions, out_dir: Path, *, building: bool) -> "StoreLocation":
+    from qa.store.location import LocalLocation, parse_location
+
+    if options.store is not None:
+        return options.store
+    return LocalLocation(out_dir / "index") if building else parse_location(None)
 
 
-def _embedder_for(index_dir: Path) -> Any:
+def _embedder_for(location: "StoreLocation") -> Any:
     """The model that built the index (its vectors are searched with no other), else the default,
     as QAPipeline.load chooses: `qa eval` has no --embedder to name it."""
     from qa.embed import load_embedder
-    from qa.store.local import IndexStoreError, current_generation, read_manifest
+    from qa.store.protocol import StoreError
 
     name = None  # load_embedder's default: $QA_EMBEDDER, else config.DEFAULT_EMBEDDER
-    if current_generation(index_dir) is not None:
-        try:
-            name = read_manifest(index_dir).embedder
-        except IndexStoreError:
-            pass  # a damaged index: opening or rebuilding it says so, with what to do
+    try:
+        info = location.info()
+        name = info.embedder if info is not None else None
+    except StoreError:
+        pass  # a damaged index: opening or rebuilding it says so, with what to do
     return load_embedder(name)
 
 
-def _build_index(articles_dir: Path, index_dir: Path, embedder: Any) -> None:
+def _build_index(articles_dir: Path, location: "StoreLocation", embedder: Any) -> None:
     """Bring the index of articles_dir up to date (only new or changed articles are embedded)."""
-    from qa.store.build import build_index
-
-    print(f"Indexing {articles_dir} -> {index_dir} ...", file=sys.stderr)
-    report = build_index(articles_dir, index_dir, embedder, show_progress=sys.stderr.isatty())
+    print(f"Indexing {articles_dir} -> {location} ...", file=sys.stderr)
+    report = location.build(articles_dir, embedder, show_progress=sys.stderr.isatty())
     for skipped in report.status.skipped:
         print(f"warning: not indexed: {skipped.path} ({skipped.reason})", file=sys.stderr)
 
 
-def _run_config(options: EvalOptions, question_set: QuestionSet, pipeline: Any, index_dir: Path) -> dict[str, Any]:
+def _run_config(options: EvalOptions, question_set: QuestionSet, pipeline: Any, location: "StoreLocation") -> dict[str, Any]:
+    from qa.store.local import corpus_fingerprint
+
     threshold, threshold_source = pipeline.threshold(options.k, options.mode)
-    manifest = pipeline.index.manifest
+    summary = pipeline.store.summary(max_titles=0)
     return {
         "questions": str(question_set.path),
         "questions_format": question_set.format,
@@ -256,10 +261,10 @@ def _run_config(options: EvalOptions, question_set: QuestionSet, pipeline: Any, 
         "embedder": pipeline.embedder.name,
         "no_answer_threshold": threshold,
         "no_answer_threshold_source": threshold_source,
-        "index": str(index_dir),
-        "index_passages": manifest.passage_count,
-        "index_articles": manifest.article_count,
-        "corpus_fingerprint": manifest.corpus_fingerprint,
+        "index": str(location),
+        "index_passages": summary.passage_count,
+        "index_articles": summary.article_count,
+        "corpus_fingerprint": corpus_fingerprint(dict(pipeline.store.indexed_articles())),
         "corpus": "dataset" if options.corpus_from_dataset else (str(options.articles) if options.articles else "index"),
         **provenance(options.command),
     }

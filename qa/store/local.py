@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
+from qa.store.protocol import StoreError
 from qa.types import Passage
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ DENSE_FILE = "dense.faiss"
 KEYWORD_DIR = "keyword"
 
 
-class IndexStoreError(RuntimeError):
+class IndexStoreError(StoreError):
     """Anything wrong with an index on disk; the message says what to do."""
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from qa.retrieve.filters import SearchFilter
 from qa.store import dense
 from qa.store.local import LoadedIndex, current_generation, open_index
-from qa.store.protocol import Ranking
+from qa.store.protocol import CorpusSummary, Ranking
 from qa.types import Passage
 
 
@@ -49,6 +49,21 @@ class LocalStore:
 
     def indexed_articles(self) -> Mapping[str, str]:
         return MappingProxyType(self.index.manifest.articles)
+
+    def summary(self, max_titles: int = 5) -> CorpusSummary:
+        titles: dict[str, str] = {}
+        for passage in self.index.passages:
+            if len(titles) >= max_titles:
+                break
+            titles.setdefault(passage.article_id, passage.title or passage.article_id)
+        dated = np.sort(self._dates[self._dates != ""])  # numpy has no min() for text
+        return CorpusSummary(
+            article_count=self.index.manifest.article_count,
+            passage_count=len(self.index.passages),
+            titles=tuple(titles.values()),
+            first_date=str(dated[0]) if len(dated) else None,
+            last_date=str(dated[-1]) if len(dated) else None,
+        )
 
     def count(self, search_filter: SearchFilter | None = None) -> int:
         allowed = self._allowed(search_filter)

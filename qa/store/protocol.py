@@ -6,6 +6,7 @@ store object lives (one generation), so a retriever may cache by row.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
@@ -17,6 +18,22 @@ if TYPE_CHECKING:
 
 # (row, score) pairs, best first.
 Ranking = list[tuple[int, float]]
+
+
+class StoreError(RuntimeError):
+    """Anything wrong with a store (missing, damaged, unreachable, built with another model);
+    the message says what to do. Each backend raises its own subclass."""
+
+
+@dataclass(frozen=True)
+class CorpusSummary:
+    """What the chat says about the corpus before the first question, at any corpus size."""
+
+    article_count: int
+    passage_count: int
+    titles: tuple[str, ...]  # a few article titles, for the placeholder text
+    first_date: str | None  # ISO dates of the oldest and newest dated passage
+    last_date: str | None
 
 
 @runtime_checkable
@@ -45,6 +62,10 @@ class Store(Protocol):
 
     def indexed_articles(self) -> Mapping[str, str]:
         """article_id -> content_hash of every article served: what a build compares a folder with."""
+        ...
+
+    def summary(self, max_titles: int = 5) -> CorpusSummary:
+        """Counts, a few titles and the date range: cheap at a million passages."""
         ...
 
     def count(self, search_filter: "SearchFilter | None" = None) -> int:

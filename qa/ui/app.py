@@ -1,6 +1,6 @@
 """The chat UI: Gradio wiring only (formatting is qa/ui/chat.py); every answer comes from one shared QAPipeline.
 
-    qa chat [--index DIR] [--articles DIR] [--host H] [--port P] [--reader NAME]   (or: python app.py ...)
+    qa chat [--store DIR|milvus://HOST:PORT/NAME] [--articles DIR] [--host H] [--port P] [--reader NAME]   (or: python app.py ...)
 
 At start the index is built (or brought up to date) when it is missing or stale against the
 articles, then one pipeline is loaded and shared by every session; a question never loads a model.
@@ -18,6 +18,8 @@ from qa.logs import quiet_libraries
 from qa.read.choose import READER_HELP
 from qa.retrieve.conversation import Turn
 from qa.retrieve.filters import parse_date_bound
+from qa.store.location import STORE_HELP, StoreLocation
+from qa.store.location import store_argument as store_location
 from qa.ui.chat import format_notice, format_question, format_reply, markdown_text
 from qa.ui.theme import CSS, theme
 
@@ -106,23 +108,11 @@ def default_examples(articles_dir: Path | None) -> list[str]:
     return [item["question"] for item in items if item.get("answers")][:MAX_EXAMPLES]
 
 
-def _corpus_summary(pipeline: Any) -> tuple[int, list[str], str]:
-    """(article count, a few titles, date range) of the loaded index."""
-    titles: dict[str, str] = {}
-    dates = []
-    for passage in pipeline.index.passages:
-        titles.setdefault(passage.article_id, passage.title or passage.article_id)
-        if passage.date:
-            dates.append(passage.date)
-    span = ""
-    if dates:
-        first, last = min(dates), max(dates)
-        span = first if first == last else f"{first} to {last}"
-    return len(titles), list(titles.values()), span
-
-
 def _placeholder(pipeline: Any) -> str:
-    count, titles, span = _corpus_summary(pipeline)
+    summary = pipeline.store.summary(max_titles=6)
+    count, titles = summary.article_count, summary.titles
+    first, last = summary.first_date, summary.last_date
+    span = "" if first is None else first if first == last else f"{first} to {last}"
     lines = [f"**Ask a question about the {count} indexed article{'s' if count != 1 else ''}**"]
     if span:
         lines[0] += f" ({markdown_text(span)})"
@@ -288,7 +278,8 @@ class StartError(Exception):
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description="Chat with the news articles: answers with their sources.")
-    parser.add_argument("--index", type=Path, default=config.DEFAULT_INDEX_DIR, help="index directory (default: %(default)s)")
+    parser.add_argument("--store", "--index", dest="store", type=store_location, default=store_location(str(config.DEFAULT_INDEX_DIR)),
+                        help=STORE_HELP % config.DEFAULT_INDEX_DIR)
     parser.add_argument("--articles", type=Path, default=None,
                         help="articles folder; built into the index when it is missing or stale "
                              "(default: the folder the index was built from, else the bundled samples)")
@@ -299,56 +290,54 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def resolve_articles(index_dir: Path, articles: Path | None) -> Path | None:
-    """--articles, else the folder recorded in the index manifest, else the sample corpus.
+def resolve_articles(location: "StoreLocation", articles: Path | None) -> Path | None:
+    """--articles, else the folder recorded with the index, else the sample corpus.
 
     None when the index records a folder that is gone: the index is then served as it is.
     """
-    from qa.store.local import IndexStoreError, current_generation, read_manifest
+    from qa.store.protocol import StoreError
 
     if articles is not None:
         if not articles.is_dir():
             raise StartError(f"articles folder not found: {articles}")
         return articles
-    if current_generation(index_dir) is not None:
-        try:
-            recorded = read_manifest(index_dir).articles_dir
-        except IndexStoreError:
-            recorded = ""
-        if recorded:
-            if Path(recorded).is_dir():
-                return Path(recorded)
-            print(f"The index was built from {recorded}, which is gone; serving the index as it is.", flush=True)
-            return None
+    try:
+        info = location.info()
+    except StoreError:
+        info = None  # a damaged index: rebuilt from the samples below, or refused by the build
+    if info is not None and info.articles_dir:
+        if Path(info.articles_dir).is_dir():
+            return Path(info.articles_dir)
+        print(f"The index was built from {info.articles_dir}, which is gone; serving the index as it is.", flush=True)
+        return None
     return config.SAMPLE_ARTICLES_DIR
 
 
-def prepare_index(index_dir: Path, articles: Path | None, embedder_name: str | None):
+def prepare_index(location: "StoreLocation", articles: Path | None, embedder_name: str | None):
     """Build or update the index when it is missing or stale; returns the embedder it was built with."""
     from qa.embed import load_embedder
-    from qa.store.build import build_index, index_status
-    from qa.store.local import current_generation, read_manifest
+    from qa.store.location import LocalLocation
 
-    if index_dir.exists() and not index_dir.is_dir():
-        raise StartError(f"--index must be a directory: {index_dir} is a file")
-    has_index = current_generation(index_dir) is not None
+    if isinstance(location, LocalLocation) and location.path.exists() and not location.path.is_dir():
+        raise StartError(f"--store must be a folder: {location.path} is a file")
+    info = location.info()
     if articles is None:
-        if not has_index:
-            raise StartError(f"no index in {index_dir} and no articles folder to build it from (pass --articles DIR)")
-        return load_embedder(read_manifest(index_dir).embedder)
-    if embedder_name is None and has_index:
-        embedder_name = read_manifest(index_dir).embedder
+        if info is None:
+            raise StartError(f"no index in {location} and no articles folder to build it from (pass --articles DIR)")
+        return load_embedder(info.embedder)
+    if embedder_name is None and info is not None:
+        embedder_name = info.embedder
     embedder = load_embedder(embedder_name)
-    status = index_status(articles, index_dir, embedder.name)
+    status = location.status(articles, embedder.name)
     if status.stale:
-        print(f"Index {index_dir}: {status.describe()}; indexing {articles} ...", flush=True)
-        report = build_index(articles, index_dir, embedder, show_progress=True, wait_seconds=60.0)
+        print(f"Index {location}: {status.describe()}; indexing {articles} ...", flush=True)
+        report = location.build(articles, embedder, show_progress=True, wait_seconds=60.0)
         print(
             f"Indexed {report.passages} passages from {articles} "
             f"({report.embedded_passages} embedded) in {report.seconds:.1f} s.", flush=True,
         )
     else:
-        print(f"Index {index_dir}: {status.describe()}.", flush=True)
+        print(f"Index {location}: {status.describe()}.", flush=True)
     for skipped in status.skipped:
         print(f"  skipped {skipped.path}: {skipped.reason}", flush=True)
     return embedder
@@ -366,17 +355,17 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         from qa.embed import EmbedderError
         from qa.ingest.articles import IngestError
         from qa.pipeline import QAPipeline
-        from qa.store.local import IndexStoreError
+        from qa.store.protocol import StoreError
 
-        user_errors = (StartError, EmbedderError, IndexStoreError, IngestError, OSError, ValueError)
+        user_errors = (StartError, EmbedderError, StoreError, IngestError, OSError, ValueError)
     except ImportError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     try:
-        articles = resolve_articles(args.index, args.articles)
-        embedder = prepare_index(args.index, articles, None)
+        articles = resolve_articles(args.store, args.articles)
+        embedder = prepare_index(args.store, articles, None)
         print(f"Loading the pipeline (reader: {args.reader}) ...", flush=True)
-        pipeline = QAPipeline.load(args.index, reader=args.reader, embedder=embedder)
+        pipeline = QAPipeline.load(args.store, reader=args.reader, embedder=embedder)
         demo = build_app(pipeline, examples=default_examples(articles))
         demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
         demo.launch(server_name=args.host, server_port=args.port, css=CSS, theme=theme(), share=False,

@@ -7,6 +7,7 @@ import pytest
 
 from qa.eval.options import EvalOptions
 from qa.eval.questions import EvalInputError
+from qa.store.location import LocalLocation
 
 Q = Path("q.jsonl")
 
@@ -19,7 +20,7 @@ Q = Path("q.jsonl")
         ({"examples": -2}, "--examples must be 0 or more, got -2"),
         ({"mode": "magic"}, "--mode must be one of"),
         ({"articles": Path("a"), "corpus_from_dataset": True}, "give one"),
-        ({"reader_only": True, "index": Path("i"), "save_threshold": True}, "drop --index, --save-threshold"),
+        ({"reader_only": True, "store": LocalLocation(Path("i")), "save_threshold": True}, "drop --store, --save-threshold"),
     ],
 )
 def test_bad_options_are_refused_with_the_value(options, message):

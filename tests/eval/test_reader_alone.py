@@ -199,7 +199,7 @@ def test_an_end_to_end_run_is_never_continued_as_a_reader_only_one(tmp_path):
     "extra, message",
     [
         (["--k", "3"], "--reader-only reads each question's own paragraph, with no index or retrieval; drop --k"),
-        (["--index", "idx", "--save-threshold"], "drop --index, --save-threshold"),
+        (["--index", "idx", "--save-threshold"], "drop --store, --save-threshold"),
     ],
 )
 def test_cli_reader_only_refuses_retrieval_options_in_one_line(tmp_path, squad_file, capsys, extra, message):

@@ -25,7 +25,7 @@ ARTICLES = {
     "notes/lighthouse.md": (None, None,
                             "Volunteers repainted the lighthouse on the northern breakwater in red and white over one weekend."),
 }
-PROTOCOL_MEMBERS = ("embedder_name", "generation", "has_newer_generation", "indexed_articles", "count", "passages",
+PROTOCOL_MEMBERS = ("embedder_name", "generation", "has_newer_generation", "indexed_articles", "summary", "count", "passages",
                     "vectors", "dense_search", "keyword_search", "keyword_scores")
 
 
@@ -66,6 +66,14 @@ def test_the_manifest_side_names_the_model_the_articles_and_the_generation(store
     assert set(store.indexed_articles()) == set(ARTICLES)
     assert all(len(h) == 64 for h in store.indexed_articles().values())  # sha256 of each file
     assert store.generation == "gen-000001" and not store.has_newer_generation()
+
+
+def test_the_summary_counts_the_corpus_and_spans_its_dates(store):
+    summary = store.summary(max_titles=2)
+    dates = sorted(date for date, _url, _text in ARTICLES.values() if date)
+    assert (summary.article_count, summary.passage_count) == (len(ARTICLES), store.count())
+    assert len(summary.titles) == 2 and set(summary.titles) <= set(ARTICLES)
+    assert (summary.first_date, summary.last_date) == (dates[0], dates[-1])
 
 
 def test_passages_and_vectors_come_back_by_row_in_the_order_asked(store, embedder):
