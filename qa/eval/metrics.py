@@ -251,7 +251,27 @@ def summarize(records: Sequence[dict[str, Any]], *, k: int, no_answer_threshold:
             for x in sorted({*RECALL_KS, k})
             if x <= depth
         }
+        metrics["citations"] = citation_figures(records)
     return metrics
+
+
+def citation_figures(records: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Counts for "answered with the right citation", over the questions that name their sources.
+
+    `right`: a gold answer (exact match) whose span is cited from an article the question names;
+    `right_words`: a gold answer, cited from anywhere; `of`: answerable questions naming sources.
+    `no_answer_right` of `no_answer_of`: questions without an answer left unanswered, which need no
+    citation, so that `right + no_answer_right` counts the questions handled right end to end.
+    """
+    sourced = [r for r in records if r["has_answer"] and "cites_source" in r]
+    unanswerable = [r for r in records if not r["has_answer"]]
+    return {
+        "right": sum(1 for r in sourced if r["exact_match"] == 1.0 and r["cites_source"]),
+        "right_words": sum(1 for r in sourced if r["exact_match"] == 1.0),
+        "of": len(sourced),
+        "no_answer_right": sum(1 for r in unanswerable if r["exact_match"] == 1.0),
+        "no_answer_of": len(unanswerable),
+    }
 
 
 def answer_figures(records: Sequence[dict[str, Any]]) -> dict[str, Any]:

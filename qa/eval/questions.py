@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.eval.metrics import gold_answers
+from qa.retrieve.filters import SearchFilter
 
 
 class EvalInputError(ValueError):
@@ -18,11 +19,20 @@ class Question:
     id: str
     question: str
     answers: tuple[str, ...]  # acceptable answers; empty when the articles cannot answer it
-    source: str | None = None  # the article that holds the answer, when the set names one
+    # The articles that state the answer (id, title, URL or file), when the set names them: an
+    # answer that cites none of them has the right words from the wrong evidence.
+    sources: tuple[str, ...] = ()
+    # Asked as with `qa ask --from/--to`: only articles dated in the range are searched.
+    search_filter: SearchFilter | None = None
 
     @property
     def has_answer(self) -> bool:
         return bool(gold_answers(self.answers))
+
+    @property
+    def source(self) -> str | None:
+        """The first named source: a SQuAD question names exactly one, its paragraph."""
+        return self.sources[0] if self.sources else None
 
 
 @dataclass(frozen=True)
@@ -58,7 +68,10 @@ class QuestionSet:
         return self.contexts[int(line) - 1]
 
 
-_SCHEMA = "one JSON object per line with 'id', 'question' and 'answers' (a list, [] when unanswerable)"
+_SCHEMA = (
+    "one JSON object per line with 'id', 'question' and 'answers' (a list, [] when unanswerable); optional: "
+    "'source' (the article, or a list of the articles, that state the answer), 'from' and 'to' (dates, as --from/--to)"
+)
 
 
 def load_questions(path: Path | str) -> QuestionSet:
@@ -144,10 +157,28 @@ def _question(record: Any, where: str, default_id: str) -> Question:
     _check_question(question, where)
     if "answers" not in record:
         raise EvalInputError(f"{where}: no 'answers': give a list of acceptable answers, [] when the articles cannot answer it")
-    source = record.get("source")
-    if source is not None and not isinstance(source, str):
-        raise EvalInputError(f"{where}: 'source' must be a string naming the article, got {_kind(source)}")
-    return Question(str(qid), question, _answers(record["answers"], where), source or None)
+    return Question(
+        str(qid), question, _answers(record["answers"], where), _sources(record.get("source"), where), _search_filter(record, where)
+    )
+
+
+def _sources(source: Any, where: str) -> tuple[str, ...]:
+    """'source': one article's name, or a list of them (a wire story and its copies state one fact)."""
+    names = source if isinstance(source, list) else [source] if source is not None else []
+    if not all(isinstance(name, str) for name in names):
+        raise EvalInputError(f"{where}: 'source' must be a string naming the article, or a list of them, got {_kind(source)}")
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _search_filter(record: dict[str, Any], where: str) -> SearchFilter | None:
+    """'from' / 'to': the question is asked about articles dated in that range, as with --from/--to."""
+    if record.get("from") is None and record.get("to") is None:
+        return None
+    try:
+        return SearchFilter(record.get("from"), record.get("to"))
+    except ValueError as error:
+        message = str(error).replace("date_from", "'from'").replace("date_to", "'to'")
+        raise EvalInputError(f"{where}: {message}") from None
 
 
 def _answers(answers: Any, where: str) -> tuple[str, ...]:

@@ -49,10 +49,24 @@ def _passage_ref(passage: Any) -> dict[str, Any]:
     return {"passage_id": passage.passage_id, "title": passage.title, "text": passage.text}
 
 
-def _source_matches(passage: Any, source: str) -> bool:
-    """Whether a question's `source` names this passage's article: its id, title, URL or file."""
-    path = passage.path.replace("\\", "/")
-    return source in (passage.article_id, passage.title, passage.source, path) or path.endswith("/" + source.lstrip("/"))
+def _names_article(sources: Sequence[str], article_id: str, title: str, source: str, path: str = "") -> bool:
+    """Whether one of a question's `sources` names this article: its id, title, URL or file."""
+    path = (path or source).replace("\\", "/")
+    return any(
+        name in (article_id, title, source, path) or path.endswith("/" + name.lstrip("/")) for name in sources
+    )
+
+
+def _source_matches(passage: Any, sources: Sequence[str]) -> bool:
+    return _names_article(sources, passage.article_id, passage.title, passage.source, passage.path)
+
+
+def _cites_source(citations: Sequence[dict[str, Any]], sources: Sequence[str]) -> bool:
+    """Whether the answer's span is cited from one of the named articles (a passage shown without
+    the span is context, not the citation)."""
+    return any(
+        c["start"] is not None and _names_article(sources, c["article_id"], c["title"], c["source"]) for c in citations
+    )
 
 
 def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -> dict[str, Any]:
@@ -66,10 +80,12 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
     from qa.types import Query
 
     text = clean_question(question.question)
+    search_filter = question.search_filter
     answer, hits, result = answer_from(
-        pipeline.retriever, pipeline.reader, Query(text), k=k, mode=mode, no_answer_threshold=pipeline.threshold(k, mode)[0]
+        pipeline.retriever, pipeline.reader, Query(text), k=k, mode=mode, no_answer_threshold=pipeline.threshold(k, mode)[0],
+        search_filter=search_filter,
     )
-    ranked = hits if k >= RETRIEVAL_DEPTH else pipeline.retriever.search(text, RETRIEVAL_DEPTH, mode=mode)
+    ranked = hits if k >= RETRIEVAL_DEPTH else pipeline.retriever.search(text, RETRIEVAL_DEPTH, mode=mode, search_filter=search_filter)
 
     answer_rank = first_answer_rank([hit.passage.text for hit in ranked], question.answers)
     read_rank = first_answer_rank([hit.passage.text for hit in hits], question.answers)
@@ -91,11 +107,15 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
         "timings_ms": answer.timings_ms,
         "citations": answer.to_dict()["citations"],
     }
-    if question.source is not None:
-        record["source"] = question.source
+    if search_filter is not None:
+        record["filter"] = {"from": search_filter.date_from, "to": search_filter.date_to}
+    if question.sources:
+        record["source"] = list(question.sources)
+        # Any copy folded into a hit counts: the hit stands for every passage it folds.
         record["source_rank"] = next(
-            (hit.rank for hit in ranked if _source_matches(hit.passage, question.source)), None
+            (hit.rank for hit in ranked if any(_source_matches(p, question.sources) for p in hit.passages)), None
         )
+        record["cites_source"] = _cites_source(record["citations"], question.sources)
     return record
 
 
@@ -196,9 +216,18 @@ def format_summary(metrics: dict[str, Any], out_dir: Path) -> str:
         f"  retrieval recall@{'/'.join(metrics['retrieval_recall_at_k'])}: {recall}  MRR {num(metrics['mrr'], 3)}",
         f"  latency total p50 {num(total.get('p50'), 0)} ms, p95 {num(total.get('p95'), 0)} ms",
         f"  best no-answer threshold {best['threshold']:+.4f}: F1 {num(best['f1'])} (now {cfg['no_answer_threshold']})",
+        *([_citation_line(metrics["citations"])] if "citations" in metrics else []),
         f"  report: {out_dir / REPORT_FILE}",
     ]
     return "\n".join(lines)
+
+
+def _citation_line(figures: dict[str, int]) -> str:
+    return (
+        f"  answered with the right citation: {figures['right']} of {figures['of']} answerable questions "
+        f"({figures['right_words']} with the right words); {figures['no_answer_right']} of "
+        f"{figures['no_answer_of']} without an answer left unanswered"
+    )
 
 
 def _corpus_to_index(options: EvalOptions, question_set: QuestionSet, out_dir: Path) -> Path | None:

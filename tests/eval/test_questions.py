@@ -27,6 +27,21 @@ def test_load_jsonl(tmp_path):
     assert qs.contexts == ()
 
 
+def test_sources_and_date_range(tmp_path):
+    # A wire story and its copies state one fact: any of them is the right citation.
+    path = _jsonl(
+        tmp_path / "q.jsonl",
+        {"id": "a", "question": "Q?", "answers": ["x"], "source": ["wire.jsonl#3", "wire.jsonl#9", "wire.jsonl#3"],
+         "from": "1987-03", "to": "1987-03-09"},
+        {"id": "b", "question": "R?", "answers": ["y"], "to": "1987"},
+    )
+    first, second = load_questions(path).questions
+    assert first.sources == ("wire.jsonl#3", "wire.jsonl#9") and first.source == "wire.jsonl#3"
+    assert (first.search_filter.date_from, first.search_filter.date_to) == ("1987-03", "1987-03-09")
+    assert second.sources == () and second.source is None
+    assert (second.search_filter.date_from, second.search_filter.date_to) == (None, "1987")
+
+
 def test_jsonl_lines_are_split_on_newlines_only(tmp_path):
     # U+2028 is valid raw inside a JSON string; str.splitlines() would cut the record in two.
     path = _write(tmp_path / "q.jsonl", '{"id": "a", "question": "Who\u2028won?", "answers": ["Ana"]}\r\n')
@@ -78,6 +93,9 @@ def test_corpus_from_squad_is_ingestible_and_sources_name_its_articles(tmp_path)
         ('{"id": "a", "question": "Q?", "answers": [3]}\n', ":1: answers[0] must be a string"),
         ('{"id": null, "question": "Q?", "answers": []}\n', ":1: 'id' must be a non-empty string"),
         ('{"id": "a", "question": "Q?", "answers": [], "source": 5}\n', ":1: 'source' must be a string"),
+        ('{"id": "a", "question": "Q?", "answers": [], "source": ["a.md", 5]}\n', ":1: 'source' must be a string naming the article, or a list"),
+        ('{"id": "a", "question": "Q?", "answers": [], "from": "09/03/1987"}\n', ":1: 'from' must be a date written YYYY"),
+        ('{"id": "a", "question": "Q?", "answers": [], "from": "1987-04", "to": "1987-03"}\n', ":1: 'from' '1987-04' is after 'to' '1987-03'"),
         ('[]', "no questions"),
         ('{"version": "v2.0", "data": {}}', "'data' must be a list"),
         ('{"version": "v2.0", "data": [{"title": "T", "paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "Q?"}]}]}]}', "data[0].paragraphs[0].qas[0]: no 'answers'"),

@@ -150,6 +150,32 @@ def test_run_attributes_every_error_and_writes_results(tmp_path):
     assert "40.0" in report and "false_no_answer" in report and "<svg" in report
 
 
+def test_right_citation_is_measured_and_date_ranges_reach_the_retriever(tmp_path):
+    # "Who designed the bridge?" is answered from doc1.md; naming doc0.md as the only source makes
+    # the same words an answer from the wrong evidence.
+    cited, uncited = _questions(
+        tmp_path,
+        {"id": "cited", "question": "Who designed the bridge?", "answers": ["John Bradfield"], "source": ["doc3.md", "doc1.md"],
+         "from": "1932", "to": "1933-06"},
+        {"id": "uncited", "question": "Who is the engineer?", "answers": ["John Bradfield"], "source": "doc0.md"},
+    )
+    pipeline = _pipeline(ORDER, {**SCRIPT, "Who is the engineer?": ("John Bradfield", 0.9, 0.1)})
+    filters = []
+    search = pipeline.retriever.search
+    pipeline.retriever.search = lambda query, k, **options: filters.append(options.get("search_filter")) or search(query, k, **options)
+    records = [evaluate_question(pipeline, q, k=2, mode="hybrid") for q in (cited, uncited)]
+    assert [(f.date_from, f.date_to) if f else None for f in filters] == [("1932", "1933-06")] * 2 + [None] * 2
+    assert records[0]["filter"] == {"from": "1932", "to": "1933-06"} and "filter" not in records[1]
+    assert [r["exact_match"] for r in records] == [1.0, 1.0]
+    assert [r["cites_source"] for r in records] == [True, False]
+    assert records[0]["source"] == ["doc3.md", "doc1.md"] and records[0]["source_rank"] == 1
+
+    null = _questions(tmp_path, QUESTIONS[4])[0]
+    records.append(evaluate_question(pipeline, null, k=2, mode="hybrid"))
+    metrics = write_results(tmp_path, records, {"k": 2, "no_answer_threshold": 0.0}, partial=False, total=3)
+    assert metrics["citations"] == {"right": 1, "right_words": 2, "of": 2, "no_answer_right": 1, "no_answer_of": 1}
+
+
 def test_interrupt_keeps_finished_predictions_and_resume_finishes(tmp_path):
     questions = _questions(tmp_path, *QUESTIONS)
     path = tmp_path / PREDICTIONS_FILE
