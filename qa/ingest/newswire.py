@@ -6,6 +6,11 @@ import re
 _INDENTED = re.compile(r"^(?: {2,}|\t)\S")
 # "Reuter", "REUTER", "  Reuter^M" alone on the last line: the agency's sign-off, not the story.
 _SIGN_OFF = re.compile(r"\n[ \t]*(?:reuters?|ap|afp|upi)[ \t]*(?:\^M|\r)?[ \t]*\Z", re.IGNORECASE)
+# Reuters copy also signs off on the last sentence's own line ("... a year ago. REUTER"); only
+# after a sentence's end, so that "..., a spokesman told Reuters" keeps its last word.
+_SIGN_OFF_INLINE = re.compile(r"(?<=[.!?\"'”’)])[ \t]+reuters?[ \t]*(?:\^M|\r)?[ \t]*\Z", re.IGNORECASE)
+# "more" alone on the last line: the wire's mark that the story goes on in a later take.
+_CONTINUED = re.compile(r"\n[ \t]*more[ \t]*(?:\^M|\r)?[ \t]*\Z", re.IGNORECASE)
 
 
 def unwrap(text: str) -> str:
@@ -34,9 +39,17 @@ def unwrap(text: str) -> str:
 
 
 def strip_sign_off(text: str) -> str:
-    """The story without a closing agency sign-off line ("Reuter").
+    """The story without the wire's closing marks: an agency sign-off ("Reuter", on its own line or
+    after the last sentence, sometimes twice) and a "more" line that says another take follows.
 
-    >>> strip_sign_off("Prices rose.\\n Reuter")
-    'Prices rose.'
+    >>> strip_sign_off("Prices rose. REUTER\\n Reuter"), strip_sign_off("Prices rose.\\n more")
+    ('Prices rose.', 'Prices rose.')
     """
-    return _SIGN_OFF.sub("", text.rstrip())
+    text = text.rstrip()
+    while True:
+        stripped = text
+        for mark in (_SIGN_OFF, _SIGN_OFF_INLINE, _CONTINUED):
+            stripped = mark.sub("", stripped).rstrip()
+        if stripped == text:
+            return text
+        text = stripped

@@ -39,6 +39,21 @@ def test_the_agency_sign_off_goes_and_the_story_stays(ending):
     assert strip_sign_off("Reuters said prices held.") == "Reuters said prices held."
 
 
+@pytest.mark.parametrize("ending", [" REUTER", " Reuter\n Reuter", " REUTER\n Reuter", "\n more", "\n MORE\n", "\n more\n Reuter"])
+def test_a_sign_off_after_the_last_sentence_and_a_continuation_line_go_too(ending):
+    text = "Deposits rose to 34.9 billion from 33.8 billion a year ago."
+    assert strip_sign_off(text + ending) == text
+
+
+@pytest.mark.parametrize("story", [
+    "Prices held, a spokesman told Reuters",  # the agency as the story's last word, not a sign-off
+    "Prices held, the dealers said, and buyers wanted more",
+    "Buyers wanted more.\nMore than 40 firms bid.",
+])
+def test_words_that_look_like_wire_marks_stay(story):
+    assert strip_sign_off(story) == story
+
+
 def write_jsonl(folder: Path, *records: dict) -> Path:
     path = folder / "wire.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
