@@ -151,9 +151,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     [[index["articles"], index["passages"], index["seconds"], index["articles_per_s"],
                       index["passages_per_s"], index["peak_rss_gib"], index["size_mib"]]]))
     print(f"\n{metrics['n']} questions, reader {metrics['config']['reader']}, k={metrics['config']['k']}")
-    print(table(["question", "result", "answer", "gold", "cited"], [
-        [r["id"], outcome(r), r["answer"], " | ".join(r["gold"]) or "(none)",
-         ", ".join(dict.fromkeys(c["article_id"] for c in r["citations"] if c["start"] is not None)) or "-"]
+    print(table(["question", "result", "answer", "gold (first of)", "cites"], [
+        [r["id"], outcome(r), r["answer"], r["gold"][0] if r["gold"] else "(none)",
+         " ".join(dict.fromkeys(c["article_id"].rpartition("#")[2] for c in r["citations"] if c["start"] is not None)) or "-"]
         for r in predictions
     ]))
     print(json.dumps(figures(index, metrics)))
