@@ -141,15 +141,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.nice < 0:
             raise BenchInputError(f"--nice must be 0 or more, got {args.nice}")
         index = None if args.skip_index else index_corpus(args.corpus, args.store, args.nice)
+        if index is not None:
+            print(f"\nIndexing {args.corpus.name} with `qa index` (child process, nice {args.nice})")
+            print(table(["articles", "passages", "seconds", "articles/s", "passages/s", "peak RSS GiB", "on disk MiB"],
+                        [[index["articles"], index["passages"], index["seconds"], index["articles_per_s"],
+                          index["passages_per_s"], index["peak_rss_gib"], index["size_mib"]]]), flush=True)
         metrics, predictions = answer_questions(args.questions, args.store, args.out, args.nice)
     except (BenchInputError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    if index is not None:
-        print(f"\nIndexing {args.corpus.name} with `qa index` (child process, nice {args.nice})")
-        print(table(["articles", "passages", "seconds", "articles/s", "passages/s", "peak RSS GiB", "on disk MiB"],
-                    [[index["articles"], index["passages"], index["seconds"], index["articles_per_s"],
-                      index["passages_per_s"], index["peak_rss_gib"], index["size_mib"]]]))
     print(f"\n{metrics['n']} questions, reader {metrics['config']['reader']}, k={metrics['config']['k']}")
     print(table(["question", "result", "answer", "gold (first of)", "cites"], [
         [r["id"], outcome(r), r["answer"], r["gold"][0] if r["gold"] else "(none)",
