@@ -201,3 +201,16 @@ def test_a_second_phase_continues_the_curve_from_the_first_runs_last_step(tmp_pa
     assert curve([str(first), str(out), "--then", str(second)]) == 0
     svg = out.read_text()
     assert all(f"{step}: {step - (20 if step > 20 else 0) + 1.0:.1f}" in svg for step in (10, 20, 25, 35))
+
+
+def test_a_holdout_split_keeps_whole_articles_apart(tmp_path) -> None:
+    from qa.read.training.holdout import main, split_by_article
+
+    original = json.loads(TINY_SQUAD.read_text(encoding="utf-8"))["data"]
+    train, held_out = split_by_article(TINY_SQUAD, 1, tmp_path)
+    parts = [json.loads(p.read_text(encoding="utf-8"))["data"] for p in (train, held_out)]
+    assert [a["title"] for a in parts[0] + parts[1]] == [a["title"] for a in original]
+    assert len(parts[0]) == 1 and train.name == "tiny-squad-A1.json"
+    assert {q["id"] for a in parts[0] for p in a["paragraphs"] for q in p["qas"]}.isdisjoint(
+        {q["id"] for a in parts[1] for p in a["paragraphs"] for q in p["qas"]})
+    assert main([str(TINY_SQUAD), "--train-articles", str(len(original)), "--out", str(tmp_path)]) == 2
