@@ -134,6 +134,8 @@ MILVUS_MAX_TEXT_BYTES = 65_535
 # ---------------------------------------------------------------- Ray (qa/embed_ray.py)
 # `qa index --ray auto` starts a local cluster with this many CPUs, one embedding actor each.
 RAY_LOCAL_CPUS = 2
+# Embedding actors (one CPU each) must be running within this long, or the build stops and says why.
+RAY_ACTOR_START_TIMEOUT_S = 120.0
 
 # ---------------------------------------------------------------- Hybrid ranking (qa/retrieve/fusion.py)
 # "score": a convex combination of the two scores, each normalised over the candidate set

@@ -94,3 +94,18 @@ def milvus_server(tmp_path_factory):
     server = MilvusServer(tmp_path_factory.mktemp("milvus") / "data")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A local Ray cluster on 127.0.0.1 (2 CPUs), as `qa index --ray auto` starts it; ray.shutdown() at the end."""
+    from importlib.util import find_spec
+
+    if find_spec("ray") is None:
+        pytest.skip('Ray is not installed: pip install -e ".[ray]"')
+    from qa.embed_ray import start_ray
+
+    ray, started = start_ray("auto")
+    yield ray
+    if started:
+        ray.shutdown()
