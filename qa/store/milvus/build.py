@@ -29,7 +29,7 @@ from qa.store.build import BuildReport, IndexStatus, compare_hashes
 from qa.store.local import corpus_fingerprint, pause_for_tests
 from qa.store.location import MilvusAddress
 from qa.store.milvus import schema
-from qa.store.milvus.client import Connection, MilvusStoreError, connect
+from qa.store.milvus.client import Connection, IncompatibleStoreError, MilvusStoreError, connect
 from qa.store.milvus.store import check_compatible, count_rows, passage_record, read_articles, read_description
 from qa.types import Passage
 
@@ -104,17 +104,19 @@ def build_milvus(
 
 
 def _live(connection: Connection, address: MilvusAddress, embedder_name: str) -> LiveGeneration | None:
-    """The live generation when its vectors can be reused with this embedder, else None."""
+    """The live generation when its vectors can be reused with this embedder, else None (a server
+    that fails while this is read is an error, not a reason to re-embed everything)."""
     collection = connection.alias_target(address.name)
     if collection is None:
         return None
     try:
         description = read_description(connection, collection)
         check_compatible(address, collection, description, embedder_name)
-        return LiveGeneration(collection, description, read_articles(connection, collection, description.article_count))
-    except MilvusStoreError as error:
+    except IncompatibleStoreError as error:
         logger.warning("Not reusing the live collection: %s", error)
         return None
+    connection.ensure_loaded(collection)
+    return LiveGeneration(collection, description, read_articles(connection, collection, description.article_count))
 
 
 def _reusable_rows(connection: Connection, source: LiveGeneration | None, unchanged: set[str], passages: Sequence[Passage]) -> list[int]:

@@ -19,6 +19,10 @@ class MilvusStoreError(StoreError):
     """Anything wrong with a Milvus store: unreachable, refused, missing or damaged; the message names the address."""
 
 
+class IncompatibleStoreError(MilvusStoreError):
+    """A generation this build cannot reuse or this query cannot read: another model, format or writer."""
+
+
 def credentials(environ: Mapping[str, str] = os.environ) -> dict[str, str]:
     """MilvusClient's keyword arguments for the credentials in the environment: $MILVUS_TOKEN (an
     API key, or "user:password"), else $MILVUS_USER and $MILVUS_PASSWORD; none for an open server."""
@@ -79,6 +83,12 @@ class Connection:
         if alias not in self.call("listing aliases", "list_aliases").get("aliases", []):
             return None
         return self.call(f"reading the alias {alias}", "describe_alias", alias)["collection_name"]
+
+    def ensure_loaded(self, collection: str) -> None:
+        """Load a collection into the server's memory unless it is (a restarted server has released them all)."""
+        state = self.call(f"reading the load state of {collection}", "get_load_state", collection)
+        if "Loaded" not in str(state.get("state", "")):
+            self.call(f"loading {collection}", "load_collection", collection)
 
     def collections(self, prefix: str = "") -> list[str]:
         return sorted(c for c in self.call("listing collections", "list_collections") if c.startswith(prefix))

@@ -13,7 +13,7 @@ from qa import config
 from qa.retrieve.filters import SearchFilter
 from qa.store.location import MilvusAddress
 from qa.store.milvus import schema
-from qa.store.milvus.client import Connection, MilvusStoreError, connect
+from qa.store.milvus.client import Connection, IncompatibleStoreError, MilvusStoreError, connect
 from qa.store.protocol import CorpusSummary, Ranking
 from qa.types import Passage
 
@@ -284,7 +284,7 @@ def read_description(connection: Connection, collection: str) -> schema.Descript
     try:
         return schema.Description.from_properties(properties)
     except (ValueError, TypeError) as error:
-        raise MilvusStoreError(
+        raise IncompatibleStoreError(
             f"{connection.address}: {collection} was not written by `qa index` or is damaged ({error}). "
             f"Rebuild it with: qa index --rebuild --articles DIR --store {connection.address}"
         ) from None
@@ -293,6 +293,7 @@ def read_description(connection: Connection, collection: str) -> schema.Descript
 def read_articles(connection: Connection, collection: str, count: int) -> dict[str, str]:
     """article_id -> content_hash of a generation (its _articles collection, `count` rows)."""
     articles = schema.articles_collection(collection)
+    connection.ensure_loaded(articles)
     hashes: dict[str, str] = {}
     for start in range(0, count, config.MILVUS_QUERY_BATCH):
         expression = schema.range_expression(schema.NUMBER, start, min(start + config.MILVUS_QUERY_BATCH, count))
@@ -305,14 +306,14 @@ def read_articles(connection: Connection, collection: str, count: int) -> dict[s
 def check_compatible(address: MilvusAddress, collection: str, description: schema.Description, embedder: str | None) -> None:
     rebuild = f"Rebuild it with: qa index --rebuild --articles DIR --store {address}"
     if description.format_version != schema.FORMAT_VERSION:
-        raise MilvusStoreError(
+        raise IncompatibleStoreError(
             f"{address}: {collection} has format version {description.format_version}; this version of qa reads "
             f"format {schema.FORMAT_VERSION}. {rebuild}"
         )
     if not description.complete:
-        raise MilvusStoreError(f"{address}: {collection} is an unfinished build. {rebuild}")
+        raise IncompatibleStoreError(f"{address}: {collection} is an unfinished build. {rebuild}")
     if embedder is not None and description.embedder != embedder:
-        raise MilvusStoreError(
+        raise IncompatibleStoreError(
             f"{address}: {collection} was built with the embedding model {description.embedder!r}, not {embedder!r}; "
             f"its vectors cannot be searched with another model. Use --embedder {description.embedder} or "
             f"{rebuild[0].lower()}{rebuild[1:]}"
@@ -331,9 +332,7 @@ def open_milvus_store(address: MilvusAddress, *, embedder: str | None = None, ve
         try:
             description = read_description(connection, collection)
             check_compatible(address, collection, description, embedder)
-            state = connection.call(f"reading the load state of {collection}", "get_load_state", collection)
-            if "Loaded" not in str(state.get("state", "")):
-                connection.call(f"loading {collection}", "load_collection", collection)
+            connection.ensure_loaded(collection)
             if verify and count_rows(connection, collection) != description.passage_count:
                 raise MilvusStoreError(
                     f"{address}: {collection} is out of step: it holds {count_rows(connection, collection)} rows, its "
