@@ -130,6 +130,8 @@ MILVUS_MAX_TOPK = 16_384
 MILVUS_ROW_CACHE = 8192
 # VARCHAR fields hold at most 65,535 bytes; a longer passage is refused with its id.
 MILVUS_MAX_TEXT_BYTES = 65_535
+# A Milvus Lite server (qa/store/milvus/lite.py) answers within a second on an idle machine.
+MILVUS_LITE_START_TIMEOUT_S = 60.0
 
 # ---------------------------------------------------------------- Ray (qa/embed_ray.py)
 # `qa index --ray auto` starts a local cluster with this many CPUs, one embedding actor each.

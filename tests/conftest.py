@@ -87,7 +87,7 @@ def all_articles_dir(tmp_path_factory, shared_articles_dir: Path, sample_article
 def milvus_server(tmp_path_factory):
     """A Milvus Lite server on 127.0.0.1 and a free port, for the whole run; stopped by its pid at the end.
     Each test module writes its own store names (aliases), one build at a time."""
-    from servers import MilvusServer, milvus_lite_missing
+    from qa.store.milvus.lite import MilvusServer, milvus_lite_missing
 
     if reason := milvus_lite_missing():
         pytest.skip(reason)

@@ -31,7 +31,7 @@ TIMEOUT_S = 300  # loading the embedder on a busy two-core machine
 @pytest.fixture
 def own_server(tmp_path):
     """A server of this test's own: it is killed here, the session's one is not."""
-    from servers import MilvusServer, milvus_lite_missing
+    from qa.store.milvus.lite import MilvusServer, milvus_lite_missing
 
     if reason := milvus_lite_missing():
         pytest.skip(reason)

@@ -45,7 +45,7 @@ def test_credentials_and_tls_come_from_the_environment_only():
 
 def test_an_unreachable_server_is_one_line_naming_the_address_and_exit_2(capsys):
     from qa.cli import main
-    from servers import free_port
+    from qa.store.milvus.lite import free_port
 
     address = f"milvus://127.0.0.1:{free_port()}/news"  # nothing listens there
     for argv in (["ask", "Who?", "--store", address], ["index", "--store", address], ["index", "--check", "--store", address]):

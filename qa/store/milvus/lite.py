@@ -1,4 +1,5 @@
-"""Real servers for the tests: a Milvus Lite server on 127.0.0.1, started and stopped by its process id."""
+"""A Milvus Lite server on 127.0.0.1, started and stopped by its process id: for the tests, the
+benchmarks (bench/milvus.py) and trying the Milvus store on one machine (docs/scale-out.md)."""
 from __future__ import annotations
 
 import os
@@ -10,11 +11,11 @@ import time
 from importlib.util import find_spec
 from pathlib import Path
 
-STARTUP_TIMEOUT_S = 60  # a busy 2-core machine; it starts in about a second when idle
+from qa import config
 
 
 def milvus_lite_missing() -> str | None:
-    """Why Milvus Lite tests cannot run here, or None."""
+    """Why a Milvus Lite server cannot start here, or None."""
     if find_spec("pymilvus") is None or find_spec("milvus_lite") is None:
         return 'Milvus Lite is not installed: pip install -e ".[milvus]"'
     return None
@@ -27,12 +28,15 @@ def free_port() -> int:
 
 
 class MilvusServer:
-    """`milvus-lite server` on 127.0.0.1 (its default bind is 0.0.0.0), in its own data folder.
+    """`milvus-lite server` on 127.0.0.1 (its default bind is 0.0.0.0), in its own data folder,
+    started on creation; stop() (or kill(), as a crash would) by its pid, start() again on the
+    same port and data.
 
     Example:
-        >>> server = MilvusServer(tmp_path / "milvus")  # doctest: +SKIP
+        >>> server = MilvusServer(Path("/tmp/milvus-data"))  # doctest: +SKIP
         >>> server.address("news")  # doctest: +SKIP
         'milvus://127.0.0.1:40211/news'
+        >>> server.stop()  # doctest: +SKIP
     """
 
     def __init__(self, data_dir: Path, port: int | None = None):
@@ -58,13 +62,13 @@ class MilvusServer:
                  "--data-dir", str(self.data_dir)],
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        deadline = time.monotonic() + config.MILVUS_LITE_START_TIMEOUT_S
         while not self._answers():
             if self.process.poll() is not None:
                 raise RuntimeError(f"milvus-lite exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"milvus-lite did not answer on port {self.port} within {STARTUP_TIMEOUT_S} s")
+                raise RuntimeError(f"milvus-lite did not answer on port {self.port} within {config.MILVUS_LITE_START_TIMEOUT_S} s")
             time.sleep(0.2)
 
     def _answers(self) -> bool:
