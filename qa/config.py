@@ -130,6 +130,10 @@ MILVUS_MAX_TOPK = 16_384
 MILVUS_ROW_CACHE = 8192
 # VARCHAR fields hold at most 65,535 bytes; a longer passage is refused with its id.
 MILVUS_MAX_TEXT_BYTES = 65_535
+# In-memory replicas each new generation is loaded with before it goes live: more query nodes
+# answering the same collection, for many readers (Milvus Distributed; Standalone has one query
+# node, so 1). $QA_MILVUS_REPLICAS overrides.
+MILVUS_REPLICAS = int(os.environ.get("QA_MILVUS_REPLICAS", "1"))
 # A Milvus Lite server (qa/store/milvus/lite.py) answers within a second on an idle machine.
 MILVUS_LITE_START_TIMEOUT_S = 60.0
 

@@ -42,7 +42,7 @@ class RayEmbedder:
 
     `address`: "auto" starts a local cluster on 127.0.0.1 (config.RAY_LOCAL_CPUS CPUs), stopped
     by close(); anything else is an existing cluster's address ("HOST:PORT" of its head, or
-    "ray://HOST:10001"), whose nodes need newsqa installed. One actor per free CPU unless `actors` says.
+    "ray://HOST:10001"), whose nodes need newsqa installed. One actor per CPU of the cluster unless `actors` says.
     Each encode() cuts its texts into contiguous batches, one or more per actor, and puts the
     vectors back in order: the same vectors as one process makes (with onnx-int8, the default,
     bit for bit: it reads one text at a time).
@@ -60,8 +60,10 @@ class RayEmbedder:
         self._ray, self._started_cluster = start_ray(address)
         ray = self._ray
         try:
-            free = int(ray.available_resources().get("CPU", 0))
-            count = actors if actors is not None else max(1, free)
+            # The cluster's CPUs, not the ones free this instant: Ray frees a stopped actor's CPU a
+            # moment later, and an actor waiting for one is bounded by the timeout below.
+            cpus = int(ray.cluster_resources().get("CPU", 1))
+            count = actors if actors is not None else max(1, cpus)
             if count < 1:
                 raise ValueError(f"actors must be at least 1, got {count}")
             worker = ray.remote(num_cpus=1)(_EmbedWorker)
@@ -74,7 +76,7 @@ class RayEmbedder:
                 raise
             if isinstance(error, ray.exceptions.GetTimeoutError):
                 raise EmbedderError(f"Ray did not start {count} embedding actors within {config.RAY_ACTOR_START_TIMEOUT_S:.0f} s "
-                                    f"(one CPU each; {free} CPUs were free on the cluster)") from None
+                                    f"(one CPU each; the cluster has {cpus}, other jobs may hold them)") from None
             raise EmbedderError(f"Ray could not start the embedding actors for {model!r}: {error}") from error
         self.name, self.dimension = described[0][0], described[0][1]
         self.pids = [pid for _, _, pid in described]

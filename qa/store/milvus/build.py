@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import logging
 import sys
 import time
@@ -46,12 +47,8 @@ class LiveGeneration:
 def milvus_status(address: MilvusAddress, articles_dir: Path, embedder_name: str) -> IndexStatus:
     """How the live generation compares with the folder; changes nothing."""
     report = load_articles(articles_dir)
-    connection = connect(address)
-    try:
-        live = _live(connection, address, embedder_name)
-        return compare_hashes(report.articles, live.articles if live else None, report.skipped)
-    finally:
-        connection.close()
+    live = _live(connect(address), address, embedder_name)
+    return compare_hashes(report.articles, live.articles if live else None, report.skipped)
 
 
 def build_milvus(
@@ -82,24 +79,21 @@ def build_milvus(
     articles_dir = Path(articles_dir)
     report = load_articles(articles_dir)
     connection = connect(address)
-    try:
-        with build_lock(address, wait_seconds=wait_seconds):
-            live = None if rebuild else _live(connection, address, embedder.name)
-            status = compare_hashes(report.articles, live.articles if live else None, report.skipped)
-            if live is not None and not status.stale and live.description.keyword_tokens == keyword_tokens:
-                return BuildReport(status, live.description.passage_count, 0, time.perf_counter() - started, None)
-            hashes = {a.article_id: a.content_hash for a in report.articles}
-            unchanged = {a for a in hashes if live is not None and live.articles.get(a) == hashes[a]}
-            # In article id order, as the local build writes them: the same folder, the same rows.
-            passages = [p for article in sorted(report.articles, key=lambda a: a.article_id) for p in split_article(article)]
-            del report
-            reuse_rows = _reusable_rows(connection, live, unchanged, passages)
-            _drop_unfinished(connection, address)
-            collection = _write_generation(connection, address, passages, reuse_rows, live, embedder, hashes,
-                                           str(articles_dir), keyword_tokens, show_progress)
-            embedded = sum(1 for row in reuse_rows if row < 0)
-    finally:
-        connection.close()
+    with build_lock(address, wait_seconds=wait_seconds):
+        live = None if rebuild else _live(connection, address, embedder.name)
+        status = compare_hashes(report.articles, live.articles if live else None, report.skipped)
+        if live is not None and not status.stale and live.description.keyword_tokens == keyword_tokens:
+            return BuildReport(status, live.description.passage_count, 0, time.perf_counter() - started, None)
+        hashes = {a.article_id: a.content_hash for a in report.articles}
+        unchanged = {a for a in hashes if live is not None and live.articles.get(a) == hashes[a]}
+        # In article id order, as the local build writes them: the same folder, the same rows.
+        passages = [p for article in sorted(report.articles, key=lambda a: a.article_id) for p in split_article(article)]
+        del report
+        reuse_rows = _reusable_rows(connection, live, unchanged, passages)
+        _drop_unfinished(connection, address)
+        collection = _write_generation(connection, address, passages, reuse_rows, live, embedder, hashes,
+                                       str(articles_dir), keyword_tokens, show_progress)
+        embedded = sum(1 for row in reuse_rows if row < 0)
     return BuildReport(status, len(passages), embedded, time.perf_counter() - started, collection)
 
 
@@ -123,19 +117,25 @@ def _reusable_rows(connection: Connection, source: LiveGeneration | None, unchan
     """For each passage, its row in the live collection when its vector can be copied, else -1."""
     if source is None or not unchanged:
         return [-1] * len(passages)
-    known: dict[str, tuple[str, int]] = {}
+    # passage_id -> (digest of its text, row): a digest, not the text, so that a build of tens of
+    # millions of passages does not hold the live collection's text in memory.
+    known: dict[str, tuple[bytes, int]] = {}
     count = source.description.passage_count
     for start in range(0, count, config.MILVUS_QUERY_BATCH):
         expression = schema.range_expression(schema.ROW, start, min(start + config.MILVUS_QUERY_BATCH, count))
         for record in connection.call("reading the live passages", "query", source.collection, filter=expression,
                                       output_fields=[schema.ROW, schema.PASSAGE_ID, schema.ARTICLE_ID, schema.TEXT]):
             if record[schema.ARTICLE_ID] in unchanged:
-                known[record[schema.PASSAGE_ID]] = (record[schema.TEXT], int(record[schema.ROW]))
+                known[record[schema.PASSAGE_ID]] = (_digest(record[schema.TEXT]), int(record[schema.ROW]))
     rows = []
     for passage in passages:
         hit = known.get(passage.passage_id)
-        rows.append(hit[1] if hit is not None and hit[0] == passage.text else -1)
+        rows.append(hit[1] if hit is not None and hit[0] == _digest(passage.text) else -1)
     return rows
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).digest()
 
 
 def _write_generation(
@@ -198,6 +198,10 @@ def _write_generation(
     if (rows, articles) != (len(passages), len(hashes)):
         raise MilvusStoreError(f"{address}: {collection} holds {rows} passages and {articles} articles after writing "
                                f"{len(passages)} and {len(hashes)}; the alias stays on the last good generation")
+    if config.MILVUS_REPLICAS > 1:  # loaded on creation with one; readers get every replica from the start
+        connection.call(f"releasing {collection}", "release_collection", collection)
+        connection.call(f"loading {collection} with {config.MILVUS_REPLICAS} replicas", "load_collection", collection,
+                        replica_number=config.MILVUS_REPLICAS)
     complete = schema.Description(**{**description.__dict__, "complete": True})
     connection.call(f"marking {collection} complete", "alter_collection_properties", collection, complete.to_properties())
     pause_for_tests("before-commit")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from typing import Any, Mapping
 
 from qa import config
@@ -93,15 +94,14 @@ class Connection:
     def collections(self, prefix: str = "") -> list[str]:
         return sorted(c for c in self.call("listing collections", "list_collections") if c.startswith(prefix))
 
-    def close(self) -> None:
-        try:
-            self.client.close()
-        except Exception:  # noqa: BLE001 - closing a dead connection is not an error worth reporting
-            pass
+
+_CONNECTIONS: dict[tuple, Connection] = {}
+_CONNECTIONS_LOCK = threading.Lock()
 
 
 def connect(address: MilvusAddress) -> Connection:
-    """A connection to the server at `address`; MilvusStoreError in one line when it does not answer."""
+    """The process's connection to the store at `address` (made on first use, then shared by every
+    store, build and check of it); MilvusStoreError in one line when the server does not answer."""
     try:
         from pymilvus import MilvusClient
     except ImportError:
@@ -111,16 +111,31 @@ def connect(address: MilvusAddress) -> Connection:
     # pymilvus logs every failed call with its traceback at ERROR before raising (set after its
     # import, which configures its loggers): each failure is raised here as one line of our own.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
-    options: dict[str, Any] = {"uri": address.uri, "timeout": config.MILVUS_TIMEOUT_S}
-    options.update(credentials())
-    options.update(tls_options(address))
-    try:
-        client = MilvusClient(**options)
-    except MilvusException as error:
-        raise MilvusStoreError(f"cannot reach Milvus at {address}: {_reason(error)}") from None
-    except Exception as error:  # noqa: BLE001 - bad certificates, DNS: one line each
-        raise MilvusStoreError(f"cannot reach Milvus at {address}: {error}") from None
-    return Connection(address, client)
+    secrets, tls = credentials(), tls_options(address)
+    key = (str(address), tuple(sorted(secrets.items())), tuple(sorted(tls.items())))
+    with _CONNECTIONS_LOCK:
+        if key in _CONNECTIONS:
+            return _CONNECTIONS[key]
+        options: dict[str, Any] = {
+            "uri": address.uri,
+            "timeout": config.MILVUS_TIMEOUT_S,
+            # A channel of our own (pymilvus otherwise shares one per server, with whatever options
+            # its first user gave), pinging at most every 5 minutes: pymilvus's 10 s pings, sent even
+            # with no call in flight, are more than Milvus Lite allows, and it answers them with
+            # GOAWAY "too many pings", after which new calls wait on a throttled reconnect.
+            "dedicated": True,
+            "grpc_options": {"grpc.keepalive_time_ms": 300_000},
+            **secrets,
+            **tls,
+        }
+        try:
+            client = MilvusClient(**options)
+        except MilvusException as error:
+            raise MilvusStoreError(f"cannot reach Milvus at {address}: {_reason(error)}") from None
+        except Exception as error:  # noqa: BLE001 - bad certificates, DNS: one line each
+            raise MilvusStoreError(f"cannot reach Milvus at {address}: {error}") from None
+        _CONNECTIONS[key] = Connection(address, client)
+        return _CONNECTIONS[key]
 
 
 def _reason(error: Any) -> str:

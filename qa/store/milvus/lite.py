@@ -79,7 +79,7 @@ class MilvusServer:
         from pymilvus import MilvusClient
 
         try:
-            client = MilvusClient(uri=self.uri, timeout=5)
+            client = MilvusClient(uri=self.uri, timeout=5, dedicated=True)  # closed below, not shared
             client.list_collections(timeout=5)
             client.close()
             return True

@@ -32,13 +32,10 @@ class MilvusLocation:
         from qa.store.milvus.store import read_description
 
         connection = connect(self.address)
-        try:
-            collection = connection.alias_target(self.address.name)
-            if collection is None:
-                return None
-            description = read_description(connection, collection)
-        finally:
-            connection.close()
+        collection = connection.alias_target(self.address.name)
+        if collection is None:
+            return None
+        description = read_description(connection, collection)
         return StoredIndexInfo(description.embedder, description.passage_count, description.article_count, description.articles_dir)
 
     def open(self, *, embedder: str | None = None, verify: bool = True) -> "MilvusStore":
@@ -52,27 +49,24 @@ class MilvusLocation:
         from qa.store.milvus.store import count_rows, open_milvus_store, read_articles
 
         store = open_milvus_store(self.address, verify=True)
-        try:
-            connection, collection, description = store.connection, store.collection, store.description
-            problems = []
-            numbered = count_rows(connection, collection, schema.range_expression(schema.ROW, 0, description.passage_count))
-            if numbered != description.passage_count:
-                problems.append(f"rows 0 to {description.passage_count - 1} hold {numbered} passages, not {description.passage_count}")
-            articles = read_articles(connection, collection, description.article_count)
-            listed = count_rows(connection, schema.articles_collection(collection))
-            if len(articles) != description.article_count or listed != description.article_count:
-                problems.append(f"{listed} articles listed, the manifest says {description.article_count}")
-            if corpus_fingerprint(articles) != description.corpus_fingerprint:
-                problems.append("the article hashes do not match the manifest's fingerprint")
-            if problems:
-                raise MilvusStoreError(
-                    f"{self.address}: {collection} is damaged: {'; '.join(problems)}. "
-                    f"Rebuild it with: qa index --rebuild --articles DIR --store {self.address}"
-                )
-            return (f"{self.address}: alias {self.address.name} -> {collection}, {description.passage_count} rows and "
-                    f"{description.article_count} articles match its manifest (embedder {description.embedder})")
-        finally:
-            connection.close()
+        connection, collection, description = store.connection, store.collection, store.description
+        problems = []
+        numbered = count_rows(connection, collection, schema.range_expression(schema.ROW, 0, description.passage_count))
+        if numbered != description.passage_count:
+            problems.append(f"rows 0 to {description.passage_count - 1} hold {numbered} passages, not {description.passage_count}")
+        articles = read_articles(connection, collection, description.article_count)
+        listed = count_rows(connection, schema.articles_collection(collection))
+        if len(articles) != description.article_count or listed != description.article_count:
+            problems.append(f"{listed} articles listed, the manifest says {description.article_count}")
+        if corpus_fingerprint(articles) != description.corpus_fingerprint:
+            problems.append("the article hashes do not match the manifest's fingerprint")
+        if problems:
+            raise MilvusStoreError(
+                f"{self.address}: {collection} is damaged: {'; '.join(problems)}. "
+                f"Rebuild it with: qa index --rebuild --articles DIR --store {self.address}"
+            )
+        return (f"{self.address}: alias {self.address.name} -> {collection}, {description.passage_count} rows and "
+                f"{description.article_count} articles match its manifest (embedder {description.embedder})")
 
     def status(self, articles_dir: Path, embedder_name: str) -> "IndexStatus":
         from qa.store.milvus.build import milvus_status

@@ -154,3 +154,15 @@ def test_qa_eval_builds_the_datasets_paragraphs_into_the_milvus_store_and_answer
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n"] == 13 and metrics["config"]["index"] == store
     assert max(metrics["retrieval_recall_at_k"].values()) >= 90  # each question's own paragraph is found in Milvus
+
+
+def test_a_generation_loaded_with_replicas_goes_live_loaded(milvus_server, tmp_path, embedder, monkeypatch):
+    """QA_MILVUS_REPLICAS: the new collection is released and loaded again with that many replicas
+    before the alias moves. Milvus Lite has one query node and ignores the number: this runs the
+    path (release, load, search); only Milvus Distributed shows the replicas themselves."""
+    monkeypatch.setattr(config, "MILVUS_REPLICAS", 2)
+    location = parse_location(milvus_server.address("replicas"))
+    location.build(copy_samples(tmp_path / "articles"), embedder)
+    connection = connect(location.address)
+    assert "Loaded" in str(connection.call("state", "get_load_state", connection.alias_target("replicas"))["state"])
+    assert location.open().keyword_search("Green Line tram cost", 1)
