@@ -28,7 +28,7 @@ from qa.ingest.articles import load_articles
 from qa.ingest.split import split_article
 from qa.store.build import BuildReport, IndexStatus, compare_hashes
 from qa.store.local import corpus_fingerprint, pause_for_tests
-from qa.store.location import MilvusAddress
+from qa.store.address import MilvusAddress
 from qa.store.milvus import schema
 from qa.store.milvus.client import Connection, IncompatibleStoreError, MilvusStoreError, connect
 from qa.store.milvus.store import check_compatible, count_rows, passage_record, read_articles, read_description

@@ -8,7 +8,7 @@ import threading
 from typing import Any, Mapping
 
 from qa import config
-from qa.store.location import MilvusAddress
+from qa.store.address import MilvusAddress
 from qa.store.protocol import StoreError
 
 logger = logging.getLogger(__name__)

@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qa.store.location import MilvusAddress, StoredIndexInfo
+from qa.store.address import MilvusAddress
+from qa.store.protocol import StoredIndexInfo
 from qa.store.milvus import schema
 from qa.store.milvus.client import MilvusStoreError, connect
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from qa import config
 from qa.retrieve.filters import SearchFilter
-from qa.store.location import MilvusAddress
+from qa.store.address import MilvusAddress
 from qa.store.milvus import schema
 from qa.store.milvus.client import Connection, IncompatibleStoreError, MilvusStoreError, connect
 from qa.store.protocol import CorpusSummary, Ranking

@@ -44,7 +44,9 @@ def test_credentials_and_tls_come_from_the_environment_only():
 
 
 def test_an_unreachable_server_is_one_line_naming_the_address_and_exit_2(capsys):
+    pytest.importorskip("pymilvus", reason='pip install -e ".[milvus]"')
     from qa.cli import main
+    from qa.ui.app import main as chat
     from qa.store.milvus.lite import free_port
 
     address = f"milvus://127.0.0.1:{free_port()}/news"  # nothing listens there
@@ -52,6 +54,9 @@ def test_an_unreachable_server_is_one_line_naming_the_address_and_exit_2(capsys)
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith(f"error: cannot reach Milvus at {address}") and err.count("\n") == 1, err
+    assert chat(["--store", address]) == 2  # qa chat / python app.py
+    err = capsys.readouterr().err
+    assert f"cannot reach Milvus at {address}" in err and "Traceback" not in err, err
 
 
 def test_an_incremental_build_embeds_only_what_changed_and_keeps_one_generation_back(milvus_server, tmp_path, embedder):
