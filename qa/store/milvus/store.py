@@ -93,8 +93,9 @@ class MilvusStore:
         return count_rows(self.connection, self.collection, expression)
 
     def passages(self, rows: Sequence[int]) -> list[Passage]:
-        fetched = self._fetch(self._checked(rows))
-        return [fetched[row][0] for row in self._checked(rows).tolist()]
+        checked = self._checked(rows)
+        fetched = self._fetch(checked)
+        return [fetched[row][0] for row in checked.tolist()]
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
         checked = self._checked(rows)
