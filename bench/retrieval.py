@@ -76,7 +76,12 @@ def build_squad_index(
     With `syndicated`, two more outlets run every paragraph: one with a credit line appended, one
     with a dateline put in front (the copies the near-duplicate tests must fold).
     """
-    corpus = folder / "corpus"
+    build_index(write_squad_corpus(titles, contexts, folder / "corpus", syndicated=syndicated), folder / "index", embedder)
+    return open_index(folder / "index")
+
+
+def write_squad_corpus(titles: Sequence[str], contexts: Sequence[Sequence[str]], corpus: Path, *, syndicated: bool = False) -> Path:
+    """The contexts as a JSONL corpus folder, one article per paragraph (see build_squad_index)."""
     corpus.mkdir()
     outlets = {"en.wikipedia.org/wiki": "{}"}
     if syndicated:
@@ -87,8 +92,7 @@ def build_squad_index(
                 for number, text in enumerate(paragraphs):
                     record = {"title": title, "url": f"https://{site}/{title}#p{number}", "text": template.format(text)}
                     handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    build_index(corpus, folder / "index", embedder)
-    return open_index(folder / "index")
+    return corpus
 
 
 def first_answer_rank(retriever: Retriever, mode: str, question: Question, depth: int, normalised: dict[str, str]) -> int | None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import sys
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--dense-index", default="auto", help="FAISS index: auto (exact up to 50k passages, then IVF over 8-bit codes), Flat, 'HNSW32|efSearch=128', 'IVF4096,SQ8|nprobe=32', ...")
     _add_embed_backend_option(index)
     index.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another build of the same index to finish")
+    index.add_argument("--ray", metavar="ADDRESS", default=None, help="embed on a Ray cluster: auto (a local one on 127.0.0.1, stopped afterwards) or its address, HOST:PORT or ray://HOST:10001 (pip install \"newsqa[ray]\"; docs/scale-out.md)")
 
     ask = commands.add_parser("ask", help="answer a question from the index")
     ask.add_argument("question")
@@ -115,14 +117,21 @@ def run_index(args: argparse.Namespace) -> int:
             print(f"  skipped: {skipped.path} ({skipped.reason})")
         return 1 if status.stale else 0
 
-    report = location.build(
-        args.articles,
-        load_embedder(embedder_name, args.embed_backend),
-        rebuild=args.rebuild,
-        wait_seconds=args.wait,
-        dense_index=args.dense_index,
-        show_progress=sys.stderr.isatty(),
-    )
+    if args.ray is not None:
+        from qa.embed_ray import RayEmbedder
+
+        embedder = RayEmbedder(embedder_name, args.embed_backend, address=args.ray)  # the model loads on the cluster
+    else:
+        embedder = contextlib.nullcontext(load_embedder(embedder_name, args.embed_backend))
+    with embedder as embedder:
+        report = location.build(
+            args.articles,
+            embedder,
+            rebuild=args.rebuild,
+            wait_seconds=args.wait,
+            dense_index=args.dense_index,
+            show_progress=sys.stderr.isatty(),
+        )
     status = report.status
     if report.generation is None:
         print(f"{location}: already up to date ({report.passages} passages from {status.unchanged} articles)")

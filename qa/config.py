@@ -106,6 +106,43 @@ QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how whatever whoever do does did many much".split()
 )
 
+# ---------------------------------------------------------------- Milvus store (qa/store/milvus/, docs/scale-out.md)
+# Every call to the server gives up after this many seconds (pymilvus retries an unreachable
+# server until then): a dead server is a one-line error, not a hang. $QA_MILVUS_TIMEOUT overrides.
+MILVUS_TIMEOUT_S = float(os.environ.get("QA_MILVUS_TIMEOUT", "30"))
+# HNSW on the server (inner product of unit vectors = cosine): M and efConstruction as Milvus's own
+# examples; ef at search is max(k, MILVUS_EF_SEARCH), like DEFAULT_EF_SEARCH for FAISS's HNSW.
+MILVUS_HNSW_M = 16
+MILVUS_HNSW_EF_CONSTRUCTION = 200
+MILVUS_EF_SEARCH = DEFAULT_EF_SEARCH
+# BM25 on the server with bm25s's constants (qa/store/keyword.py: k1 1.5, b 0.75), so both stores
+# score alike; Milvus's own defaults are k1 1.2, b 0.75.
+MILVUS_BM25_K1 = 1.5
+MILVUS_BM25_B = 0.75
+# Rows sent per insert (~10 MB of vectors and text at 384 dimensions; Milvus takes up to 64 MB).
+MILVUS_INSERT_BATCH = 1000
+# Rows asked for per query by primary key (Milvus returns at most 16,384 rows a query).
+MILVUS_QUERY_BATCH = 4096
+# Milvus caps a search's limit (topk) at 16,384.
+MILVUS_MAX_TOPK = 16_384
+# Passages and vectors of recently retrieved rows, kept per opened generation (~2 KiB a row): one
+# question asks for the same rows' passages and vectors more than once.
+MILVUS_ROW_CACHE = 8192
+# VARCHAR fields hold at most 65,535 bytes; a longer passage is refused with its id.
+MILVUS_MAX_TEXT_BYTES = 65_535
+# In-memory replicas each new generation is loaded with before it goes live: more query nodes
+# answering the same collection, for many readers (Milvus Distributed; Standalone has one query
+# node, so 1). $QA_MILVUS_REPLICAS overrides.
+MILVUS_REPLICAS = int(os.environ.get("QA_MILVUS_REPLICAS", "1"))
+# A Milvus Lite server (qa/store/milvus/lite.py) answers within a second on an idle machine.
+MILVUS_LITE_START_TIMEOUT_S = 60.0
+
+# ---------------------------------------------------------------- Ray (qa/embed_ray.py)
+# `qa index --ray auto` starts a local cluster with this many CPUs, one embedding actor each.
+RAY_LOCAL_CPUS = 2
+# Embedding actors (one CPU each) must be running within this long, or the build stops and says why.
+RAY_ACTOR_START_TIMEOUT_S = 120.0
+
 # ---------------------------------------------------------------- Hybrid ranking (qa/retrieve/fusion.py)
 # "score": a convex combination of the two scores, each normalised over the candidate set
 # (fuse_scores); "rrf": weighted reciprocal rank fusion (fuse_rankings).

@@ -81,3 +81,31 @@ def all_articles_dir(tmp_path_factory, shared_articles_dir: Path, sample_article
             if path.is_file():
                 shutil.copyfile(path, folder / path.name)
     return folder
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory):
+    """A Milvus Lite server on 127.0.0.1 and a free port, for the whole run; stopped by its pid at the end.
+    Each test module writes its own store names (aliases), one build at a time."""
+    from qa.store.milvus.lite import MilvusServer, milvus_lite_missing
+
+    if reason := milvus_lite_missing():
+        pytest.skip(reason)
+    server = MilvusServer(tmp_path_factory.mktemp("milvus") / "data")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A local Ray cluster on 127.0.0.1 (2 CPUs), as `qa index --ray auto` starts it; ray.shutdown() at the end."""
+    from importlib.util import find_spec
+
+    if find_spec("ray") is None:
+        pytest.skip('Ray is not installed: pip install -e ".[ray]"')
+    from qa.embed_ray import start_ray
+
+    ray, started = start_ray("auto")
+    yield ray
+    if started:
+        ray.shutdown()

@@ -15,6 +15,7 @@ from qa.answer.compose import normalize_answer
 from qa.pipeline import QAPipeline
 from qa.retrieve.conversation import Turn
 from qa.store.build import build_index
+from qa.store.location import parse_location
 
 SAMPLE_QUESTIONS = json.loads(config.SAMPLE_QUESTIONS.read_text(encoding="utf-8"))
 SHARED_QUESTIONS = [
@@ -29,11 +30,15 @@ SHARED_QUESTIONS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def sample_pipeline(tmp_path_factory, sample_articles_dir, embedder) -> QAPipeline:
-    index_dir = tmp_path_factory.mktemp("e2e_sample") / "index"
-    build_index(sample_articles_dir, index_dir, embedder)
-    return QAPipeline.load(index_dir, reader="bundled", embedder=embedder)
+@pytest.fixture(scope="module", params=["local", "milvus"])
+def sample_pipeline(request, tmp_path_factory, sample_articles_dir, embedder) -> QAPipeline:
+    """The sample corpus in a local index folder, and in a Milvus Lite server: the same answers from both."""
+    if request.param == "milvus":
+        store = request.getfixturevalue("milvus_server").address("e2e_sample")
+    else:
+        store = tmp_path_factory.mktemp("e2e_sample") / "index"
+    parse_location(store).build(sample_articles_dir, embedder)
+    return QAPipeline.load(store, reader="bundled", embedder=embedder)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -53,7 +53,7 @@ class BuildReport:
     passages: int
     embedded_passages: int  # passages that needed the model; the rest were reused
     seconds: float
-    generation: Path | None  # None when nothing had to change
+    generation: Path | str | None  # the new generation (a folder; a collection in Milvus); None when nothing had to change
 
 
 def _previous_manifest(index_dir: Path, embedder_name: str) -> store.Manifest | None:
@@ -70,7 +70,14 @@ def _previous_manifest(index_dir: Path, embedder_name: str) -> store.Manifest | 
 
 
 def compare(articles: tuple[Article, ...], manifest: store.Manifest | None, skipped=()) -> IndexStatus:
-    known = manifest.articles if manifest is not None else {}
+    return compare_hashes(articles, manifest.articles if manifest is not None else None, skipped)
+
+
+def compare_hashes(articles: tuple[Article, ...], known: Mapping[str, str] | None, skipped=()) -> IndexStatus:
+    """How a folder's articles compare with what an index holds (article_id -> content_hash; None:
+    no index). Any store's build uses it (qa/store/milvus/build.py too)."""
+    has_index = known is not None
+    known = known if known is not None else {}
     current = {a.article_id: a.content_hash for a in articles}
     return IndexStatus(
         added=tuple(sorted(a for a in current if a not in known)),
@@ -78,7 +85,7 @@ def compare(articles: tuple[Article, ...], manifest: store.Manifest | None, skip
         removed=tuple(sorted(a for a in known if a not in current)),
         unchanged=sum(1 for a in current if known.get(a) == current[a]),
         skipped=tuple(skipped),
-        has_index=manifest is not None,
+        has_index=has_index,
     )
 
 

@@ -36,6 +36,16 @@ class CorpusSummary:
     last_date: str | None
 
 
+@dataclass(frozen=True)
+class StoredIndexInfo:
+    """What a location holds, read without opening the index for search."""
+
+    embedder: str
+    passage_count: int
+    article_count: int
+    articles_dir: str  # the folder the last build read ("" when not recorded)
+
+
 @runtime_checkable
 class Store(Protocol):
     """An index opened for search: passages, their vectors, a dense and a keyword search, filters.

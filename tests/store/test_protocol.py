@@ -1,4 +1,6 @@
-"""qa/store/protocol.py: the local FAISS + bm25s store satisfies the Store protocol, on real indexes."""
+"""qa/store/protocol.py: every store satisfies the Store protocol, on real indexes: the local FAISS +
+bm25s store (exact and approximate) and a Milvus collection on a real Milvus Lite server, with the
+same rows, hits, order and filters (scores are each engine's own: asserted only where they must agree)."""
 from __future__ import annotations
 
 import inspect
@@ -8,8 +10,7 @@ import numpy as np
 import pytest
 
 from qa.retrieve.filters import SearchFilter
-from qa.store.build import build_index
-from qa.store.local_store import LocalStore, open_store
+from qa.store.location import LocalLocation, StoreLocation, parse_location
 from qa.store.protocol import Store
 
 pytestmark = pytest.mark.slow
@@ -38,23 +39,39 @@ def write_corpus(folder: Path, articles: dict = ARTICLES) -> Path:
     return folder
 
 
-@pytest.fixture(scope="module", params=["Flat", "HNSW32"])
-def store(request, tmp_path_factory, embedder) -> LocalStore:
-    """The four articles indexed with the real model, in an exact and in an approximate FAISS index."""
+STORES = ["local-Flat", "local-HNSW32", "milvus"]
+
+
+def location_of(kind: str, folder: Path, request, name: str) -> StoreLocation:
+    """A local index folder, or a store on the session's Milvus Lite server (started only when asked for)."""
+    if kind == "milvus":
+        return parse_location(request.getfixturevalue("milvus_server").address(name))
+    return LocalLocation(folder / "index")
+
+
+def build(location: StoreLocation, kind: str, articles: Path, embedder):
+    options = {"dense_index": kind.split("-")[1]} if kind.startswith("local-") else {}
+    return location.build(articles, embedder, **options)
+
+
+@pytest.fixture(scope="module", params=STORES)
+def store(request, tmp_path_factory, embedder) -> Store:
+    """The four articles indexed with the real model: FAISS exact and approximate, and Milvus (HNSW)."""
     folder = tmp_path_factory.mktemp("protocol")
-    build_index(write_corpus(folder / "articles"), folder / "index", embedder, dense_index=request.param)
-    return open_store(folder / "index", embedder=embedder.name)
+    location = location_of(request.param, folder, request, "protocol")
+    build(location, request.param, write_corpus(folder / "articles"), embedder)
+    return location.open(embedder=embedder.name)
 
 
-def _row(store: LocalStore, article_id: str) -> int:
+def _row(store: Store, article_id: str) -> int:
     rows = range(store.count())
     return next(r for r, p in zip(rows, store.passages(rows)) if p.article_id == article_id)
 
 
-def test_the_local_store_has_every_member_of_the_protocol_with_its_signature(store):
+def test_each_store_has_every_member_of_the_protocol_with_its_signature(store):
     assert isinstance(store, Store)
     for name in PROTOCOL_MEMBERS:
-        promised, given = inspect.getattr_static(Store, name), inspect.getattr_static(LocalStore, name)
+        promised, given = inspect.getattr_static(Store, name), inspect.getattr_static(type(store), name)
         assert isinstance(given, property) == isinstance(promised, property), name
         if not isinstance(promised, property):
             assert list(inspect.signature(given).parameters) == list(inspect.signature(promised).parameters), name
@@ -65,7 +82,7 @@ def test_the_manifest_side_names_the_model_the_articles_and_the_generation(store
     assert store.embedder_name == embedder.name
     assert set(store.indexed_articles()) == set(ARTICLES)
     assert all(len(h) == 64 for h in store.indexed_articles().values())  # sha256 of each file
-    assert store.generation == "gen-000001" and not store.has_newer_generation()
+    assert store.generation in ("gen-000001", "protocol__gen_000001") and not store.has_newer_generation()
 
 
 def test_the_summary_counts_the_corpus_and_spans_its_dates(store):
@@ -138,14 +155,46 @@ def test_filters_are_counted_by_the_store(store):
     assert store.count(SearchFilter(date_from="2000")) == 3  # the undated article cannot be after 2000
 
 
-def test_a_newer_generation_is_noticed_and_served_by_a_new_store(tmp_path, embedder):
-    write_corpus(tmp_path / "articles")
-    build_index(tmp_path / "articles", tmp_path / "index", embedder)
-    served = open_store(tmp_path / "index")
+@pytest.mark.parametrize("kind", ["local-Flat", "milvus"])
+def test_a_newer_generation_is_noticed_and_served_by_a_new_store(kind, request, tmp_path, embedder):
+    location = location_of(kind, tmp_path, request, "newer")
+    build(location, kind, write_corpus(tmp_path / "articles"), embedder)
+    served = location.open()
+    first = served.generation
     write_corpus(tmp_path / "articles", {"city/tram.md": ("2024-07-01", None, "The new tram line to the harbour opened with free rides for a week.")})
-    build_index(tmp_path / "articles", tmp_path / "index", embedder)
-    assert served.has_newer_generation() and served.generation == "gen-000001"
+    build(location, kind, tmp_path / "articles", embedder)
+    assert served.has_newer_generation() and served.generation == first
     assert served.count() == 4  # the old store still serves its own generation, whole
-    fresh = open_store(tmp_path / "index")
-    assert fresh.generation == "gen-000002" and not fresh.has_newer_generation() and fresh.count() == 5
+    fresh = location.open()
+    assert fresh.generation != first and not fresh.has_newer_generation() and fresh.count() == 5
     assert "city/tram.md" in fresh.indexed_articles() and "city/tram.md" not in served.indexed_articles()
+
+
+def test_the_stores_give_the_same_rows_and_hits_for_the_same_questions(request, tmp_path, embedder):
+    """One folder in both stores: the same passages at the same rows, and the same ranking for each
+    question and filter (ids and order; each engine scores on its own scale)."""
+    articles = write_corpus(tmp_path / "articles")
+    local, milvus = (location_of(kind, tmp_path, request, "same_hits") for kind in ("local-Flat", "milvus"))
+    for location, kind in ((local, "local-Flat"), (milvus, "milvus")):
+        build(location, kind, articles, embedder)
+    a, b = local.open(), milvus.open()
+    rows = range(a.count())
+    assert a.passages(rows) == b.passages(rows) and dict(a.indexed_articles()) == dict(b.indexed_articles())
+    np.testing.assert_allclose(a.vectors(rows), b.vectors(rows), atol=1e-6)
+    questions = ["How much is the harbour fee?", "Which boats did the storm damage?", "Where can I read books on a barge?",
+                 "Who repainted the lighthouse?", "What happened at the breakwater?"]
+    filters = [None, SearchFilter(date_from="2024"), SearchFilter(date_to="2023-11"), SearchFilter(source="HARBOUR")]
+    for question in questions:
+        vector = embedder.encode([question])
+        for search_filter in filters:
+            dense_a, dense_b = a.dense_search(vector, 4, search_filter)[0], b.dense_search(vector, 4, search_filter)[0]
+            assert [r for r, _ in dense_a] == [r for r, _ in dense_b], (question, search_filter)
+            np.testing.assert_allclose([s for _, s in dense_a], [s for _, s in dense_b], atol=1e-4)  # cosines: one scale
+            keyword_a, keyword_b = a.keyword_search(question, 4, search_filter), b.keyword_search(question, 4, search_filter)
+            assert [r for r, _ in keyword_a] == [r for r, _ in keyword_b], (question, search_filter)
+            assert a.count(search_filter) == b.count(search_filter)
+        # BM25 on both: bm25s leaves out BM25's (k1 + 1) factor, a constant that fusion divides away.
+        scores_a, scores_b = a.keyword_scores(question, rows), b.keyword_scores(question, rows)
+        assert ((scores_a > 0) == (scores_b > 0)).all()
+        if scores_a.max() > 0:
+            np.testing.assert_allclose(scores_a / scores_a.max(), scores_b / scores_b.max(), atol=1e-4)
