@@ -96,6 +96,9 @@ DEFAULT_EF_SEARCH = 128
 DENSE_ADD_CHUNK = 65_536
 # IVF training sample: FAISS wants >= 39 points a list; more only slows training.
 TRAIN_POINTS_PER_LIST = 64
+# A filter letting through at least this many passages is handed to FAISS as a bitmap instead of a
+# hash set of ids (qa/store/dense.py): a hash set of 500k ids costs tens of ms per question.
+SELECTOR_BITMAP_MIN = 4096
 
 # ---------------------------------------------------------------- Keyword store (qa/store/keyword.py)
 # Interrogatives and auxiliaries that shape a question but say nothing about its topic. They are

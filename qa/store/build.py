@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import sys
 import time
 from dataclasses import dataclass
@@ -144,6 +145,7 @@ def build_index(
                     articles_dir=str(articles_dir),
                     dense_index=dense_index,
                     vectors_file=vectors_file,
+                    show_progress=show_progress,
                 ),
             )
         finally:
@@ -159,18 +161,18 @@ def _write_vectors(
     embedder: Embedder,
     show_progress: bool,
 ) -> int:
-    """Write one float32 row per passage to a .npy at `path`, chunk by chunk; returns how many were embedded."""
+    """Write one float16 row per passage to a .npy at `path`, chunk by chunk; returns how many were embedded."""
     dimension = int(embedder.dimension)
     to_embed = sum(1 for row in reuse_rows if row < 0)
     embedded = 0
     store.pause_for_tests("embedding")  # a no-op outside tests/test_crash_safety.py
     with open(path, "wb") as handle:
         np.lib.format.write_array_header_1_0(
-            handle, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False, "shape": (len(passages), dimension)}
+            handle, {"descr": np.lib.format.dtype_to_descr(np.dtype(store.VECTOR_DTYPE)), "fortran_order": False, "shape": (len(passages), dimension)}
         )
         for start in range(0, len(passages), config.EMBED_CHUNK):
             stop = min(start + config.EMBED_CHUNK, len(passages))
-            chunk = np.empty((stop - start, dimension), dtype=np.float32)
+            chunk = np.empty((stop - start, dimension), dtype=store.VECTOR_DTYPE)
             fresh = [i for i in range(start, stop) if reuse_rows[i] < 0]
             if fresh:
                 chunk[[i - start for i in fresh]] = embedder.encode([passages[i].text for i in fresh])
@@ -208,10 +210,13 @@ def _reusable_vectors(
         store.verify_files(generation, previous, index_dir, checksums=True)  # vectors reused: every byte
         old_passages = store.read_passages(generation)
         old_vectors = store.read_vectors(generation)
-    except (store.IndexStoreError, OSError, ValueError) as error:
+        if len(old_vectors) != len(old_passages) or old_vectors.ndim != 2:
+            logger.warning("Re-embedding everything: the existing index holds %d passages but %d vectors", len(old_passages), len(old_vectors))
+            return {}, None
+        # Only the passages of unchanged articles, streamed from SQLite: never all passages as objects.
+        reusable = {passage_id: (text, row) for row, passage_id, text in old_passages.texts_by_id(unchanged)}
+        old_passages.close()
+        return reusable, old_vectors
+    except (store.IndexStoreError, OSError, ValueError, sqlite3.Error) as error:
         logger.warning("Re-embedding everything: the existing index could not be reused (%s)", error)
         return {}, None
-    if len(old_vectors) != len(old_passages) or old_vectors.ndim != 2:
-        logger.warning("Re-embedding everything: the existing index holds %d passages but %d vectors", len(old_passages), len(old_vectors))
-        return {}, None
-    return {p.passage_id: (p.text, i) for i, p in enumerate(old_passages) if p.article_id in unchanged}, old_vectors

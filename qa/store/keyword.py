@@ -79,8 +79,9 @@ class KeywordIndex:
         [0.555, 0.0]
     """
 
-    def __init__(self, path: Path):
-        self.retriever = bm25s.BM25.load(str(path))
+    def __init__(self, path: Path, *, mmap: bool = False):
+        # mmap: the score matrix stays on disk and a query pages in its words' postings only.
+        self.retriever = bm25s.BM25.load(str(path), mmap=mmap)
 
     @property
     def size(self) -> int:

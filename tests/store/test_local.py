@@ -56,6 +56,16 @@ def test_index_of_another_format_version_is_refused(built, embedder):
         open_index(built, embedder=embedder.name)
 
 
+def test_an_index_of_the_first_format_is_refused_with_the_command_that_rebuilds_it(built, embedder):
+    """Format 1 held passages.jsonl and float32 vectors; reading it would cost the full load this format removes."""
+    generation = store.current_generation(built)
+    manifest = json.loads((generation / store.MANIFEST_FILE).read_text())
+    manifest["format_version"] = 1
+    (generation / store.MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(IndexStoreError, match="format version 1; this version of qa reads format 2. Rebuild it with: qa index --rebuild"):
+        open_index(built, embedder=embedder.name)
+
+
 def test_a_file_cut_short_is_refused_at_load(built, embedder):
     vectors = store.current_generation(built) / store.VECTORS_FILE
     vectors.write_bytes(vectors.read_bytes()[:-8])
