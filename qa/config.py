@@ -75,7 +75,10 @@ EMBED_TOKEN_BUDGET = 256
 # Exported ONNX models are cached here, keyed by the model's files (NEWSQA_CACHE overrides).
 CACHE_DIR = Path.home() / ".cache" / "newsqa"
 # Passages embedded and written per step while indexing: memory stays flat however big the corpus.
+# Also the unit of a resumable build: each chunk's vectors are checkpointed under the index folder
+# (RESUME_DIR) until the build commits, so a build stopped halfway redoes at most one chunk.
 EMBED_CHUNK = 4096
+RESUME_DIR = ".resume"
 # Reader backends (qa/transformers_reader.py TransformersReader; bench/reader.py measures them): "torch" runs the
 # model as published, all windows in one batched forward; "onnx" and "onnx-int8" run its ONNX
 # export (int8: weights per channel) one window at a time, unpadded.
