@@ -52,7 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="re-embed everything instead of only what changed")
     index.add_argument("--status", action="store_true", help="say what is stale, change nothing")
     index.add_argument("--check", action="store_true", help="verify every byte of the live index against its checksums (loads check sizes only), change nothing")
-    index.add_argument("--embedder", default=None, help=f"sentence-transformers model id or folder (default: {config.DEFAULT_EMBEDDER})")
+    index.add_argument("--embedder", default=None, help=f"sentence-transformers model id or folder (default: {config.DEFAULT_EMBEDDER}), or '{config.STATIC_EMBEDDER}': a static model distilled from it once (needs model2vec), ~30x faster to index big archives for a few points of recall (docs/benchmarks.md)")
     index.add_argument("--dense-index", default="auto", help="FAISS index: auto (exact up to 50k passages, then IVF over 8-bit codes), Flat, 'HNSW32|efSearch=128', 'IVF4096,SQ8|nprobe=32', ...")
     _add_embed_backend_option(index)
     index.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another build of the same index to finish")

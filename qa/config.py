@@ -33,6 +33,14 @@ DEFAULT_INDEX_DIR = default_index_dir()
 # Embedding
 DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
 EMBED_BATCH_SIZE = 64
+# `--embedder static`: DEFAULT_EMBEDDER distilled with model2vec into a static model (a vector per
+# word piece, PCA to 256 dimensions) in the user's data folder, once; its name in the manifest says
+# what it was made from, so `qa ask` loads (or distils) the same. For archives where MiniLM's ~90
+# passages/s is too slow (qa/embed.py StaticEmbedder; docs/benchmarks.md has its speed and recall).
+STATIC_EMBEDDER = "static"
+STATIC_EMBEDDER_DIMS = 256
+STATIC_EMBEDDER_NAME = f"static-all-MiniLM-L6-v2-pca{STATIC_EMBEDDER_DIMS}"
+STATIC_EMBED_BATCH = 4096  # texts tokenised at once (in parallel by tokenizers)
 
 # Splitting: all-MiniLM-L6-v2 reads at most 256 word pieces; stay well under it in words.
 MAX_PASSAGE_WORDS = 160
