@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -63,21 +63,33 @@ class BuildReport:
     disk_bytes: int = 0  # the live generation's files
 
 
-def _previous_manifest(index_dir: Path, embedder_name: str) -> store.Manifest | None:
-    """The live manifest when its vectors can be reused with this embedder, else None."""
-    if store.current_generation(index_dir) is None:
+@dataclass(frozen=True)
+class _Previous:
+    """The live generation, when its vectors can be reused with this embedder."""
+
+    generation: Path
+    manifest: store.Manifest
+    articles: dict[str, str]  # article_id -> content_hash
+
+
+def _previous(index_dir: Path, embedder_name: str) -> _Previous | None:
+    generation = store.current_generation(index_dir)
+    if generation is None:
         return None
     try:
-        manifest = store.read_manifest(index_dir)
+        manifest = store.read_manifest(index_dir, generation)
         store.check_compatible(manifest, index_dir, embedder_name)
-        return manifest
-    except store.IndexStoreError as error:
+        return _Previous(generation, manifest, store.read_article_hashes(generation))
+    except (store.IndexStoreError, OSError, sqlite3.Error) as error:
         logger.warning("Not reusing the existing index: %s", error)
         return None
 
 
-def compare(articles: tuple[Article, ...], manifest: store.Manifest | None, skipped=()) -> IndexStatus:
-    known = manifest.articles if manifest is not None else {}
+def compare_hashes(articles: tuple[Article, ...], known: Mapping[str, str] | None, skipped=()) -> IndexStatus:
+    """How a folder's articles compare with what an index holds (article_id -> content_hash; None:
+    no index)."""
+    has_index = known is not None
+    known = known if known is not None else {}
     current = {a.article_id: a.content_hash for a in articles}
     return IndexStatus(
         added=tuple(sorted(a for a in current if a not in known)),
@@ -85,13 +97,14 @@ def compare(articles: tuple[Article, ...], manifest: store.Manifest | None, skip
         removed=tuple(sorted(a for a in known if a not in current)),
         unchanged=sum(1 for a in current if known.get(a) == current[a]),
         skipped=tuple(skipped),
-        has_index=manifest is not None,
+        has_index=has_index,
     )
 
 
 def index_status(articles_dir: Path, index_dir: Path, embedder_name: str) -> IndexStatus:
     report = load_articles(articles_dir)
-    return compare(report.articles, _previous_manifest(Path(index_dir), embedder_name), report.skipped)
+    previous = _previous(Path(index_dir), embedder_name)
+    return compare_hashes(report.articles, previous.articles if previous is not None else None, report.skipped)
 
 
 def build_index(
@@ -120,13 +133,14 @@ def build_index(
         print(f"Reading {articles_dir}...", file=sys.stderr, flush=True)
     report = load_articles(articles_dir)
     with store.build_lock(index_dir, wait_seconds=wait_seconds):
-        previous = None if rebuild else _previous_manifest(index_dir, embedder.name)
-        status = compare(report.articles, previous, report.skipped)
-        if previous is not None and not status.stale and previous.dense_index == _resolved(dense_index, previous):
+        previous = None if rebuild else _previous(index_dir, embedder.name)
+        status = compare_hashes(report.articles, previous.articles if previous is not None else None, report.skipped)
+        if previous is not None and not status.stale and previous.manifest.dense_index == _resolved(dense_index, previous.manifest):
             # Up to date (a build killed after its commit, too): any checkpoints are of no more use.
             shutil.rmtree(index_dir / config.RESUME_DIR, ignore_errors=True)
-            return BuildReport(status, previous.passage_count, 0, time.perf_counter() - started, None,
-                               articles=previous.article_count, disk_bytes=sum(previous.sizes.values()))
+            manifest = previous.manifest
+            return BuildReport(status, manifest.passage_count, 0, time.perf_counter() - started, None,
+                               articles=manifest.article_count, disk_bytes=sum(manifest.sizes.values()))
 
         article_hashes = {a.article_id: a.content_hash for a in report.articles}
         reusable, old_vectors = _reusable_vectors(index_dir, previous, report.articles)
@@ -278,7 +292,7 @@ def _resolved(dense_index: str, previous: store.Manifest) -> str:
 
 
 def _reusable_vectors(
-    index_dir: Path, previous: store.Manifest | None, articles: tuple[Article, ...]
+    index_dir: Path, previous: _Previous | None, articles: tuple[Article, ...]
 ) -> tuple[dict[str, tuple[str, int]], np.ndarray | None]:
     """(passage_id -> (text, row), the live vectors memory-mapped) for passages of unchanged articles."""
     if previous is None:
@@ -286,9 +300,9 @@ def _reusable_vectors(
     unchanged = {a.article_id for a in articles if previous.articles.get(a.article_id) == a.content_hash}
     if not unchanged:
         return {}, None
-    generation = store.current_generation(index_dir)
+    generation = previous.generation
     try:
-        store.verify_files(generation, previous, index_dir, checksums=True)  # vectors reused: every byte
+        store.verify_files(generation, previous.manifest, index_dir, checksums=True)  # vectors reused: every byte
         old_passages = store.read_passages(generation)
         old_vectors = store.read_vectors(generation)
         if len(old_vectors) != len(old_passages) or old_vectors.ndim != 2:

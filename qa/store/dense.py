@@ -112,8 +112,17 @@ def read_dense_index(path: Path, description: str | None = None, *, mmap: bool =
     any size, and a question pages in only the lists it probes (an IVF index at a million
     passages: 0.4 GB of codes, of which 32 of 4096 lists are read a question).
     """
-    flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_MMAP_IFC if mmap else 0
-    index = faiss.read_index(str(path), flags)
+    index = None
+    if mmap:
+        # IVF lists map with IO_FLAG_MMAP, flat codes (Flat, HNSW's storage) with IO_FLAG_MMAP_IFC;
+        # FAISS refuses the two together for IVF. A kind it cannot map is read into memory.
+        ivf = "IVF" in split_description(description or "")[0].upper()
+        try:
+            index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP if ivf else faiss.IO_FLAG_MMAP_IFC)
+        except RuntimeError as error:
+            logger.info("Reading %s into memory (FAISS cannot map it: %s)", path, str(error).splitlines()[0])
+    if index is None:
+        index = faiss.read_index(str(path))
     if description is not None:
         apply_search_params(index, split_description(description)[1])
     return index

@@ -79,10 +79,12 @@ class Manifest:
     passage_count: int
     article_count: int
     corpus_fingerprint: str  # sha256 over the sorted (article_id, content_hash) pairs
-    articles: dict[str, str]  # article_id -> content_hash, for incremental builds
     dense_index: str  # FAISS factory description, e.g. "Flat" or "HNSW32"
     files: dict[str, str]  # relative path -> sha256: `qa index --check` and builds that reuse it
     created: str
+    # Format 1 listed article_id -> content_hash here: 22 MB of JSON, parsed twice by every `qa ask`,
+    # at a million passages. Format 2 keeps them in passages.sqlite (read_article_hashes).
+    articles: dict[str, str] = field(default_factory=dict)
     articles_dir: str = ""
     # relative path -> bytes, checked at every load (cheap at any size; indexes written before
     # sizes were recorded are checked by their checksums instead)
@@ -270,7 +272,7 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
 
     progress = _Stages(contents.show_progress)
     progress.start("writing passages")
-    written = table.write_passages(staging, contents.passages)
+    written = table.write_passages(staging, contents.passages, contents.articles)
     if contents.vectors_file is None:
         with open(staging / VECTORS_FILE, "wb") as handle:
             np.save(handle, vectors)
@@ -299,7 +301,6 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
         passage_count=len(contents.passages),
         article_count=len(contents.articles),
         corpus_fingerprint=corpus_fingerprint(contents.articles),
-        articles=dict(contents.articles),
         dense_index=dense_description,
         files=files,
         sizes={relative: (staging / relative).stat().st_size for relative in files},
@@ -398,6 +399,15 @@ def verify_files(generation: Path, manifest: Manifest, index_dir: Path, *, check
 def read_passages(generation: Path) -> table.PassageTable:
     """The generation's passages, read by row on demand."""
     return table.PassageTable(generation / PASSAGES_FILE)
+
+
+def read_article_hashes(generation: Path) -> dict[str, str]:
+    """article_id -> content_hash of every article in the generation: what a build compares a folder with."""
+    passages = table.PassageTable(generation / PASSAGES_FILE)
+    try:
+        return passages.article_hashes()
+    finally:
+        passages.close()
 
 
 def read_vectors(generation: Path, *, mmap: bool = True) -> np.ndarray:

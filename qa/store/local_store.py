@@ -32,6 +32,7 @@ class LocalStore:
         self._dates = index.dates
         self._sources = index.sources
         self._count = index.manifest.passage_count
+        self._article_hashes: Mapping[str, str] | None = None
         # One question asks for the same filter (dense and keyword side) and the same BM25 scores
         # (keyword top, then the scores of dense-only candidates) twice: each is worked out once.
         # One slot each, replaced whole, so a thread never reads another question's pair.
@@ -51,7 +52,9 @@ class LocalStore:
         return live is not None and _generation_number(live.name) > _generation_number(self.generation)
 
     def indexed_articles(self) -> Mapping[str, str]:
-        return MappingProxyType(self.index.manifest.articles)
+        if self._article_hashes is None:  # read on first use: builds and status ask, questions never do
+            self._article_hashes = MappingProxyType(self.index.passages.article_hashes())
+        return self._article_hashes
 
     def summary(self, max_titles: int = 5) -> CorpusSummary:
         manifest = self.index.manifest  # counts and dates from the manifest, a few titles from SQL

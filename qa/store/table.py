@@ -16,7 +16,8 @@ import threading
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from types import MappingProxyType
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -32,6 +33,7 @@ CREATE TABLE articles (id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, title T
 CREATE TABLE passages (row INTEGER PRIMARY KEY, article INTEGER NOT NULL, paragraph INTEGER NOT NULL,
                        passage_id TEXT NOT NULL, text TEXT NOT NULL);
 CREATE TABLE sources (id INTEGER PRIMARY KEY, key TEXT NOT NULL);
+CREATE TABLE article_hashes (article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL);
 """
 _SELECT = ("SELECT p.row, p.passage_id, a.article_id, a.title, a.date, a.place, a.source, a.path, p.paragraph, p.text "
            "FROM passages p JOIN articles a ON a.id = p.article")
@@ -56,8 +58,9 @@ class WrittenPassages:
     last_date: str | None
 
 
-def write_passages(folder: Path, passages: Iterable[Passage]) -> WrittenPassages:
-    """Write the table and the filter columns into `folder`, in the order given (row i is passage i)."""
+def write_passages(folder: Path, passages: Iterable[Passage], article_hashes: Mapping[str, str] = MappingProxyType({})) -> WrittenPassages:
+    """Write the table and the filter columns into `folder`, in the order given (row i is passage i),
+    with each article's content hash (what the next build compares a folder with)."""
     db = sqlite3.connect(folder / PASSAGES_FILE)
     try:
         # A staging file that the caller fsyncs and publishes whole: no journal needed.
@@ -87,6 +90,7 @@ def write_passages(folder: Path, passages: Iterable[Passage]) -> WrittenPassages
                 db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?)", batch)
                 batch.clear()
         db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?)", batch)
+        db.executemany("INSERT INTO article_hashes VALUES (?, ?)", sorted(article_hashes.items()))
         db.commit()
     finally:
         db.close()
@@ -171,6 +175,11 @@ class PassageTable(Sequence[Passage]):
         )
         while batch := records.fetchmany(_BATCH):
             yield from batch
+
+    def article_hashes(self) -> dict[str, str]:
+        """article_id -> content_hash of every article indexed (for builds; a dict of all articles)."""
+        with self._lock:
+            return dict(self._db.execute("SELECT article_id, content_hash FROM article_hashes"))
 
     def titles(self, limit: int) -> list[str]:
         """The first `limit` articles' titles (the article id where a title is empty), in row order."""
