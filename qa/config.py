@@ -134,6 +134,11 @@ QUESTION_WORDS = frozenset(
 FUSION_METHODS = ("score", "rrf")
 DEFAULT_FUSION = "score"
 DENSE_WEIGHT = 0.55  # the keyword side gets 1 - DENSE_WEIGHT
+# Models whose vectors rank worse than MiniLM's lean more on BM25. The static embedder (dense recall@5
+# 0.852 against MiniLM's 0.960 on the same subset): hybrid recall@1/@5 0.841/0.970 at 0.55, below
+# BM25 alone (0.852/0.975); 0.860/0.981 at 0.3, on a plateau from 0.2 to 0.4, best or tied on each
+# of the three articles (`python -m bench.static`, docs/benchmarks.md).
+DENSE_WEIGHTS = {STATIC_EMBEDDER_NAME: 0.3}
 # Reciprocal rank fusion: score = sum over rankings of weight / (RRF_K + rank), rank from 1.
 # 60 is the constant of Cormack et al. (2009); kept for fusion="rrf" and as the bench's baseline.
 RRF_K = 60.0

@@ -96,3 +96,15 @@ def test_a_folder_without_the_model_files_is_refused_in_one_line(tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"model_type": "model2vec"}), encoding="utf-8")
     with pytest.raises(EmbedderError, match="is not a static embedding model"):
         load_embedder(str(tmp_path))
+
+
+def test_hybrid_search_with_the_static_model_leans_on_bm25_as_measured():
+    from types import SimpleNamespace
+
+    from qa.retrieve.retriever import Retriever
+
+    static = SimpleNamespace(name=config.STATIC_EMBEDDER_NAME, dimension=256)
+    minilm = SimpleNamespace(name=config.DEFAULT_EMBEDDER, dimension=384)
+    assert Retriever(None, static).dense_weight == config.DENSE_WEIGHTS[config.STATIC_EMBEDDER_NAME] < config.DENSE_WEIGHT
+    assert Retriever(None, minilm).dense_weight == config.DENSE_WEIGHT
+    assert Retriever(None, static, dense_weight=0.7).dense_weight == 0.7  # asked for: used
