@@ -141,24 +141,28 @@ def questions_from(index_dir: Path, count: int, seed: int = 15) -> list[str]:
     return made
 
 
-def cold_start(index_dir: Path, question: str, runs: int) -> float:
-    """Median wall seconds of a fresh `qa ask` process (bundled reader), start to answer."""
+def cold_start(index_dir: Path, question: str, runs: int, reader_backend: str) -> float:
+    """Median wall seconds of a fresh `qa ask` process (bundled reader in this backend), start to answer."""
     seconds = []
+    command = [sys.executable, "-m", "qa.cli", "ask", question, "--store", str(index_dir), "--reader", "bundled",
+               "--reader-backend", reader_backend]
+    subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, check=True)  # an ONNX export happens once, not timed
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "qa.cli", "ask", question, "--store", str(index_dir), "--reader", "bundled"],
-                       cwd=ROOT, env=ENV, capture_output=True, check=True)
+        subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, check=True)
         seconds.append(time.perf_counter() - started)
     return float(np.median(seconds))
 
 
-def _rss_gib(pid: int) -> float:
-    """Resident memory of a process and its children (gradio starts none; be sure), GiB."""
+def _rss_gib(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of a process and its children (gradio starts none; be sure), GiB. `field`:
+    VmRSS (all), RssAnon (the process's own memory) or RssFile (pages of mapped files: the index's
+    memory maps, which the kernel can drop and read again)."""
     total = 0
     pids = [pid] + [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     for one in pids:
         for line in Path(f"/proc/{one}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 total += int(line.split()[1])
     return total / 2**20
 
@@ -170,7 +174,32 @@ def _free_port() -> int:
 
 
 def server_memory(index_dir: Path, questions: Sequence[str], timeout: float = 900) -> dict[str, float]:
-    """RSS of a real `qa chat` server on the index: once it listens, and after answering the questions."""
+    """RSS of a real `qa chat` server on the index: once it listens, and after answering the questions.
+
+    The corpus folder is moved aside meanwhile: with it in place the chat first checks the index
+    against every article (a full read of the archive at each start, measured apart as
+    `status_s`), which is not what serving costs.
+    """
+    corpus = index_dir.parent / "corpus"
+    aside = corpus.with_name("corpus.aside")
+    if corpus.is_dir():
+        corpus.rename(aside)
+    try:
+        return _server_memory(index_dir, questions, timeout)
+    finally:
+        if aside.is_dir():
+            aside.rename(corpus)
+
+
+def status_seconds(index_dir: Path) -> float:
+    """Wall seconds of `qa index --status` on the corpus: what a chat start spends checking the index."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "qa.cli", "index", "--status", "--articles", str(index_dir.parent / "corpus"),
+                    "--store", str(index_dir), "--embedder", "static"], cwd=ROOT, env=ENV, capture_output=True)
+    return time.perf_counter() - started
+
+
+def _server_memory(index_dir: Path, questions: Sequence[str], timeout: float) -> dict[str, float]:
     import gradio_client
 
     port = _free_port()
@@ -193,7 +222,8 @@ def server_memory(index_dir: Path, questions: Sequence[str], timeout: float = 90
         for question in questions:
             client.predict(question, api_name="/ask")
         return {"server_ready_s": round(ready_s, 1), "server_rss_gib_loaded": round(loaded, 3),
-                "server_rss_gib": round(_rss_gib(server.pid), 3)}
+                "server_rss_gib": round(_rss_gib(server.pid), 3), "server_rss_anon_gib": round(_rss_gib(server.pid, "RssAnon"), 3),
+                "server_rss_file_gib": round(_rss_gib(server.pid, "RssFile"), 3)}
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -231,6 +261,94 @@ def search_and_answer(index_dir: Path, questions: Sequence[str]) -> dict[str, fl
     }
 
 
+def vector_layouts(index_dir: Path, questions: Sequence[str]) -> None:
+    """The vectors two ways at this size: float16 .npy + IVF,SQ8 (the index as built) against one exact
+    float32 Flat index read back for rescoring: disk, resident memory after the questions, search p50."""
+    import faiss
+
+    from qa.embed import load_embedder
+    from qa.store import dense
+    from qa.store.local import current_generation, read_manifest, read_vectors
+
+    generation = current_generation(index_dir)
+    manifest = read_manifest(index_dir)
+    embedder = load_embedder(manifest.embedder)
+    queries = embedder.encode(list(questions))
+    vectors = read_vectors(generation)
+    rows: list[list[Any]] = []
+
+    def measure(name: str, search, disk: int) -> None:
+        before = _rss_gib(os.getpid(), "VmRSS")
+        timings = []
+        for query in queries:
+            started = time.perf_counter()
+            search(query)
+            timings.append((time.perf_counter() - started) * 1000)
+        rows.append([name, disk / 2**30, _rss_gib(os.getpid(), "VmRSS") - before, float(np.median(timings))])
+
+    ivf = dense.read_dense_index(generation / "dense.faiss", manifest.dense_index, mmap=True)
+
+    def ivf_then_exact(query: np.ndarray) -> None:  # what LocalStore + Retriever do: FAISS, then exact cosines
+        _scores, ids = dense.search(ivf, query[None, :], 40)
+        np.asarray(vectors[np.sort(ids[0][ids[0] >= 0])], dtype=np.float32) @ query
+
+    measure("float16 vectors.npy + IVF,SQ8 (mmap)", ivf_then_exact,
+            (generation / "vectors.npy").stat().st_size + (generation / "dense.faiss").stat().st_size)
+    flat = faiss.IndexFlatIP(vectors.shape[1])
+    for start in range(0, len(vectors), 65536):
+        flat.add(np.ascontiguousarray(vectors[start:start + 65536], dtype=np.float32))
+    flat_file = index_dir.parent / "flat.faiss"
+    faiss.write_index(flat, str(flat_file))
+    del flat
+    flat = faiss.read_index(str(flat_file), faiss.IO_FLAG_MMAP_IFC)
+
+    def flat_exact(query: np.ndarray) -> None:  # exact search; vectors read back from its codes
+        _scores, ids = flat.search(query[None, :], 40)
+        flat.reconstruct_batch(ids[0][ids[0] >= 0])
+
+    measure("float32 Flat only (mmap, exact)", flat_exact, flat_file.stat().st_size)
+    flat_file.unlink()
+    print(f"\nVectors two ways, {len(vectors):,} passages, {len(queries)} questions (RSS grown by the searches)")
+    print(table(["layout", "disk GiB", "RSS grown GiB", "search p50 ms"], rows))
+
+
+# ------------------------------------------------------------------------------------- the plot
+
+
+def plot(results: dict[int, dict[str, Any]]) -> str:
+    """Each cost against corpus size (log scale), four charts in one SVG (qa/eval/svg.py, no plotting library)."""
+    from qa.eval.svg import COLORS, HEIGHT, WIDTH, line_chart, standalone
+
+    sizes = sorted(results)
+    x_range = (np.log10(sizes[0]) - 0.1, np.log10(sizes[-1]) + 0.1) if sizes else (4, 6)
+
+    def series(label: str, color: str, key: str, scale: float = 1.0):
+        return (label, COLORS[color], [(float(np.log10(n)), results[n][key] * scale) for n in sizes if results[n].get(key) is not None])
+
+    def target(value: float) -> tuple:  # issue 15's target at 1M, as a flat grey line
+        return (f"target {value:g}", "#9ca3af", [(x_range[0], value), (x_range[1], value)])
+
+    def chart(title: str, y_label: str, lines: list) -> str:
+        top = max((y for _l, _c, points in lines for _x, y in points), default=1.0)
+        return line_chart(title, lines, "passages, log10 (4: 10k, 5: 100k, 6: 1M)", y_label, x_range, (0.0, top * 1.15), markers=True)
+
+    charts = [
+        chart("Memory and disk", "GiB", [series("index on disk", "grey", "disk_mib", 1 / 1024), series("build peak", "orange", "peak_rss_gib"),
+                                         series("chat server, 20 questions", "blue", "server_rss_gib"), target(1.5)]),
+        chart("Latency, warm (p50)", "ms", [series("hybrid search", "teal", "hybrid_search_p50_ms"),
+                                            series("hybrid + date filter", "green", "hybrid_date_search_p50_ms"),
+                                            series("answer, k=5", "purple", "answer_p50_ms"), target(50), target(200)]),
+        chart("qa ask from a cold start", "seconds", [series("reader in ONNX Runtime", "blue", "cold_start_s"),
+                                                      series("reader in torch", "red", "cold_start_s_torch_reader"), target(2)]),
+        chart("Build (qa index --embedder static)", "minutes", [series("build", "orange", "build_s", 1 / 60)]),
+    ]
+    body = "".join(
+        c.replace("<svg ", f"<svg x='{(i % 2) * WIDTH}' y='{(i // 2) * HEIGHT}' ", 1) for i, c in enumerate(charts)
+    )
+    return standalone(f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {2 * WIDTH} {2 * HEIGHT}' width='{2 * WIDTH}' "
+                      f"height='{2 * HEIGHT}' role='img' aria-label='newsqa costs against corpus size'>{body}</svg>")
+
+
 # ------------------------------------------------------------------------------------- the run
 
 
@@ -256,9 +374,11 @@ def measure_size(work: Path, size: int, embedder: str, *, build_missing: bool, c
     questions = questions_from(index_dir, QUESTION_COUNT)
     result = dict(built)
     result.pop("output", None)
-    result["cold_start_s"] = round(cold_start(index_dir, questions[0], cold_runs), 2)
+    result["cold_start_s"] = round(cold_start(index_dir, questions[0], cold_runs, "onnx"), 2)
+    result["cold_start_s_torch_reader"] = round(cold_start(index_dir, questions[0], cold_runs, "torch"), 2)
     result.update(search_and_answer(index_dir, questions))
     result.update(server_memory(index_dir, questions))
+    result["status_s"] = round(status_seconds(index_dir), 1)
     print(f"[{size:,}] {json.dumps(result)}", flush=True)
     return result
 
@@ -282,6 +402,11 @@ def run(quick: bool = False, sizes: Sequence[int] = SIZES, work: Path = DEFAULT_
         keys = ("passages", "build_s", "passages_per_s", "peak_rss_gib", "disk_mib", "cold_start_s", "server_rss_gib_loaded",
                 "server_rss_gib", "hybrid_search_p50_ms", "hybrid_date_search_p50_ms", "answer_p50_ms")
         print(table(["size", *keys], [[f"{s:,}", *(r.get(k) for k in keys)] for s, r in results.items()]))
+    if results:  # every size measured so far, this run's and earlier ones', for the plot
+        saved = work / "results.json"
+        known = {int(k): v for k, v in json.loads(saved.read_text()).items()} if saved.is_file() else {}
+        known |= results
+        saved.write_text(json.dumps({str(k): v for k, v in sorted(known.items())}, indent=1))
     out: dict[str, Any] = {"scale": {str(s): r for s, r in results.items()}}
     biggest = results.get(1_000_000, {})
     if not biggest:
@@ -298,7 +423,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--embedder", default="static", help="--embedder for qa index (default: %(default)s)")
     parser.add_argument("--quick", action="store_true", help="measure only indexes already built, or the smallest size")
     parser.add_argument("--build-only", action="store_true", help="build the missing indexes, measure nothing else")
+    parser.add_argument("--layouts", action="store_true", help="compare the vector layouts on the biggest built size, and stop")
+    parser.add_argument("--plot", type=Path, default=None, metavar="OUT.svg",
+                        help="write the chart of WORK/results.json (every size measured so far) and stop")
     args = parser.parse_args(argv)
+    if args.plot is not None:
+        measured = {int(k): v for k, v in json.loads((args.work / "results.json").read_text()).items()}
+        args.plot.write_text(plot(measured), encoding="utf-8")
+        print(f"wrote {args.plot} ({', '.join(f'{n:,}' for n in sorted(measured))} passages)")
+        return 0
+    if args.layouts:
+        size = max(args.sizes)
+        index_dir = args.work / f"{size}-{args.embedder}" / "index"
+        vector_layouts(index_dir, questions_from(index_dir, QUESTION_COUNT))
+        return 0
     if args.build_only:
         for size in args.sizes:
             measure_size(args.work, size, args.embedder, build_missing=True, cold_runs=0, build_only=True)

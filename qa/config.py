@@ -116,6 +116,8 @@ SELECTOR_BITMAP_MIN = 4096
 # dropped from the query only (the index keeps every word): "When did the Normans ..." should not
 # favour passages that happen to say "when". Measured on the SQuAD 2.0 dev subset (bench/retrieval.py):
 # BM25 recall@1 0.825 -> 0.852, hybrid recall@1 0.879 -> 0.890 (docs/retrieval.md).
+# Passages tokenised at a time while the keyword index is built (memory: see qa/store/keyword.py).
+KEYWORD_TOKENIZE_BATCH = 50_000
 QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how whatever whoever do does did many much".split()
 )
