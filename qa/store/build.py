@@ -264,7 +264,7 @@ def _write_vectors(
                 if bar is not None:
                     bar.update(len(fresh))
                 if 2 * embedded >= to_embed > 2 * (embedded - len(fresh)):
-                    store.pause_for_tests("embedded-half")  # tests/store/test_resume.py kills the build here
+                    store.pause_for_tests("embedded-half")  # tests/store/test_resumable_build.py kills the build here
             for i in range(start, stop):
                 if reuse_rows[i] >= 0:
                     chunk[i - start] = old_vectors[reuse_rows[i]]
