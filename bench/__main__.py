@@ -1,10 +1,10 @@
 """`python -m bench [--quick]`: embedding, reader, scale and end-to-end figures, then one JSON line.
 
 --quick uses 200,000 synthetic passages for the index part (the full run 1,000,000) and fewer
-rounds and questions everywhere; the real-text scale part (bench/scale.py) measures the indexes
-already built in $QA_SCALE_WORK (10k, 100k, 1M Reuters passages) and builds only the 10k one, so
-its 1M keys are null (and say so) until `python -m bench.scale` has built that index. Every figure is a ratio or a recall measured against a baseline in
-the same process (or, for cold starts, alternated processes): the 2-core machine is shared and its
+rounds and questions everywhere. The real-text scale part (bench/scale.py, Reuters passages in
+$QA_SCALE_WORK) measures, with --quick, the 1M index if `python -m bench.scale` has built it there,
+else builds and measures 10k only and prints its 1M keys as null, saying so. Every figure is a ratio
+or a recall measured against a baseline in the same process (or, for cold starts, alternated processes): the 2-core machine is shared and its
 absolute times move with its load.
 """
 from __future__ import annotations
