@@ -74,7 +74,11 @@ class LocalStore:
         return self.index.passages.get(self._checked(rows).tolist())
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
-        vectors = np.asarray(self.index.vectors[self._checked(rows)], dtype=np.float32)
+        checked = self._checked(rows)
+        if self.index.vector_rows is not None:
+            vectors = self.index.vector_rows.rows(checked.tolist())
+        else:
+            vectors = np.asarray(self.index.vectors[checked], dtype=np.float32)
         # Stored in float16, a vector's length is off by up to ~1e-4: normalised again, so that a
         # product of two is a cosine as exactly as float32 allows.
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)

@@ -158,3 +158,11 @@ def test_the_previous_generation_stays_readable_until_the_next_build_commits(tmp
     build_index(sample_articles_dir, index_dir, embedder, rebuild=True)
     assert not first.exists() and second.is_dir()
     assert sorted(p.name for p in index_dir.glob("gen-*")) == [second.name, store.current_generation(index_dir).name]
+
+
+def test_vectors_read_by_row_without_a_memory_map_equal_the_stored_ones(built, embedder):
+    loaded = open_index(built, embedder=embedder.name)
+    rows = [len(loaded.vectors) - 1, 0, 2, 0]
+    got = loaded.vector_rows.rows(rows)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, np.asarray(loaded.vectors[rows], dtype=np.float32))
