@@ -21,7 +21,14 @@ from typing import Any, Sequence
 import numpy as np
 
 from bench import ROOT, table
-from bench.retrieval import DEFAULT_SQUAD, KS, build_squad_index, first_answer_rank, load_squad, recall_at
+from bench.retrieval import (
+    DEFAULT_SQUAD,
+    KS,
+    build_squad_index,
+    first_answer_rank,
+    load_squad,
+    recall_at,
+)
 from qa import config
 from qa.answer.compose import normalize_answer
 from qa.embed import load_embedder

@@ -10,9 +10,9 @@ import numpy as np
 
 from qa.retrieve.filters import SearchFilter, first_day, last_day
 from qa.store import dense
-from qa.store.table import date_number
 from qa.store.local import LoadedIndex, current_generation, open_index
 from qa.store.protocol import CorpusSummary, Ranking
+from qa.store.table import date_number
 from qa.types import Passage
 
 

@@ -6,7 +6,15 @@ import threading
 import numpy as np
 import pytest
 
-from qa.store.table import DATES_FILE, PASSAGES_FILE, SOURCES_FILE, PassageTable, date_number, read_column, write_passages
+from qa.store.table import (
+    DATES_FILE,
+    PASSAGES_FILE,
+    SOURCES_FILE,
+    PassageTable,
+    date_number,
+    read_column,
+    write_passages,
+)
 from qa.types import Passage
 
 
