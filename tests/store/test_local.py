@@ -166,3 +166,18 @@ def test_vectors_read_by_row_without_a_memory_map_equal_the_stored_ones(built, e
     got = loaded.vector_rows.rows(rows)
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, np.asarray(loaded.vectors[rows], dtype=np.float32))
+
+
+def test_a_faiss_index_built_from_rows_read_with_pread_equals_one_built_from_the_map(tmp_path):
+    from qa.store.dense import build_dense_index
+    from qa.store.local import VectorRows
+
+    vectors = np.random.default_rng(15).standard_normal((5000, 16)).astype(np.float16)
+    np.save(tmp_path / "vectors.npy", vectors)
+    rows = VectorRows(tmp_path / "vectors.npy")
+    np.testing.assert_array_equal(rows[100:140], vectors[100:140])
+    queries = vectors[:20].astype(np.float32)
+    from_rows, _ = build_dense_index(rows, "IVF64,SQ8")
+    from_map, _ = build_dense_index(np.load(tmp_path / "vectors.npy", mmap_mode="r"), "IVF64,SQ8")
+    np.testing.assert_array_equal(from_rows.search(queries, 10)[1], from_map.search(queries, 10)[1])
+    rows.close()
