@@ -269,7 +269,7 @@ def vector_layouts(index_dir: Path, questions: Sequence[str]) -> None:
 
     from qa.embed import load_embedder
     from qa.store import dense
-    from qa.store.local import current_generation, read_manifest, read_vectors
+    from qa.store.local import VectorRows, current_generation, read_manifest, read_vectors
 
     generation = current_generation(index_dir)
     manifest = read_manifest(index_dir)
@@ -288,12 +288,13 @@ def vector_layouts(index_dir: Path, questions: Sequence[str]) -> None:
         rows.append([name, disk / 2**30, _rss_gib(os.getpid(), "VmRSS") - before, float(np.median(timings))])
 
     ivf = dense.read_dense_index(generation / "dense.faiss", manifest.dense_index, mmap=True)
+    stored = VectorRows(generation / "vectors.npy")
 
     def ivf_then_exact(query: np.ndarray) -> None:  # what LocalStore + Retriever do: FAISS, then exact cosines
         _scores, ids = dense.search(ivf, query[None, :], 40)
-        np.asarray(vectors[np.sort(ids[0][ids[0] >= 0])], dtype=np.float32) @ query
+        stored.rows(np.sort(ids[0][ids[0] >= 0]).tolist()) @ query
 
-    measure("float16 vectors.npy + IVF,SQ8 (mmap)", ivf_then_exact,
+    measure("float16 vectors.npy (pread) + IVF,SQ8 (mapped)", ivf_then_exact,
             (generation / "vectors.npy").stat().st_size + (generation / "dense.faiss").stat().st_size)
     flat = faiss.IndexFlatIP(vectors.shape[1])
     for start in range(0, len(vectors), 65536):
