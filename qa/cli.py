@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--rebuild", action="store_true", help="re-embed everything instead of only what changed")
     index.add_argument("--status", action="store_true", help="say what is stale, change nothing")
     index.add_argument("--check", action="store_true", help="verify every byte of the live index against its checksums (loads check sizes only), change nothing")
-    index.add_argument("--embedder", default=None, help=f"sentence-transformers model id or folder (default: {config.DEFAULT_EMBEDDER})")
+    index.add_argument("--embedder", default=None, help=f"sentence-transformers model id or folder (default: {config.DEFAULT_EMBEDDER}), or '{config.STATIC_EMBEDDER}': a static model distilled from it once (needs model2vec), ~30x faster to index big archives for a few points of recall (docs/benchmarks.md)")
     index.add_argument("--dense-index", default="auto", help="FAISS index: auto (exact up to 50k passages, then IVF over 8-bit codes), Flat, 'HNSW32|efSearch=128', 'IVF4096,SQ8|nprobe=32', ...")
     _add_embed_backend_option(index)
     index.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another build of the same index to finish")
@@ -136,15 +136,30 @@ def run_index(args: argparse.Namespace) -> int:
     if report.generation is None:
         print(f"{location}: already up to date ({report.passages} passages from {status.unchanged} articles)")
     else:
+        resumed = f", {report.resumed_passages} of them from the interrupted build's checkpoints" if report.resumed_passages else ""
         print(
             f"Indexed {args.articles} -> {location}: {report.passages} passages "
-            f"({report.embedded_passages} embedded, {report.passages - report.embedded_passages} reused; "
+            f"({report.embedded_passages} embedded{resumed}, {report.passages - report.embedded_passages} reused; "
             f"{len(status.added)} new, {len(status.changed)} changed, {len(status.removed)} removed articles) "
             f"in {report.seconds:.1f} s"
         )
+        print(_build_figures(report))
     if status.skipped:
         print(f"Skipped {len(status.skipped)} file(s); see the warnings above.")
     return 0
+
+
+def _build_figures(report) -> str:
+    """Throughput, peak memory and size on disk: what a user sizing a big archive needs to know."""
+    import resource
+
+    seconds = max(report.seconds, 1e-9)
+    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+    if sys.platform == "darwin":  # bytes on macOS
+        peak_gib /= 1024
+    size = f", index {report.disk_bytes / 2**20:,.1f} MiB on disk" if report.disk_bytes else ""
+    return (f"{report.articles / seconds:,.0f} articles/s, {report.passages / seconds:,.0f} passages/s, "
+            f"peak memory {peak_gib:.2f} GiB{size}")
 
 
 def format_answer(answer) -> str:

@@ -33,6 +33,14 @@ DEFAULT_INDEX_DIR = default_index_dir()
 # Embedding
 DEFAULT_EMBEDDER = "sentence-transformers/all-MiniLM-L6-v2"
 EMBED_BATCH_SIZE = 64
+# `--embedder static`: DEFAULT_EMBEDDER distilled with model2vec into a static model (a vector per
+# word piece, PCA to 256 dimensions) in the user's data folder, once; its name in the manifest says
+# what it was made from, so `qa ask` loads (or distils) the same. For archives where MiniLM's ~90
+# passages/s is too slow (qa/embed.py StaticEmbedder; docs/benchmarks.md has its speed and recall).
+STATIC_EMBEDDER = "static"
+STATIC_EMBEDDER_DIMS = 256
+STATIC_EMBEDDER_NAME = f"static-all-MiniLM-L6-v2-pca{STATIC_EMBEDDER_DIMS}"
+STATIC_EMBED_BATCH = 4096  # texts tokenised at once (in parallel by tokenizers)
 
 # Splitting: all-MiniLM-L6-v2 reads at most 256 word pieces; stay well under it in words.
 MAX_PASSAGE_WORDS = 160
@@ -75,7 +83,10 @@ EMBED_TOKEN_BUDGET = 256
 # Exported ONNX models are cached here, keyed by the model's files (NEWSQA_CACHE overrides).
 CACHE_DIR = Path.home() / ".cache" / "newsqa"
 # Passages embedded and written per step while indexing: memory stays flat however big the corpus.
+# Also the unit of a resumable build: each chunk's vectors are checkpointed under the index folder
+# (RESUME_DIR) until the build commits, so a build stopped halfway redoes at most one chunk.
 EMBED_CHUNK = 4096
+RESUME_DIR = ".resume"
 # Reader backends (qa/transformers_reader.py TransformersReader; bench/reader.py measures them): "torch" runs the
 # model as published, all windows in one batched forward; "onnx" and "onnx-int8" run its ONNX
 # export (int8: weights per channel) one window at a time, unpadded.
@@ -96,12 +107,17 @@ DEFAULT_EF_SEARCH = 128
 DENSE_ADD_CHUNK = 65_536
 # IVF training sample: FAISS wants >= 39 points a list; more only slows training.
 TRAIN_POINTS_PER_LIST = 64
+# A filter letting through at least this many passages is handed to FAISS as a bitmap instead of a
+# hash set of ids (qa/store/dense.py): a hash set of 500k ids costs tens of ms per question.
+SELECTOR_BITMAP_MIN = 4096
 
 # ---------------------------------------------------------------- Keyword store (qa/store/keyword.py)
 # Interrogatives and auxiliaries that shape a question but say nothing about its topic. They are
 # dropped from the query only (the index keeps every word): "When did the Normans ..." should not
 # favour passages that happen to say "when". Measured on the SQuAD 2.0 dev subset (bench/retrieval.py):
 # BM25 recall@1 0.825 -> 0.852, hybrid recall@1 0.879 -> 0.890 (docs/retrieval.md).
+# Passages tokenised at a time while the keyword index is built (memory: see qa/store/keyword.py).
+KEYWORD_TOKENIZE_BATCH = 50_000
 QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how whatever whoever do does did many much".split()
 )
@@ -157,6 +173,11 @@ RAY_ACTOR_START_TIMEOUT_S = 120.0
 FUSION_METHODS = ("score", "rrf")
 DEFAULT_FUSION = "score"
 DENSE_WEIGHT = 0.55  # the keyword side gets 1 - DENSE_WEIGHT
+# Models whose vectors rank worse than MiniLM's lean more on BM25. The static embedder (dense recall@5
+# 0.852 against MiniLM's 0.960 on the same subset): hybrid recall@1/@5 0.841/0.970 at 0.55, below
+# BM25 alone (0.852/0.975); 0.860/0.981 at 0.3, on a plateau from 0.2 to 0.4, best or tied on each
+# of the three articles (`python -m bench.static`, docs/benchmarks.md).
+DENSE_WEIGHTS = {STATIC_EMBEDDER_NAME: 0.3}
 # Reciprocal rank fusion: score = sum over rankings of weight / (RRF_K + rank), rank from 1.
 # 60 is the constant of Cormack et al. (2009); kept for fusion="rrf" and as the bench's baseline.
 RRF_K = 60.0

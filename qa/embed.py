@@ -1,4 +1,5 @@
-"""Text -> L2-normalised vectors: a sentence-transformers model, in torch or in ONNX Runtime (int8)."""
+"""Text -> L2-normalised vectors: a sentence-transformers model in torch or ONNX Runtime (int8), or a
+static model (a vector per token, averaged) distilled from it for big archives."""
 from __future__ import annotations
 
 import json
@@ -238,6 +239,131 @@ def _pool(hidden: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------
+# Static embeddings (model2vec)
+
+
+class StaticEmbedder:
+    """A static embedding model: one vector per word piece, averaged over a text and normalised.
+
+    The layout is model2vec's (tokenizer.json, model.safetensors with an "embeddings" matrix),
+    which sentence-transformers loads as `StaticEmbedding` (+ `Normalize`); this class computes
+    the same vectors (tests/test_embed_static.py) with tokenizers and numpy only, so a question
+    needs no torch. No attention: a passage costs a tokenisation and a sum, about 100x MiniLM's
+    speed, for a few points of dense recall (docs/benchmarks.md).
+
+    >>> embedder = load_embedder("static")  # doctest: +SKIP
+    >>> embedder.encode(["Who opened the tram line?"]).shape  # doctest: +SKIP
+    (1, 256)
+    """
+
+    backend = "static"
+
+    def __init__(self, folder: Path | str, *, name: str | None = None):
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        folder = Path(folder)
+        try:
+            weights = load_file(str(folder / "model.safetensors"))
+            self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        except Exception as error:  # noqa: BLE001 - missing file, bad header: one message
+            raise EmbedderError(f"{folder} is not a static embedding model (model.safetensors + tokenizer.json): {error}") from error
+        matrix = weights.get("embeddings", next(iter(weights.values()), None))
+        if matrix is None or matrix.ndim != 2:
+            raise EmbedderError(f"{folder}/model.safetensors holds no embedding matrix")
+        self.tokenizer.no_padding()  # as StaticEmbedding does: padding would count as words
+        self.embeddings = np.ascontiguousarray(matrix, dtype=np.float32)
+        self.dimension = int(self.embeddings.shape[1])
+        self.name = name if name is not None else str(folder)
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        from scipy import sparse
+
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(texts), config.STATIC_EMBED_BATCH):
+            part = list(texts[start : start + config.STATIC_EMBED_BATCH])
+            # As sentence-transformers' StaticEmbedding: no special tokens, the tokenizer's own truncation.
+            encodings = self.tokenizer.encode_batch(part, add_special_tokens=False)
+            lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(part))
+            if not lengths.any():
+                continue
+            ids = np.fromiter((i for e in encodings for i in e.ids), dtype=np.int64, count=int(lengths.sum()))
+            # Word-piece counts (texts x vocabulary, sparse) times the matrix: each text's sum of
+            # rows, without gathering a row per token (10x slower); normalising makes it the mean.
+            counts = sparse.csr_matrix(
+                (np.ones(len(ids), dtype=np.float32), ids, np.concatenate(([0], np.cumsum(lengths)))),
+                shape=(len(part), len(self.embeddings)),
+            )
+            out[start : start + len(part)] = counts @ self.embeddings
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+
+def is_static_model(folder: Path) -> bool:
+    """Whether a folder holds a static model (model2vec's config, or sentence-transformers' StaticEmbedding)."""
+    try:
+        if json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type") == "model2vec":
+            return True
+    except (OSError, ValueError, AttributeError):
+        pass
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        return bool(modules) and str(modules[0].get("type", "")).endswith("StaticEmbedding")
+    except (OSError, ValueError, AttributeError, TypeError):
+        return False
+
+
+def static_model_dir(environ=os.environ) -> Path:
+    """Where `--embedder static` keeps the model it distils: the user's data folder."""
+    return config.user_data_dir(environ) / "embedders" / config.STATIC_EMBEDDER_NAME
+
+
+def distill_static_model(target: Path | None = None, *, pca_dims: int = config.STATIC_EMBEDDER_DIMS) -> Path:
+    """Distil the default MiniLM into a static model at `target` (default static_model_dir()), once.
+
+    model2vec passes every word piece of the vocabulary through the model, keeps the first
+    `pca_dims` principal components and weights tokens by their Zipf rank: about 1.5 minutes here.
+    The folder appears whole or not at all (written beside it, then renamed).
+    """
+    target = Path(target) if target is not None else static_model_dir()
+    if (target / "model.safetensors").is_file():
+        return target
+    try:
+        from model2vec.distill import distill
+    except ImportError as error:
+        raise EmbedderError(
+            f"--embedder static distils a static model from {config.DEFAULT_EMBEDDER} once, with model2vec: "
+            f"pip install model2vec skeletoken   ({error})"
+        ) from None
+    logger.warning("Distilling a static embedder from %s into %s (once; about 2 minutes)", config.DEFAULT_EMBEDDER, target)
+    source = resolve_model_location(config.DEFAULT_EMBEDDER)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.{os.getpid()}.tmp"
+    try:
+        model = distill(model_name=source, pca_dims=pca_dims, quantize_to="float32")
+        model.save_pretrained(str(staging))
+        os.replace(staging, target)
+    except Exception as error:  # noqa: BLE001 - a failed distillation leaves nothing half-written
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, EmbedderError):
+            raise
+        raise EmbedderError(f"Could not distil a static embedder from {source}: {error}") from error
+    return target
+
+
+def _static_embedder(model: str) -> StaticEmbedder | None:
+    """The static embedder `model` names ("static", its manifest name, or a folder of one), else None."""
+    if model in (config.STATIC_EMBEDDER, config.STATIC_EMBEDDER_NAME):
+        return StaticEmbedder(distill_static_model(), name=config.STATIC_EMBEDDER_NAME)
+    folder = Path(model).expanduser()
+    if folder.is_dir() and is_static_model(folder):
+        return StaticEmbedder(folder, name=manifest_name(model))
+    return None
+
+
+# ------------------------------------------------------------------------------------------------
 # Choosing a backend
 
 _EMBEDDER_CACHE: dict[tuple[str, str], Embedder] = {}
@@ -265,7 +391,8 @@ def load_embedder(model: str | None = None, backend: str | None = None) -> Embed
     """One embedder per (model, backend) per process: models are heavy, questions are many.
 
     ``backend``: "auto" (default; onnx-int8 where ONNX Runtime is installed, else torch),
-    "onnx-int8", "onnx" or "torch"; None reads $QA_EMBED_BACKEND. ``model``: None reads $QA_EMBEDDER.
+    "onnx-int8", "onnx" or "torch"; None reads $QA_EMBED_BACKEND. ``model``: None reads $QA_EMBEDDER;
+    "static" is the static model distilled from the default one (StaticEmbedder; backend ignored).
 
     >>> load_embedder("sentence-transformers/all-MiniLM-L6-v2", "torch").name  # doctest: +SKIP
     'sentence-transformers/all-MiniLM-L6-v2'
@@ -275,7 +402,10 @@ def load_embedder(model: str | None = None, backend: str | None = None) -> Embed
     key = (model, backend)
     with _CACHE_LOCK:
         if key not in _EMBEDDER_CACHE:
-            if backend == "torch":
+            static = _static_embedder(model)  # a static model has one backend: numpy
+            if static is not None:
+                _EMBEDDER_CACHE[key] = static
+            elif backend == "torch":
                 _EMBEDDER_CACHE[key] = SentenceTransformerEmbedder(model)
             else:
                 _EMBEDDER_CACHE[key] = OnnxEmbedder(model, quantize=backend == "onnx-int8")

@@ -93,6 +93,11 @@ def indexed(articles, embedder, tmp_path_factory) -> Path:
     done = qa("index", "--articles", str(articles), "--index", str(index_dir))
     assert_ok(done)
     assert re.search(r"Indexed .* \d+ passages \(\d+ embedded, 0 reused; 9 new, 0 changed, 0 removed articles\)", done.stdout)
+    # The figures a user sizing an archive needs: throughput, peak memory, size on disk (that of the files).
+    figures = re.search(r"([\d,]+) articles/s, ([\d,]+) passages/s, peak memory ([\d.]+) GiB, index ([\d.]+) MiB on disk", done.stdout)
+    assert figures and float(figures[3]) > 0, done.stdout
+    on_disk = sum(p.stat().st_size for p in store.current_generation(index_dir).rglob("*") if p.is_file() and p.name != "manifest.json")
+    assert float(figures[4]) == pytest.approx(on_disk / 2**20, abs=0.06)
     return index_dir
 
 

@@ -111,7 +111,7 @@ def test_streamed_build_writes_every_vector_in_chunks(tmp_path, monkeypatch) -> 
     build_index(corpus, tmp_path / "index", embedder, dense_index="Flat")
     loaded = open_index(tmp_path / "index", embedder=embedder.name)
     assert max(embedder.calls) <= 16 and sum(embedder.calls) == len(loaded.passages) == 60
-    np.testing.assert_array_equal(np.asarray(loaded.vectors), embedder.encode([p.text for p in loaded.passages]))
+    np.testing.assert_array_equal(np.asarray(loaded.vectors), embedder.encode([p.text for p in loaded.passages]).astype(np.float16))
     assert not list((tmp_path / "index").glob(".vectors-*")), "the streamed vectors file is moved, not left behind"
 
     # An incremental build reuses rows from the old memory map and embeds only the new story.
@@ -121,7 +121,7 @@ def test_streamed_build_writes_every_vector_in_chunks(tmp_path, monkeypatch) -> 
     report = build_index(corpus, tmp_path / "index", embedder, dense_index="Flat")
     assert report.embedded_passages == sum(embedder.calls) == 1
     loaded = open_index(tmp_path / "index", embedder=embedder.name)
-    np.testing.assert_array_equal(np.asarray(loaded.vectors), embedder.encode([p.text for p in loaded.passages]))
+    np.testing.assert_array_equal(np.asarray(loaded.vectors), embedder.encode([p.text for p in loaded.passages]).astype(np.float16))
 
 
 # -- int8 embeddings -------------------------------------------------------------------------------

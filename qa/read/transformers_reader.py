@@ -10,6 +10,7 @@ import numpy as np
 from qa import config
 from qa.read.decode import decode_spans
 from qa.read.protocol import empty_result, strip_span
+from qa.read.rust_tokenizer import RustTokenizer
 from qa.types import Passage, Query, ReaderResult, SpanCandidate
 
 logger = logging.getLogger(__name__)
@@ -57,9 +58,6 @@ class TransformersReader:
             raise ValueError("model must name a hub id or a local directory, got an empty string")
         if backend not in config.READER_BACKENDS:
             raise ValueError(f"unknown reader backend {backend!r}; valid names: {', '.join(config.READER_BACKENDS)}")
-        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=local_files_only)
         onnx_file = None
         if backend != "torch":
             from qa import onnx_export
@@ -67,12 +65,21 @@ class TransformersReader:
             folder = Path(model) if Path(model).is_dir() else self._model_folder(model, local_files_only)
             onnx_file = onnx_export.cached_path(folder, "question-answering", quantize=backend == "onnx-int8")
             if onnx_file.is_file():  # exported (and its QA head checked) before: torch is not needed
+                # Nor transformers: its import alone is 2-4 s of a cold `qa ask` (it imports torch).
+                tokenizer = RustTokenizer.from_folder(folder)
+                if tokenizer is None:
+                    from transformers import AutoTokenizer
+
+                    tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=local_files_only)
                 self._setup(None, tokenizer, name=name or f"transformers:{model}", max_seq_len=max_seq_len,
                             no_answer_threshold=no_answer_threshold,
                             doc_stride=doc_stride, max_answer_tokens=max_answer_tokens, n_best=n_best,
                             device=device, onnx_file=onnx_file)
                 return
         import torch
+        from transformers import AutoModelForQuestionAnswering, AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=local_files_only)
 
         # fp32 whatever the file holds: the bundled reader ships in fp16, which CPUs run slowly
         # (or not at all), and transformers 5 would otherwise keep the file's dtype.

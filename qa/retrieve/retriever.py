@@ -38,11 +38,13 @@ class Retriever:
         embedder: Embedder,
         *,
         fusion: str = config.DEFAULT_FUSION,
-        dense_weight: float = config.DENSE_WEIGHT,
+        dense_weight: float | None = None,
         rrf_k: float = config.RRF_K,
         drop_question_words: bool = True,
         reranker: "Reranker | str | None" = None,
     ):
+        if dense_weight is None:  # the weight measured for this embedding model, else the default
+            dense_weight = config.DENSE_WEIGHTS.get(getattr(embedder, "name", ""), config.DENSE_WEIGHT)
         if fusion not in config.FUSION_METHODS:
             raise ValueError(f"Unknown fusion {fusion!r}; choose one of {', '.join(config.FUSION_METHODS)}")
         if not 0.0 <= dense_weight <= 1.0:

@@ -1,8 +1,11 @@
 """The indexing job: articles folder -> index directory, embedding only what is new or changed."""
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import shutil
+import sqlite3
 import sys
 import time
 from dataclasses import dataclass
@@ -54,23 +57,32 @@ class BuildReport:
     embedded_passages: int  # passages that needed the model; the rest were reused
     seconds: float
     generation: Path | str | None  # the new generation (a folder; a collection in Milvus); None when nothing had to change
+    # Of embedded_passages, those read back from an interrupted build's checkpoints instead of embedded again.
+    resumed_passages: int = 0
+    articles: int = 0  # articles indexed
+    disk_bytes: int = 0  # the live generation's files
 
 
-def _previous_manifest(index_dir: Path, embedder_name: str) -> store.Manifest | None:
-    """The live manifest when its vectors can be reused with this embedder, else None."""
-    if store.current_generation(index_dir) is None:
+@dataclass(frozen=True)
+class _Previous:
+    """The live generation, when its vectors can be reused with this embedder."""
+
+    generation: Path
+    manifest: store.Manifest
+    articles: dict[str, str]  # article_id -> content_hash
+
+
+def _previous(index_dir: Path, embedder_name: str) -> _Previous | None:
+    generation = store.current_generation(index_dir)
+    if generation is None:
         return None
     try:
-        manifest = store.read_manifest(index_dir)
+        manifest = store.read_manifest(index_dir, generation)
         store.check_compatible(manifest, index_dir, embedder_name)
-        return manifest
-    except store.IndexStoreError as error:
+        return _Previous(generation, manifest, store.read_article_hashes(generation))
+    except (store.IndexStoreError, OSError, sqlite3.Error) as error:
         logger.warning("Not reusing the existing index: %s", error)
         return None
-
-
-def compare(articles: tuple[Article, ...], manifest: store.Manifest | None, skipped=()) -> IndexStatus:
-    return compare_hashes(articles, manifest.articles if manifest is not None else None, skipped)
 
 
 def compare_hashes(articles: tuple[Article, ...], known: Mapping[str, str] | None, skipped=()) -> IndexStatus:
@@ -91,7 +103,8 @@ def compare_hashes(articles: tuple[Article, ...], known: Mapping[str, str] | Non
 
 def index_status(articles_dir: Path, index_dir: Path, embedder_name: str) -> IndexStatus:
     report = load_articles(articles_dir)
-    return compare(report.articles, _previous_manifest(Path(index_dir), embedder_name), report.skipped)
+    previous = _previous(Path(index_dir), embedder_name)
+    return compare_hashes(report.articles, previous.articles if previous is not None else None, report.skipped)
 
 
 def build_index(
@@ -116,12 +129,18 @@ def build_index(
     """
     started = time.perf_counter()
     articles_dir, index_dir = Path(articles_dir), Path(index_dir)
+    if show_progress:
+        print(f"Reading {articles_dir}...", file=sys.stderr, flush=True)
     report = load_articles(articles_dir)
     with store.build_lock(index_dir, wait_seconds=wait_seconds):
-        previous = None if rebuild else _previous_manifest(index_dir, embedder.name)
-        status = compare(report.articles, previous, report.skipped)
-        if previous is not None and not status.stale and previous.dense_index == _resolved(dense_index, previous):
-            return BuildReport(status, previous.passage_count, 0, time.perf_counter() - started, None)
+        previous = None if rebuild else _previous(index_dir, embedder.name)
+        status = compare_hashes(report.articles, previous.articles if previous is not None else None, report.skipped)
+        if previous is not None and not status.stale and previous.manifest.dense_index == _resolved(dense_index, previous.manifest):
+            # Up to date (a build killed after its commit, too): any checkpoints are of no more use.
+            shutil.rmtree(index_dir / config.RESUME_DIR, ignore_errors=True)
+            manifest = previous.manifest
+            return BuildReport(status, manifest.passage_count, 0, time.perf_counter() - started, None,
+                               articles=manifest.article_count, disk_bytes=sum(manifest.sizes.values()))
 
         article_hashes = {a.article_id: a.content_hash for a in report.articles}
         reusable, old_vectors = _reusable_vectors(index_dir, previous, report.articles)
@@ -138,8 +157,9 @@ def build_index(
         del reusable
 
         vectors_file = index_dir / f".vectors-{os.getpid()}.npy.tmp"
+        checkpoints = Checkpoints(index_dir, embedder)
         try:
-            embedded = _write_vectors(vectors_file, passages, reuse_rows, old_vectors, embedder, show_progress)
+            embedded, resumed = _write_vectors(vectors_file, passages, reuse_rows, old_vectors, embedder, show_progress, checkpoints)
             del old_vectors
             generation = store.write_generation(
                 index_dir,
@@ -151,11 +171,58 @@ def build_index(
                     articles_dir=str(articles_dir),
                     dense_index=dense_index,
                     vectors_file=vectors_file,
+                    show_progress=show_progress,
                 ),
             )
         finally:
             vectors_file.unlink(missing_ok=True)
-    return BuildReport(status, len(passages), embedded, time.perf_counter() - started, generation)
+        checkpoints.remove()  # committed: the next build starts from the index itself
+    manifest = store.read_manifest(index_dir, generation)
+    return BuildReport(status, len(passages), embedded, time.perf_counter() - started, generation,
+                       resumed_passages=resumed, articles=len(article_hashes), disk_bytes=sum(manifest.sizes.values()))
+
+
+class Checkpoints:
+    """Vectors embedded by a build that did not finish, kept for the next one (a resumable build).
+
+    Each chunk of passages that needed the model is saved as soon as it is embedded, under
+    `<index>/.resume/<embedder key>/<chunk key>.npy`; the chunk key hashes the chunk's passage ids
+    and texts, the embedder key the model's name, backend and dimension. A build stopped halfway
+    (Ctrl-C, SIGKILL, power cut) and run again on the same articles meets the same chunks and
+    reads them back instead of embedding them; a chunk whose passages changed is simply not
+    found. The folder goes once a build commits.
+    """
+
+    def __init__(self, index_dir: Path, embedder: Embedder):
+        identity = f"{embedder.name}\0{getattr(embedder, 'backend', '')}\0{embedder.dimension}"
+        self.root = Path(index_dir) / config.RESUME_DIR
+        self.folder = self.root / hashlib.sha256(identity.encode()).hexdigest()[:16]
+        for partial in self.folder.glob("*.tmp"):  # a kill mid-write
+            partial.unlink(missing_ok=True)
+
+    @staticmethod
+    def key(passages: Sequence[Passage]) -> str:
+        digest = hashlib.sha256()
+        for passage in passages:
+            digest.update(f"{passage.passage_id}\0{passage.text}\0".encode())
+        return digest.hexdigest()[:32]
+
+    def load(self, key: str, rows: int, dimension: int) -> np.ndarray | None:
+        try:
+            vectors = np.load(self.folder / f"{key}.npy")
+        except (OSError, ValueError):
+            return None
+        return vectors if vectors.shape == (rows, dimension) and vectors.dtype == store.VECTOR_DTYPE else None
+
+    def save(self, key: str, vectors: np.ndarray) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        partial = self.folder / f"{key}.{os.getpid()}.tmp"
+        with open(partial, "wb") as handle:
+            np.save(handle, vectors)
+        os.replace(partial, self.folder / f"{key}.npy")  # whole or absent
+
+    def remove(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _write_vectors(
@@ -165,34 +232,57 @@ def _write_vectors(
     old_vectors: np.ndarray | None,
     embedder: Embedder,
     show_progress: bool,
-) -> int:
-    """Write one float32 row per passage to a .npy at `path`, chunk by chunk; returns how many were embedded."""
+    checkpoints: Checkpoints,
+) -> tuple[int, int]:
+    """Write one float16 row per passage to a .npy at `path`, chunk by chunk.
+
+    Returns (passages that needed the model, of those the ones read back from checkpoints).
+    """
     dimension = int(embedder.dimension)
     to_embed = sum(1 for row in reuse_rows if row < 0)
-    embedded = 0
+    embedded = resumed = 0
     store.pause_for_tests("embedding")  # a no-op outside tests/test_crash_safety.py
+    bar = _progress_bar(to_embed, show_progress)
     with open(path, "wb") as handle:
         np.lib.format.write_array_header_1_0(
-            handle, {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False, "shape": (len(passages), dimension)}
+            handle, {"descr": np.lib.format.dtype_to_descr(np.dtype(store.VECTOR_DTYPE)), "fortran_order": False, "shape": (len(passages), dimension)}
         )
         for start in range(0, len(passages), config.EMBED_CHUNK):
             stop = min(start + config.EMBED_CHUNK, len(passages))
-            chunk = np.empty((stop - start, dimension), dtype=np.float32)
+            chunk = np.empty((stop - start, dimension), dtype=store.VECTOR_DTYPE)
             fresh = [i for i in range(start, stop) if reuse_rows[i] < 0]
             if fresh:
-                chunk[[i - start for i in fresh]] = embedder.encode([passages[i].text for i in fresh])
+                key = checkpoints.key([passages[i] for i in fresh])
+                vectors = checkpoints.load(key, len(fresh), dimension)
+                if vectors is None:
+                    vectors = np.asarray(embedder.encode([passages[i].text for i in fresh]), dtype=store.VECTOR_DTYPE)
+                    checkpoints.save(key, vectors)
+                else:
+                    resumed += len(fresh)
+                chunk[[i - start for i in fresh]] = vectors
                 embedded += len(fresh)
-                if show_progress:
-                    print(f"\rembedded {embedded:,} of {to_embed:,} passages", end="", file=sys.stderr, flush=True)
+                if bar is not None:
+                    bar.update(len(fresh))
+                if 2 * embedded >= to_embed > 2 * (embedded - len(fresh)):
+                    store.pause_for_tests("embedded-half")  # tests/store/test_resumable_build.py kills the build here
             for i in range(start, stop):
                 if reuse_rows[i] >= 0:
                     chunk[i - start] = old_vectors[reuse_rows[i]]
             handle.write(chunk.tobytes())
         handle.flush()
         os.fsync(handle.fileno())
-    if show_progress and to_embed:
-        print(file=sys.stderr)
-    return embedded
+    if bar is not None:
+        bar.close()
+    return embedded, resumed
+
+
+def _progress_bar(total: int, show: bool):
+    """A tqdm bar with rate and ETA over the passages to embed, or None."""
+    if not show or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit=" passages", desc="embedding", file=sys.stderr, smoothing=0.1, dynamic_ncols=True)
 
 
 def _resolved(dense_index: str, previous: store.Manifest) -> str:
@@ -202,7 +292,7 @@ def _resolved(dense_index: str, previous: store.Manifest) -> str:
 
 
 def _reusable_vectors(
-    index_dir: Path, previous: store.Manifest | None, articles: tuple[Article, ...]
+    index_dir: Path, previous: _Previous | None, articles: tuple[Article, ...]
 ) -> tuple[dict[str, tuple[str, int]], np.ndarray | None]:
     """(passage_id -> (text, row), the live vectors memory-mapped) for passages of unchanged articles."""
     if previous is None:
@@ -210,15 +300,18 @@ def _reusable_vectors(
     unchanged = {a.article_id for a in articles if previous.articles.get(a.article_id) == a.content_hash}
     if not unchanged:
         return {}, None
-    generation = store.current_generation(index_dir)
+    generation = previous.generation
     try:
-        store.verify_files(generation, previous, index_dir, checksums=True)  # vectors reused: every byte
+        store.verify_files(generation, previous.manifest, index_dir, checksums=True)  # vectors reused: every byte
         old_passages = store.read_passages(generation)
         old_vectors = store.read_vectors(generation)
-    except (store.IndexStoreError, OSError, ValueError) as error:
+        if len(old_vectors) != len(old_passages) or old_vectors.ndim != 2:
+            logger.warning("Re-embedding everything: the existing index holds %d passages but %d vectors", len(old_passages), len(old_vectors))
+            return {}, None
+        # Only the passages of unchanged articles, streamed from SQLite: never all passages as objects.
+        reusable = {passage_id: (text, row) for row, passage_id, text in old_passages.texts_by_id(unchanged)}
+        old_passages.close()
+        return reusable, old_vectors
+    except (store.IndexStoreError, OSError, ValueError, sqlite3.Error) as error:
         logger.warning("Re-embedding everything: the existing index could not be reused (%s)", error)
         return {}, None
-    if len(old_vectors) != len(old_passages) or old_vectors.ndim != 2:
-        logger.warning("Re-embedding everything: the existing index holds %d passages but %d vectors", len(old_passages), len(old_vectors))
-        return {}, None
-    return {p.passage_id: (p.text, i) for i, p in enumerate(old_passages) if p.article_id in unchanged}, old_vectors

@@ -56,16 +56,19 @@ def write_keyword_index(path: Path, texts: Sequence[str]) -> None:
     most 0.01 either way on the SQuAD subset, which is noise at 473 questions: the defaults stay.
     """
     retriever = bm25s.BM25()
-    # bm25s needs at least one token per document to build its matrix; empty texts score zero.
-    tokens = [t if t else [""] for t in tokenize(texts)] if texts else [[""]]
-    retriever.index(_as_ids(tokens), show_progress=False)
-    retriever.save(str(path))
-
-
-def _as_ids(token_lists: list[list[str]]) -> bm25s.tokenization.Tokenized:
+    # Tokenised a slice at a time and turned into vocabulary ids at once: the ids share the
+    # vocabulary's int objects, while the stemmer's token strings are new objects each (about 1 GB
+    # for a million passages, were they all held together).
     vocab: dict[str, int] = {}
-    ids = [[vocab.setdefault(token, len(vocab)) for token in tokens] for tokens in token_lists]
-    return bm25s.tokenization.Tokenized(ids=ids, vocab=vocab)
+    ids: list[list[int]] = []
+    for start in range(0, len(texts), config.KEYWORD_TOKENIZE_BATCH):
+        for tokens in tokenize(texts[start : start + config.KEYWORD_TOKENIZE_BATCH]):
+            # bm25s needs at least one token per document to build its matrix; empty texts score zero.
+            ids.append([vocab.setdefault(token, len(vocab)) for token in (tokens or [""])])
+    if not ids:
+        ids, vocab = [[0]], {"": 0}
+    retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=False)
+    retriever.save(str(path))
 
 
 class KeywordIndex:
@@ -79,8 +82,9 @@ class KeywordIndex:
         [0.555, 0.0]
     """
 
-    def __init__(self, path: Path):
-        self.retriever = bm25s.BM25.load(str(path))
+    def __init__(self, path: Path, *, mmap: bool = False):
+        # mmap: the score matrix stays on disk and a query pages in its words' postings only.
+        self.retriever = bm25s.BM25.load(str(path), mmap=mmap)
 
     @property
     def size(self) -> int:

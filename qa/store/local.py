@@ -5,11 +5,21 @@ Layout of an index directory:
     CURRENT              name of the live generation ("gen-000007"); replaced atomically
     .lock                held while a build runs (one writer at a time)
     gen-000007/
-        manifest.json    format version, embedder, dimension, counts, fingerprint, file checksums
-        passages.jsonl   one Passage per line; line i is vector i
-        vectors.npy      float32 (n, dim), L2-normalised: the source of truth, reused by incremental builds
-        dense.faiss      FAISS index over vectors.npy
-        keyword/         bm25s index over the same passages, same order
+        manifest.json    format version, embedder, dimension, counts, date range, fingerprint, file sizes
+                         and checksums
+        passages.sqlite  the passages by row, read on demand (qa/store/table.py); row i is vector i
+        dates.npy        int32 per passage, YYYYMMDD (0: undated): the date filter's column
+        sources.npy      int32 per passage, its source text's row: the source filter's column
+        vectors.npy      float16 (n, dim), L2-normalised: the one exact copy of the vectors, memory-mapped;
+                         rescores FAISS's candidates and is reused by incremental builds
+        dense.faiss      FAISS index over them: exact (Flat) up to 50k passages, IVF over 8-bit codes
+                         above; memory-mapped on load
+        keyword/         bm25s index over the same passages, same order, memory-mapped on load
+
+Why float16 beside the FAISS index, and not fp32 or the vectors read back from a Flat index: at a
+million passages fp32 vectors cost 1.5 GB of disk (384 dimensions) and an exact Flat index as much
+in memory, with a search slower than the 50 ms a question may take; fp16 halves the disk, moves a
+cosine by about 1e-4, and a question pages in only the rows it rescores (docs/benchmarks.md).
 
 A build writes a new generation beside the live one and only then points CURRENT at it, so a crash
 at any moment leaves the previous generation loadable (ANCHORS: "index out of step with passages").
@@ -23,6 +33,8 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -30,6 +42,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
+from qa.store import table
 from qa.store.protocol import StoreError
 from qa.types import Passage
 
@@ -40,12 +53,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+# 2: passages in SQLite, filter columns, float16 vectors (1: passages.jsonl and float32 vectors).
+FORMAT_VERSION = 2
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".lock"
 MANIFEST_FILE = "manifest.json"
-PASSAGES_FILE = "passages.jsonl"
+PASSAGES_FILE = table.PASSAGES_FILE
+DATES_FILE = table.DATES_FILE
+SOURCES_FILE = table.SOURCES_FILE
 VECTORS_FILE = "vectors.npy"
+VECTOR_DTYPE = np.float16
 DENSE_FILE = "dense.faiss"
 KEYWORD_DIR = "keyword"
 
@@ -62,14 +79,18 @@ class Manifest:
     passage_count: int
     article_count: int
     corpus_fingerprint: str  # sha256 over the sorted (article_id, content_hash) pairs
-    articles: dict[str, str]  # article_id -> content_hash, for incremental builds
     dense_index: str  # FAISS factory description, e.g. "Flat" or "HNSW32"
     files: dict[str, str]  # relative path -> sha256: `qa index --check` and builds that reuse it
     created: str
+    # Format 1 listed article_id -> content_hash here: 22 MB of JSON, parsed twice by every `qa ask`,
+    # at a million passages. Format 2 keeps them in passages.sqlite (read_article_hashes).
+    articles: dict[str, str] = field(default_factory=dict)
     articles_dir: str = ""
     # relative path -> bytes, checked at every load (cheap at any size; indexes written before
     # sizes were recorded are checked by their checksums instead)
     sizes: dict[str, int] = field(default_factory=dict)
+    first_date: str | None = None  # oldest and newest passage date: the chat's summary without a scan
+    last_date: str | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
@@ -191,14 +212,34 @@ class IndexContents:
     """What a build hands to the writer."""
 
     passages: Sequence[Passage]
-    vectors: np.ndarray
+    vectors: np.ndarray  # float16 or float32; stored as float16
     embedder: str
     articles: dict[str, str]
     articles_dir: str = ""
     dense_index: str = "auto"
-    # A .npy already holding `vectors` (the build streams them to disk): moved into the generation
-    # instead of written again; `vectors` is then its read-only memory map.
+    # A float16 .npy already holding `vectors` (the build streams them to disk): moved into the
+    # generation instead of written again; `vectors` is then its read-only memory map.
     vectors_file: Path | None = None
+    show_progress: bool = False  # name each step on stderr, with its seconds
+
+
+class _Stages:
+    """Names each step of writing a generation on stderr and how long it took: at a million
+    passages the keyword index alone takes minutes, and a silent terminal looks hung."""
+
+    def __init__(self, show: bool):
+        self.show, self.name, self.started = show, "", 0.0
+
+    def start(self, name: str) -> None:
+        self.done()
+        self.name, self.started = name, time.perf_counter()
+        if self.show:
+            print(f"{name}...", end="", file=sys.stderr, flush=True)
+
+    def done(self) -> None:
+        if self.name and self.show:
+            print(f" {time.perf_counter() - self.started:.1f} s", file=sys.stderr, flush=True)
+        self.name = ""
 
 
 def write_generation(index_dir: Path, contents: IndexContents) -> Path:
@@ -217,26 +258,36 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
     if contents.vectors_file is not None:
         os.replace(contents.vectors_file, staging / VECTORS_FILE)
         vectors = np.load(staging / VECTORS_FILE, mmap_mode="r")
+        if vectors.dtype != VECTOR_DTYPE:
+            raise ValueError(f"the streamed vectors file holds {vectors.dtype}, not {np.dtype(VECTOR_DTYPE)}")
     else:
-        vectors = np.ascontiguousarray(contents.vectors, dtype=np.float32)
-    if vectors.dtype != np.float32 or (len(vectors) and vectors.ndim != 2):
-        raise ValueError(f"vectors must be a float32 matrix, got {vectors.dtype} {vectors.shape}")
+        vectors = np.asarray(contents.vectors)
+        if vectors.dtype not in (np.float16, np.float32):
+            raise ValueError(f"vectors must be a float16 or float32 matrix, got {vectors.dtype} {vectors.shape}")
+        vectors = np.ascontiguousarray(vectors, dtype=VECTOR_DTYPE)
+    if len(vectors) and vectors.ndim != 2:
+        raise ValueError(f"vectors must be a matrix, got shape {vectors.shape}")
     if len(contents.passages) != len(vectors):
         raise ValueError(f"{len(contents.passages)} passages but {len(vectors)} vectors")
 
-    with open(staging / PASSAGES_FILE, "w", encoding="utf-8") as handle:
-        for passage in contents.passages:
-            handle.write(json.dumps(passage.to_dict(), ensure_ascii=False) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    with open(staging / VECTORS_FILE, "rb+" if contents.vectors_file is not None else "wb") as handle:
-        if contents.vectors_file is None:
+    progress = _Stages(contents.show_progress)
+    progress.start("writing passages")
+    written = table.write_passages(staging, contents.passages, contents.articles)
+    if contents.vectors_file is None:
+        with open(staging / VECTORS_FILE, "wb") as handle:
             np.save(handle, vectors)
-            handle.flush()
-        os.fsync(handle.fileno())
     pause_for_tests("writing")
-    dense_description = dense.write_dense_index(staging / DENSE_FILE, vectors, contents.dense_index)
+    progress.start("building the vector index")
+    # Read back with pread, not the map: FAISS's training sample touches nearly every page, and
+    # mapped pages count as the build's resident memory (0.5 GB of the peak at 1M passages).
+    rows = VectorRows(staging / VECTORS_FILE)
+    try:
+        dense_description = dense.write_dense_index(staging / DENSE_FILE, rows, contents.dense_index)
+    finally:
+        rows.close()
+    progress.start("building the keyword index")
     keyword.write_keyword_index(staging / KEYWORD_DIR, [p.text for p in contents.passages])
+    progress.start("checksums")
 
     files = {
         str(path.relative_to(staging)): _sha256_file(path)
@@ -256,13 +307,15 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
         passage_count=len(contents.passages),
         article_count=len(contents.articles),
         corpus_fingerprint=corpus_fingerprint(contents.articles),
-        articles=dict(contents.articles),
         dense_index=dense_description,
         files=files,
         sizes={relative: (staging / relative).stat().st_size for relative in files},
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         articles_dir=contents.articles_dir,
+        first_date=written.first_date,
+        last_date=written.last_date,
     )
+    progress.done()
     _write_durably(staging / MANIFEST_FILE, manifest.to_json().encode())
     _fsync_dir(staging)
 
@@ -349,13 +402,79 @@ def verify_files(generation: Path, manifest: Manifest, index_dir: Path, *, check
             )
 
 
-def read_passages(generation: Path) -> list[Passage]:
-    with open(generation / PASSAGES_FILE, encoding="utf-8") as handle:
-        return [Passage.from_dict(json.loads(line)) for line in handle if line.strip()]
+def read_passages(generation: Path) -> table.PassageTable:
+    """The generation's passages, read by row on demand."""
+    return table.PassageTable(generation / PASSAGES_FILE)
+
+
+def read_article_hashes(generation: Path) -> dict[str, str]:
+    """article_id -> content_hash of every article in the generation: what a build compares a folder with."""
+    passages = table.PassageTable(generation / PASSAGES_FILE)
+    try:
+        return passages.article_hashes()
+    finally:
+        passages.close()
 
 
 def read_vectors(generation: Path, *, mmap: bool = True) -> np.ndarray:
+    """float16 (n, dim), memory-mapped unless `mmap` is False."""
     return np.load(generation / VECTORS_FILE, mmap_mode="r" if mmap else None)
+
+
+class VectorRows:
+    """Rows of a .npy matrix read with pread, a few at a time, nothing mapped.
+
+    A question rescores ~160 scattered rows of 512 bytes. Read through a memory map, each fault
+    mapped the whole cached folio around its row (MADV_RANDOM did not change it): a chat server's
+    RSS grew by 0.34 GiB in 20 questions at 1M passages for 1.6 MB of rows. pread copies the row
+    and leaves the page cache to the kernel, at ~2 microseconds a row.
+    """
+
+    def __init__(self, path: Path):
+        with open(path, "rb") as handle:
+            version = np.lib.format.read_magic(handle)
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            shape, fortran_order, dtype = read_header(handle)
+            self._offset = handle.tell()
+        if fortran_order or len(shape) != 2:
+            raise ValueError(f"{path} is not a C-ordered matrix")
+        self.shape, self.dtype = shape, np.dtype(dtype)
+        self._row_bytes = shape[1] * self.dtype.itemsize
+        self._fd = os.open(path, os.O_RDONLY)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key: slice | Sequence[int] | np.ndarray) -> np.ndarray:
+        """A slice of rows in one read (as stored), or rows by number (float32): what a FAISS build reads."""
+        if not isinstance(key, slice):
+            return self.rows(np.asarray(key).reshape(-1).tolist())
+        start, stop, step = key.indices(self.shape[0])
+        if step != 1:
+            return self.rows(range(start, stop, step))
+        count = max(0, stop - start)
+        raw = os.pread(self._fd, count * self._row_bytes, self._offset + start * self._row_bytes)
+        if len(raw) != count * self._row_bytes:
+            raise IndexStoreError(f"vectors.npy ends before row {stop}: the index is damaged; rebuild it with qa index --rebuild")
+        return np.frombuffer(raw, dtype=self.dtype).reshape(count, self.shape[1])
+
+    def rows(self, rows: Sequence[int]) -> np.ndarray:
+        """The rows asked for, in order, as float32 (rows are checked by the caller)."""
+        out = np.empty((len(rows), self.shape[1]), dtype=np.float32)
+        for i, row in enumerate(rows):
+            raw = os.pread(self._fd, self._row_bytes, self._offset + int(row) * self._row_bytes)
+            if len(raw) != self._row_bytes:
+                raise IndexStoreError(f"vectors.npy ends before row {row}: the index is damaged; rebuild it with qa index --rebuild")
+            out[i] = np.frombuffer(raw, dtype=self.dtype)
+        return out
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __del__(self) -> None:
+        self.close()
 
 
 @dataclass(frozen=True)
@@ -364,11 +483,14 @@ class LoadedIndex:
 
     index_dir: Path
     manifest: Manifest
-    passages: list[Passage]
-    vectors: np.ndarray  # memory-mapped; row i belongs to passages[i]
+    passages: table.PassageTable  # read on demand; row i is vectors[i]
+    vectors: np.ndarray  # float16, memory-mapped (for builds and tests; questions read vector_rows)
     dense: "faiss.Index"
     keyword: "KeywordIndex"
     generation: str = ""  # the generation folder's name, "gen-000007": which version is served
+    dates: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # YYYYMMDD per row, 0 undated
+    sources: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # source text row per row
+    vector_rows: "VectorRows | None" = None  # the same vectors, read by row without a memory map
 
 
 def open_index(index_dir: Path | str, *, embedder: str | None = None, verify: bool = True) -> LoadedIndex:
@@ -400,18 +522,21 @@ def _open_generation(index_dir: Path, generation: Path | None, embedder: str | N
     try:
         passages = read_passages(generation)
         vectors = read_vectors(generation)
-        dense_index = read_dense_index(generation / DENSE_FILE, manifest.dense_index)
-        keyword_index = KeywordIndex(generation / KEYWORD_DIR)
-    except (OSError, ValueError, RuntimeError) as error:
+        vector_rows = VectorRows(generation / VECTORS_FILE)
+        dates = table.read_column(generation / DATES_FILE)
+        sources = table.read_column(generation / SOURCES_FILE)
+        dense_index = read_dense_index(generation / DENSE_FILE, manifest.dense_index, mmap=True)
+        keyword_index = KeywordIndex(generation / KEYWORD_DIR, mmap=True)
+    except (OSError, ValueError, RuntimeError, sqlite3.Error) as error:
         raise IndexStoreError(
             f"The index in {index_dir} could not be read ({error}). "
             f"Rebuild it with: qa index --rebuild --index {index_dir}"
         ) from error
-    counts = {len(passages), len(vectors), int(dense_index.ntotal), manifest.passage_count}
+    counts = {len(passages), len(vectors), int(dense_index.ntotal), manifest.passage_count, len(dates), len(sources)}
     if len(counts) != 1:
         raise IndexStoreError(
             f"The index in {index_dir} is out of step: passages, vectors and FAISS hold "
             f"{len(passages)}, {len(vectors)} and {dense_index.ntotal} entries. "
             f"Rebuild it with: qa index --rebuild --index {index_dir}"
         )
-    return LoadedIndex(index_dir, manifest, passages, vectors, dense_index, keyword_index, generation.name)
+    return LoadedIndex(index_dir, manifest, passages, vectors, dense_index, keyword_index, generation.name, dates, sources, vector_rows)

@@ -1,4 +1,5 @@
-"""The local index (qa/store/local.py) behind the Store protocol: FAISS, bm25s and filter columns in memory."""
+"""The local index (qa/store/local.py) behind the Store protocol: FAISS, bm25s and filter columns memory-mapped,
+passages read from SQLite by row."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,10 +8,11 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from qa.retrieve.filters import SearchFilter
+from qa.retrieve.filters import SearchFilter, first_day, last_day
 from qa.store import dense
 from qa.store.local import LoadedIndex, current_generation, open_index
 from qa.store.protocol import CorpusSummary, Ranking
+from qa.store.table import date_number
 from qa.types import Passage
 
 
@@ -25,10 +27,12 @@ class LocalStore:
 
     def __init__(self, index: LoadedIndex):
         self.index = index
-        passages = index.passages
-        # Filter columns, built once: a filtered question costs a vectorised comparison, not a scan.
-        self._dates = np.array([p.date or "" for p in passages], dtype=str)
-        self._sources = [f"{p.source}\n{p.path}".lower() for p in passages]
+        # Filter columns written by the build (int32 dates, source text rows), memory-mapped: a
+        # filtered question costs a vectorised comparison, and opening costs nothing.
+        self._dates = index.dates
+        self._sources = index.sources
+        self._count = index.manifest.passage_count
+        self._article_hashes: Mapping[str, str] | None = None
         # One question asks for the same filter (dense and keyword side) and the same BM25 scores
         # (keyword top, then the scores of dense-only candidates) twice: each is worked out once.
         # One slot each, replaced whole, so a thread never reads another question's pair.
@@ -48,33 +52,37 @@ class LocalStore:
         return live is not None and _generation_number(live.name) > _generation_number(self.generation)
 
     def indexed_articles(self) -> Mapping[str, str]:
-        return MappingProxyType(self.index.manifest.articles)
+        if self._article_hashes is None:  # read on first use: builds and status ask, questions never do
+            self._article_hashes = MappingProxyType(self.index.passages.article_hashes())
+        return self._article_hashes
 
     def summary(self, max_titles: int = 5) -> CorpusSummary:
-        titles: dict[str, str] = {}
-        for passage in self.index.passages:
-            if len(titles) >= max_titles:
-                break
-            titles.setdefault(passage.article_id, passage.title or passage.article_id)
-        dated = np.sort(self._dates[self._dates != ""])  # numpy has no min() for text
+        manifest = self.index.manifest  # counts and dates from the manifest, a few titles from SQL
         return CorpusSummary(
-            article_count=self.index.manifest.article_count,
-            passage_count=len(self.index.passages),
-            titles=tuple(titles.values()),
-            first_date=str(dated[0]) if len(dated) else None,
-            last_date=str(dated[-1]) if len(dated) else None,
+            article_count=manifest.article_count,
+            passage_count=manifest.passage_count,
+            titles=tuple(self.index.passages.titles(max_titles)),
+            first_date=manifest.first_date,
+            last_date=manifest.last_date,
         )
 
     def count(self, search_filter: SearchFilter | None = None) -> int:
         allowed = self._allowed(search_filter)
-        return len(self.index.passages) if allowed is None else len(allowed)
+        return self._count if allowed is None else len(allowed)
 
     def passages(self, rows: Sequence[int]) -> list[Passage]:
-        passages = self.index.passages
-        return [passages[row] for row in self._checked(rows).tolist()]
+        return self.index.passages.get(self._checked(rows).tolist())
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
-        return np.asarray(self.index.vectors[self._checked(rows)], dtype=np.float32)
+        checked = self._checked(rows)
+        if self.index.vector_rows is not None:
+            vectors = self.index.vector_rows.rows(checked.tolist())
+        else:
+            vectors = np.asarray(self.index.vectors[checked], dtype=np.float32)
+        # Stored in float16, a vector's length is off by up to ~1e-4: normalised again, so that a
+        # product of two is a cosine as exactly as float32 allows.
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms > 0, norms, 1.0)
 
     def dense_search(self, query_vectors: np.ndarray, k: int, search_filter: SearchFilter | None = None) -> list[Ranking]:
         query_vectors = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
@@ -128,24 +136,22 @@ class LocalStore:
         last = self._last_filter
         if last is not None and last[0] == search_filter:
             return last[1]
-        mask = np.ones(len(self._dates), dtype=bool)
+        mask = np.ones(self._count, dtype=bool)
+        # Dates are YYYYMMDD integers (0: undated, left out by either bound); a bound covers its
+        # whole period: "2019-11" runs from 20191101 to 20191130.
         if search_filter.date_from:
-            # ISO dates compare as text; "2019-11" sorts before every day of November.
-            mask &= (self._dates != "") & (self._dates >= search_filter.date_from)
+            mask &= self._dates >= date_number(first_day(search_filter.date_from))
         if search_filter.date_to:
-            # Truncating the dates to the bound's length makes "2019-11" include the whole month.
-            truncated = self._dates.astype(f"<U{len(search_filter.date_to)}")
-            mask &= (self._dates != "") & (truncated <= search_filter.date_to)
+            mask &= (self._dates > 0) & (self._dates <= date_number(last_day(search_filter.date_to)))
         if search_filter.source:
-            needle = search_filter.source.lower()
-            mask &= np.fromiter((needle in s for s in self._sources), dtype=bool, count=len(self._sources))
+            mask &= self.index.passages.sources_matching(search_filter.source)[self._sources]
         allowed = np.flatnonzero(mask).astype(np.int64)
         self._last_filter = (search_filter, allowed)
         return allowed
 
     def _checked(self, rows: Sequence[int]) -> np.ndarray:
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-        count = len(self.index.passages)
+        count = self._count
         outside = rows[(rows < 0) | (rows >= count)]
         if len(outside):
             raise ValueError(f"row {int(outside[0])} is not in this store: its {count} passages are rows 0 to {count - 1}")
@@ -159,13 +165,16 @@ def open_store(index_dir: Path | str, *, embedder: str | None = None, verify: bo
 
 def _top(scores: np.ndarray, depth: int) -> Ranking:
     """The `depth` best (row, score), best first; passages sharing no word with the query are left out."""
-    depth = min(depth, len(scores))
+    # A passage sharing no word with the question is no keyword evidence at all; partitioning only
+    # the passages that share one is cheaper than all of a million.
+    rows = np.flatnonzero(scores > 0)
+    depth = min(depth, len(rows))
     if depth <= 0:
         return []
-    top = np.argpartition(-scores, depth - 1)[:depth]
-    top = top[np.lexsort((top, -scores[top]))]  # ties by row, so the order never depends on the partition
-    # A passage sharing no word with the question is no keyword evidence at all.
-    return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+    found = scores[rows]
+    top = np.argpartition(-found, depth - 1)[:depth]
+    top = top[np.lexsort((rows[top], -found[top]))]  # ties by row, so the order never depends on the partition
+    return [(int(rows[i]), float(found[i])) for i in top]
 
 
 def _generation_number(name: str) -> int:

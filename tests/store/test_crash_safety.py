@@ -317,7 +317,7 @@ DAMAGE = {  # how -> what the refusal says
     "CURRENT names a missing generation": "No index in",
     "manifest of the wrong shape": "damaged (manifest.json: 'files' is not a dict)",
     "manifest cut short": "damaged (manifest.json",
-    "passages cut short": "damaged: passages.jsonl is missing or not as it was written (its size differs)",
+    "passages cut short": f"damaged: {store.PASSAGES_FILE} is missing or not as it was written (its size differs)",
     "keyword file missing": "damaged: keyword/",
 }
 

@@ -82,3 +82,17 @@ def test_two_article_corpus_ranks_sensibly_in_every_mode(tmp_path, story_pair_di
     for mode in ("keyword", "hybrid"):
         top = retriever.search("What did Ilse Marrow say about Bluewake?", 3, mode=mode)[0]
         assert "Ilse Marrow" in top.passage.text, mode
+
+
+def test_tokenising_in_slices_builds_the_same_index(tmp_path, monkeypatch):
+    from qa import config
+
+    texts = [f"The {word} harbour fee rose to {n} euros; trams and ferries {word}." for n, word in enumerate(
+        ["alpha", "", "bravo", "charlie", "the", "delta", "echo"])]
+    whole = _index(tmp_path / "whole", texts)
+    monkeypatch.setattr(config, "KEYWORD_TOKENIZE_BATCH", 2)
+    sliced = _index(tmp_path / "sliced", texts)
+    for query in ("harbour fee", "bravo trams", "delta echo euros", "the"):
+        np.testing.assert_array_equal(sliced.scores(query), whole.scores(query))
+    # mmap=True (what an index load uses) reads the same scores
+    np.testing.assert_array_equal(KeywordIndex(tmp_path / "sliced" / "keyword", mmap=True).scores("harbour fee"), sliced.scores("harbour fee"))

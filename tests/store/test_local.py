@@ -56,6 +56,16 @@ def test_index_of_another_format_version_is_refused(built, embedder):
         open_index(built, embedder=embedder.name)
 
 
+def test_an_index_of_the_first_format_is_refused_with_the_command_that_rebuilds_it(built, embedder):
+    """Format 1 held passages.jsonl and float32 vectors; reading it would cost the full load this format removes."""
+    generation = store.current_generation(built)
+    manifest = json.loads((generation / store.MANIFEST_FILE).read_text())
+    manifest["format_version"] = 1
+    (generation / store.MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(IndexStoreError, match="format version 1; this version of qa reads format 2. Rebuild it with: qa index --rebuild"):
+        open_index(built, embedder=embedder.name)
+
+
 def test_a_file_cut_short_is_refused_at_load(built, embedder):
     vectors = store.current_generation(built) / store.VECTORS_FILE
     vectors.write_bytes(vectors.read_bytes()[:-8])
@@ -148,3 +158,26 @@ def test_the_previous_generation_stays_readable_until_the_next_build_commits(tmp
     build_index(sample_articles_dir, index_dir, embedder, rebuild=True)
     assert not first.exists() and second.is_dir()
     assert sorted(p.name for p in index_dir.glob("gen-*")) == [second.name, store.current_generation(index_dir).name]
+
+
+def test_vectors_read_by_row_without_a_memory_map_equal_the_stored_ones(built, embedder):
+    loaded = open_index(built, embedder=embedder.name)
+    rows = [len(loaded.vectors) - 1, 0, 2, 0]
+    got = loaded.vector_rows.rows(rows)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, np.asarray(loaded.vectors[rows], dtype=np.float32))
+
+
+def test_a_faiss_index_built_from_rows_read_with_pread_equals_one_built_from_the_map(tmp_path):
+    from qa.store.dense import build_dense_index
+    from qa.store.local import VectorRows
+
+    vectors = np.random.default_rng(15).standard_normal((5000, 16)).astype(np.float16)
+    np.save(tmp_path / "vectors.npy", vectors)
+    rows = VectorRows(tmp_path / "vectors.npy")
+    np.testing.assert_array_equal(rows[100:140], vectors[100:140])
+    queries = vectors[:20].astype(np.float32)
+    from_rows, _ = build_dense_index(rows, "IVF64,SQ8")
+    from_map, _ = build_dense_index(np.load(tmp_path / "vectors.npy", mmap_mode="r"), "IVF64,SQ8")
+    np.testing.assert_array_equal(from_rows.search(queries, 10)[1], from_map.search(queries, 10)[1])
+    rows.close()
