@@ -19,6 +19,7 @@ from qa.embed import Embedder
 from qa.ingest.articles import SkippedFile, load_articles
 from qa.ingest.split import split_article
 from qa.store import local as store
+from qa.store.npy import load_npy
 from qa.types import Article, Passage
 
 logger = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ def build_index(
                 index_dir,
                 store.IndexContents(
                     passages=passages,
-                    vectors=np.load(vectors_file, mmap_mode="r"),
+                    vectors=load_npy(vectors_file, mmap_mode="r"),
                     embedder=embedder.name,
                     articles=article_hashes,
                     articles_dir=str(articles_dir),
@@ -209,7 +210,7 @@ class Checkpoints:
 
     def load(self, key: str, rows: int, dimension: int) -> np.ndarray | None:
         try:
-            vectors = np.load(self.folder / f"{key}.npy")
+            vectors = load_npy(self.folder / f"{key}.npy")
         except (OSError, ValueError):
             return None
         return vectors if vectors.shape == (rows, dimension) and vectors.dtype == store.VECTOR_DTYPE else None

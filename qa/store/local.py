@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 import numpy as np
 
 from qa.store import table
+from qa.store.npy import HEADER_LOCK, load_npy
 from qa.store.protocol import StoreError
 from qa.types import Passage
 
@@ -257,7 +258,7 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
     staging.mkdir()
     if contents.vectors_file is not None:
         os.replace(contents.vectors_file, staging / VECTORS_FILE)
-        vectors = np.load(staging / VECTORS_FILE, mmap_mode="r")
+        vectors = load_npy(staging / VECTORS_FILE, mmap_mode="r")
         if vectors.dtype != VECTOR_DTYPE:
             raise ValueError(f"the streamed vectors file holds {vectors.dtype}, not {np.dtype(VECTOR_DTYPE)}")
     else:
@@ -418,7 +419,7 @@ def read_article_hashes(generation: Path) -> dict[str, str]:
 
 def read_vectors(generation: Path, *, mmap: bool = True) -> np.ndarray:
     """float16 (n, dim), memory-mapped unless `mmap` is False."""
-    return np.load(generation / VECTORS_FILE, mmap_mode="r" if mmap else None)
+    return load_npy(generation / VECTORS_FILE, mmap_mode="r" if mmap else None)
 
 
 class VectorRows:
@@ -434,7 +435,8 @@ class VectorRows:
         with open(path, "rb") as handle:
             version = np.lib.format.read_magic(handle)
             read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-            shape, fortran_order, dtype = read_header(handle)
+            with HEADER_LOCK:  # see qa/store/npy.py
+                shape, fortran_order, dtype = read_header(handle)
             self._offset = handle.tell()
         if fortran_order or len(shape) != 2:
             raise ValueError(f"{path} is not a C-ordered matrix")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from qa import config
+
 # Re-exported here, where every store is named; the Milvus store imports them from their own modules.
 from qa.store.address import MILVUS_SCHEMES, MilvusAddress, parse_milvus_address  # noqa: F401
 from qa.store.protocol import StoredIndexInfo

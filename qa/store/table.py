@@ -21,6 +21,7 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from qa.store.npy import load_npy
 from qa.types import Passage
 
 PASSAGES_FILE = "passages.sqlite"
@@ -213,4 +214,4 @@ def _passage(record: tuple) -> Passage:
 
 def read_column(path: Path) -> np.ndarray:
     """A filter column, memory-mapped (a million passages: 4 MB, paged in by the first filter)."""
-    return np.load(path, mmap_mode="r")
+    return load_npy(path, mmap_mode="r")

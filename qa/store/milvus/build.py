@@ -26,12 +26,23 @@ from qa import config
 from qa.embed import Embedder
 from qa.ingest.articles import load_articles
 from qa.ingest.split import split_article
+from qa.store.address import MilvusAddress
 from qa.store.build import BuildReport, IndexStatus, compare_hashes
 from qa.store.local import corpus_fingerprint, pause_for_tests
-from qa.store.address import MilvusAddress
 from qa.store.milvus import schema
-from qa.store.milvus.client import Connection, IncompatibleStoreError, MilvusStoreError, connect
-from qa.store.milvus.store import check_compatible, count_rows, passage_record, read_articles, read_description
+from qa.store.milvus.client import (
+    Connection,
+    IncompatibleStoreError,
+    MilvusStoreError,
+    connect,
+)
+from qa.store.milvus.store import (
+    check_compatible,
+    count_rows,
+    passage_record,
+    read_articles,
+    read_description,
+)
 from qa.types import Passage
 
 logger = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.store.address import MilvusAddress
-from qa.store.protocol import StoredIndexInfo
 from qa.store.milvus import schema
 from qa.store.milvus.client import MilvusStoreError, connect
+from qa.store.protocol import StoredIndexInfo
 
 if TYPE_CHECKING:
     from qa.embed import Embedder

@@ -13,7 +13,12 @@ from qa import config
 from qa.retrieve.filters import SearchFilter
 from qa.store.address import MilvusAddress
 from qa.store.milvus import schema
-from qa.store.milvus.client import Connection, IncompatibleStoreError, MilvusStoreError, connect
+from qa.store.milvus.client import (
+    Connection,
+    IncompatibleStoreError,
+    MilvusStoreError,
+    connect,
+)
 from qa.store.protocol import CorpusSummary, Ranking
 from qa.types import Passage
 
