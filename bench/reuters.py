@@ -62,7 +62,7 @@ def index_corpus(corpus: Path, store: str, niceness: int) -> dict[str, Any]:
     if done.returncode != 0:
         raise BenchInputError(f"qa index exited with status {done.returncode}; its message is above")
     # ru_maxrss of RUSAGE_CHILDREN is the largest waited-for child (KiB on Linux): the indexer,
-    # unless an earlier child of this process was bigger, which this run never has.
+    # unless an earlier child of this process was bigger (run() measures in a fresh process for that).
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     info = location.info()
     if info is None:
@@ -122,6 +122,39 @@ def figures(index: dict[str, Any] | None, metrics: dict[str, Any]) -> dict[str, 
         "reuters_embedder": metrics["config"]["embedder"],
     })
     return result
+
+
+QUICK_STORIES = 2_000  # `python -m bench --quick` indexes this many stories; the full run all of them
+
+
+def run(*, quick: bool) -> dict[str, Any]:
+    """The Reuters indexing keys of `python -m bench`: --quick indexes the first 2,000 stories, the full
+    run the whole file; in a fresh process, so that its peak memory is the indexer's alone."""
+    import tempfile
+
+    keys = {"reuters_index_passages_per_s": None, "reuters_index_peak_rss_gib": None, "reuters_index_stories": None}
+    if not CORPUS.is_file():
+        print(f"Reuters part skipped: {CORPUS} is not here (../shared/corpora/)")
+        return keys
+    with tempfile.TemporaryDirectory(prefix="bench-reuters-") as folder:
+        corpus = CORPUS
+        if quick:  # a slice written at run time, never kept
+            corpus = Path(folder) / "reuters-slice.jsonl"
+            with open(CORPUS, encoding="utf-8") as source, open(corpus, "w", encoding="utf-8") as target:
+                for _, line in zip(range(QUICK_STORIES), source):
+                    target.write(line)
+        code = ("import json, sys; from bench.reuters import index_corpus; "
+                "print(json.dumps(index_corpus(__import__('pathlib').Path(sys.argv[1]), sys.argv[2], 0)))")
+        done = subprocess.run([sys.executable, "-c", code, str(corpus), str(Path(folder) / "index")], cwd=ROOT,
+                              env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise BenchInputError(f"indexing Reuters failed: {done.stderr.strip().splitlines()[-1:]}")
+        index = json.loads(done.stdout.strip().splitlines()[-1])
+    print(table(["stories", "passages", "seconds", "passages/s", "peak RSS GiB", "on disk MiB"],
+                [[index["articles"], index["passages"], index["seconds"], index["passages_per_s"],
+                  index["peak_rss_gib"], index["size_mib"]]]), flush=True)
+    return {"reuters_index_passages_per_s": index["passages_per_s"], "reuters_index_peak_rss_gib": index["peak_rss_gib"],
+            "reuters_index_stories": index["articles"]}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
