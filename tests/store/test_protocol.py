@@ -180,7 +180,9 @@ def test_the_stores_give_the_same_rows_and_hits_for_the_same_questions(request, 
     a, b = local.open(), milvus.open()
     rows = range(a.count())
     assert a.passages(rows) == b.passages(rows) and dict(a.indexed_articles()) == dict(b.indexed_articles())
-    np.testing.assert_allclose(a.vectors(rows), b.vectors(rows), atol=1e-6)
+    # The local store keeps its exact copy in float16 (format 2), Milvus in float32: components of a
+    # unit vector differ by at most float16's half step (2**-12 near 0.1), nothing more.
+    np.testing.assert_allclose(a.vectors(rows), b.vectors(rows), atol=2**-11)
     questions = ["How much is the harbour fee?", "Which boats did the storm damage?", "Where can I read books on a barge?",
                  "Who repainted the lighthouse?", "What happened at the breakwater?"]
     filters = [None, SearchFilter(date_from="2024"), SearchFilter(date_to="2023-11"), SearchFilter(source="HARBOUR")]
