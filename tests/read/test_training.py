@@ -214,3 +214,22 @@ def test_a_holdout_split_keeps_whole_articles_apart(tmp_path) -> None:
     assert {q["id"] for a in parts[0] for p in a["paragraphs"] for q in p["qas"]}.isdisjoint(
         {q["id"] for a in parts[1] for p in a["paragraphs"] for q in p["qas"]})
     assert main([str(TINY_SQUAD), "--train-articles", str(len(original)), "--out", str(tmp_path)]) == 2
+
+
+def test_two_runs_average_into_a_run_that_exports(tmp_path, tiny_base) -> None:
+    from safetensors.torch import load_file
+
+    from qa.read.training.average import average_runs, main
+    from qa.read.training.export import main as export_main
+
+    run_a, run_b = tmp_path / "a", tmp_path / "b"
+    train(tiny_config(tiny_base, max_steps=2), run_a, resume=False)
+    train(tiny_config(tiny_base, max_steps=3, seed=7), run_b, resume=False)
+    soup = average_runs(run_a, run_b, 0.75, tmp_path / "soup")
+    a, b, mixed = (load_file(latest_checkpoint(run) / "model.safetensors") for run in (run_a, run_b, soup))
+    assert any(not torch.equal(a[name], b[name]) for name in a)  # the runs differ, so the mean means something
+    for name in a:
+        torch.testing.assert_close(mixed[name], 0.75 * a[name] + 0.25 * b[name])
+    assert json.loads((soup / "log.jsonl").read_text())["step"] == 5
+    assert export_main(["--run", str(soup), "--out", str(tmp_path / "bundled")]) == 0
+    assert main([str(run_a), str(run_b), "--weight-a", "1.5", "--out", str(tmp_path / "x")]) == 2
