@@ -27,7 +27,6 @@ at any moment leaves the previous generation loadable (ANCHORS: "index out of st
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
@@ -43,6 +42,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 import numpy as np
 
 from qa.store import table
+from qa.store.lock import exclusive_build
 from qa.store.npy import HEADER_LOCK, load_npy
 from qa.store.protocol import StoreError
 from qa.types import Passage
@@ -164,32 +164,9 @@ def build_lock(index_dir: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
     """One build per index directory at a time; a second one waits up to wait_seconds, then refuses."""
     if index_dir.exists() and not index_dir.is_dir():
         raise IndexStoreError(f"{index_dir} is not a folder; pass a folder for the index with --index DIR")
-    try:
-        index_dir.mkdir(parents=True, exist_ok=True)
-        handle = open(index_dir / LOCK_FILE, "a+")
-    except OSError as error:
-        raise IndexStoreError(f"Cannot write an index in {index_dir}: {error.strerror or error}") from None
-    deadline = time.monotonic() + wait_seconds
-    waiting = False
-    try:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexStoreError(
-                        f"Another `qa index` is building {index_dir} right now; "
-                        "wait for it to finish (or pass --wait SECONDS)."
-                    ) from None
-                if not waiting:  # said once, so that a waiting build does not look hung
-                    logger.warning("Another `qa index` is building %s; waiting up to %.0f s for it", index_dir, wait_seconds)
-                    waiting = True
-                time.sleep(0.2)
+    with exclusive_build(index_dir / LOCK_FILE, str(index_dir), wait_seconds=wait_seconds, error=IndexStoreError):
         _remove_leftovers(index_dir)
         yield
-    finally:
-        handle.close()  # closing releases the lock, also when the process dies
 
 
 def _remove_leftovers(index_dir: Path) -> None:

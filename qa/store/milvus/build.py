@@ -11,7 +11,6 @@ collection instead of embedded again, as the local build copies them (qa/store/b
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import logging
 import sys
@@ -29,6 +28,7 @@ from qa.ingest.split import split_article
 from qa.store.address import MilvusAddress
 from qa.store.build import BuildReport, IndexStatus, compare_hashes
 from qa.store.local import corpus_fingerprint, pause_for_tests
+from qa.store.lock import exclusive_build
 from qa.store.milvus import schema
 from qa.store.milvus.client import (
     Connection,
@@ -266,23 +266,5 @@ def build_lock(address: MilvusAddress, *, wait_seconds: float = 0.0) -> Iterator
     Builds of one store from two machines are not kept apart: run them from one place (a job, a
     cron entry), as docs/scale-out.md says.
     """
-    folder = address.state_dir
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle = open(folder / "build.lock", "a+")
-    except OSError as error:
-        raise MilvusStoreError(f"cannot write the build lock for {address} in {folder}: {error.strerror or error}") from None
-    deadline = time.monotonic() + wait_seconds
-    try:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise MilvusStoreError(f"Another `qa index` is building {address} right now; wait for it to finish "
-                                           "(or pass --wait SECONDS).") from None
-                time.sleep(0.2)
+    with exclusive_build(address.state_dir / "build.lock", str(address), wait_seconds=wait_seconds, error=MilvusStoreError):
         yield
-    finally:
-        handle.close()
