@@ -11,6 +11,7 @@ from qa.read.training.command import main as train_command
 from qa.read.training.features import epoch_batches, featurize
 from qa.read.training.loop import TrainConfig, TrainingError, latest_checkpoint, train
 from qa.read.training.squad import load_squad, other_paragraph_negatives
+from qa.read.training.unanswerable import entity_swap_negatives
 
 TINY_SQUAD = Path(__file__).resolve().parents[1] / "data" / "tiny-squad.json"
 
@@ -81,6 +82,26 @@ def test_other_paragraph_negatives_never_hold_the_answer_and_are_seeded() -> Non
         other_paragraph_negatives(examples, ratio=1.5, seed=0)
 
 
+def test_entity_swaps_put_a_word_from_another_paragraph_into_the_question() -> None:
+    examples = load_squad(TINY_SQUAD)
+    swaps = entity_swap_negatives(examples, ratio=1.0, seed=3)
+    by_id = {e.qid: e for e in examples}
+    assert swaps and all(not s.answerable and s.qid.endswith("#swap") for s in swaps)
+    for swap in swaps:
+        source = by_id[swap.qid.removesuffix("#swap")]
+        assert swap.context == source.context and swap.question != source.question
+        new_words = set(swap.question.rstrip("?").split()) - set(source.question.rstrip("?").split())
+        # What was swapped in comes from the same article and is nowhere in this paragraph.
+        assert new_words and all(w.lower() not in source.context.lower() for w in new_words)
+    swapped = {by_id[s.qid.removesuffix("#swap")].question: s.question for s in swaps}
+    assert swapped["What crossing followed in 1994?"] == "What crossing followed in 1931?"  # a year for a year
+    assert "When did the bridge open?" not in swapped  # no name or number to swap
+    assert [s.question for s in entity_swap_negatives(examples, ratio=0.5, seed=7)] == \
+        [s.question for s in entity_swap_negatives(examples, ratio=0.5, seed=7)]
+    with pytest.raises(ValueError, match="ratio"):
+        entity_swap_negatives(examples, ratio=-0.1, seed=0)
+
+
 def test_window_labels_point_at_the_answer_tokens(tokenizer) -> None:
     examples = load_squad(TINY_SQUAD)
     features = featurize(examples, tokenizer, max_seq_len=40, doc_stride=12)
@@ -137,6 +158,18 @@ def test_resume_refuses_other_settings_and_a_new_run_refuses_an_old_folder(tmp_p
         train(tiny_config(tiny_base), out, resume=False)
     with pytest.raises(TrainingError, match="learning_rate"):
         train(tiny_config(tiny_base, learning_rate=3e-5), out, resume=True)
+    with pytest.raises(TrainingError, match="swap_ratio"):
+        train(tiny_config(tiny_base, swap_ratio=0.5), out, resume=True)
+
+
+def test_a_run_begun_before_a_setting_existed_resumes_with_its_default(tmp_path, tiny_base) -> None:
+    out = tmp_path / "run"
+    train(tiny_config(tiny_base, max_steps=1), out, resume=False)
+    saved = json.loads((out / "config.json").read_text())
+    del saved["swap_ratio"]  # as written by a run from before swaps existed
+    (out / "config.json").write_text(json.dumps(saved))
+    record = train(tiny_config(tiny_base, max_steps=2), out, resume=True)
+    assert record["step"] == 2
 
 
 def test_the_command_says_what_is_wrong_with_exit_2(tmp_path, capsys) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 from qa.read.training import measure
 from qa.read.training.features import TrainFeatures, epoch_batches, featurize
 from qa.read.training.squad import SquadExample, load_squad, other_paragraph_negatives
+from qa.read.training.unanswerable import entity_swap_negatives
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ class TrainConfig:
     warmup_fraction: float = 0.1
     epochs: float = 2.0
     negative_ratio: float = 0.2
+    # Share of answerable questions also asked with one name or number swapped, as unanswerable.
+    swap_ratio: float = 0.0
     seed: int = 42
     limit_examples: int = 0  # 0: all; a small number for a smoke run
     # Not part of what is learnt: may differ on resume.
@@ -54,6 +57,11 @@ class TrainConfig:
         return data
 
 
+def _default_learning_fields() -> dict[str, Any]:
+    defaults = TrainConfig(train_files=(), eval_file=None, base_model="").learning_fields()
+    return {name: value for name, value in defaults.items() if name not in ("train_files", "eval_file", "base_model")}
+
+
 class TrainingError(ValueError):
     """A run that cannot start as asked (bad files, a resume that does not match)."""
 
@@ -64,7 +72,10 @@ def training_examples(config: TrainConfig) -> list[SquadExample]:
         examples.extend(load_squad(path))
     if config.limit_examples:
         examples = examples[: config.limit_examples]
-    return examples + other_paragraph_negatives(examples, ratio=config.negative_ratio, seed=config.seed)
+    negatives = other_paragraph_negatives(examples, ratio=config.negative_ratio, seed=config.seed)
+    if config.swap_ratio:
+        negatives += entity_swap_negatives(examples, ratio=config.swap_ratio, seed=config.seed)
+    return examples + negatives
 
 
 def _device() -> Any:
@@ -101,7 +112,8 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
     out_dir.mkdir(parents=True, exist_ok=True)
     config_path = out_dir / "config.json"
     if config_path.exists():
-        previous = json.loads(config_path.read_text())
+        # A setting added after a run began is read as its default (what the run did).
+        previous = {**_default_learning_fields(), **json.loads(config_path.read_text())}
         if not resume:
             raise TrainingError(f"{out_dir} already holds a run: pass --resume to continue it, or choose another --out")
         asked = json.loads(json.dumps(config.learning_fields()))  # tuples read back as lists
