@@ -87,6 +87,11 @@ CACHE_DIR = Path.home() / ".cache" / "newsqa"
 # (RESUME_DIR) until the build commits, so a build stopped halfway redoes at most one chunk.
 EMBED_CHUNK = 4096
 RESUME_DIR = ".resume"
+# A build records each article file's size and mtime (qa/ingest/listing.py) so that a status check
+# of an unchanged folder reads no file; a file modified less than this before the folder was listed
+# could change again within the same timestamp tick (coarse kernel clocks; 1-2 s on FAT and HFS+),
+# so such a listing is not trusted and status compares contents instead.
+LISTING_RACY_SECONDS = 2.0
 # Reader backends (qa/transformers_reader.py TransformersReader; bench/reader.py measures them): "torch" runs the
 # model as published, all windows in one batched forward; "onnx" and "onnx-int8" run its ONNX
 # export (int8: weights per channel) one window at a time, unpadded.

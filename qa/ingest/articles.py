@@ -8,12 +8,14 @@ import logging
 import os
 import re
 import stat
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator
 
 from qa.ingest import jsonl, newswire
 from qa.ingest.front_matter import FrontMatterError, split_front_matter
+from qa.ingest.listing import FileStamp, FolderListing
 from qa.ingest.split import sentence_spans
 from qa.types import Article
 
@@ -79,6 +81,18 @@ class SkippedFile:
 class IngestReport:
     articles: tuple[Article, ...]
     skipped: tuple[SkippedFile, ...]
+    # The files read, each stat'ed before it was read; None when one could not be stat'ed. Not part
+    # of a report's equality: two reads of the same folder make the same report at different times.
+    listing: FolderListing | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class FolderScan:
+    """What a folder holds by stat alone (`scan_folder`): no article file is opened."""
+
+    root: Path  # what article ids and listing paths are relative to
+    files: tuple[FileStamp, ...] | None  # None when a file could not be stat'ed
+    skipped: tuple[SkippedFile, ...]  # entries the walk refused (broken or outside links, deep folders)
 
 
 def load_articles(folder: Path | str) -> IngestReport:
@@ -88,35 +102,79 @@ def load_articles(folder: Path | str) -> IngestReport:
         >>> from qa import config
         >>> report = load_articles(config.SAMPLE_ARTICLES_DIR)
         >>> len(report.articles), report.skipped
-        (8, ())
+        (9, ())
     """
-    folder = Path(folder)
+    listed_ns = time.time_ns()
+    root, files, skipped = _article_files(Path(folder))
+    articles: list[Article] = []
+    stamps: list[FileStamp] | None = []
+    file_skips: list[tuple[str, str]] = []  # (path relative to root, reason): what a listing replays
+    for found in files:
+        try:  # before the read: a file written while it is read shows a new stamp next time
+            if stamps is not None:
+                stamps.append(found.stamp())
+        except OSError:
+            stamps = None  # vanished since the walk: _load_file says so below
+        try:
+            loaded, bad_lines = _load_file(found.path, root)
+        except _Rejected as rejected:
+            skipped.append(_skip(found.path, rejected.reason))
+            file_skips.append((found.relative, rejected.reason))
+            continue
+        articles.extend(loaded)
+        skipped.extend(bad_lines)
+        file_skips.extend((found.relative, bad.reason) for bad in bad_lines)
+    logger.info("Loaded %d articles from %s; skipped %d", len(articles), folder, len(skipped))
+    listing = FolderListing(tuple(stamps), listed_ns, tuple(file_skips)) if stamps is not None else None
+    return IngestReport(tuple(articles), tuple(skipped), listing)
+
+
+def scan_folder(folder: Path | str) -> FolderScan:
+    """The article files `load_articles` would read, stat'ed and not opened; the same IngestError
+    when the folder itself cannot be read.
+
+    Example:
+        >>> from qa import config
+        >>> [f.path for f in scan_folder(config.SAMPLE_ARTICLES_DIR).files][:2]
+        ['central-bank-rate-september.md', 'central-bank-rate.md']
+    """
+    root, files, skipped = _article_files(Path(folder))
+    try:
+        stamps = tuple(found.stamp() for found in files)
+    except OSError:  # removed since the walk
+        stamps = None
+    return FolderScan(root, stamps, tuple(skipped))
+
+
+@dataclass(frozen=True)
+class _Found:
+    """An article file the walk found."""
+
+    path: Path
+    relative: str  # to the articles folder, POSIX separators
+    entry: os.DirEntry | None = None  # its directory entry (None: the folder named a file)
+
+    def stamp(self) -> FileStamp:
+        """Size, mtime and mode now, following a symlink as reading does (one stat call); OSError if gone."""
+        info = self.entry.stat() if self.entry is not None else os.stat(self.path)
+        return FileStamp(self.relative, info.st_size, info.st_mtime_ns, info.st_mode)
+
+
+def _article_files(folder: Path) -> tuple[Path, list[_Found], list[SkippedFile]]:
+    """(the folder ids are relative to, the article files in walk order, entries the walk refused)."""
     skipped: list[SkippedFile] = []
     if folder.is_file():
         if folder.suffix.lower() not in SUFFIXES:
             raise IngestError(f"cannot ingest {folder}: expected one of {', '.join(sorted(SUFFIXES))}")
-        root, files = folder.parent, [folder]
-    elif folder.is_dir():
-        root = folder
+        return folder.parent, [_Found(folder, folder.name)], skipped
+    if folder.is_dir():
         try:
-            files = list(_walk(folder, folder.resolve(), skipped))
+            return folder, list(_walk(folder, folder.resolve(), skipped)), skipped
         except PermissionError as error:
             raise IngestError(f"articles folder {folder} is not readable: {error.strerror}") from None
-    elif os.path.lexists(folder):  # a FIFO, a device, a dangling link: never opened
+    if os.path.lexists(folder):  # a FIFO, a device, a dangling link: never opened
         raise IngestError(f"cannot ingest {folder}: not a folder or a regular file")
-    else:
-        raise IngestError(f"articles folder {folder} does not exist")
-    articles: list[Article] = []
-    for path in files:
-        try:
-            loaded, bad_lines = _load_file(path, root)
-        except _Rejected as rejected:
-            skipped.append(_skip(path, rejected.reason))
-            continue
-        articles.extend(loaded)
-        skipped.extend(bad_lines)
-    logger.info("Loaded %d articles from %s; skipped %d", len(articles), folder, len(skipped))
-    return IngestReport(tuple(articles), tuple(skipped))
+    raise IngestError(f"articles folder {folder} does not exist")
 
 
 def load_article_file(path: Path | str, root: Path | str | None = None) -> list[Article]:
@@ -138,37 +196,53 @@ def _skip(path: Path | str, reason: str) -> SkippedFile:
     return SkippedFile(str(path), reason)
 
 
-def _walk(folder: Path, root: Path, skipped: list[SkippedFile], depth: int = 0) -> Iterator[Path]:
-    """Article files under `folder`, in sorted order; hidden entries and other suffixes are ignored."""
-    for entry in sorted(folder.iterdir()):
-        if entry.name.startswith("."):
+def _walk(folder: Path, root: Path, skipped: list[SkippedFile], depth: int = 0, prefix: str = "") -> Iterator[_Found]:
+    """Article files under `folder`, in sorted order; hidden entries and other suffixes are ignored.
+
+    os.scandir, not Path.iterdir: its entries know their type without a stat (a status check of an
+    unchanged folder is little more than this walk), and sorting names is cheaper than sorting Paths.
+    """
+    with os.scandir(folder) as listing:
+        entries = sorted(listing, key=lambda e: e.name)
+    for entry in entries:
+        name = entry.name
+        if name.startswith("."):
             continue
-        is_dir = entry.is_dir()
-        if not is_dir and entry.suffix.lower() not in SUFFIXES:
+        is_dir = _is(entry.is_dir)
+        if not is_dir and os.path.splitext(name)[1].lower() not in SUFFIXES:
             continue
+        path = folder / name
         if entry.is_symlink():
             try:
-                target = entry.resolve(strict=True)
+                target = path.resolve(strict=True)
             except (OSError, RuntimeError):  # a dangling link, or a loop (RuntimeError before Python 3.13)
-                skipped.append(_skip(entry, "broken symlink (its target is missing or it loops)"))
+                skipped.append(_skip(path, "broken symlink (its target is missing or it loops)"))
                 continue
             if not target.is_relative_to(root):
-                skipped.append(_skip(entry, f"symlink to {target}, outside the articles folder"))
+                skipped.append(_skip(path, f"symlink to {target}, outside the articles folder"))
                 continue
             if is_dir:
                 continue  # the target is walked in its own place; following links could loop
         if is_dir:
             if depth >= MAX_FOLDER_DEPTH:  # deeper would also run out of Python's recursion limit
-                skipped.append(_skip(entry, f"folder nested deeper than {MAX_FOLDER_DEPTH} levels"))
+                skipped.append(_skip(path, f"folder nested deeper than {MAX_FOLDER_DEPTH} levels"))
                 continue
             try:
-                yield from _walk(entry, root, skipped, depth + 1)
+                yield from _walk(path, root, skipped, depth + 1, f"{prefix}{name}/")
             except PermissionError as error:
-                skipped.append(_skip(entry, f"folder not readable ({error.strerror})"))
-        elif entry.is_file():
-            yield entry
+                skipped.append(_skip(path, f"folder not readable ({error.strerror})"))
+        elif _is(entry.is_file):
+            yield _Found(path, prefix + name, entry)
         else:
-            skipped.append(_skip(entry, "not a regular file (or a broken link)"))
+            skipped.append(_skip(path, "not a regular file (or a broken link)"))
+
+
+def _is(check) -> bool:
+    """DirEntry.is_dir / is_file, False where the entry cannot be stat'ed (a link loop), as Path's are."""
+    try:
+        return check()
+    except OSError:
+        return False
 
 
 def _load_file(path: Path, root: Path) -> tuple[list[Article], list[SkippedFile]]:

@@ -16,7 +16,8 @@ import numpy as np
 
 from qa import config
 from qa.embed import Embedder
-from qa.ingest.articles import SkippedFile, load_articles
+from qa.ingest.articles import SkippedFile, load_articles, scan_folder
+from qa.ingest.listing import FolderListing
 from qa.ingest.split import split_article
 from qa.store import local as store
 from qa.store.npy import load_npy
@@ -103,9 +104,55 @@ def compare_hashes(articles: tuple[Article, ...], known: Mapping[str, str] | Non
 
 
 def index_status(articles_dir: Path, index_dir: Path, embedder_name: str) -> IndexStatus:
+    """How the index compares with the folder; changes nothing.
+
+    First by stat alone: when every article file has the size, mtime and mode the live generation's
+    build recorded (qa/ingest/listing.py), the index is up to date and no file is read (3,000
+    files: 0.07 s against 2-6 s; bench/status.py). Otherwise every article is read and its content
+    hash compared, as a build does: a touched but unchanged file is still up to date, found the slow way.
+    """
+    quick = _status_by_listing(Path(articles_dir), Path(index_dir), embedder_name)
+    if quick is not None:
+        return quick
     report = load_articles(articles_dir)
     previous = _previous(Path(index_dir), embedder_name)
     return compare_hashes(report.articles, previous.articles if previous is not None else None, report.skipped)
+
+
+def _status_by_listing(articles_dir: Path, index_dir: Path, embedder_name: str) -> IndexStatus | None:
+    """The status without reading an article: up to date when the folder lists as the live
+    generation's build recorded it; None when only the full check can say."""
+    generation = store.current_generation(index_dir)
+    if generation is None:
+        return None
+    try:
+        manifest = store.read_manifest(index_dir, generation)
+        store.check_compatible(manifest, index_dir, embedder_name)
+    except store.IndexStoreError:
+        return None  # the full check says why the index cannot be used
+    recorded = store.read_listing(generation)
+    if recorded is None or not recorded.trusted():
+        return None
+    scan = scan_folder(articles_dir)  # stat only; IngestError for a missing folder, as load_articles
+    if not recorded.same_files(scan.files):
+        return None
+    # Files refused at build time are unchanged, so they would be refused again for the same reason.
+    replayed = tuple(SkippedFile(str(scan.root / path), reason) for path, reason in recorded.skipped)
+    return IndexStatus((), (), (), manifest.article_count, scan.skipped + replayed, has_index=True)
+
+
+def _record_listing(generation: Path, listing: FolderListing | None) -> None:
+    """Give an up-to-date generation the listing of the folder just compared with it, when its own
+    is missing (an index from before listings) or differs (touched files): status is then quick again."""
+    if listing is None or not listing.trusted():
+        return
+    recorded = store.read_listing(generation)
+    if recorded is not None and recorded.trusted() and (recorded.files, recorded.skipped) == (listing.files, listing.skipped):
+        return
+    try:
+        store.replace_listing(generation, listing)
+    except OSError as error:  # a read-only index still serves; status stays the slow way
+        logger.warning("Could not record the folder listing in %s (%s)", generation, error)
 
 
 def build_index(
@@ -139,11 +186,13 @@ def build_index(
         if previous is not None and not status.stale and previous.manifest.dense_index == _resolved(dense_index, previous.manifest):
             # Up to date (a build killed after its commit, too): any checkpoints are of no more use.
             shutil.rmtree(index_dir / config.RESUME_DIR, ignore_errors=True)
+            _record_listing(previous.generation, report.listing)
             manifest = previous.manifest
             return BuildReport(status, manifest.passage_count, 0, time.perf_counter() - started, None,
                                articles=manifest.article_count, disk_bytes=sum(manifest.sizes.values()))
 
         article_hashes = {a.article_id: a.content_hash for a in report.articles}
+        listing = report.listing
         reusable, old_vectors = _reusable_vectors(index_dir, previous, report.articles)
         # Last article first, so that pop() walks them in id order and frees each once split.
         pending = sorted(report.articles, key=lambda a: a.article_id, reverse=True)
@@ -173,6 +222,7 @@ def build_index(
                     dense_index=dense_index,
                     vectors_file=vectors_file,
                     show_progress=show_progress,
+                    listing=listing,
                 ),
             )
         finally:

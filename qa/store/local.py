@@ -15,6 +15,11 @@ Layout of an index directory:
         dense.faiss      FAISS index over them: exact (Flat) up to 50k passages, IVF over 8-bit codes
                          above; memory-mapped on load
         keyword/         bm25s index over the same passages, same order, memory-mapped on load
+        listing.json     the articles folder as the build read it: each file's path, size and mtime
+                         (qa/ingest/listing.py), so that a status check of an unchanged folder reads
+                         no article. A cache, outside the manifest's checksums: a build that finds
+                         the folder's contents unchanged but its stamps not (a touched file, an index
+                         from before listings) replaces it; missing or unreadable, status compares contents
 
 Why float16 beside the FAISS index, and not fp32 or the vectors read back from a Flat index: at a
 million passages fp32 vectors cost 1.5 GB of disk (384 dimensions) and an exact Flat index as much
@@ -41,6 +46,7 @@ from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 
+from qa.ingest.listing import FolderListing
 from qa.store import table
 from qa.store.lock import exclusive_build
 from qa.store.npy import HEADER_LOCK, load_npy
@@ -66,6 +72,7 @@ VECTORS_FILE = "vectors.npy"
 VECTOR_DTYPE = np.float16
 DENSE_FILE = "dense.faiss"
 KEYWORD_DIR = "keyword"
+LISTING_FILE = "listing.json"
 
 
 class IndexStoreError(StoreError):
@@ -199,6 +206,7 @@ class IndexContents:
     # generation instead of written again; `vectors` is then its read-only memory map.
     vectors_file: Path | None = None
     show_progress: bool = False  # name each step on stderr, with its seconds
+    listing: FolderListing | None = None  # the articles folder as read: written beside the manifest
 
 
 class _Stages:
@@ -294,6 +302,8 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
         last_date=written.last_date,
     )
     progress.done()
+    if contents.listing is not None:  # after the checksums: a later build may replace it (replace_listing)
+        _write_durably(staging / LISTING_FILE, contents.listing.to_json().encode())
     _write_durably(staging / MANIFEST_FILE, manifest.to_json().encode())
     _fsync_dir(staging)
 
@@ -392,6 +402,32 @@ def read_article_hashes(generation: Path) -> dict[str, str]:
         return passages.article_hashes()
     finally:
         passages.close()
+
+
+def read_listing(generation: Path) -> FolderListing | None:
+    """The articles folder as the generation's build read it; None when there is no usable listing
+    (an index from before listings, a damaged file): the caller then compares contents."""
+    try:
+        return FolderListing.from_json((generation / LISTING_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        logger.info("Ignoring the folder listing of %s (%s); the status check compares contents", generation, error)
+        return None
+
+
+def replace_listing(generation: Path, listing: FolderListing) -> None:
+    """Record a newer listing of the same folder contents in the live generation. Call under
+    build_lock, only after comparing the folder's content hashes with the generation's: the
+    listing vouches for them. Whole or absent (a crash leaves the old listing, or none)."""
+    for leftover in generation.glob(f".{LISTING_FILE}.*.tmp"):  # a build killed mid-write
+        leftover.unlink(missing_ok=True)
+    partial = generation / f".{LISTING_FILE}.{os.getpid()}.tmp"
+    try:
+        _write_durably(partial, listing.to_json().encode())
+        os.replace(partial, generation / LISTING_FILE)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def read_vectors(generation: Path, *, mmap: bool = True) -> np.ndarray:

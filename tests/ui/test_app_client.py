@@ -5,12 +5,15 @@ start `python app.py` once for the module.
 """
 from __future__ import annotations
 
+import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from apphelpers import import_app, running_app, write_corpus
 
 from qa.answer.compose import normalize_answer
+from qa.store.location import LocalLocation
 
 app = import_app()
 
@@ -56,6 +59,24 @@ def test_bad_paths_are_one_line_errors(tmp_path, capsys):
     assert app.main(["--index", str(tmp_path / "file")]) == 2
     assert "is a file" in capsys.readouterr().err
     assert app.main(["--port", "70000"]) == 2
+
+
+@pytest.mark.slow
+def test_a_start_with_an_unchanged_folder_reads_no_article(tmp_path, capsys, monkeypatch):
+    folder = write_corpus(tmp_path / "articles")
+    an_hour_ago = time.time() - 3600  # an archive's files, not ones written this second (config.LISTING_RACY_SECONDS)
+    for path in folder.iterdir():
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    location = LocalLocation(tmp_path / "index")
+    app.prepare_index(location, folder, None)
+    assert "no index yet; indexing" in capsys.readouterr().out
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("an article was read")
+
+    monkeypatch.setattr("qa.ingest.articles._load_file", refuse)
+    app.prepare_index(location, folder, None)
+    assert capsys.readouterr().out.strip() == f"Index {location}: up to date (5 articles)."
 
 
 @pytest.fixture(scope="module")

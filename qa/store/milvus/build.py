@@ -56,7 +56,12 @@ class LiveGeneration:
 
 
 def milvus_status(address: MilvusAddress, articles_dir: Path, embedder_name: str) -> IndexStatus:
-    """How the live generation compares with the folder; changes nothing."""
+    """How the live generation compares with the folder; changes nothing.
+
+    Always reads every article: the stat-only first check of a local index (qa/ingest/listing.py)
+    is not kept here, as a listing would need a collection of its own (Milvus collections carry
+    a vector field) dropped and switched with each generation.
+    """
     report = load_articles(articles_dir)
     live = _live(connect(address), address, embedder_name)
     return compare_hashes(report.articles, live.articles if live else None, report.skipped)
