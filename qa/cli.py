@@ -108,6 +108,12 @@ def run_index(args: argparse.Namespace) -> int:
         print(location.check())
         return 0
     if args.status:
+        # Compared with the model the index was built with, unless another is named: an index built
+        # with --embedder static is not "no index yet" to a status asked without it.
+        from qa.embed import recorded_name
+
+        info = location.info() if args.embedder is None else None
+        embedder_name = info.embedder if info is not None else recorded_name(embedder_name)
         status = location.status(args.articles, embedder_name)
         print(f"{location}: {status.describe()}")
         for label, ids in (("new", status.added), ("changed", status.changed), ("removed", status.removed)):

@@ -49,6 +49,11 @@ def manifest_name(model: str) -> str:
     return config.DEFAULT_EMBEDDER if model.split("/")[-1] == "all-MiniLM-L6-v2" else model
 
 
+def recorded_name(model: str) -> str:
+    """The name an index built with `--embedder model` records, without loading (or distilling) it."""
+    return config.STATIC_EMBEDDER_NAME if model == config.STATIC_EMBEDDER else manifest_name(model)
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model in torch; vectors normalised so inner product is cosine similarity."""
 

@@ -90,6 +90,21 @@ def test_an_index_built_with_a_static_model_is_asked_with_it(static_folder, tmp_
     assert "2,600 customer accounts" in hits[0].passage.text
 
 
+def test_status_compares_with_the_model_the_index_was_built_with(static_folder, tmp_path, story_pair_dir, capsys):
+    from qa.cli import main
+    from qa.store.build import build_index
+
+    articles = tmp_path / "articles"
+    shutil.copytree(story_pair_dir, articles)
+    build_index(articles, tmp_path / "index", load_embedder(str(static_folder)))
+    # Without --embedder: the index's own model, not the default one ("no index yet" before).
+    assert main(["index", "--status", "--articles", str(articles), "--store", str(tmp_path / "index")]) == 0
+    assert "up to date (2 articles)" in capsys.readouterr().out
+    # Another model named: its vectors would have to be made again, so the index is stale for it.
+    assert main(["index", "--status", "--articles", str(articles), "--store", str(tmp_path / "index"),
+                 "--embedder", config.DEFAULT_EMBEDDER]) == 1
+
+
 def test_a_folder_without_the_model_files_is_refused_in_one_line(tmp_path):
     from qa.embed import EmbedderError
 
