@@ -32,6 +32,16 @@ def bundled_reader_info(folder: Path = config.BUNDLED_READER_DIR) -> dict[str, A
         raise ReaderError(f"the bundled reader is missing or damaged ({path}: {error}); reinstall the package") from error
 
 
+def exported_threshold(folder: Path) -> float | None:
+    """The no-answer threshold a reader folder exported by `qa train-reader`'s export was tuned with
+    (its reader.json); None for any other model folder."""
+    try:
+        value = json.loads((folder / config.READER_INFO_FILE).read_text(encoding="utf-8")).get("no_answer_threshold")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def load_bundled_reader(**kwargs: Any) -> TransformersReader:
     """The reader trained for this project (qa train-reader), shipped inside the package."""
     info = bundled_reader_info()
@@ -82,7 +92,10 @@ def _load_model(model: str, **kwargs: Any) -> TransformersReader:
 
     folder = Path(model).expanduser()
     if folder.is_dir():
-        return TransformersReader(str(folder), local_files_only=True, **kwargs)
+        # A candidate reader exported from a training run answers with the threshold tuned for it,
+        # as the bundled one does: measured with --reader FOLDER it must behave as it would ship.
+        return TransformersReader(str(folder), local_files_only=True,
+                                  no_answer_threshold=exported_threshold(folder), **kwargs)
     if model.startswith(("/", ".", "~")) or folder.exists():
         raise ReaderError(f"reader folder {model!r} does not exist (or is not a folder)")
     if _in_hub_cache(model):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -182,6 +183,7 @@ def test_the_command_says_what_is_wrong_with_exit_2(tmp_path, capsys) -> None:
 def test_export_writes_fp16_weights_that_read_back_as_the_checkpoint(tmp_path, tiny_base) -> None:
     from safetensors.torch import load_file
 
+    from qa.read.choose import load_reader
     from qa.read.training.export import ReaderInfo, export_reader, model_card
     from qa.read.transformers_reader import TransformersReader
 
@@ -198,6 +200,12 @@ def test_export_writes_fp16_weights_that_read_back_as_the_checkpoint(tmp_path, t
 
     reader = TransformersReader(str(out), local_files_only=True, name="bundled:tiny")
     assert next(reader.model.parameters()).dtype == torch.float32
+    # Named by its folder, an exported reader keeps the threshold it was tuned with.
+    assert load_reader(str(out)).no_answer_threshold == pytest.approx(-0.25)
+    plain = tmp_path / "plain"  # the same model without our card: no threshold to keep
+    shutil.copytree(out, plain)
+    (plain / "reader.json").unlink()
+    assert load_reader(str(plain)).no_answer_threshold is None
     trained = load_file(latest_checkpoint(run) / "model.safetensors")
     exported = reader.model.state_dict()
     for name, tensor in trained.items():
