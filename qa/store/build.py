@@ -74,14 +74,21 @@ class _Previous:
     articles: dict[str, str]  # article_id -> content_hash
 
 
-def _previous(index_dir: Path, embedder_name: str) -> _Previous | None:
+def _live_generation(index_dir: Path, embedder_name: str) -> tuple[Path, store.Manifest] | None:
+    """The live generation and its manifest (None: nothing built yet); IndexStoreError when this
+    embedder cannot use it."""
     generation = store.current_generation(index_dir)
     if generation is None:
         return None
+    manifest = store.read_manifest(index_dir, generation)
+    store.check_compatible(manifest, index_dir, embedder_name)
+    return generation, manifest
+
+
+def _previous(index_dir: Path, embedder_name: str) -> _Previous | None:
     try:
-        manifest = store.read_manifest(index_dir, generation)
-        store.check_compatible(manifest, index_dir, embedder_name)
-        return _Previous(generation, manifest, store.read_article_hashes(generation))
+        live = _live_generation(index_dir, embedder_name)
+        return _Previous(*live, store.read_article_hashes(live[0])) if live is not None else None
     except (store.IndexStoreError, OSError, sqlite3.Error) as error:
         logger.warning("Not reusing the existing index: %s", error)
         return None
@@ -122,14 +129,13 @@ def index_status(articles_dir: Path, index_dir: Path, embedder_name: str) -> Ind
 def _status_by_listing(articles_dir: Path, index_dir: Path, embedder_name: str) -> IndexStatus | None:
     """The status without reading an article: up to date when the folder lists as the live
     generation's build recorded it; None when only the full check can say."""
-    generation = store.current_generation(index_dir)
-    if generation is None:
-        return None
     try:
-        manifest = store.read_manifest(index_dir, generation)
-        store.check_compatible(manifest, index_dir, embedder_name)
+        live = _live_generation(index_dir, embedder_name)
     except store.IndexStoreError:
         return None  # the full check says why the index cannot be used
+    if live is None:
+        return None
+    generation, manifest = live
     recorded = store.read_listing(generation)
     if recorded is None or not recorded.trusted():
         return None
