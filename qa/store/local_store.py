@@ -172,7 +172,11 @@ def _top(scores: np.ndarray, depth: int) -> Ranking:
     if depth <= 0:
         return []
     found = scores[rows]
-    top = np.argpartition(-found, depth - 1)[:depth]
+    cut = found[np.argpartition(-found, depth - 1)[depth - 1]]  # the depth-th best score
+    # Which passages tied at the cut make the list must not depend on the partition, whose SIMD
+    # kernel keeps different ones on AVX2 and AVX-512 CPUs: the lowest rows do.
+    better = np.flatnonzero(found > cut)
+    top = np.concatenate([better, np.flatnonzero(found == cut)[: depth - len(better)]])
     top = top[np.lexsort((rows[top], -found[top]))]  # ties by row, so the order never depends on the partition
     return [(int(rows[i]), float(found[i])) for i in top]
 
