@@ -32,14 +32,22 @@ def bundled_reader_info(folder: Path = config.BUNDLED_READER_DIR) -> dict[str, A
         raise ReaderError(f"the bundled reader is missing or damaged ({path}: {error}); reinstall the package") from error
 
 
-def exported_threshold(folder: Path) -> float | None:
-    """The no-answer threshold a reader folder exported by `qa train-reader`'s export was tuned with
-    (its reader.json); None for any other model folder."""
+def exported_settings(folder: Path) -> dict[str, Any]:
+    """How a reader folder exported by `qa train-reader`'s export must be read (its reader.json):
+    the no-answer threshold it was tuned with and whether it reads headlines; {} for any other
+    model folder."""
     try:
-        value = json.loads((folder / config.READER_INFO_FILE).read_text(encoding="utf-8")).get("no_answer_threshold")
-    except (OSError, ValueError, AttributeError):
-        return None
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        info = json.loads((folder / config.READER_INFO_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return _settings(info) if isinstance(info, dict) else {}
+
+
+def _settings(info: dict[str, Any]) -> dict[str, Any]:
+    threshold = info.get("no_answer_threshold")
+    usable = isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+    return {"no_answer_threshold": float(threshold) if usable else None,
+            "reads_headline": info.get("reads_headline") is True}
 
 
 def load_bundled_reader(**kwargs: Any) -> TransformersReader:
@@ -47,7 +55,7 @@ def load_bundled_reader(**kwargs: Any) -> TransformersReader:
     info = bundled_reader_info()
     return TransformersReader(
         str(config.BUNDLED_READER_DIR), local_files_only=True, name=f"bundled:{info['name']}",
-        no_answer_threshold=info.get("no_answer_threshold"), **kwargs,
+        **_settings(info), **kwargs,
     )
 
 
@@ -94,8 +102,7 @@ def _load_model(model: str, **kwargs: Any) -> TransformersReader:
     if folder.is_dir():
         # A candidate reader exported from a training run answers with the threshold tuned for it,
         # as the bundled one does: measured with --reader FOLDER it must behave as it would ship.
-        return TransformersReader(str(folder), local_files_only=True,
-                                  no_answer_threshold=exported_threshold(folder), **kwargs)
+        return TransformersReader(str(folder), local_files_only=True, **exported_settings(folder), **kwargs)
     if model.startswith(("/", ".", "~")) or folder.exists():
         raise ReaderError(f"reader folder {model!r} does not exist (or is not a folder)")
     if _in_hub_cache(model):

@@ -9,6 +9,7 @@ import numpy as np
 
 from qa import config
 from qa.read.decode import decode_spans
+from qa.read.headline import HeadlinedText, with_headline
 from qa.read.protocol import empty_result, strip_span
 from qa.read.rust_tokenizer import RustTokenizer
 from qa.types import Passage, Query, ReaderResult, SpanCandidate
@@ -21,6 +22,26 @@ def _require_torch() -> Any:
     except ImportError as exc:  # pragma: no cover - torch is a dependency of the project
         raise ImportError("the transformers reader needs torch: pip install torch") from exc
     return torch
+
+
+def _paragraph_only(
+    offsets: Sequence[Sequence[int]], sequence_ids: Sequence[int | None], context_id: int, paragraph_start: int
+) -> tuple[list[tuple[int, int]], list[int | None]]:
+    """One window's offsets moved into the passage's own text; headline tokens no longer context,
+    so that no answer is taken from the headline."""
+    if paragraph_start == 0:
+        return [tuple(o) for o in offsets], list(sequence_ids)
+    moved_offsets: list[tuple[int, int]] = []
+    moved_ids: list[int | None] = []
+    for (a, b), seq in zip(offsets, sequence_ids):
+        if seq == context_id:
+            if a < paragraph_start:
+                seq, a, b = None, 0, 0
+            else:
+                a, b = a - paragraph_start, b - paragraph_start
+        moved_offsets.append((a, b))
+        moved_ids.append(seq)
+    return moved_offsets, moved_ids
 
 
 class TransformersReader:
@@ -53,6 +74,7 @@ class TransformersReader:
         backend: str = config.DEFAULT_READER_BACKEND,
         name: str | None = None,
         no_answer_threshold: float | None = None,
+        reads_headline: bool = False,
     ) -> None:
         if not model:
             raise ValueError("model must name a hub id or a local directory, got an empty string")
@@ -74,7 +96,7 @@ class TransformersReader:
                 self._setup(None, tokenizer, name=name or f"transformers:{model}", max_seq_len=max_seq_len,
                             no_answer_threshold=no_answer_threshold,
                             doc_stride=doc_stride, max_answer_tokens=max_answer_tokens, n_best=n_best,
-                            device=device, onnx_file=onnx_file)
+                            device=device, onnx_file=onnx_file, reads_headline=reads_headline)
                 return
         import torch
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
@@ -110,6 +132,7 @@ class TransformersReader:
             n_best=n_best,
             device=device,
             onnx_file=onnx_file,
+            reads_headline=reads_headline,
         )
 
     @classmethod
@@ -124,6 +147,7 @@ class TransformersReader:
         max_answer_tokens: int = config.READER_MAX_ANSWER_TOKENS,
         n_best: int = config.READER_N_BEST,
         device: str = "cpu",
+        reads_headline: bool = False,
     ) -> "TransformersReader":
         """A reader around an already-built QA model and fast tokenizer (no loading)."""
         reader = cls.__new__(cls)
@@ -136,6 +160,7 @@ class TransformersReader:
             max_answer_tokens=max_answer_tokens,
             n_best=n_best,
             device=device,
+            reads_headline=reads_headline,
         )
         return reader
 
@@ -152,6 +177,7 @@ class TransformersReader:
         device: str,
         onnx_file: Path | None = None,
         no_answer_threshold: float | None = None,
+        reads_headline: bool = False,
     ) -> None:
         if not getattr(tokenizer, "is_fast", False):
             raise ValueError(
@@ -169,6 +195,8 @@ class TransformersReader:
         if n_best < 1:
             raise ValueError(f"n_best must be at least 1, got {n_best}")
         self.name = name
+        # Trained on "Headline. paragraph" (qa train-reader --headline): read passages the same way.
+        self.reads_headline = reads_headline
         # The threshold the model was tuned with (the bundled reader's card), else None.
         self.no_answer_threshold = no_answer_threshold
         self.tokenizer = tokenizer
@@ -243,7 +271,13 @@ class TransformersReader:
         indices = [i for i, p in enumerate(passages) if p.text and p.text.strip()]
         if not question or not indices:
             return empty_result(self.name)
-        contexts = [passages[i].text for i in indices]
+        # What the model reads of each passage, and where the passage's own text starts in it.
+        headlined = [
+            with_headline(passages[i].title or "", passages[i].text) if self.reads_headline
+            else HeadlinedText(passages[i].text, 0)
+            for i in indices
+        ]
+        contexts = [h.text for h in headlined]
         questions = [question] * len(contexts)
         tok = self.tokenizer
         n_question = len(tok(question, add_special_tokens=False)["input_ids"])
@@ -276,11 +310,14 @@ class TransformersReader:
             input_ids = enc["input_ids"][f]
             cls_id = tok.cls_token_id
             cls_index = input_ids.index(cls_id) if cls_id is not None and cls_id in input_ids else 0
+            feature_offsets, sequence_ids = _paragraph_only(
+                offsets[f], enc.sequence_ids(f), context_id, headlined[sample].paragraph_start
+            )
             spans, null = decode_spans(
                 start_logits[f],
                 end_logits[f],
-                offsets[f],
-                enc.sequence_ids(f),
+                feature_offsets,
+                sequence_ids,
                 context_id=context_id,
                 cls_index=cls_index,
                 attention_mask=enc["attention_mask"][f],

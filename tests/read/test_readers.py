@@ -189,6 +189,36 @@ def test_stride_finds_answer_in_a_later_window(minilm_tokenizer, padding_side) -
     assert_well_formed(result, [short, passage])
 
 
+@pytest.mark.parametrize("padding_side", ["right", "left"])
+def test_a_headline_reading_reader_sees_the_headline_but_answers_from_the_paragraph(minilm_tokenizer, padding_side) -> None:
+    tokenizer = minilm_tokenizer
+    old_side = tokenizer.padding_side
+    tokenizer.padding_side = padding_side
+    try:
+        (zebra_id,) = tokenizer("zebra", add_special_tokens=False)["input_ids"]
+        model = KeywordQA(zebra_id)
+        import dataclasses
+
+        headlined = TransformersReader.from_model(model, tokenizer, reads_headline=True)
+        plain = TransformersReader.from_model(KeywordQA(zebra_id), tokenizer)
+        # The model's favourite token is in the headline and once in the paragraph.
+        both = dataclasses.replace(make_passage("A zebra escaped from the zoo on Friday.", 0), title="Zebra escapes")
+        only_headline = dataclasses.replace(make_passage("An animal escaped from the zoo on Friday.", 1),
+                                            title="Zebra escapes")
+        result = headlined.read(Query("What escaped?"), [both, only_headline])
+        plain_result = plain.read(Query("What escaped?"), [both, only_headline])
+    finally:
+        tokenizer.padding_side = old_side
+    assert_well_formed(result, [both, only_headline])
+    best = result.candidates[0]
+    assert (best.passage_id, best.text, best.start) == (both.passage_id, "zebra", 2)
+    # Nothing is taken from a headline, however much the model likes it there.
+    assert all("zebra" not in c.text.lower() for c in result.candidates if c.passage_id == only_headline.passage_id)
+    # The headline went in: 'zebra' twice in the first passage's window, so its score is split.
+    assert best.score < plain_result.candidates[0].score
+    assert headlined.reads_headline and not plain.reads_headline
+
+
 def test_transformers_reader_empty_inputs(minilm_tokenizer) -> None:
     reader = TransformersReader.from_model(KeywordQA(0), minilm_tokenizer)
     assert reader.read(Query("Who?"), []).candidates == ()

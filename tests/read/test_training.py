@@ -103,9 +103,10 @@ def test_entity_swaps_put_a_word_from_another_paragraph_into_the_question() -> N
         entity_swap_negatives(examples, ratio=-0.1, seed=0)
 
 
-def test_window_labels_point_at_the_answer_tokens(tokenizer) -> None:
+@pytest.mark.parametrize("headline", [False, True])
+def test_window_labels_point_at_the_answer_tokens(tokenizer, headline) -> None:
     examples = load_squad(TINY_SQUAD)
-    features = featurize(examples, tokenizer, max_seq_len=40, doc_stride=12)
+    features = featurize(examples, tokenizer, max_seq_len=40, doc_stride=12, headline=headline)
     assert len(features) > len(examples)  # long contexts are read in several windows
     labelled = 0
     for i in range(len(features)):
@@ -118,6 +119,9 @@ def test_window_labels_point_at_the_answer_tokens(tokenizer) -> None:
         text = tokenizer.decode(tokens[start : end + 1]).replace(" ", "")
         assert any(text == e.answer_text.lower().replace(" ", "") for e in examples if e.answerable), text
     assert labelled >= 11  # every answerable question is labelled in at least one window
+    first = tokenizer.decode(features.tokens[features.offsets[0] : features.offsets[1]])
+    title = examples[0].title.replace("_", " ").lower()
+    assert (f"[SEP] {title}." in first) == headline, first  # the title leads the context, or is absent
 
 
 def test_epoch_batches_cover_every_window_once_and_repeat_for_the_same_seed() -> None:
@@ -210,6 +214,21 @@ def test_export_writes_fp16_weights_that_read_back_as_the_checkpoint(tmp_path, t
     exported = reader.model.state_dict()
     for name, tensor in trained.items():
         torch.testing.assert_close(exported[name], tensor, rtol=1e-2, atol=1e-3)
+
+
+def test_a_run_trained_on_headlines_exports_a_reader_that_reads_them(tmp_path, tiny_base) -> None:
+    from qa.read.choose import load_reader
+    from qa.read.training.export import main as export
+
+    run, out = tmp_path / "run", tmp_path / "reader"
+    train(tiny_config(tiny_base, max_steps=1, headline=True), run, resume=False)
+    assert export(["--run", str(run), "--out", str(out), "--threshold", "-0.5"]) == 0
+    assert json.loads((out / "reader.json").read_text())["reads_headline"] is True
+    assert "headline in front" in (out / "README.md").read_text()
+    reader = load_reader(str(out))
+    assert reader.reads_headline and reader.no_answer_threshold == pytest.approx(-0.5)
+    (out / "reader.json").write_text(json.dumps({"no_answer_threshold": -0.5}))  # exported before headlines
+    assert not load_reader(str(out)).reads_headline
 
 
 def test_the_training_curve_is_a_well_formed_svg_with_a_point_per_measured_checkpoint(tmp_path) -> None:

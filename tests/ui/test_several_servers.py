@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 
 import pytest
-
 from apphelpers import running_app, write_corpus
+
 from qa.store.location import parse_location
 
 gradio_client = pytest.importorskip("gradio_client")

@@ -23,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                  "swap_ratio", "seed", "limit_examples", "checkpoint_minutes", "eval_questions", "max_steps"):
         value = getattr(defaults, name)
         p.add_argument("--" + name.replace("_", "-"), type=type(value), default=value, help=f"default {value}")
+    p.add_argument("--headline", action="store_true",
+                   help="read each paragraph with its article's title in front, as the reader will be given it")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         train_files=tuple(str(Path(f)) for f in args.train), eval_file=args.eval, base_model=base,
         max_seq_len=args.max_seq_len, doc_stride=args.doc_stride, batch_size=args.batch_size,
         learning_rate=args.learning_rate, epochs=args.epochs, negative_ratio=args.negative_ratio,
-        swap_ratio=args.swap_ratio, seed=args.seed, limit_examples=args.limit_examples, checkpoint_minutes=args.checkpoint_minutes,
+        swap_ratio=args.swap_ratio, headline=args.headline, seed=args.seed, limit_examples=args.limit_examples, checkpoint_minutes=args.checkpoint_minutes,
         eval_questions=args.eval_questions, max_steps=args.max_steps,
     )
     record = train(config, args.out, resume=args.resume)  # TrainingError: the caller says it in one line

@@ -26,6 +26,8 @@ class ReaderInfo:
     threshold_tuned_on: str
     figures: dict[str, Any]  # measured figures, each with the command that gives it
     training: str = ""  # how it was trained, in a sentence or two (default: from the run's config)
+    # Trained on "Headline. paragraph" (qa/read/headline.py): the loader reads passages so too.
+    reads_headline: bool = False
 
 
 def export_reader(run_dir: Path, out_dir: Path, info: ReaderInfo, *, card: str) -> Path:
@@ -68,6 +70,8 @@ def model_card(info: ReaderInfo) -> str:
         f"{info.steps} of {info.total_steps} steps ({info.epochs:.2f} epochs, {info.examples_seen:,} windows of "
         "at most 384 tokens, stride 128), batch 32, AdamW with 10% warm-up and linear decay, bf16 autocast"
     )
+    headline = ("\n- Reads each paragraph with its article's headline in front (\"Headline. paragraph\"); "
+                "answers come from the paragraph only." if info.reads_headline else "")
     return f"""# {info.name}
 
 The extractive reader that newsqa ships: given a question and a passage it returns the answer span
@@ -81,7 +85,7 @@ it whenever deepset/tinyroberta-squad2 is not in the local Hugging Face cache.
   article as "no answer" examples. Never trained or tuned on the measuring sets below.
 - Training: {training}. The recipe and the training curve: docs/reader.md; the command:
   `qa train-reader`.
-- Stored in fp16 (read back in fp32 on the CPU).
+- Stored in fp16 (read back in fp32 on the CPU).{headline}
 - No-answer threshold: {threshold}.
 
 ## Figures
@@ -127,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         name=args.name, base_model=args.base, training=args.training, train_files=tuple(run_config["train_files"]),
         steps=state["step"], total_steps=state["total_steps"], epochs=state["epoch"],
         examples_seen=state["step"] * run_config["batch_size"], no_answer_threshold=args.threshold,
-        threshold_tuned_on=args.tuned_on,
+        threshold_tuned_on=args.tuned_on, reads_headline=bool(run_config.get("headline", False)),
         figures=json.loads(args.figures.read_text()) if args.figures else {},
     )
     export_reader(args.run, args.out, info, card=model_card(info))

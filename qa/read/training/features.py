@@ -1,12 +1,14 @@
 """Training examples -> token windows with start/end labels, and the batch order of an epoch."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 
+from qa.read.headline import with_headline
 from qa.read.training.squad import SquadExample
 
 
@@ -68,9 +70,13 @@ class TrainFeatures:
 
 def featurize(
     examples: Sequence[SquadExample], tokenizer: Any, *, max_seq_len: int, doc_stride: int,
-    chunk: int = 2000,
+    chunk: int = 2000, headline: bool = False,
 ) -> TrainFeatures:
-    """Windows of (question, context) with labels, as transformers' run_qa.py prepares them."""
+    """Windows of (question, context) with labels, as transformers' run_qa.py prepares them.
+
+    With ``headline`` the context is the article's title then the paragraph (qa/read/headline.py),
+    as the reader is given it in use; the answer is always labelled in the paragraph.
+    """
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError("training needs a fast tokenizer (offset mappings)")
     tokens: list[np.ndarray] = []
@@ -79,6 +85,8 @@ def featurize(
     ends: list[int] = []
     for a in range(0, len(examples), chunk):
         part = examples[a : a + chunk]
+        if headline:
+            part = [_headlined(e) for e in part]
         enc = tokenizer(
             [e.question for e in part],
             [e.context for e in part],
@@ -105,6 +113,12 @@ def featurize(
         start_positions=np.asarray(starts, dtype=np.int32),
         end_positions=np.asarray(ends, dtype=np.int32),
     )
+
+
+def _headlined(example: SquadExample) -> SquadExample:
+    text, shift = with_headline(example.title, example.context)
+    start = None if example.answer_start is None else example.answer_start + shift
+    return dataclasses.replace(example, context=text, answer_start=start)
 
 
 def _label(example: SquadExample, offsets: Sequence[tuple[int, int]], sequence_ids: Sequence[int | None]) -> tuple[int, int]:

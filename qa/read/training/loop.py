@@ -43,6 +43,8 @@ class TrainConfig:
     negative_ratio: float = 0.2
     # Share of answerable questions also asked with one name or number swapped, as unanswerable.
     swap_ratio: float = 0.0
+    # Read each paragraph with its article's title in front (qa/read/headline.py).
+    headline: bool = False
     seed: int = 42
     limit_examples: int = 0  # 0: all; a small number for a smoke run
     # Not part of what is learnt: may differ on resume.
@@ -133,7 +135,7 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
     else:
         logger.info("tokenising the training files (once per run)")
         features = featurize(training_examples(config), tokenizer, max_seq_len=config.max_seq_len,
-                             doc_stride=config.doc_stride)
+                             doc_stride=config.doc_stride, headline=config.headline)
         features.save(features_path)
     eval_examples = (
         measure.sample(load_squad(config.eval_file), config.eval_questions, config.seed) if config.eval_file else []
@@ -217,7 +219,8 @@ def _measure(model: Any, tokenizer: Any, examples: list[SquadExample], config: T
 
     model.eval()
     reader = TransformersReader.from_model(model, tokenizer, name="training", max_seq_len=config.max_seq_len,
-                                           doc_stride=config.doc_stride, device=str(next(model.parameters()).device))
+                                           doc_stride=config.doc_stride, device=str(next(model.parameters()).device),
+                                           reads_headline=config.headline)
     return measure.reader_alone(reader, examples)
 
 

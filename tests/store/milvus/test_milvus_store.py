@@ -46,8 +46,8 @@ def test_credentials_and_tls_come_from_the_environment_only():
 def test_an_unreachable_server_is_one_line_naming_the_address_and_exit_2(capsys):
     pytest.importorskip("pymilvus", reason='pip install -e ".[milvus]"')
     from qa.cli import main
-    from qa.ui.app import main as chat
     from qa.store.milvus.lite import free_port
+    from qa.ui.app import main as chat
 
     address = f"milvus://127.0.0.1:{free_port()}/news"  # nothing listens there
     for argv in (["ask", "Who?", "--store", address], ["index", "--store", address], ["index", "--check", "--store", address]):

@@ -1,0 +1,32 @@
+"""A paragraph read with its article's headline in front, so that a paragraph that never names its
+subject ("Turnout was 68.4 percent") can still answer a question that does ("the Seabright election").
+
+The same text goes to the reader in training (qa/read/training/features.py) and in use
+(qa/read/transformers_reader.py); answers may only come from the paragraph, never the headline.
+"""
+from __future__ import annotations
+
+from typing import NamedTuple
+
+
+class HeadlinedText(NamedTuple):
+    """What the reader reads, and where the paragraph starts in it."""
+
+    text: str
+    paragraph_start: int  # characters of headline before the paragraph (0: no headline)
+
+
+def with_headline(headline: str, paragraph: str) -> HeadlinedText:
+    """``"Headline. paragraph"`` (no full stop added after a headline that ends in one).
+
+    >>> with_headline("Seabright election", "Turnout was 68.4 percent.")
+    HeadlinedText(text='Seabright election. Turnout was 68.4 percent.', paragraph_start=20)
+    >>> with_headline("  ", "Turnout was 68.4 percent.").paragraph_start
+    0
+    """
+    # SQuAD titles are Wikipedia page names ("Super_Bowl_50").
+    headline = " ".join(headline.replace("_", " ").split())
+    if not headline:
+        return HeadlinedText(paragraph, 0)
+    prefix = headline + ("" if headline[-1] in ".?!:;…" else ".") + " "
+    return HeadlinedText(prefix + paragraph, len(prefix))
