@@ -30,6 +30,7 @@ import numpy as np
 
 from bench import ROOT, table
 from qa import config
+from qa.read.choose import exported_settings
 from qa.read.decode import decode_spans
 from qa.read.transformers_reader import TransformersReader
 from qa.types import Passage, Query
@@ -126,9 +127,10 @@ SHAPE_NAMES = {"6l": "DistilBERT-shaped, random weights", "12l": "roberta-base-s
 
 def run_shape(shape: str, questions: Sequence[str], folder: Path) -> dict[str, Any]:
     path = config.BUNDLED_READER_DIR if shape == "bundled" else build_model(shape, folder)
-    readers = {"torch": TransformersReader(str(path), local_files_only=True)}
+    settings = exported_settings(path)  # the bundled reader's threshold and headline reading
+    readers = {"torch": TransformersReader(str(path), local_files_only=True, **settings)}
     for backend in ("onnx", "onnx-int8"):
-        readers[backend] = TransformersReader(str(path), local_files_only=True, backend=backend)
+        readers[backend] = TransformersReader(str(path), local_files_only=True, backend=backend, **settings)
     systems = {"classic (per passage, pad 384)": ClassicReader(readers["torch"]).read}
     systems.update({f"TransformersReader {b}": r.read for b, r in readers.items()})
     sets = passages_for_questions(len(questions))

@@ -23,10 +23,15 @@ def with_headline(headline: str, paragraph: str) -> HeadlinedText:
     HeadlinedText(text='Seabright election. Turnout was 68.4 percent.', paragraph_start=20)
     >>> with_headline("  ", "Turnout was 68.4 percent.").paragraph_start
     0
+    >>> with_headline("Turnout was 68.4…", "Port Ellery: Turnout was 68.4 percent, the highest since 1998.").paragraph_start
+    0
     """
     # SQuAD titles are Wikipedia page names ("Super_Bowl_50").
     headline = " ".join(headline.replace("_", " ").split())
-    if not headline:
+    # A paragraph that holds the whole headline learns nothing from it: above all the lead of a
+    # plain-text article, whose title is made from that lead's first sentence (read twice, it
+    # moved "31 of the 57 seats" to "57").
+    if not headline or headline.rstrip("…") in " ".join(paragraph.split()):
         return HeadlinedText(paragraph, 0)
     prefix = headline + ("" if headline[-1] in ".?!:;…" else ".") + " "
     return HeadlinedText(prefix + paragraph, len(prefix))
