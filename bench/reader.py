@@ -133,6 +133,9 @@ def run_shape(shape: str, questions: Sequence[str], folder: Path) -> dict[str, A
         readers[backend] = TransformersReader(str(path), local_files_only=True, backend=backend, **settings)
     systems = {"classic (per passage, pad 384)": ClassicReader(readers["torch"]).read}
     systems.update({f"TransformersReader {b}": r.read for b, r in readers.items()})
+    if settings.get("reads_headline"):  # what reading each paragraph behind its headline costs
+        plain = TransformersReader(str(path), local_files_only=True, **{**settings, "reads_headline": False})
+        systems["TransformersReader torch, no headlines"] = plain.read
     sets = passages_for_questions(len(questions))
     for name, read in systems.items():  # warm-up
         read(Query(questions[0]), sets[0])
@@ -153,7 +156,7 @@ def run_shape(shape: str, questions: Sequence[str], folder: Path) -> dict[str, A
     print(f"\nReader, {shape} ({SHAPE_NAMES[shape]}): {len(questions)} questions x 5 passages")
     print(table(["system", "p50 ms", "p90 ms", "x classic", "same best span"], rows))
     best = "TransformersReader onnx-int8"
-    return {
+    figures = {
         f"reader_p50_ms_{shape}": round(float(np.median(ms[best])), 1),
         f"reader_speedup_{shape}": round(base / float(np.median(ms[best])), 2),
         f"reader_classic_p50_ms_{shape}": round(base, 1),
@@ -161,6 +164,9 @@ def run_shape(shape: str, questions: Sequence[str], folder: Path) -> dict[str, A
         f"reader_same_best_span_int8_{shape}": round(same[best] / len(questions), 3),
         f"reader_same_best_span_onnx_{shape}": round(same["TransformersReader onnx"] / len(questions), 3),
     }
+    if "TransformersReader torch, no headlines" in ms:
+        figures[f"reader_torch_no_headlines_p50_ms_{shape}"] = round(float(np.median(ms["TransformersReader torch, no headlines"])), 1)
+    return figures
 
 
 def run(quick: bool = False) -> dict[str, Any]:
