@@ -301,15 +301,15 @@ def test_load_reader_gives_transformers_reader_for_a_model_dir(tiny_qa_dir) -> N
 MISS = pytest.mark.xfail(strict=True, reason="a known miss of the bundled reader (docs/reader.md)")
 ARTICLE_QUESTIONS = [
     ("How many users were targeted?", ("1,400", "1400", "over 1,400", "1400 select users", "1,400 users")),
-    pytest.param("Who is the IT Minister?", ("Ravi Shankar Prasad",), marks=MISS),  # says Mamata Banerjee
-    ("Which Israeli firm did WhatsApp sue?", ("NSO Group", "the Israeli firm NSO Group")),
+    ("Who is the IT Minister?", ("Ravi Shankar Prasad",)),
+    pytest.param("Which Israeli firm did WhatsApp sue?", ("NSO Group", "the Israeli firm NSO Group"),
+                 marks=MISS),  # says "Pegasus", the spyware named in the next paragraph
     ("Who is the Chief Minister of West Bengal?", ("Mamata Banerjee",)),
     ("How many individuals in India were targeted?", ("30-40", "around 30-40")),
     pytest.param("What spyware was installed?", ("Pegasus", "Pegasus spyware", "the state-of-the-art Pegasus spyware"),
                  marks=MISS),  # says "cyberattack"
     ("What did the cyberattack need to install the spyware?", ("a missed call", "missed call", "missed calls")),
-    pytest.param("Which ministry issued a separate statement?", ("The Home Ministry", "Home Ministry"),
-                 marks=MISS),  # says "Minister Ravi Shankar Prasad"
+    ("Which ministry issued a separate statement?", ("The Home Ministry", "Home Ministry")),
     ("Which company owns WhatsApp?", ("Facebook",)),
 ]
 
