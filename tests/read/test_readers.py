@@ -1,6 +1,7 @@
 """Tests for the readers: span decoding and the transformers reader (qa/read/transformers_reader.py), the bundled reader, load_reader (qa/read/choose.py)."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from pathlib import Path
@@ -171,20 +172,26 @@ def long_passage_with_keyword(tokenizer) -> tuple[Passage, int]:
     return make_passage(text), text.index("zebra")
 
 
-@pytest.mark.parametrize("padding_side", ["right", "left"])
-def test_stride_finds_answer_in_a_later_window(minilm_tokenizer, padding_side) -> None:
-    tokenizer = minilm_tokenizer
-    old_side = tokenizer.padding_side
-    tokenizer.padding_side = padding_side
-    try:
-        (zebra_id,) = tokenizer("zebra", add_special_tokens=False)["input_ids"]
-        model = KeywordQA(zebra_id)
-        reader = TransformersReader.from_model(model, tokenizer, max_seq_len=48, doc_stride=16)
-        passage, at = long_passage_with_keyword(tokenizer)
-        short = make_passage("A short passage about nothing in particular.", 1)
-        result = reader.read(Query("What animal is hidden?"), [short, passage])
-    finally:
-        tokenizer.padding_side = old_side
+@pytest.fixture(params=["right", "left"])
+def sided_tokenizer(request, minilm_tokenizer):
+    """The MiniLM tokenizer padding on each side in turn (left: the reader puts the context first)."""
+    old_side = minilm_tokenizer.padding_side
+    minilm_tokenizer.padding_side = request.param
+    yield minilm_tokenizer
+    minilm_tokenizer.padding_side = old_side
+
+
+def zebra_model(tokenizer) -> KeywordQA:
+    (zebra_id,) = tokenizer("zebra", add_special_tokens=False)["input_ids"]
+    return KeywordQA(zebra_id)
+
+
+def test_stride_finds_answer_in_a_later_window(sided_tokenizer) -> None:
+    model = zebra_model(sided_tokenizer)
+    reader = TransformersReader.from_model(model, sided_tokenizer, max_seq_len=48, doc_stride=16)
+    passage, at = long_passage_with_keyword(sided_tokenizer)
+    short = make_passage("A short passage about nothing in particular.", 1)
+    result = reader.read(Query("What animal is hidden?"), [short, passage])
     assert len(model.shapes) == 1, "all windows go through one forward pass"
     n_features, seq_len = model.shapes[0]
     assert n_features > 3 and seq_len <= 48
@@ -193,26 +200,15 @@ def test_stride_finds_answer_in_a_later_window(minilm_tokenizer, padding_side) -
     assert_well_formed(result, [short, passage])
 
 
-@pytest.mark.parametrize("padding_side", ["right", "left"])
-def test_a_headline_reading_reader_sees_the_headline_but_answers_from_the_paragraph(minilm_tokenizer, padding_side) -> None:
-    tokenizer = minilm_tokenizer
-    old_side = tokenizer.padding_side
-    tokenizer.padding_side = padding_side
-    try:
-        (zebra_id,) = tokenizer("zebra", add_special_tokens=False)["input_ids"]
-        model = KeywordQA(zebra_id)
-        import dataclasses
-
-        headlined = TransformersReader.from_model(model, tokenizer, reads_headline=True)
-        plain = TransformersReader.from_model(KeywordQA(zebra_id), tokenizer)
-        # The model's favourite token is in the headline and once in the paragraph.
-        both = dataclasses.replace(make_passage("A zebra escaped from the zoo on Friday.", 0), title="Zebra escapes")
-        only_headline = dataclasses.replace(make_passage("An animal escaped from the zoo on Friday.", 1),
-                                            title="Zebra escapes")
-        result = headlined.read(Query("What escaped?"), [both, only_headline])
-        plain_result = plain.read(Query("What escaped?"), [both, only_headline])
-    finally:
-        tokenizer.padding_side = old_side
+def test_a_headline_reading_reader_sees_the_headline_but_answers_from_the_paragraph(sided_tokenizer) -> None:
+    headlined = TransformersReader.from_model(zebra_model(sided_tokenizer), sided_tokenizer, reads_headline=True)
+    plain = TransformersReader.from_model(zebra_model(sided_tokenizer), sided_tokenizer)
+    # The model's favourite token is in the headline and once in the paragraph.
+    both = dataclasses.replace(make_passage("A zebra escaped from the zoo on Friday.", 0), title="Zebra escapes")
+    only_headline = dataclasses.replace(make_passage("An animal escaped from the zoo on Friday.", 1),
+                                        title="Zebra escapes")
+    result = headlined.read(Query("What escaped?"), [both, only_headline])
+    plain_result = plain.read(Query("What escaped?"), [both, only_headline])
     assert_well_formed(result, [both, only_headline])
     best = result.candidates[0]
     assert (best.passage_id, best.text, best.start) == (both.passage_id, "zebra", 2)
@@ -220,7 +216,7 @@ def test_a_headline_reading_reader_sees_the_headline_but_answers_from_the_paragr
     assert all("zebra" not in c.text.lower() for c in result.candidates if c.passage_id == only_headline.passage_id)
     # The headline went in (its tokens are in the window) but takes no probability from the
     # paragraph: the span scores what it scores without a headline.
-    assert model.shapes[0][1] > plain.model.shapes[0][1]
+    assert headlined.model.shapes[0][1] > plain.model.shapes[0][1]
     assert best.score == pytest.approx(plain_result.candidates[0].score, rel=1e-6)
     assert headlined.reads_headline and not plain.reads_headline
 
