@@ -2,11 +2,13 @@
 (or no answer) out.
 
 Every bundled sample question is one case, over the bundled sample corpus (runs on a fresh clone);
-the shared real articles are asked about beside it when ../shared is there.
+the project's story pair (tests/data) too; the shared real articles are asked about beside them when
+../shared is there.
 """
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -32,6 +34,19 @@ SHARED_QUESTIONS = [
 ]
 
 
+# The project's own story pair (tests/data/story-pair): runs without ../shared.
+STORY_PAIR = Path(__file__).resolve().parent / "data" / "story-pair"
+STORY_QUESTIONS = [
+    ("Who is the Transport Minister?", ("Halvard Brune",)),
+    # The bundled reader says the ferry company's chief executive, from the paragraph that names
+    # Ardenia and the transport committee; Brune's paragraphs never name Ardenia. The made-up
+    # unanswerables it was trained on (a name in the question missing from the paragraph means "no
+    # answer") are the cause: v4 (swaps, no headlines) already preferred her (docs/reader.md).
+    pytest.param("Who is the Transport Minister of Ardenia?", ("Halvard Brune",),
+                 marks=pytest.mark.xfail(strict=True, reason="a known miss of the bundled reader")),
+]
+
+
 @pytest.fixture(scope="module", params=["local", "milvus"])
 def sample_pipeline(request, tmp_path_factory, sample_articles_dir, embedder) -> QAPipeline:
     """The sample corpus in a local index folder, and in a Milvus Lite server: the same answers from both."""
@@ -48,6 +63,18 @@ def pipeline(tmp_path_factory, all_articles_dir, embedder) -> QAPipeline:
     index_dir = tmp_path_factory.mktemp("e2e") / "index"
     build_index(all_articles_dir, index_dir, embedder)
     return QAPipeline.load(index_dir, reader="bundled", embedder=embedder)
+
+
+@pytest.fixture(scope="module")
+def story_pipeline(tmp_path_factory, embedder) -> QAPipeline:
+    index_dir = tmp_path_factory.mktemp("e2e_story") / "index"
+    build_index(STORY_PAIR, index_dir, embedder)
+    return QAPipeline.load(index_dir, reader="bundled", embedder=embedder)
+
+
+@pytest.mark.parametrize(("question", "expected"), STORY_QUESTIONS)
+def test_story_pair_question(story_pipeline, question, expected):
+    assert story_pipeline.ask(question).answer in expected
 
 
 @pytest.mark.parametrize("case", [pytest.param(q, id=q["question"][:50]) for q in SAMPLE_QUESTIONS])
