@@ -8,7 +8,6 @@ the project's story pair (tests/data) too; the shared real articles are asked ab
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -34,8 +33,7 @@ SHARED_QUESTIONS = [
 ]
 
 
-# The project's own story pair (tests/data/story-pair): runs without ../shared.
-STORY_PAIR = Path(__file__).resolve().parent / "data" / "story-pair"
+# Over the project's own story pair (tests/data/story-pair): runs without ../shared.
 STORY_QUESTIONS = [
     ("Who is the Transport Minister?", ("Halvard Brune",)),
     # The bundled reader says the ferry company's chief executive, from the paragraph that names
@@ -66,9 +64,9 @@ def pipeline(tmp_path_factory, all_articles_dir, embedder) -> QAPipeline:
 
 
 @pytest.fixture(scope="module")
-def story_pipeline(tmp_path_factory, embedder) -> QAPipeline:
+def story_pipeline(tmp_path_factory, story_pair_dir, embedder) -> QAPipeline:
     index_dir = tmp_path_factory.mktemp("e2e_story") / "index"
-    build_index(STORY_PAIR, index_dir, embedder)
+    build_index(story_pair_dir, index_dir, embedder)
     return QAPipeline.load(index_dir, reader="bundled", embedder=embedder)
 
 

@@ -27,7 +27,7 @@ def _require_torch() -> Any:
 def _paragraph_only(
     offsets: Sequence[Sequence[int]], sequence_ids: Sequence[int | None], attention_mask: Sequence[int],
     context_id: int, paragraph_start: int,
-) -> tuple[list[tuple[int, int]], list[int | None], list[int]]:
+) -> tuple[Sequence[Sequence[int]], Sequence[int | None], Sequence[int]]:
     """One window's offsets moved into the passage's own text, with its headline tokens neither
     context nor scored.
 
@@ -35,8 +35,8 @@ def _paragraph_only(
     headline often holds the answer too ("Regulator fines Nimbly 38 million euros"), and the mass
     the model puts there would otherwise be lost to the paragraph's span against the null answer.
     """
-    if paragraph_start == 0:
-        return [tuple(o) for o in offsets], list(sequence_ids), list(attention_mask)
+    if paragraph_start == 0:  # no headline: the window as the tokenizer gave it
+        return offsets, sequence_ids, attention_mask
     moved_offsets: list[tuple[int, int]] = []
     moved_ids: list[int | None] = []
     mask: list[int] = []
