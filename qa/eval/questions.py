@@ -248,12 +248,15 @@ def write_corpus(question_set: QuestionSet, corpus_dir: Path) -> Path:
     """The SQuAD paragraphs as one JSONL corpus file (one article per paragraph); returns its folder.
 
     Question.source of each question is "<file>#<line>", the article id ingest gives that line.
+    Each paragraph keeps its article's title as it is: a reader that reads headlines reads it, and
+    `--reader-only` gives the same paragraph the same title (a paragraph number added to the title
+    would be read as part of the headline, in this measurement only).
     """
     corpus_dir.mkdir(parents=True, exist_ok=True)
     lines = []
-    for number, context in enumerate(question_set.contexts, start=1):
+    for context in question_set.contexts:
         record = {
-            "title": f"{context.title} ({number})",
+            "title": context.title,
             "date": None,
             "url": context.url,
             "text": context.text,

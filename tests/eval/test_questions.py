@@ -76,6 +76,8 @@ def test_corpus_from_squad_is_ingestible_and_sources_name_its_articles(tmp_path)
     assert set(ids) == {"dev.jsonl#1", "dev.jsonl#2"}
     assert "Mary Smith" in " ".join(ids["dev.jsonl#1"].paragraphs)
     assert ids["dev.jsonl#2"].source == "https://en.wikipedia.org/wiki/Tiny_Town"
+    # The headline a reader reads end to end is the one --reader-only gives the same paragraph.
+    assert {a.title for a in report.articles} == {c.title for c in qs.contexts} == {"Tiny Town"}
 
 
 @pytest.mark.parametrize(
