@@ -10,9 +10,15 @@ import pytest
 
 from qa.read.training.command import main as train_command
 from qa.read.training.features import epoch_batches, featurize
-from qa.read.training.loop import TrainConfig, TrainingError, latest_checkpoint, train
-from qa.read.training.squad import load_squad, other_paragraph_negatives
-from qa.read.training.unanswerable import entity_swap_negatives
+from qa.read.training.loop import (
+    TrainConfig,
+    TrainingError,
+    latest_checkpoint,
+    train,
+    training_examples,
+)
+from qa.read.training.squad import SquadExample, load_squad, other_paragraph_negatives
+from qa.read.training.unanswerable import entity_swap_negatives, question_edit_negatives
 
 TINY_SQUAD = Path(__file__).resolve().parents[1] / "data" / "tiny-squad.json"
 
@@ -101,6 +107,40 @@ def test_entity_swaps_put_a_word_from_another_paragraph_into_the_question() -> N
         [s.question for s in entity_swap_negatives(examples, ratio=0.5, seed=7)]
     with pytest.raises(ValueError, match="ratio"):
         entity_swap_negatives(examples, ratio=-0.1, seed=0)
+
+
+def _answerable(qid: str, question: str, context: str) -> SquadExample:
+    return SquadExample(qid, "Harbour bridge", context, question, "Mira Castell", context.index("Mira Castell"), ("Mira Castell",))
+
+
+def test_question_edits_ask_the_opposite_or_the_negation_of_what_the_paragraph_answers() -> None:
+    plain = "The first bridge was designed by Mira Castell and opened in 1931."
+    says_last = plain + " The last one closed in 1990."
+    examples = [
+        _answerable("antonym", "Who designed the first bridge?", plain),
+        _answerable("capital", "First, who designed the bridge?", plain),
+        # The paragraph uses the antonym: "the last ..." may be answerable there, so negate instead.
+        _answerable("negated", "Who was the first engineer of the bridge?", says_last),
+        _answerable("did", "When did Mira Castell finish the bridge?", plain),
+        _answerable("neither", "How many lanes of traffic does Mira Castell's bridge carry?", plain),
+    ]
+    edits = {e.qid.removesuffix("#edit"): e for e in question_edit_negatives(examples, ratio=1.0, seed=0)}
+    assert {qid: e.question for qid, e in edits.items()} == {
+        "antonym": "Who designed the last bridge?",
+        "capital": "Last, who designed the bridge?",
+        "negated": "Who wasn't the first engineer of the bridge?",
+        "did": "When didn't Mira Castell finish the bridge?",
+    }
+    assert all(not e.answerable and e.all_answers == () and e.qid.endswith("#edit") for e in edits.values())
+    assert all(e.context == examples[0].context for qid, e in edits.items() if qid != "negated")
+    tiny = load_squad(TINY_SQUAD)
+    assert [e.question for e in question_edit_negatives(tiny, ratio=0.5, seed=7)] == \
+        [e.question for e in question_edit_negatives(tiny, ratio=0.5, seed=7)]
+    with pytest.raises(ValueError, match="ratio"):
+        question_edit_negatives(tiny, ratio=1.5, seed=0)
+    # `qa train-reader --edit-ratio` adds them to the run's examples.
+    run_ids = [e.qid for e in training_examples(tiny_config(Path("unused"), edit_ratio=1.0))]
+    assert sum(qid.endswith("#edit") for qid in run_ids) == len(question_edit_negatives(tiny, ratio=1.0, seed=42)) > 0
 
 
 @pytest.mark.parametrize("headline", [False, True])

@@ -20,7 +20,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
     p.add_argument("--base-model", help="encoder to start from (default: the bundled all-MiniLM-L6-v2)")
     for name in ("max_seq_len", "doc_stride", "batch_size", "learning_rate", "epochs", "negative_ratio",
-                 "swap_ratio", "seed", "limit_examples", "checkpoint_minutes", "eval_questions", "max_steps"):
+                 "swap_ratio", "edit_ratio", "seed", "limit_examples", "checkpoint_minutes", "eval_questions", "max_steps"):
         value = getattr(defaults, name)
         p.add_argument("--" + name.replace("_", "-"), type=type(value), default=value, help=f"default {value}")
     p.add_argument("--headline", action="store_true",
@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
         train_files=tuple(str(Path(f)) for f in args.train), eval_file=args.eval, base_model=base,
         max_seq_len=args.max_seq_len, doc_stride=args.doc_stride, batch_size=args.batch_size,
         learning_rate=args.learning_rate, epochs=args.epochs, negative_ratio=args.negative_ratio,
-        swap_ratio=args.swap_ratio, headline=args.headline, seed=args.seed, limit_examples=args.limit_examples, checkpoint_minutes=args.checkpoint_minutes,
+        swap_ratio=args.swap_ratio, edit_ratio=args.edit_ratio, headline=args.headline, seed=args.seed, limit_examples=args.limit_examples, checkpoint_minutes=args.checkpoint_minutes,
         eval_questions=args.eval_questions, max_steps=args.max_steps,
     )
     record = train(config, args.out, resume=args.resume)  # TrainingError: the caller says it in one line

@@ -21,7 +21,7 @@ import numpy as np
 from qa.read.training import measure
 from qa.read.training.features import TrainFeatures, epoch_batches, featurize
 from qa.read.training.squad import SquadExample, load_squad, other_paragraph_negatives
-from qa.read.training.unanswerable import entity_swap_negatives
+from qa.read.training.unanswerable import entity_swap_negatives, question_edit_negatives
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ class TrainConfig:
     negative_ratio: float = 0.2
     # Share of answerable questions also asked with one name or number swapped, as unanswerable.
     swap_ratio: float = 0.0
+    # Share of answerable questions also asked with an antonym or a negation, as unanswerable.
+    edit_ratio: float = 0.0
     # Read each paragraph with its article's title in front (qa/read/headline.py).
     headline: bool = False
     seed: int = 42
@@ -77,6 +79,8 @@ def training_examples(config: TrainConfig) -> list[SquadExample]:
     negatives = other_paragraph_negatives(examples, ratio=config.negative_ratio, seed=config.seed)
     if config.swap_ratio:
         negatives += entity_swap_negatives(examples, ratio=config.swap_ratio, seed=config.seed)
+    if config.edit_ratio:
+        negatives += question_edit_negatives(examples, ratio=config.edit_ratio, seed=config.seed)
     return examples + negatives
 
 

@@ -96,3 +96,84 @@ def entity_swap_negatives(
             )
             break
     return negatives
+
+
+# Antonym pairs (both ways): "the largest ..." -> "the smallest ..." asks for something the
+# paragraph does not state, unless the paragraph itself has the other word (then no edit).
+_ANTONYM_PAIRS = (
+    "first last", "largest smallest", "biggest smallest", "highest lowest", "most least",
+    "earliest latest", "oldest youngest", "before after", "increase decrease", "increased decreased",
+    "rise fall", "won lost", "win lose", "north south", "east west", "northern southern",
+    "eastern western", "maximum minimum", "major minor", "longest shortest", "best worst", "above below",
+    "upper lower", "inside outside", "began ended", "accepted rejected", "success failure",
+    "successful unsuccessful", "positive negative", "public private", "internal external",
+    "ancient modern", "top bottom", "strongest weakest", "greatest least", "richest poorest",
+    "legal illegal", "supported opposed", "allowed banned", "male female", "men women", "more fewer",
+    "higher lower", "larger smaller", "older newer", "longer shorter", "strong weak", "early late",
+)
+_ANTONYM = {a: b for pair in _ANTONYM_PAIRS for a, b in [pair.split(), pair.split()[::-1]]}
+# An auxiliary right after the question word takes "n't": "What did X develop?" -> "What didn't X develop?"
+_NEGATED = {
+    "is": "isn't", "was": "wasn't", "are": "aren't", "were": "weren't", "did": "didn't", "does": "doesn't",
+    "do": "don't", "has": "hasn't", "have": "haven't", "had": "hadn't", "can": "can't", "could": "couldn't",
+    "would": "wouldn't", "will": "won't", "should": "shouldn't",
+}
+_WH_AUXILIARY = re.compile(
+    r"\b(what|which|who|whom|whose|when|where|why|how(?: many| much)?)((?: [a-z]+){0,2}?) (" + "|".join(_NEGATED) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def _same_case(word: str, like: str) -> str:
+    return word.capitalize() if like[:1].isupper() else word
+
+
+def _antonym_edit(question: str, context_lower: str) -> str | None:
+    for match in re.finditer(r"\b[A-Za-z]+\b", question):
+        other = _ANTONYM.get(match.group().lower())
+        if other is not None and not re.search(rf"\b{other}\b", context_lower):
+            return question[: match.start()] + _same_case(other, match.group()) + question[match.end():]
+    return None
+
+
+def _negation_edit(question: str) -> str | None:
+    match = _WH_AUXILIARY.search(question)
+    if match is None:
+        return None
+    start, end = match.span(3)
+    return question[:start] + _NEGATED[match.group(3).lower()] + question[end:]
+
+
+def question_edit_negatives(
+    examples: Sequence[SquadExample], *, ratio: float, seed: int
+) -> list[SquadExample]:
+    """About `ratio` of the answerable questions turned unanswerable by an antonym or a negation.
+
+    SQuAD 2.0's writers made a fifth of its unanswerable questions with an antonym ("largest" ->
+    "smallest") and a tenth with a negation; the entity swaps above make none of these. An antonym
+    is used when the question has one and the paragraph never uses it; else the auxiliary after the
+    question word is negated ("What did Baran develop?" -> "What didn't Baran develop?"). A question
+    with neither is skipped.
+    """
+    if not 0.0 <= ratio <= 1.0:
+        raise ValueError(f"ratio must be in [0, 1], got {ratio}")
+    rng = random.Random(seed + 1)  # not the swaps' draws: another share of the questions
+    negatives: list[SquadExample] = []
+    for example in examples:
+        if not example.answerable or rng.random() >= ratio:
+            continue
+        question = _antonym_edit(example.question, example.context.lower()) or _negation_edit(example.question)
+        if question is None:
+            continue
+        negatives.append(
+            SquadExample(
+                qid=f"{example.qid}#edit",
+                title=example.title,
+                context=example.context,
+                question=question,
+                answer_text="",
+                answer_start=None,
+                all_answers=(),
+            )
+        )
+    return negatives
