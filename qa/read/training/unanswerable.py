@@ -8,6 +8,7 @@ on topic) and never occurs in the paragraph, so the paragraph cannot answer the 
 """
 from __future__ import annotations
 
+import dataclasses
 import random
 import re
 from typing import Sequence
@@ -43,6 +44,13 @@ def _words(text: str) -> list[str]:
         if name and name not in _NOT_NAMES:
             names.append(name)
     return names + _NUMBER.findall(text)
+
+
+def _asked_unanswerable(example: SquadExample, question: str, kind: str) -> SquadExample:
+    """`example`'s paragraph with a changed question it cannot answer; the id says how it was made."""
+    return dataclasses.replace(
+        example, qid=f"{example.qid}#{kind}", question=question, answer_text="", answer_start=None, all_answers=()
+    )
 
 
 def entity_swap_negatives(
@@ -83,17 +91,7 @@ def entity_swap_negatives(
             if not choices:
                 continue
             question = re.sub(rf"\b{re.escape(word)}\b", rng.choice(choices), example.question, count=1)
-            negatives.append(
-                SquadExample(
-                    qid=f"{example.qid}#swap",
-                    title=example.title,
-                    context=example.context,
-                    question=question,
-                    answer_text="",
-                    answer_start=None,
-                    all_answers=(),
-                )
-            )
+            negatives.append(_asked_unanswerable(example, question, "swap"))
             break
     return negatives
 
@@ -165,15 +163,5 @@ def question_edit_negatives(
         question = _antonym_edit(example.question, example.context.lower()) or _negation_edit(example.question)
         if question is None:
             continue
-        negatives.append(
-            SquadExample(
-                qid=f"{example.qid}#edit",
-                title=example.title,
-                context=example.context,
-                question=question,
-                answer_text="",
-                answer_start=None,
-                all_answers=(),
-            )
-        )
+        negatives.append(_asked_unanswerable(example, question, "edit"))
     return negatives
