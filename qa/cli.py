@@ -5,6 +5,7 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -290,7 +291,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet_libraries()
     commands = {"index": run_index, "ask": run_ask, "eval": run_eval, "train-reader": run_train_reader}
     try:
-        return commands[args.command](args)
+        status = commands[args.command](args)
+        sys.stdout.flush()  # a reader that went away (`qa ask ... | head -1`) shows here, not at exit
+        return status
+    except BrokenPipeError:
+        # Not an error of the user's: say nothing, and keep Python's exit-time flush from
+        # printing a traceback of its own. 141 is what a shell reports for a tool killed by SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130

@@ -203,6 +203,21 @@ def test_ask_refuses_bad_input_in_one_line_with_exit_status_2(asked, name):
         assert "qa index --rebuild" in done.stderr
 
 
+def test_output_piped_into_a_reader_that_leaves_ends_quietly(articles, indexed):
+    # `qa ... | head -1`: the pipe is closed before the command writes; no traceback, the shell's 141.
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "QA_EMBED_BACKEND": EMBED_BACKEND}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "index", "--status", "--articles", str(articles), "--index", str(indexed)],
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    process.stdout.close()
+    try:
+        stderr = process.communicate(timeout=60)[1].decode("utf-8", "replace")
+    finally:
+        process.kill()
+    assert process.returncode == 141 and stderr == "", (process.returncode, stderr)
+
+
 def test_index_check_passes_on_a_whole_index(indexed):
     done = qa("index", "--check", "--index", str(indexed), timeout=120)
     assert done.returncode == 0 and "files match their checksums" in done.stdout, done.stderr
