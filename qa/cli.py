@@ -13,7 +13,7 @@ from typing import Sequence
 from qa import config
 from qa.logs import quiet_libraries
 from qa.read.choose import READER_HELP
-from qa.store.location import STORE_HELP
+from qa.store.location import STORE_HELP, StoreLocation
 from qa.store.location import store_argument as store_location
 
 logger = logging.getLogger("qa")
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     index = commands.add_parser("index", help="index a folder of articles (only new or changed ones are embedded)")
-    index.add_argument("--articles", type=Path, default=config.SAMPLE_ARTICLES_DIR, help="folder of .md/.txt/.jsonl articles (default: the bundled sample corpus)")
+    index.add_argument("--articles", type=Path, default=None, help="folder of .md/.txt/.jsonl articles (default: the folder the index was built from; for a new index, the bundled sample corpus)")
     _add_index_options(index)
     index.add_argument("--rebuild", action="store_true", help="re-embed everything instead of only what changed")
     index.add_argument("--status", action="store_true", help="say what is stale, change nothing")
@@ -108,6 +108,7 @@ def run_index(args: argparse.Namespace) -> int:
     if args.check:
         print(location.check())
         return 0
+    args.articles = _articles_to_index(location, args.articles)
     if args.status:
         # Compared with the model the index was built with, unless another is named: an index built
         # with --embedder static is not "no index yet" to a status asked without it.
@@ -154,6 +155,25 @@ def run_index(args: argparse.Namespace) -> int:
     if status.skipped:
         print(f"Skipped {len(status.skipped)} file(s); see the warnings above.")
     return 0
+
+
+def _articles_to_index(location: StoreLocation, articles: Path | None) -> Path:
+    """--articles, else the folder the index was built from, else (no index yet) the sample corpus.
+
+    An index of the user's own articles must never be quietly rebuilt from the samples: `qa index
+    --store S` run again means "bring S up to date", and the samples would replace every article.
+    """
+    if articles is not None:
+        return articles
+    info = location.info()  # a damaged manifest raises here, with the command that rebuilds it
+    if info is None:
+        return config.SAMPLE_ARTICLES_DIR
+    if not info.articles_dir:
+        raise UserError(f"{location} does not record the folder it was built from; name it with --articles DIR")
+    folder = Path(info.articles_dir)
+    if not folder.is_dir():
+        raise UserError(f"{location} was built from {folder}, which is gone; name the articles with --articles DIR")
+    return folder
 
 
 def _build_figures(report) -> str:

@@ -218,6 +218,23 @@ def test_output_piped_into_a_reader_that_leaves_ends_quietly(articles, indexed):
     assert process.returncode == 141 and stderr == "", (process.returncode, stderr)
 
 
+def test_index_run_again_without_articles_keeps_the_folder_it_was_built_from(tmp_path, articles, embedder):
+    # `qa index --store S` again must mean "bring S up to date", never "rebuild S from the samples".
+    own = tmp_path / "own articles"
+    own.mkdir()
+    (own / "quibbleton.md").write_text(NEW_ARTICLE, encoding="utf-8")
+    index_dir = tmp_path / "index"
+    assert_ok(qa("index", "--articles", str(own), "--index", str(index_dir)))
+    status = qa("index", "--status", "--index", str(index_dir), timeout=60)
+    assert_ok(status)
+    assert status.stdout.strip() == f"{index_dir}: up to date (1 articles)"
+    again = qa("index", "--index", str(index_dir))
+    assert_ok(again)
+    assert again.stdout.strip() == f"{index_dir}: already up to date (2 passages from 1 articles)"
+    shutil.rmtree(own)
+    assert_user_error(qa("index", "--index", str(index_dir), timeout=60), "which is gone; name the articles with --articles DIR")
+
+
 def test_index_check_passes_on_a_whole_index(indexed):
     done = qa("index", "--check", "--index", str(indexed), timeout=120)
     assert done.returncode == 0 and "files match their checksums" in done.stdout, done.stderr

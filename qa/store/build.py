@@ -224,7 +224,7 @@ def build_index(
                     vectors=load_npy(vectors_file, mmap_mode="r"),
                     embedder=embedder.name,
                     articles=article_hashes,
-                    articles_dir=str(articles_dir),
+                    articles_dir=str(Path(articles_dir).resolve()),  # found again from any working directory
                     dense_index=dense_index,
                     vectors_file=vectors_file,
                     show_progress=show_progress,

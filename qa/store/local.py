@@ -354,7 +354,7 @@ def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest:
     except (OSError, ValueError, TypeError) as error:
         raise IndexStoreError(
             f"The index in {index_dir} is damaged ({MANIFEST_FILE}: {error}). "
-            f"Rebuild it with: qa index --rebuild --index {index_dir}"
+            f"Rebuild it with: qa index --rebuild --articles DIR --index {index_dir}"
         ) from error
 
 

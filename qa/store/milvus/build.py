@@ -92,7 +92,7 @@ def build_milvus(
         raise ValueError(f"the store name {address.name!r} is too long: Milvus names hold 255 characters, "
                          f"and a build adds {schema.LONGEST_SUFFIX}")
     started = time.perf_counter()
-    articles_dir = Path(articles_dir)
+    articles_dir = Path(articles_dir).resolve()  # recorded: found again from any working directory
     report = load_articles(articles_dir)
     connection = connect(address)
     with build_lock(address, wait_seconds=wait_seconds):
