@@ -13,7 +13,7 @@ from typing import Sequence
 from qa import config
 from qa.answer.calibration import resolve_threshold
 from qa.answer.compose import assemble_answers
-from qa.answer.recency import apply_recency
+from qa.answer.recency import apply_recency, reader_query
 from qa.embed import Embedder, load_embedder
 from qa.read.choose import load_reader
 from qa.read.protocol import Reader
@@ -193,8 +193,9 @@ def answer_from(
     hits = retriever.search(query.search_text, k, mode=mode, search_filter=search_filter)
     retrieved = time.perf_counter()
     # The reader gets the question and the conversation's carried words apart: a follow-up's
-    # own words still set the answer type, the carried ones name what it points at.
-    result = reader.read(query, [hit.passage for hit in hits])
+    # own words still set the answer type, the carried ones name what it points at. A "now"
+    # question over articles of several dates is read without its "now": the dates decide.
+    result = reader.read(reader_query(query, hits), [hit.passage for hit in hits])
     read = time.perf_counter()
     answer = compose_answer(query.question, hits, result, no_answer_threshold=no_answer_threshold,
                             search_query=query.search_text)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Sequence
 
 from qa import config
-from qa.types import Answer
+from qa.types import Answer, Hit, Query
 
 # Only answers close to the best one (config.RECENCY_MIN_CONFIDENCE_RATIO) compete on date: a weak
 # span is not promoted because its article is newer.
@@ -29,12 +30,31 @@ _NAMED_TIME = re.compile(
 )
 
 
+# The adverbs of a "now" question, dropped from what the reader reads when dates can answer for them.
+_NOW_ADVERBS = re.compile(r"\s*\b(?:right now|as of now|at present|these days|nowadays|currently|presently|now)\b", re.IGNORECASE)
+
+
 _WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*")
 
 
 def asks_for_latest(question: str) -> bool:
     """Whether the question asks for the current state ("What is the rate now?")."""
     return bool(_LATEST.search(question)) and not _NAMED_TIME.search(question)
+
+
+def reader_query(query: Query, hits: Sequence[Hit]) -> Query:
+    """What the reader is asked: a "now" question without its "now" when the passages come from
+    articles of different dates.
+
+    The dates, not the word, then decide what is current (apply_recency): a SQuAD-trained reader
+    reads "now" as one more word to match, and a September report's "up from 4.25 percent" matched
+    "What is the interest rate now?" better than its "4.5 percent". Undated passages keep the word:
+    there "formerly X, now Y" is all there is to go by.
+    """
+    if not asks_for_latest(query.question) or len({hit.passage.date for hit in hits if hit.passage.date}) < 2:
+        return query
+    plain = _NOW_ADVERBS.sub("", query.question).strip()
+    return dataclasses.replace(query, question=plain) if re.search(r"[^\W_]", plain) else query
 
 
 def answer_date(answer: Answer) -> str | None:

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer.recency import apply_recency, asks_for_latest, same_kind
+from qa.answer.recency import apply_recency, asks_for_latest, reader_query, same_kind
 from qa.cli import format_answer
 from qa.pipeline import QAPipeline
 from qa.store.build import build_index
-from qa.types import Answer, Citation
+from qa.types import Answer, Citation, Hit, Passage, Query
 
 
 def dated(answer: str, score: float, date: str | None, question: str = "What is the rate?") -> Answer:
@@ -90,8 +90,26 @@ def sample_pipeline(tmp_path_factory, sample_articles_dir, embedder) -> QAPipeli
     return QAPipeline.load(index_dir, reader="bundled", embedder=embedder)
 
 
-def test_sample_corpus_rate_question_now_takes_the_september_article(sample_pipeline):
-    answer = sample_pipeline.ask("What is the Central Bank of Ardenia's main interest rate now?")
+def hit(date: str | None) -> Hit:
+    passage = Passage(passage_id=f"{date}.md::0.0", article_id=f"{date}.md", title="Rate report", date=date, place=None,
+                      source="https://example.com/r", path=f"{date}.md", paragraph=0, text="The rate is 4 percent.")
+    return Hit(passage, 0.9, 0)
+
+
+def test_the_reader_reads_a_now_question_without_now_only_over_articles_of_several_dates():
+    dated_hits = [hit("2024-06-06"), hit("2024-09-12")]
+    assert reader_query(Query("What is the interest rate now?"), dated_hits).question == "What is the interest rate?"
+    assert reader_query(Query("What is the rate currently?", ("Ardenia",)), dated_hits) == Query("What is the rate?", ("Ardenia",))
+    assert reader_query(Query("What is the interest rate now?"), [hit(None), hit(None)]).question == "What is the interest rate now?"
+    assert reader_query(Query("What is the interest rate now?"), [hit("2024-06-06")] * 2).question == "What is the interest rate now?"
+    assert reader_query(Query("What is the interest rate?"), dated_hits).question == "What is the interest rate?"
+    assert reader_query(Query("Now?"), dated_hits).question == "Now?"  # nothing left to ask: as typed
+
+
+@pytest.mark.parametrize("question", ["What is the Central Bank of Ardenia's main interest rate now?",
+                                      "What is the interest rate now?"])  # the README's example
+def test_sample_corpus_rate_question_now_takes_the_september_article(sample_pipeline, question):
+    answer = sample_pipeline.ask(question)
     assert answer.answer is not None and "4.5 percent" in answer.answer
     assert answer.citations[0].date == "2024-09-12"
     first = answer.citations[0]
