@@ -191,11 +191,14 @@ def _build_figures(report) -> str:
 
 def format_answer(answer) -> str:
     """The answer for a terminal: the span in context, then numbered sources."""
+    # One wording in the terminal and the chat.
+    from qa.ui.chat import NO_ANSWER, NO_CLEAR_ANSWER
+
     lines = []
     if answer.answer is None and not answer.citations:
         lines.append("No indexed passage matches this question and its filters (--from, --to, --source).")
     elif answer.answer is None:
-        lines.append("The articles do not hold an answer to this question. Closest passages:")
+        lines.append(f"{NO_CLEAR_ANSWER if answer.too_weak_to_give else NO_ANSWER} Closest passages:")
     else:
         lines.append(f"Answer: {answer.answer}")
     if answer.confidence is not None:
@@ -204,6 +207,10 @@ def format_answer(answer) -> str:
         lines.append(f"(no-answer score {answer.no_answer_score:.2f}, reader: {answer.reader})")
     if answer.note:
         lines.append(f"Note: {answer.note}")
+    weak = [a for a in answer.alternatives if a.answer] if answer.answer is None else []
+    if weak:
+        listed = "; ".join(f"{a.answer!r} ({a.confidence:.2f})" for a in weak[:3])
+        lines.append(f"Candidates considered, too weak to give as an answer: {listed}")
     if answer.search_query != answer.question:
         lines.append(f"Searched for: {answer.search_query}")
     for number, citation in enumerate(answer.citations, start=1):

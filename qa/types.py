@@ -126,6 +126,15 @@ class Answer:
     # What the reader of the answer should know, e.g. that a newer article says otherwise (qa/recency.py).
     note: str = ""
 
+    @property
+    def too_weak_to_give(self) -> bool:
+        """No answer, although the reader scored a span above "no answer": the span fell short of
+        the no-answer threshold's margin. The user should hear "not clear enough", not "not in the
+        articles"."""
+        return self.answer is None and any(
+            a.answer and a.confidence is not None and a.confidence > self.no_answer_score for a in self.alternatives
+        )
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["citations"] = [asdict(c) for c in self.citations]

@@ -235,6 +235,21 @@ def test_index_run_again_without_articles_keeps_the_folder_it_was_built_from(tmp
     assert_user_error(qa("index", "--index", str(index_dir), timeout=60), "which is gone; name the articles with --articles DIR")
 
 
+def test_the_terminal_tells_a_weak_answer_from_none_and_lists_the_candidates():
+    from qa.cli import format_answer
+    from qa.types import Answer, Citation
+
+    closest = Citation("a.md::0.0", "a.md", "Spyware report", "2019-11-02", "https://example.org/a", 0, None, None,
+                       "Over 1,400 users were targeted.", 0.8)
+    weak = Answer("How many users?", "1,400", 0.31, 0.001, "bundled:test", (closest,))
+    declined = format_answer(Answer("How many users?", None, None, 0.001, "bundled:test", (closest,), alternatives=(weak,)))
+    assert declined.startswith("The articles may hold an answer, but none is clear enough to give. Closest passages:")
+    assert "Candidates considered, too weak to give as an answer: '1,400' (0.31)" in declined
+    refused = format_answer(Answer("How many users?", None, None, 0.9, "bundled:test", (closest,),
+                                   alternatives=(Answer("How many users?", "1,400", 0.05, 0.9, "bundled:test", (closest,)),)))
+    assert refused.startswith("The articles do not hold an answer to this question. Closest passages:")
+
+
 def test_index_check_passes_on_a_whole_index(indexed):
     done = qa("index", "--check", "--index", str(indexed), timeout=120)
     assert done.returncode == 0 and "files match their checksums" in done.stdout, done.stderr

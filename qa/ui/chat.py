@@ -134,6 +134,10 @@ def _alternative(candidate: Answer) -> str:
     return f'<li><strong>{escape(candidate.answer)}</strong> <small>(confidence {candidate.confidence:.2f})</small>{where}</li>'
 
 
+NO_ANSWER = "The articles do not hold an answer to this question."
+NO_CLEAR_ANSWER = "The articles may hold an answer, but none is clear enough to give."
+
+
 def format_reply(answer: Answer) -> str:
     """The chat reply for an Answer, as one HTML block (see the module docstring on escaping).
 
@@ -163,9 +167,8 @@ def format_reply(answer: Answer) -> str:
             parts.extend(_alternative(a) for a in others)
             parts.append("</ul></details>")
     else:
-        parts.append(
-            '<p class="qa-answer qa-no-answer"><strong>The articles do not hold an answer to this question.</strong></p>'
-        )
+        headline = (NO_CLEAR_ANSWER if answer.too_weak_to_give else NO_ANSWER)
+        parts.append(f'<p class="qa-answer qa-no-answer"><strong>{headline}</strong></p>')
         if answer.citations:
             parts.append('<div class="qa-label">Closest passages, so you can judge for yourself:</div>')
             for number, citation in enumerate(answer.citations, start=1):

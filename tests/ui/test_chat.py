@@ -99,6 +99,14 @@ def test_no_answer_says_so_and_lists_closest_passages_and_candidates():
     assert "<mark" not in reply
 
 
+def test_a_span_declined_as_too_weak_is_not_called_absent_from_the_articles():
+    # The reader put 0.31 on "1400" and 0.001 on "no answer"; the threshold's margin declined it.
+    candidate = answer("1400", [cite(start=0, end=4)], confidence=0.31)
+    reply = format_reply(answer(None, [cite()], confidence=None, no_answer_score=0.001, alternatives=(candidate,)))
+    assert "none is clear enough to give" in reply and "do not hold an answer" not in reply
+    assert "Candidates considered" in reply and "<strong>1400</strong>" in reply
+
+
 def test_no_answer_without_passages():
     reply = format_reply(answer(None, [], no_answer_score=1.0))
     assert "do not hold an answer" in reply and "No passage matched" in reply
