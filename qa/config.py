@@ -233,6 +233,9 @@ MAX_QUESTION_CHARS = 2000  # longer questions are refused with a message
 FOLLOW_UP_SELF_CONTAINED_MIN_WORDS = 2
 # With "it"/"that"/"there", a question needs this many words of its own to stand alone.
 FOLLOW_UP_WEAK_POINTING_MIN_WORDS = 4
+# Opened with "And ..." but asking its own question ("And in Santa Irena, how much water may people
+# use?"), a question with this many words of its own stands alone.
+FOLLOW_UP_OPENER_MIN_WORDS = 4
 # At most this many words carried from earlier turns into a follow-up's query.
 FOLLOW_UP_MAX_CONTEXT_WORDS = 12
 

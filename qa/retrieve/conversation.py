@@ -16,6 +16,8 @@ _WORD = re.compile(r"[\w'’-]+", re.UNICODE)
 _POINTING = {"he", "she", "him", "her", "his", "hers", "they", "them", "their", "theirs", "same"}
 _WEAK_POINTING = {"it", "its", "that", "this", "those", "these", "there", "then", "also", "else"}
 _REFERRING = _POINTING | _WEAK_POINTING
+# Words that stand for a person: the last answer is carried for them only when it names one.
+_PERSONAL = {"he", "she", "him", "her", "his", "hers"}
 # "And in India?", "What about the tram?": the question swaps one detail of the last one.
 _OPENERS = ("and ", "and?", "what about", "how about", "also ", "but ", "same ")
 _STOPWORDS = {
@@ -80,11 +82,13 @@ def is_follow_up(question: str) -> bool:
     if not _WORD.search(question):
         return False
     lowered = question.strip().lower()
-    return (
-        lowered.startswith(_OPENERS)
-        or _points_back(question)
-        or len(content_words(question)) < config.FOLLOW_UP_SELF_CONTAINED_MIN_WORDS
+    own_words = len(content_words(question))
+    # "And in India?" leans on the last question; "And in Santa Irena, how much water may people
+    # use?" only starts like it.
+    opened = lowered.startswith(_OPENERS) and (
+        not _asking_phrase(question) or own_words < config.FOLLOW_UP_OPENER_MIN_WORDS
     )
+    return opened or _points_back(question) or own_words < config.FOLLOW_UP_SELF_CONTAINED_MIN_WORDS
 
 
 def contextualize(question: str, history: Sequence[Turn]) -> str:
@@ -126,7 +130,7 @@ def follow_up_query(question: str, history: Sequence[Turn]) -> Query:
             break
     if _asking_phrase(question):
         asking = ""  # "When did he say that?" sets its own answer type
-    answer = _answer_words(history[-1].answer) if history[-1].answer and _points_back(question) else []
+    answer = _carried_answer(question, history[-1].answer)
     seen = set(own)
     topic = [w for w in topic if not (w.lower() in seen or seen.add(w.lower()))]
     answer = [w for w in answer if not (w.lower() in seen or seen.add(w.lower()))][:config.FOLLOW_UP_MAX_CONTEXT_WORDS]
@@ -136,6 +140,21 @@ def follow_up_query(question: str, history: Sequence[Turn]) -> Query:
     # "And in India?" asks what the last question asked: its asking phrase leads the context.
     unique = ([asking] if asking else []) + unique
     return Query(question.strip(), tuple(unique)) if unique else Query(question)
+
+
+def _carried_answer(question: str, answer: str | None) -> list[str]:
+    """The last answer's words, when the question points at it: "When did he say that?" after
+    "Mamata Banerjee". "He" or "she" stands for a person, so an answer with figures ("500 euros",
+    perhaps a wrong answer) or without a capitalised word is no referent of theirs."""
+    if not answer or not _points_back(question):
+        return []
+    if set(_words(question)) & _PERSONAL and not _names_someone(answer):
+        return []
+    return _answer_words(answer)
+
+
+def _names_someone(answer: str) -> bool:
+    return not any(ch.isdigit() for ch in answer) and any(word[:1].isupper() for word in answer.split())
 
 
 def _asking_phrase(question: str) -> str:

@@ -45,6 +45,9 @@ def test_follow_ups(question):
         "How much did the Green Line tram cost and who paid for it?",
         "",
         "???",
+        # starts like "And in India?" but asks its own question with words of its own
+        "And in Santa Irena, how much water may people use?",
+        "And who paid for the Green Line tram?",
     ],
 )
 def test_self_contained(question):
@@ -79,6 +82,18 @@ def test_a_follow_up_with_its_own_asking_word_keeps_it():
 
 def test_answer_numbers_stay_whole():
     assert contextualize("Who said that?", [SPIES]).endswith("(users targeted spies 1,400)")
+
+
+def test_he_or_she_carries_the_last_answer_only_when_it_names_someone():
+    fined = Turn("How much was Nimbly fined?", "500 euros")
+    assert contextualize("When did he say that?", [fined]) == "When did he say that? (Nimbly fined)"
+    assert contextualize("When was that?", [fined]).endswith("500 euros)")  # "that" may be the figure
+    assert contextualize("When did he say that?", [Turn("Who fined Nimbly?", "Jonas Lindqvist")]).endswith(
+        "(fined Nimbly Jonas Lindqvist)")
+
+
+def test_and_with_few_words_of_its_own_is_still_a_follow_up():
+    assert is_follow_up("And how much?") and is_follow_up("And in India?") and is_follow_up("And what did she add?")
 
 
 def test_follow_up_of_a_follow_up_keeps_the_topic():
