@@ -211,7 +211,7 @@ def format_answer(answer) -> str:
     if weak:
         listed = "; ".join(f"{a.answer!r} ({a.confidence:.2f})" for a in weak[:3])
         lines.append(f"Candidates considered, too weak to give as an answer: {listed}")
-    if answer.search_query != answer.question:
+    if answer.search_query and answer.search_query != answer.question:
         lines.append(f"Searched for: {answer.search_query}")
     for number, citation in enumerate(answer.citations, start=1):
         meta = " - ".join(x for x in (citation.title, citation.date or "", citation.source) if x)
@@ -220,7 +220,9 @@ def format_answer(answer) -> str:
         if citation.start is not None:
             before = text[max(0, citation.start - 120) : citation.start]
             after = text[citation.end : citation.end + 120]
-            snippet = f"...{before}[{text[citation.start:citation.end]}]{after}..."
+            # "..." only where the passage is cut: never "...." after a sentence's own full stop.
+            snippet = (("..." if citation.start > 120 else "") + f"{before}[{text[citation.start:citation.end]}]{after}"
+                       + ("..." if citation.end + 120 < len(text) else ""))
         else:
             snippet = text[:240] + ("..." if len(text) > 240 else "")
         # Numbered from 1, as in the chat; the JSON keeps the 0-based index.

@@ -250,6 +250,22 @@ def test_the_terminal_tells_a_weak_answer_from_none_and_lists_the_candidates():
     assert refused.startswith("The articles do not hold an answer to this question. Closest passages:")
 
 
+def test_the_terminal_marks_the_span_and_cuts_only_long_passages():
+    from qa.cli import format_answer
+    from qa.types import Answer, Citation
+
+    short = "The tram cost 412 million euros."
+    cited = Citation("a.md::0.0", "a.md", "Tram opens", "2024-03-14", "https://example.org/t", 0, 14, 31, short, 0.9)
+    shown = format_answer(Answer("How much?", "412 million euros", 0.9, 0.0, "bundled:test", (cited,), search_query="How much?"))
+    assert shown.endswith("paragraph 1: The tram cost [412 million euros].") and "Searched for" not in shown
+    long = "x" * 200 + " The tram cost 412 million euros. " + "y" * 200
+    start = long.index("412")
+    cut = Citation("a.md::0.0", "a.md", "Tram opens", "2024-03-14", "https://example.org/t", 0, start, start + 17, long, 0.9)
+    shown = format_answer(Answer("How much?", "412 million euros", 0.9, 0.0, "bundled:test", (cut,), search_query="How much?"))
+    snippet = shown.splitlines()[-1]
+    assert snippet.startswith("    paragraph 1: ...x") and snippet.endswith("y...") and "[412 million euros]" in snippet
+
+
 def test_index_check_passes_on_a_whole_index(indexed):
     done = qa("index", "--check", "--index", str(indexed), timeout=120)
     assert done.returncode == 0 and "files match their checksums" in done.stdout, done.stderr
