@@ -18,9 +18,9 @@ CSS = """
 .qa-reply .qa-number { font-weight: 700; color: var(--color-accent); }
 .qa-reply .qa-title { font-weight: 600; }
 .qa-reply .qa-date { color: var(--body-text-color-subdued); }
-.qa-reply a.qa-source { color: var(--link-text-color); text-decoration: underline; word-break: break-all; }
+.qa-reply a.qa-source { color: var(--link-text-color); text-decoration: underline; overflow-wrap: anywhere; }
 .qa-reply span.qa-source { color: var(--body-text-color-subdued); font-family: var(--font-mono); font-size: .9em;
-  word-break: break-all; }
+  overflow-wrap: anywhere; }
 .qa-reply .qa-passage { margin: .45em 0 .2em; padding: .1em 0 .1em .8em;
   border-left: 3px solid var(--color-accent); font-size: .95em; }
 .qa-reply mark.qa-mark { background: #ffe066; color: #1f2937; padding: 0 .15em; border-radius: 3px;
