@@ -158,22 +158,12 @@ def run_index(args: argparse.Namespace) -> int:
 
 
 def _articles_to_index(location: StoreLocation, articles: Path | None) -> Path:
-    """--articles, else the folder the index was built from, else (no index yet) the sample corpus.
+    from qa.store.location import ArticlesFolderGone, articles_to_update_from
 
-    An index of the user's own articles must never be quietly rebuilt from the samples: `qa index
-    --store S` run again means "bring S up to date", and the samples would replace every article.
-    """
-    if articles is not None:
-        return articles
-    info = location.info()  # a damaged manifest raises here, with the command that rebuilds it
-    if info is None:
-        return config.SAMPLE_ARTICLES_DIR
-    if not info.articles_dir:
-        raise UserError(f"{location} does not record the folder it was built from; name it with --articles DIR")
-    folder = Path(info.articles_dir)
-    if not folder.is_dir():
-        raise UserError(f"{location} was built from {folder}, which is gone; name the articles with --articles DIR")
-    return folder
+    try:
+        return articles_to_update_from(location, articles)
+    except ArticlesFolderGone as error:
+        raise UserError(f"{error}; name the articles with --articles DIR") from error
 
 
 def _build_figures(report) -> str:

@@ -25,7 +25,7 @@ from qa import config
 
 # Re-exported here, where every store is named; the Milvus store imports them from their own modules.
 from qa.store.address import MILVUS_SCHEMES, MilvusAddress, parse_milvus_address  # noqa: F401
-from qa.store.protocol import StoredIndexInfo
+from qa.store.protocol import StoredIndexInfo, StoreError
 
 if TYPE_CHECKING:
     from qa.embed import Embedder
@@ -148,3 +148,29 @@ def store_argument(text: str) -> StoreLocation:
         return parse_location(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+class ArticlesFolderGone(StoreError):
+    """The index records the folder it was built from, and that folder is not there (or not recorded)."""
+
+
+def articles_to_update_from(location: StoreLocation, articles: Path | None) -> Path:
+    """The folder an index is brought up to date from: `articles` when given, else the folder the
+    index was built from, else (no index yet) the bundled sample corpus.
+
+    An index of the user's own articles is never quietly rebuilt from the samples: `qa index
+    --store S` (or `qa chat --store S`) run again means "bring S up to date". Raises
+    ArticlesFolderGone when the recorded folder is not there, and StoreError when the index's
+    manifest is damaged.
+    """
+    if articles is not None:
+        return articles
+    info = location.info()
+    if info is None:
+        return config.SAMPLE_ARTICLES_DIR
+    if not info.articles_dir:
+        raise ArticlesFolderGone(f"{location} does not record the folder it was built from")
+    folder = Path(info.articles_dir)
+    if not folder.is_dir():
+        raise ArticlesFolderGone(f"{location} was built from {folder}, which is gone")
+    return folder

@@ -291,26 +291,23 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 
 
 def resolve_articles(location: "StoreLocation", articles: Path | None) -> Path | None:
-    """--articles, else the folder recorded with the index, else the sample corpus.
+    """--articles, else the folder recorded with the index, else the sample corpus
+    (qa/store/location.py's articles_to_update_from).
 
-    None when the index records a folder that is gone: the index is then served as it is.
+    None when the index's folder is gone (or was never recorded): the index is then served as it is.
     """
+    from qa.store.location import ArticlesFolderGone, articles_to_update_from
     from qa.store.protocol import StoreError
 
-    if articles is not None:
-        if not articles.is_dir():
-            raise StartError(f"articles folder not found: {articles}")
-        return articles
+    if articles is not None and not articles.is_dir():
+        raise StartError(f"articles folder not found: {articles}")
     try:
-        info = location.info()
-    except StoreError:
-        info = None  # a damaged index: rebuilt from the samples below, or refused by the build
-    if info is not None and info.articles_dir:
-        if Path(info.articles_dir).is_dir():
-            return Path(info.articles_dir)
-        print(f"The index was built from {info.articles_dir}, which is gone; serving the index as it is.", flush=True)
+        return articles_to_update_from(location, articles)
+    except ArticlesFolderGone as error:
+        print(f"{error}; serving the index as it is.", flush=True)
         return None
-    return config.SAMPLE_ARTICLES_DIR
+    except StoreError:
+        return config.SAMPLE_ARTICLES_DIR  # a damaged index: rebuilt from the samples, or refused by the build
 
 
 def prepare_index(location: "StoreLocation", articles: Path | None, embedder_name: str | None):

@@ -167,7 +167,7 @@ def format_reply(answer: Answer) -> str:
             parts.extend(_alternative(a) for a in others)
             parts.append("</ul></details>")
     else:
-        headline = (NO_CLEAR_ANSWER if answer.too_weak_to_give else NO_ANSWER)
+        headline = NO_CLEAR_ANSWER if answer.too_weak_to_give else NO_ANSWER
         parts.append(f'<p class="qa-answer qa-no-answer"><strong>{headline}</strong></p>')
         if answer.citations:
             parts.append('<div class="qa-label">Closest passages, so you can judge for yourself:</div>')

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from apphelpers import import_app, running_app, write_corpus
 
+from qa import config
 from qa.answer.compose import normalize_answer
 from qa.store.location import LocalLocation
 
@@ -77,6 +78,19 @@ def test_a_start_with_an_unchanged_folder_reads_no_article(tmp_path, capsys, mon
     monkeypatch.setattr("qa.ingest.articles._load_file", refuse)
     app.prepare_index(location, folder, None)
     assert capsys.readouterr().out.strip() == f"Index {location}: up to date (5 articles)."
+
+
+@pytest.mark.slow
+def test_an_index_whose_folder_is_gone_is_served_as_it_is(tmp_path, capsys):
+    folder = write_corpus(tmp_path / "articles")
+    location = LocalLocation(tmp_path / "index")
+    app.prepare_index(location, folder, None)
+    assert app.resolve_articles(location, None) == folder.resolve()  # the folder it was built from
+    folder.rename(tmp_path / "moved")
+    capsys.readouterr()
+    assert app.resolve_articles(location, None) is None  # never rebuilt from the samples
+    assert capsys.readouterr().out.strip() == f"{location} was built from {folder.resolve()}, which is gone; serving the index as it is."
+    assert app.resolve_articles(LocalLocation(tmp_path / "new"), None) == config.SAMPLE_ARTICLES_DIR
 
 
 @pytest.fixture(scope="module")
