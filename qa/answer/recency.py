@@ -1,5 +1,5 @@
-"""News changes: when articles of different dates give different answers, say so, and answer
-"now" questions from the newest article.
+"""News changes: when articles of different dates give different answers, say so, answer "now"
+questions from the newest article and "in June" questions from an article of June.
 
 A rate, a count or an office holder reported in June may be out of date by September; an
 extractive reader scores the two spans on wording alone. This stage runs after the answers are
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from dataclasses import dataclass
 from typing import Sequence
 
 from qa import config
@@ -34,7 +35,44 @@ _NAMED_TIME = re.compile(
 _NOW_ADVERBS = re.compile(r"\s*\b(?:right now|as of now|at present|these days|nowadays|currently|presently|now)\b", re.IGNORECASE)
 
 
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december")
+# "in June", "in June 2024", "during 2023": the time a question names, as a phrase it can do without.
+_IN_PERIOD = re.compile(
+    r"\s*\b(?:in|during)\s+(?:(" + "|".join(_MONTHS) + r")(?:\s+(1\d{3}|20\d{2}))?|(1\d{3}|20\d{2}))\b",
+    re.IGNORECASE,
+)
+
 _WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*")
+
+
+@dataclass(frozen=True)
+class Period:
+    """A time a question names: a year, a month of any year, or a month of one year."""
+
+    year: str | None
+    month: str | None  # "06"
+
+    def holds(self, date: str | None) -> bool:
+        """Whether an article's ISO date (YYYY, YYYY-MM or YYYY-MM-DD) falls in the period."""
+        if not date or (self.year and not date.startswith(self.year)):
+            return False
+        return not self.month or date[5:7] == self.month
+
+
+def named_period(question: str) -> Period | None:
+    """The time the question names ("What was the rate in June?"), or None.
+
+    >>> named_period("What was the rate in June 2024?")
+    Period(year='2024', month='06')
+    """
+    match = _IN_PERIOD.search(question)
+    if match is None:
+        return None
+    month, month_year, year = match.groups()
+    if month is not None:
+        return Period(month_year, f"{_MONTHS.index(month.lower()) + 1:02d}")
+    return Period(year, None)
 
 
 def asks_for_latest(question: str) -> bool:
@@ -51,9 +89,15 @@ def reader_query(query: Query, hits: Sequence[Hit]) -> Query:
     "What is the interest rate now?" better than its "4.5 percent". Undated passages keep the word:
     there "formerly X, now Y" is all there is to go by.
     """
-    if not asks_for_latest(query.question) or len({hit.passage.date for hit in hits if hit.passage.date}) < 2:
+    dates = {hit.passage.date for hit in hits if hit.passage.date}
+    period = named_period(query.question)
+    if period is not None and any(map(period.holds, dates)) and not all(map(period.holds, dates)):
+        # "What was the rate in June?": the June article says "on Thursday", never "June".
+        plain = _IN_PERIOD.sub("", query.question, count=1).strip()
+    elif asks_for_latest(query.question) and len(dates) >= 2:
+        plain = _NOW_ADVERBS.sub("", query.question).strip()
+    else:
         return query
-    plain = _NOW_ADVERBS.sub("", query.question).strip()
     return dataclasses.replace(query, question=plain) if re.search(r"[^\W_]", plain) else query
 
 
@@ -80,7 +124,8 @@ def same_kind(a: str, b: str) -> bool:
 
 def apply_recency(answer: Answer) -> Answer:
     """`answer` with a note when a newer article gives a different answer, answered from the
-    newest article when the question asks for the latest.
+    newest article when the question asks for the latest, and from an article of the time the
+    question names ("in June") when one gives a rival answer.
 
     >>> apply_recency(Answer("q", None, None, 0.9, "bundled:r", ())).note
     ''
@@ -88,23 +133,38 @@ def apply_recency(answer: Answer) -> Answer:
     if answer.answer is None:
         return answer
     best_date = answer_date(answer)
-    newer = [
+    rivals = [
         a for a in answer.alternatives
-        if a.answer and a.confidence >= config.RECENCY_MIN_CONFIDENCE_RATIO * answer.confidence and same_kind(answer.answer, a.answer)
-        and answer_date(a) and (best_date is None or answer_date(a) > best_date)
+        if a.answer and a.confidence >= config.RECENCY_MIN_CONFIDENCE_RATIO * answer.confidence
+        and same_kind(answer.answer, a.answer) and answer_date(a)
     ]
+    period = named_period(answer.question)
+    if period is not None:
+        # The question's own time decides; a newer article is no news to it.
+        in_period = [a for a in rivals if period.holds(answer_date(a))]
+        if period.holds(best_date) or not in_period:
+            return answer
+        chosen = max(in_period, key=lambda a: a.confidence)
+        said = f"; an article of {best_date} said: {answer.answer}" if best_date else ""
+        return _promote(answer, chosen, f"Answered from the article of {answer_date(chosen)}, the time the question names{said}")
+    newer = [a for a in rivals if best_date is None or answer_date(a) > best_date]
     if not newer:
         return answer
     newest = max(newer, key=lambda a: (answer_date(a), a.confidence))
     if not asks_for_latest(answer.question):
         return dataclasses.replace(answer, note=f"A newer article ({answer_date(newest)}) says: {newest.answer}")
+    said = f"; an earlier article ({best_date}) said: {answer.answer}" if best_date else ""
+    return _promote(answer, newest, f"Answered from the newest article ({answer_date(newest)}){said}")
+
+
+def _promote(answer: Answer, chosen: Answer, note: str) -> Answer:
+    """`chosen` (one of answer's alternatives) as the answer, with `note`; the old answer joins the alternatives."""
     demoted = dataclasses.replace(answer, alternatives=(), note="", timings_ms={})
-    others = [a for a in answer.alternatives if a is not newest] + [demoted]
-    earlier = f"; an earlier article ({best_date}) said: {answer.answer}" if best_date else ""
+    others = [a for a in answer.alternatives if a is not chosen] + [demoted]
     return dataclasses.replace(
-        newest,
+        chosen,
         alternatives=tuple(sorted(others, key=lambda a: -a.confidence)),
         search_query=answer.search_query,
         timings_ms=answer.timings_ms,
-        note=f"Answered from the newest article ({answer_date(newest)}){earlier}",
+        note=note,
     )

@@ -1,9 +1,16 @@
-"""qa/recency.py: a newer article's different answer is flagged, and "now" questions take it."""
+"""qa/recency.py: a newer article's different answer is flagged, "now" questions take it, and a named month or year picks its article."""
 from __future__ import annotations
 
 import pytest
 
-from qa.answer.recency import apply_recency, asks_for_latest, reader_query, same_kind
+from qa.answer.recency import (
+    Period,
+    apply_recency,
+    asks_for_latest,
+    named_period,
+    reader_query,
+    same_kind,
+)
 from qa.cli import format_answer
 from qa.pipeline import QAPipeline
 from qa.store.build import build_index
@@ -65,6 +72,56 @@ def test_a_now_question_is_answered_from_the_newest_article():
     assert [a.answer for a in result.alternatives] == ["4.25 percent", "4 percent"]  # by score
     assert result.timings_ms == {"total_ms": 12.0} and result.search_query == question
     assert all(not a.note and not a.alternatives for a in result.alternatives)
+
+
+@pytest.mark.parametrize("question, period", [
+    ("What was the rate in June?", Period(None, "06")),
+    ("What was the rate in june 2024?", Period("2024", "06")),
+    ("How many ferries sailed during 2023?", Period("2023", None)),
+    ("Who may use water in May?", Period(None, "05")),
+    ("Who may use water?", None),  # "may" the verb is no month
+    ("What is the rate?", None),
+])
+def test_the_time_a_question_names(question, period):
+    assert named_period(question) == period
+
+
+def test_a_period_holds_the_dates_inside_it():
+    june = Period(None, "06")
+    assert june.holds("2024-06-06") and june.holds("2019-06") and not june.holds("2024-09-12")
+    assert not june.holds("2024") and not june.holds(None)  # a year alone says no month
+    assert Period("2024", None).holds("2024-09-12") and not Period("2024", None).holds("2023-12-31")
+    assert Period("2024", "06").holds("2024-06-30") and not Period("2024", "06").holds("2023-06-30")
+
+
+def test_a_question_naming_a_time_is_answered_from_an_article_of_that_time():
+    question = "What was the rate in September?"
+    best = dated("4.25 percent", 0.7, "2024-06-06", question)
+    september = dated("4.5 percent", 0.6, "2024-09-12", question)
+    result = apply_recency(with_alternatives(best, september))
+    assert result.answer == "4.5 percent" and result.citations == september.citations
+    assert result.note == "Answered from the article of 2024-09-12, the time the question names; an article of 2024-06-06 said: 4.25 percent"
+    # Already from its time: kept, and a newer article is no news to a question about June.
+    in_june = with_alternatives(dated("4.25 percent", 0.7, "2024-06-06", "What was the rate in June?"),
+                                dated("4.5 percent", 0.6, "2024-09-12", "What was the rate in June?"))
+    assert apply_recency(in_june) == in_june
+
+
+def test_the_reader_reads_a_question_without_its_time_when_only_some_articles_are_of_that_time():
+    dated_hits = [hit("2024-06-06"), hit("2024-09-12")]
+    assert reader_query(Query("What was the interest rate in June?"), dated_hits).question == "What was the interest rate?"
+    assert reader_query(Query("What was the interest rate in June?"), [hit("2024-06-06")] * 2).question == \
+        "What was the interest rate in June?"  # every article is of June: the word does no harm
+    assert reader_query(Query("What was the interest rate in May?"), dated_hits).question == "What was the interest rate in May?"
+
+
+@pytest.mark.parametrize("question, expected, date", [
+    ("What was the interest rate in June?", "4.25 percent", "2024-06-06"),
+    ("What was the interest rate in September?", "4.5 percent", "2024-09-12"),
+])
+def test_sample_corpus_rate_question_in_a_named_month(sample_pipeline, question, expected, date):
+    answer = sample_pipeline.ask(question)
+    assert answer.answer == expected and answer.citations[0].date == date
 
 
 @pytest.mark.parametrize("alternative", [
