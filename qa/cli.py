@@ -321,6 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
+    except ImportError as error:  # a library loaded on first use (sentence-transformers, torch) is missing
+        print(f"error: {error}; {config.INSTALL_HINT}", file=sys.stderr)
+        return 1
     except _user_errors() as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

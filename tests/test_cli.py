@@ -266,6 +266,19 @@ def test_the_terminal_marks_the_span_and_cuts_only_long_passages():
     assert snippet.startswith("    paragraph 1: ...x") and snippet.endswith("y...") and "[412 million euros]" in snippet
 
 
+def test_a_missing_library_is_one_line_with_what_to_do(indexed, monkeypatch, capsys):
+    from qa import cli
+
+    def missing(*_args, **_kwargs):
+        raise ModuleNotFoundError("No module named 'sentence_transformers'")
+
+    monkeypatch.setattr("qa.pipeline.QAPipeline.load", missing)
+    assert cli.main(["ask", QUESTION, "--index", str(indexed)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: No module named 'sentence_transformers'; run newsqa from the Python environment")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
 def test_index_check_passes_on_a_whole_index(indexed):
     done = qa("index", "--check", "--index", str(indexed), timeout=120)
     assert done.returncode == 0 and "files match their checksums" in done.stdout, done.stderr

@@ -372,6 +372,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     except user_errors as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except ImportError as error:  # a library loaded on first use (sentence-transformers, torch) is missing
+        print(f"error: {error}; {config.INSTALL_HINT}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -17,6 +17,7 @@ CSS = """
 .qa-reply details.qa-citation summary { cursor: pointer; }
 .qa-reply .qa-number { font-weight: 700; color: var(--color-accent); }
 .qa-reply .qa-title { font-weight: 600; }
+.qa-reply .qa-date, .qa-reply .qa-where { white-space: nowrap; }  /* never '2024-' / '09-12' */
 .qa-reply .qa-date { color: var(--body-text-color-subdued); }
 .qa-reply a.qa-source { color: var(--link-text-color); text-decoration: underline; overflow-wrap: anywhere; }
 .qa-reply span.qa-source { color: var(--body-text-color-subdued); font-family: var(--font-mono); font-size: .9em;

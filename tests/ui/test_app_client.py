@@ -62,6 +62,16 @@ def test_bad_paths_are_one_line_errors(tmp_path, capsys):
     assert app.main(["--port", "70000"]) == 2
 
 
+def test_a_missing_library_is_one_line_with_what_to_do(tmp_path, capsys, monkeypatch):
+    def missing(*_args, **_kwargs):
+        raise ModuleNotFoundError("No module named 'sentence_transformers'")
+
+    monkeypatch.setattr(app, "prepare_index", missing)
+    assert app.main(["--articles", str(write_corpus(tmp_path / "articles")), "--index", str(tmp_path / "index")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: No module named 'sentence_transformers'; run newsqa from the Python environment")
+
+
 @pytest.mark.slow
 def test_a_start_with_an_unchanged_folder_reads_no_article(tmp_path, capsys, monkeypatch):
     folder = write_corpus(tmp_path / "articles")
