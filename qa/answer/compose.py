@@ -101,7 +101,7 @@ def assemble_answers(
                 search_query=search_query,
             )
         )
-    answers.sort(key=lambda a: -a.confidence)
+    answers = _without_variants(sorted(answers, key=lambda a: -a.confidence))
 
     if not answers or result.no_answer_score - answers[0].confidence > no_answer_threshold:
         return Answer(
@@ -115,6 +115,23 @@ def assemble_answers(
             alternatives=tuple(answers[:max_alternatives]),
         )
     return dataclasses.replace(answers[0], alternatives=tuple(answers[1 : 1 + max_alternatives]))
+
+
+def _without_variants(answers: list[Answer]) -> list[Answer]:
+    """`answers` (best first) without those whose every span overlaps a better answer's span in
+    the same passage: "Mayor Ana Ribeiro" and "Ribeiro" are the reader's other boundaries for
+    "Ana Ribeiro", not other answers (Haystack 2 drops overlapping answers too, PR #6459)."""
+    kept: list[Answer] = []
+    taken: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for answer in answers:
+        spans = [(c.passage_id, c.start, c.end) for c in answer.citations if c.start is not None and c.end is not None]
+        if kept and spans and all(any(start < end_taken and start_taken < end for start_taken, end_taken in taken[pid])
+                                  for pid, start, end in spans):
+            continue
+        kept.append(answer)
+        for pid, start, end in spans:
+            taken[pid].append((start, end))
+    return kept
 
 
 def _unique(citations: list[Citation]) -> list[Citation]:

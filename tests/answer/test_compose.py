@@ -61,6 +61,29 @@ def test_an_article_repeating_a_name_is_one_source_not_corroboration():
     assert [c.passage_id for c in repeated.citations] == ["f.md::0.0", "f.md::2.0"]  # both still cited
 
 
+def test_other_boundaries_of_the_answer_are_not_other_answers():
+    text = "Mayor Ana Ribeiro opened the line; her deputy Tomas Vidal cut the ribbon."
+    lead = passage("t.md::0.0", text, "t.md")
+    other = passage("u.md::0.0", "Ribeiro thanked the builders.", "u.md")
+    hits = [Hit(lead, 0.9, 0), Hit(other, 0.8, 1)]
+    result = ReaderResult(
+        reader="bundled:test",
+        candidates=(
+            span(lead, 0, "Ana Ribeiro", 0.6),
+            span(lead, 0, "Mayor Ana Ribeiro", 0.2),  # overlaps the answer in its passage: a variant
+            span(lead, 0, "Tomas Vidal", 0.1),  # elsewhere in the passage: a real alternative
+            span(other, 1, "Ribeiro", 0.05),  # in another article: its own source, kept
+        ),
+        no_answer_score=0.1,
+    )
+    answer = assemble_answers("Who opened the line?", hits, result)
+    assert answer.answer == "Ana Ribeiro"
+    assert [a.answer for a in answer.alternatives] == ["Tomas Vidal", "Ribeiro"]
+    # Declined too, the candidates list no variants of one another.
+    declined = assemble_answers("Who opened the line?", hits, result, no_answer_threshold=-0.9)
+    assert declined.answer is None and [a.answer for a in declined.alternatives] == ["Ana Ribeiro", "Tomas Vidal", "Ribeiro"]
+
+
 def test_weak_evidence_gives_null_answer_with_closest_passages():
     hit = Hit(passage("a.md::0.0", "The festival opened with a silent film."), 0.4, 0)
     result = ReaderResult("bundled:test", (SpanCandidate("a.md::0.0", 4, 12, "festival", 0.1),), no_answer_score=0.7)
