@@ -232,7 +232,7 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
                 )
                 with gr.Row():
                     message = gr.Textbox(
-                        placeholder="Ask a question about the articles…",
+                        placeholder="Ask a question…",  # one line even on a phone (the chat above says about what)
                         show_label=False,
                         container=False,
                         scale=8,
