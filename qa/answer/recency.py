@@ -4,6 +4,8 @@ questions from the newest article and "in June" questions from an article of Jun
 A rate, a count or an office holder reported in June may be out of date by September; an
 extractive reader scores the two spans on wording alone. This stage runs after the answers are
 assembled and never invents text: it only reorders the reader's own answers and adds a note.
+Before reading, `reader_query` leaves out of the reader's question the words the dates answer for
+("now", "in June"): no article of June says "June" about its own news.
 """
 from __future__ import annotations
 
@@ -29,12 +31,8 @@ _NAMED_TIME = re.compile(
     r"October|November|December)\b|\b(?:last|previous|next)\s+(?:week|month|year)\b",
     re.IGNORECASE,
 )
-
-
 # The adverbs of a "now" question, dropped from what the reader reads when dates can answer for them.
 _NOW_ADVERBS = re.compile(r"\s*\b(?:right now|as of now|at present|these days|nowadays|currently|presently|now)\b", re.IGNORECASE)
-
-
 _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
            "october", "november", "december")
 # "in June", "in June 2024", "during 2023": the time a question names, as a phrase it can do without.
