@@ -208,11 +208,17 @@ def format_answer(answer) -> str:
         lines.append(f"[{number}] {meta}")
         text = citation.text
         if citation.start is not None:
+            cut_before, cut_after = citation.start > 120, citation.end + 120 < len(text)
             before = text[max(0, citation.start - 120) : citation.start]
             after = text[citation.end : citation.end + 120]
-            # "..." only where the passage is cut: never "...." after a sentence's own full stop.
-            snippet = (("..." if citation.start > 120 else "") + f"{before}[{text[citation.start:citation.end]}]{after}"
-                       + ("..." if citation.end + 120 < len(text) else ""))
+            # Cut at a space, never inside a word ("...mised"); "..." only where the passage is cut,
+            # never "...." after a sentence's own full stop.
+            if cut_before and " " in before:
+                before = before.split(" ", 1)[1]
+            if cut_after and " " in after:
+                after = after.rsplit(" ", 1)[0].rstrip(",;:")
+            snippet = (("..." if cut_before else "") + f"{before}[{text[citation.start:citation.end]}]{after}"
+                       + ("..." if cut_after else ""))
         else:
             snippet = text[:240] + ("..." if len(text) > 240 else "")
         # Numbered from 1, as in the chat; the JSON keeps the 0-based index.

@@ -258,12 +258,16 @@ def test_the_terminal_marks_the_span_and_cuts_only_long_passages():
     cited = Citation("a.md::0.0", "a.md", "Tram opens", "2024-03-14", "https://example.org/t", 0, 14, 31, short, 0.9)
     shown = format_answer(Answer("How much?", "412 million euros", 0.9, 0.0, "bundled:test", (cited,), search_query="How much?"))
     assert shown.endswith("paragraph 1: The tram cost [412 million euros].") and "Searched for" not in shown
-    long = "x" * 200 + " The tram cost 412 million euros. " + "y" * 200
+    long = "The promised line " * 12 + "cost 412 million euros. " + "Riders praised it " * 12
     start = long.index("412")
     cut = Citation("a.md::0.0", "a.md", "Tram opens", "2024-03-14", "https://example.org/t", 0, start, start + 17, long, 0.9)
     shown = format_answer(Answer("How much?", "412 million euros", 0.9, 0.0, "bundled:test", (cut,), search_query="How much?"))
     snippet = shown.splitlines()[-1]
-    assert snippet.startswith("    paragraph 1: ...x") and snippet.endswith("y...") and "[412 million euros]" in snippet
+    assert "[412 million euros]" in snippet
+    # Cut where the passage goes on, and at a space: whole words on both sides.
+    inner = snippet.removeprefix("    paragraph 1: ...").removesuffix("...")
+    assert snippet.endswith("...") and inner != snippet and long.find(inner.replace("[", "").replace("]", "")) >= 0
+    assert inner.split(" ", 1)[0] in {"The", "promised", "line"} and inner.rsplit(" ", 1)[1] in {"Riders", "praised", "it"}
 
 
 def test_a_missing_library_is_one_line_with_what_to_do(indexed, monkeypatch, capsys):
