@@ -25,16 +25,15 @@ _LATEST = re.compile(
     r"still|at present|presently|as of now|so far|to date|these days|right now)\b",
     re.IGNORECASE,
 )
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+           "october", "november", "december")
 # A question that names its own time ("in 2023", "in June", "last year") asks about that time.
 _NAMED_TIME = re.compile(
-    r"\b(?:1\d{3}|20\d{2})\b|\b(?:January|February|March|April|May|June|July|August|September|"
-    r"October|November|December)\b|\b(?:last|previous|next)\s+(?:week|month|year)\b",
+    r"\b(?:1\d{3}|20\d{2})\b|\b(?:" + "|".join(_MONTHS) + r")\b|\b(?:last|previous|next)\s+(?:week|month|year)\b",
     re.IGNORECASE,
 )
 # The adverbs of a "now" question, dropped from what the reader reads when dates can answer for them.
 _NOW_ADVERBS = re.compile(r"\s*\b(?:right now|as of now|at present|these days|nowadays|currently|presently|now)\b", re.IGNORECASE)
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-           "october", "november", "december")
 # "in June", "in June 2024", "during 2023": the time a question names, as a phrase it can do without.
 _IN_PERIOD = re.compile(
     r"\s*\b(?:in|during)\s+(?:(" + "|".join(_MONTHS) + r")(?:\s+(1\d{3}|20\d{2}))?|(1\d{3}|20\d{2}))\b",
