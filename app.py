@@ -2,6 +2,7 @@
 
 The app itself is qa/ui/app.py (also `qa chat`); this file starts it from a source checkout.
 """
+
 import sys
 
 from qa.ui.app import main

@@ -1,4 +1,5 @@
 """Benchmarks: `python -m bench [--quick]` runs the performance set (bench/embed.py, reader.py, ann.py, e2e.py)."""
+
 from __future__ import annotations
 
 import os

@@ -9,6 +9,7 @@ without ../shared). Every figure is a ratio
 or a recall measured against a baseline in the same process (or, for cold starts, alternated processes): the 2-core machine is shared and its
 absolute times move with its load.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,13 +24,29 @@ from bench import cpu_model
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200k passages and fewer rounds")
-    parser.add_argument("--only", choices=("embed", "reader", "ann", "e2e", "static", "scale", "reuters"), action="append", help="run only these parts")
+    parser.add_argument(
+        "--only",
+        choices=("embed", "reader", "ann", "e2e", "static", "scale", "reuters"),
+        action="append",
+        help="run only these parts",
+    )
     args = parser.parse_args(argv)
     from bench import ann, e2e, embed, reader, reuters, scale, static
 
-    parts = {"embed": embed.run, "reader": reader.run, "ann": ann.run, "e2e": e2e.run, "static": static.run,
-             "scale": scale.run, "reuters": reuters.run}
-    results: dict[str, object] = {"quick": args.quick, "cpu": cpu_model(), "python": platform.python_version()}
+    parts = {
+        "embed": embed.run,
+        "reader": reader.run,
+        "ann": ann.run,
+        "e2e": e2e.run,
+        "static": static.run,
+        "scale": scale.run,
+        "reuters": reuters.run,
+    }
+    results: dict[str, object] = {
+        "quick": args.quick,
+        "cpu": cpu_model(),
+        "python": platform.python_version(),
+    }
     started = time.perf_counter()
     for name in args.only or list(parts):
         print(f"\n== {name} ==", flush=True)

@@ -12,6 +12,7 @@ corpus of synthetic passages with a stand-in embedder (random unit vectors, so t
 does not hide the pipeline's memory) twice in child processes: with qa/build.py as committed
 (the newest committed version from before streaming) and as it is now, and reports each one's peak RSS.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,14 +36,18 @@ def synthetic_vectors(n: int, seed: int, topics: int = 200, subtopics: int = 50)
     mixture = np.random.default_rng(42)
     centres = mixture.standard_normal((topics, DIMENSION)).astype(np.float32)
     centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-    sub = centres[:, None, :] + 0.8 * mixture.standard_normal((topics, subtopics, DIMENSION)).astype(np.float32) / np.sqrt(DIMENSION)
+    sub = centres[:, None, :] + 0.8 * mixture.standard_normal((topics, subtopics, DIMENSION)).astype(
+        np.float32
+    ) / np.sqrt(DIMENSION)
     sub = sub.reshape(-1, DIMENSION)
     sub /= np.linalg.norm(sub, axis=1, keepdims=True)
     rng = np.random.default_rng(seed)
     out = np.empty((n, DIMENSION), dtype=np.float32)
     for start in range(0, n, 100_000):
         m = min(100_000, n - start)
-        x = sub[rng.integers(0, len(sub), m)] + 1.5 * rng.standard_normal((m, DIMENSION)).astype(np.float32) / np.sqrt(DIMENSION)
+        x = sub[rng.integers(0, len(sub), m)] + 1.5 * rng.standard_normal((m, DIMENSION)).astype(
+            np.float32
+        ) / np.sqrt(DIMENSION)
         out[start : start + m] = x / np.linalg.norm(x, axis=1, keepdims=True)
     return out
 
@@ -80,11 +85,15 @@ def search_figures(n: int, n_queries: int) -> dict[str, Any]:
     ann_gib = faiss.serialize_index(index).nbytes / 2**30
     found, ann_ms = one_at_a_time(index, queries, 10)
     recall = float(np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth)]))
-    print(f"\nDense search over {n:,} synthetic passages (generated in {generated:.0f} s), one query at a time")
-    print(table(
-        ["index", "p50 ms", "recall@10 vs exact", "memory GiB", "build s"],
-        [["Flat (exact)", exact_ms, 1.0, exact_gib, "-"], [description, ann_ms, recall, ann_gib, built]],
-    ))
+    print(
+        f"\nDense search over {n:,} synthetic passages (generated in {generated:.0f} s), one query at a time"
+    )
+    print(
+        table(
+            ["index", "p50 ms", "recall@10 vs exact", "memory GiB", "build s"],
+            [["Flat (exact)", exact_ms, 1.0, exact_gib, "-"], [description, ann_ms, recall, ann_gib, built]],
+        )
+    )
     return {
         "n_passages": n,
         "ann_index": description,
@@ -131,15 +140,28 @@ def write_corpus(folder: Path, n: int, per_file: int = 10_000) -> None:
         with open(folder / f"stories-{first // per_file:04d}.jsonl", "w", encoding="utf-8") as handle:
             for i in range(first, min(n, first + per_file)):
                 text = " ".join(words[j] for j in rng.integers(0, len(words), 60)).capitalize() + "."
-                handle.write(json.dumps({"title": f"Story {i}", "url": f"https://example.org/{i}", "text": text}) + "\n")
+                handle.write(
+                    json.dumps({"title": f"Story {i}", "url": f"https://example.org/{i}", "text": text})
+                    + "\n"
+                )
 
 
 def build_before() -> str | None:
     """qa/build.py as it was before it streamed (the newest committed version without _write_vectors)."""
     try:
-        log = subprocess.run(["git", "-C", str(ROOT), "log", "--format=%H", "--", "qa/build.py"], capture_output=True, text=True, check=True).stdout.split()
+        log = subprocess.run(
+            ["git", "-C", str(ROOT), "log", "--format=%H", "--", "qa/build.py"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         for commit in log:
-            text = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:qa/build.py"], capture_output=True, text=True, check=True).stdout
+            text = subprocess.run(
+                ["git", "-C", str(ROOT), "show", f"{commit}:qa/build.py"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             if "def _write_vectors(" not in text:
                 return text
     except (OSError, subprocess.CalledProcessError):
@@ -162,31 +184,47 @@ def build_memory(n: int) -> dict[str, Any]:
         rows = []
         for label, build_file in versions.items():
             out = subprocess.run(
-                [sys.executable, "-c", _CHILD.format(root=str(ROOT)), str(corpus), str(folder / f"index-{len(rows)}"), str(build_file)],
-                capture_output=True, text=True,
+                [
+                    sys.executable,
+                    "-c",
+                    _CHILD.format(root=str(ROOT)),
+                    str(corpus),
+                    str(folder / f"index-{len(rows)}"),
+                    str(build_file),
+                ],
+                capture_output=True,
+                text=True,
             )
             if out.returncode != 0:
                 print(f"build ({label}) failed:\n{out.stderr[-2000:]}")
                 continue
             figures = json.loads(out.stdout.strip().splitlines()[-1])
             rows.append([label, figures["passages"], figures["seconds"], figures["peak_rss_gib"]])
-            results["build_peak_rss_gib" if label == "now" else "build_peak_rss_gib_before"] = round(figures["peak_rss_gib"], 3)
+            results["build_peak_rss_gib" if label == "now" else "build_peak_rss_gib_before"] = round(
+                figures["peak_rss_gib"], 3
+            )
     print(f"\nIndex build of {n:,} synthetic passages (stand-in embedder), peak RSS of the build process")
     print(table(["qa/build.py", "passages", "seconds", "peak RSS GiB"], rows))
     results["build_passages"] = n
     return results
 
 
-def run(quick: bool = False, passages: int | None = None, build_passages: int | None = None) -> dict[str, Any]:
+def run(
+    quick: bool = False, passages: int | None = None, build_passages: int | None = None
+) -> dict[str, Any]:
     n = passages if passages is not None else (200_000 if quick else 1_000_000)
     results = search_figures(n, 200 if quick else 500)
-    results.update(build_memory(build_passages if build_passages is not None else (50_000 if quick else 200_000)))
+    results.update(
+        build_memory(build_passages if build_passages is not None else (50_000 if quick else 200_000))
+    )
     return results
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="200k passages (build: 50k) instead of 1M (200k)")
+    parser.add_argument(
+        "--quick", action="store_true", help="200k passages (build: 50k) instead of 1M (200k)"
+    )
     parser.add_argument("--passages", type=int, default=None)
     parser.add_argument("--build-passages", type=int, default=None)
     args = parser.parse_args(argv)

@@ -8,6 +8,7 @@ default), the bundled trained reader answering, runs alternated.
 Warm: QAPipeline.ask per question on one loaded pipeline, with the bundled trained reader and with
 a DistilBERT-shaped transformers reader (random weights: timing only) in torch and in onnx-int8.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,9 +27,14 @@ from bench import ROOT, table
 from qa import config
 
 QUESTIONS = (
-    "How much did the tram line cost?", "Who won the regional election?", "When did the festival open?",
-    "What did the council decide?", "Where was the new bridge built?", "Who opened the tram line?",
-    "How many people voted?", "What did the report find?",
+    "How much did the tram line cost?",
+    "Who won the regional election?",
+    "When did the festival open?",
+    "What did the council decide?",
+    "Where was the new bridge built?",
+    "Who opened the tram line?",
+    "How many people voted?",
+    "What did the report find?",
 )
 
 
@@ -39,8 +45,23 @@ def cold_start(index_dir: Path, runs: int) -> dict[str, float]:
         for backend in seconds:
             started = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "qa.cli", "ask", QUESTIONS[0], "--index", str(index_dir), "--embed-backend", backend, "--reader", "bundled"],
-                cwd=ROOT, env=env, capture_output=True, check=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "qa.cli",
+                    "ask",
+                    QUESTIONS[0],
+                    "--index",
+                    str(index_dir),
+                    "--embed-backend",
+                    backend,
+                    "--reader",
+                    "bundled",
+                ],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                check=True,
             )
             seconds[backend].append(time.perf_counter() - started)
     return {backend: float(np.median(v)) for backend, v in seconds.items()}
@@ -54,8 +75,12 @@ def warm(index_dir: Path, folder: Path, questions: Sequence[str]) -> dict[str, f
     model = build_model("6l", folder)
     pipelines = {
         "bundled reader": QAPipeline.load(index_dir, reader="bundled"),
-        "6-layer reader, torch": QAPipeline.load(index_dir, reader=TransformersReader(str(model), local_files_only=True)),
-        "6-layer reader, onnx-int8": QAPipeline.load(index_dir, reader=TransformersReader(str(model), local_files_only=True, backend="onnx-int8")),
+        "6-layer reader, torch": QAPipeline.load(
+            index_dir, reader=TransformersReader(str(model), local_files_only=True)
+        ),
+        "6-layer reader, onnx-int8": QAPipeline.load(
+            index_dir, reader=TransformersReader(str(model), local_files_only=True, backend="onnx-int8")
+        ),
     }
     ms: dict[str, list[float]] = {name: [] for name in pipelines}
     for pipeline in pipelines.values():
@@ -75,7 +100,9 @@ def run(quick: bool = False) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="qa-bench-e2e-") as folder:
         folder = Path(folder)
         index_dir = folder / "index"
-        build_index(config.SAMPLE_ARTICLES_DIR, index_dir, load_embedder(config.DEFAULT_EMBEDDER, "onnx-int8"))
+        build_index(
+            config.SAMPLE_ARTICLES_DIR, index_dir, load_embedder(config.DEFAULT_EMBEDDER, "onnx-int8")
+        )
         cold = cold_start(index_dir, 1 if quick else 3)
         previous = os.environ.get("NEWSQA_CACHE")
         os.environ["NEWSQA_CACHE"] = str(folder / "cache")  # the throw-away reader's export
@@ -87,7 +114,11 @@ def run(quick: bool = False) -> dict[str, Any]:
             else:
                 os.environ["NEWSQA_CACHE"] = previous
     print("\n`qa ask` cold start on the sample corpus (process start to answer, bundled reader)")
-    print(table(["embedder backend", "seconds", "x torch"], [[b, s, cold["torch"] / s] for b, s in cold.items()]))
+    print(
+        table(
+            ["embedder backend", "seconds", "x torch"], [[b, s, cold["torch"] / s] for b, s in cold.items()]
+        )
+    )
     print("\nWarm QAPipeline.ask, p50 per question (hybrid retrieval, k=5)")
     print(table(["pipeline", "p50 ms"], [[name, v] for name, v in warm_ms.items()]))
     return {

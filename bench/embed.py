@@ -9,6 +9,7 @@ all alike; the median round counts. Recall: dense-mode answer recall@5 over the 
 questions (bench/retrieval.py's definition), for every pair (index built with A, questions
 embedded with B), so that an index built with one backend is known to be searchable with another.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,7 +49,9 @@ def throughput(texts: Sequence[str], rounds: int, backends: Sequence[str] = BACK
     from sentence_transformers import SentenceTransformer
 
     plain = SentenceTransformer(resolve_model_location(config.DEFAULT_EMBEDDER), device="cpu")
-    systems = {"sentence-transformers (plain)": lambda t=texts: plain.encode(list(t), normalize_embeddings=True)}
+    systems = {
+        "sentence-transformers (plain)": lambda t=texts: plain.encode(list(t), normalize_embeddings=True)
+    }
     for backend in backends:
         embedder = load_embedder(config.DEFAULT_EMBEDDER, backend)
         systems[f"qa.embed {backend}"] = lambda t=texts, e=embedder: e.encode(t)
@@ -98,17 +101,31 @@ def run(quick: bool = False, repeat: int = 1, squad: Path = DEFAULT_SQUAD) -> di
     seconds = throughput(texts, rounds, QUICK_SPEED_BACKENDS if quick else BACKENDS)
     base = seconds["sentence-transformers (plain)"]
     print(f"Embedding throughput: {len(texts)} SQuAD paragraphs, median of {rounds} interleaved rounds")
-    print(table(
-        ["system", "paragraphs/s", "x plain"],
-        [[name, len(texts) / s, base / s] for name, s in seconds.items()],
-    ))
+    print(
+        table(
+            ["system", "paragraphs/s", "x plain"],
+            [[name, len(texts) / s, base / s] for name, s in seconds.items()],
+        )
+    )
     with tempfile.TemporaryDirectory(prefix="qa-bench-embed-") as folder:
         recall, vectors = recall_matrix(squad, Path(folder), recall_backends)
-    print("\nDense recall@5 on the SQuAD subset (answerable questions); rows: index built with, columns: questions embedded with")
-    print(table(["index \\ query"] + list(recall_backends), [[b] + [recall[(b, q)] for q in recall_backends] for b in recall_backends]))
+    print(
+        "\nDense recall@5 on the SQuAD subset (answerable questions); rows: index built with, columns: questions embedded with"
+    )
+    print(
+        table(
+            ["index \\ query"] + list(recall_backends),
+            [[b] + [recall[(b, q)] for q in recall_backends] for b in recall_backends],
+        )
+    )
     print("\nCosine of each backend's passage vectors with torch's (min / mean)")
     cos = {b: np.sum(vectors[b] * vectors["torch"], axis=1) for b in recall_backends}
-    print(table(["backend", "min", "mean"], [[b, float(cos[b].min()), float(cos[b].mean())] for b in recall_backends]))
+    print(
+        table(
+            ["backend", "min", "mean"],
+            [[b, float(cos[b].min()), float(cos[b].mean())] for b in recall_backends],
+        )
+    )
     return {
         "embed_paragraphs_per_s_plain": round(len(texts) / base, 2),
         "embed_paragraphs_per_s": round(len(texts) / seconds["qa.embed onnx-int8"], 2),
@@ -124,8 +141,14 @@ def run(quick: bool = False, repeat: int = 1, squad: Path = DEFAULT_SQUAD) -> di
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 rounds instead of 5; no torch speed row, recall of torch and int8 only")
-    parser.add_argument("--repeat", type=int, default=1, help="encode the paragraphs this many times per round")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="3 rounds instead of 5; no torch speed row, recall of torch and int8 only",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="encode the paragraphs this many times per round"
+    )
     parser.add_argument("--squad", type=Path, default=DEFAULT_SQUAD)
     args = parser.parse_args(argv)
     print(json.dumps(run(args.quick, args.repeat, args.squad)))

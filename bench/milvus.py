@@ -19,6 +19,7 @@ corpus into a local index folder and into Milvus with the real build code:
 (../shared/corpora; research use only: read here, never copied), with their titles as queries.
 --quick asks every third question.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,7 +36,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.retrieval import DEFAULT_SQUAD, KS, WARMUP_QUESTIONS, CachedEmbedder, load_squad, recall_at, write_squad_corpus  # noqa: E402
+from bench.retrieval import (
+    DEFAULT_SQUAD,
+    KS,
+    WARMUP_QUESTIONS,
+    CachedEmbedder,
+    load_squad,
+    recall_at,
+    write_squad_corpus,
+)  # noqa: E402
 from qa.answer.compose import normalize_answer  # noqa: E402
 from qa.embed import Embedder, load_embedder  # noqa: E402
 from qa.retrieve.retriever import Retriever  # noqa: E402
@@ -53,6 +62,7 @@ def retriever_search(retriever: Retriever, mode: str) -> Search:
 
 def server_rrf_search(store, embedder: Embedder) -> Search:
     """Milvus's hybrid_search with RRFRanker(60): the server fuses, one round trip."""
+
     def search(question: str, depth: int) -> list[Passage]:
         ranking = store.hybrid_search(question, embedder.encode([question])[0], depth)
         return store.passages([row for row, _ in ranking])
@@ -74,7 +84,11 @@ def measure(systems: dict[str, Search], questions, normalised: dict[str, str]) -
             started = time.perf_counter()
             passages = systems[name](question.text, max(KS))
             latency[name].append((time.perf_counter() - started) * 1000)
-            found = [i for i, p in enumerate(passages) if any(a in normalised[p.passage_id] for a in question.answers)]
+            found = [
+                i
+                for i, p in enumerate(passages)
+                if any(a in normalised[p.passage_id] for a in question.answers)
+            ]
             ranks[name].append(found[0] if found else None)
     return ranks, latency
 
@@ -92,7 +106,9 @@ def squad_part(server: MilvusServer, embedder: Embedder, squad: Path, folder: Pa
     local, milvus = LocalLocation(folder / "squad-index"), parse_location(server.address("bench_squad"))
     milvus_server_tokens = parse_location(server.address("bench_squad_server_analyzer"))
     started = time.perf_counter()
-    timed_build(LocalLocation(folder / "squad-warmup"), corpus, cached)  # embeds every passage once, into the cache
+    timed_build(
+        LocalLocation(folder / "squad-warmup"), corpus, cached
+    )  # embeds every passage once, into the cache
     embedding = time.perf_counter() - started
     build = {"local": timed_build(local, corpus, cached), "milvus": timed_build(milvus, corpus, cached)}
     timed_build(milvus_server_tokens, corpus, cached, keyword_tokens="server")
@@ -110,21 +126,33 @@ def squad_part(server: MilvusServer, embedder: Embedder, squad: Path, folder: Pa
         "milvus: BM25, server analyzer": retriever_search(Retriever(analyzer_store, embedder), "keyword"),
         "milvus: hybrid, server analyzer": retriever_search(Retriever(analyzer_store, embedder), "hybrid"),
     }
-    normalised = {p.passage_id: normalize_answer(p.text) for p in local_store.passages(range(local_store.count()))}
+    normalised = {
+        p.passage_id: normalize_answer(p.text) for p in local_store.passages(range(local_store.count()))
+    }
     asked = questions[::3] if quick else questions
     ranks, latency = measure(systems, asked, normalised)
 
-    print(f"SQuAD 2.0 dev subset: {local_store.count()} passages, {len(asked)} answerable questions"
-          f"{' (--quick: every third)' if quick else ''}; embedder {embedder.name} ({getattr(embedder, 'backend', '?')})\n")
+    print(
+        f"SQuAD 2.0 dev subset: {local_store.count()} passages, {len(asked)} answerable questions"
+        f"{' (--quick: every third)' if quick else ''}; embedder {embedder.name} ({getattr(embedder, 'backend', '?')})\n"
+    )
     print("| system | " + " | ".join(f"R@{k}" for k in KS) + " | p50 ms | p95 ms |")
     print("|" + "---|" * (len(KS) + 3))
     for name in systems:
         p50, p95 = np.percentile(latency[name], [50, 95])
-        print(f"| {name} | " + " | ".join(f"{recall_at(ranks[name], k):.3f}" for k in KS) + f" | {p50:.1f} | {p95:.1f} |")
-    gap = 100 * (recall_at(ranks["milvus: hybrid, our fusion"], 5) - recall_at(ranks["local: hybrid (ours)"], 5))
+        print(
+            f"| {name} | "
+            + " | ".join(f"{recall_at(ranks[name], k):.3f}" for k in KS)
+            + f" | {p50:.1f} | {p95:.1f} |"
+        )
+    gap = 100 * (
+        recall_at(ranks["milvus: hybrid, our fusion"], 5) - recall_at(ranks["local: hybrid (ours)"], 5)
+    )
     print(f"\nAnswer recall@5, Milvus (our fusion) minus local: {gap:+.1f} points")
-    print(f"Build: embedding {embedding:.1f} s (once), then the store's own work: local {build['local']:.2f} s, "
-          f"Milvus Lite {build['milvus']:.2f} s ({build['milvus'] / build['local']:.1f}x)\n")
+    print(
+        f"Build: embedding {embedding:.1f} s (once), then the store's own work: local {build['local']:.2f} s, "
+        f"Milvus Lite {build['milvus']:.2f} s ({build['milvus'] / build['local']:.1f}x)\n"
+    )
     return {
         "squad_recall_at_5": {name: round(recall_at(ranks[name], 5), 3) for name in systems},
         "squad_recall_at_1": {name: round(recall_at(ranks[name], 1), 3) for name in systems},
@@ -138,7 +166,10 @@ def reuters_part(server: MilvusServer, embedder: Embedder, count: int, folder: P
     corpus = folder / "reuters-corpus"
     corpus.mkdir()
     titles = []
-    with open(REUTERS, encoding="utf-8") as source, open(corpus / "reuters.jsonl", "w", encoding="utf-8") as target:
+    with (
+        open(REUTERS, encoding="utf-8") as source,
+        open(corpus / "reuters.jsonl", "w", encoding="utf-8") as target,
+    ):
         for line in source:
             record = json.loads(line)
             if record.get("title") and record.get("text"):
@@ -161,22 +192,31 @@ def reuters_part(server: MilvusServer, embedder: Embedder, count: int, folder: P
     same_top = 0
     for number, question in enumerate(queries):
         tops = {}
-        for name in list(retrievers)[number % 2:] + list(retrievers)[: number % 2]:
+        for name in list(retrievers)[number % 2 :] + list(retrievers)[: number % 2]:
             started = time.perf_counter()
             tops[name] = retrievers[name].search(question, 5)[0].passage.passage_id
             latency[name].append((time.perf_counter() - started) * 1000)
         same_top += tops["local"] == tops["milvus"]
     passages = retrievers["local"].store.count()
-    print(f"Reuters-21578, Distribution 1.0: first {count} stories with a title and text, {passages} passages")
-    print(f"Build: embedding {embedding:.1f} s, then the store's own work: local {build['local']:.1f} s, "
-          f"Milvus Lite {build['milvus']:.1f} s ({build['milvus'] / build['local']:.1f}x)")
+    print(
+        f"Reuters-21578, Distribution 1.0: first {count} stories with a title and text, {passages} passages"
+    )
+    print(
+        f"Build: embedding {embedding:.1f} s, then the store's own work: local {build['local']:.1f} s, "
+        f"Milvus Lite {build['milvus']:.1f} s ({build['milvus'] / build['local']:.1f}x)"
+    )
     for name, values in latency.items():
         p50, p95 = np.percentile(values, [50, 95])
         print(f"Hybrid search ({len(queries)} titles as queries), {name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms")
     print(f"Same top passage in both stores: {same_top} of {len(queries)}\n")
-    return {"reuters_passages": passages, "reuters_build_s": {"embedding": round(embedding, 1), **{k: round(v, 1) for k, v in build.items()}},
-            "reuters_p50_ms": {k: round(float(np.percentile(v, 50)), 1) for k, v in latency.items()},
-            "reuters_same_top": same_top, "reuters_queries": len(queries), "reuters_corpus": str(corpus)}
+    return {
+        "reuters_passages": passages,
+        "reuters_build_s": {"embedding": round(embedding, 1), **{k: round(v, 1) for k, v in build.items()}},
+        "reuters_p50_ms": {k: round(float(np.percentile(v, 50)), 1) for k, v in latency.items()},
+        "reuters_same_top": same_top,
+        "reuters_queries": len(queries),
+        "reuters_corpus": str(corpus),
+    }
 
 
 def ray_part(corpus: Path, embedder_backend: str | None, folder: Path, rounds: int = 2) -> dict:
@@ -193,24 +233,44 @@ def ray_part(corpus: Path, embedder_backend: str | None, folder: Path, rounds: i
         for number in range(rounds):
             order = [("one process", single), ("ray", ray)]
             for name, embedder in order if number % 2 == 0 else order[::-1]:
-                times[name].append(timed_build(LocalLocation(folder / f"ray-{name}-{number}"), corpus, embedder, rebuild=True))
+                times[name].append(
+                    timed_build(
+                        LocalLocation(folder / f"ray-{name}-{number}"), corpus, embedder, rebuild=True
+                    )
+                )
         actors = len(ray.actors)
     finally:
         ray.close()
     best = {name: min(values) for name, values in times.items()}
-    print(f"Ray: a local cluster ({actors} actors, one CPU each; started in {startup:.1f} s) against one process "
-          f"({single.backend}), full builds of {corpus.name}, best of {rounds}: one process {best['one process']:.1f} s, "
-          f"Ray {best['ray']:.1f} s ({best['one process'] / best['ray']:.2f}x)\n")
-    return {"ray_build_s": {k: round(v, 1) for k, v in best.items()}, "ray_startup_s": round(startup, 1), "ray_actors": actors}
+    print(
+        f"Ray: a local cluster ({actors} actors, one CPU each; started in {startup:.1f} s) against one process "
+        f"({single.backend}), full builds of {corpus.name}, best of {rounds}: one process {best['one process']:.1f} s, "
+        f"Ray {best['ray']:.1f} s ({best['one process'] / best['ray']:.2f}x)\n"
+    )
+    return {
+        "ray_build_s": {k: round(v, 1) for k, v in best.items()},
+        "ray_startup_s": round(startup, 1),
+        "ray_actors": actors,
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--squad", type=Path, default=DEFAULT_SQUAD, help="SQuAD 2.0 JSON (default: %(default)s)")
+    parser.add_argument(
+        "--squad", type=Path, default=DEFAULT_SQUAD, help="SQuAD 2.0 JSON (default: %(default)s)"
+    )
     parser.add_argument("--quick", action="store_true", help="ask every third question only")
-    parser.add_argument("--reuters", type=int, default=0, metavar="N", help="also time builds and queries on N Reuters-21578 stories")
+    parser.add_argument(
+        "--reuters",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also time builds and queries on N Reuters-21578 stories",
+    )
     parser.add_argument("--no-ray", action="store_true", help="skip the Ray build")
-    parser.add_argument("--embed-backend", default=None, help="embedder backend for qa.embed.load_embedder (default: its own)")
+    parser.add_argument(
+        "--embed-backend", default=None, help="embedder backend for qa.embed.load_embedder (default: its own)"
+    )
     args = parser.parse_args(argv)
     if reason := milvus_lite_missing():
         parser.error(reason)

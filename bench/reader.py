@@ -16,6 +16,7 @@ Systems, interleaved question by question in one process:
 - onnx / onnx-int8: TransformersReader(backend=...), ONNX Runtime, one unpadded window at a time.
 "Same best span" compares each system's best (passage, start, end) with torch's.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,13 +38,26 @@ from qa.types import Passage, Query
 
 ARTICLES = ROOT.parent / "shared" / "articles"
 QUESTIONS = (
-    "Who is the IT Minister?", "What did WhatsApp say?", "Which firm made the spyware?",
-    "When did the government react?", "What is Pegasus?", "How many users were targeted?",
-    "What did the Home Ministry say?", "Where was the lawsuit filed?", "Who sued the Israeli firm?",
-    "What did the spokesperson add?", "Why is the government concerned?", "What was installed?",
-    "Which platform was breached?", "What did the minister ask for?", "Who was targeted by the spies?",
-    "What does the company provide?", "When was the statement issued?", "What action was taken?",
-    "Who confirmed the attack?", "What needed only a missed call?",
+    "Who is the IT Minister?",
+    "What did WhatsApp say?",
+    "Which firm made the spyware?",
+    "When did the government react?",
+    "What is Pegasus?",
+    "How many users were targeted?",
+    "What did the Home Ministry say?",
+    "Where was the lawsuit filed?",
+    "Who sued the Israeli firm?",
+    "What did the spokesperson add?",
+    "Why is the government concerned?",
+    "What was installed?",
+    "Which platform was breached?",
+    "What did the minister ask for?",
+    "Who was targeted by the spies?",
+    "What does the company provide?",
+    "When was the statement issued?",
+    "What action was taken?",
+    "Who confirmed the attack?",
+    "What needed only a missed call?",
 )
 
 
@@ -66,9 +80,14 @@ def build_model(shape: str, folder: Path) -> Path:
     else:
         # roberta-base: 12 layers, hidden 768 (two token types so that the WordPiece tokenizer's
         # segment ids fit; one more embedding row, the same compute).
-        model = RobertaForQuestionAnswering(RobertaConfig(
-            vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, type_vocab_size=2,
-            max_position_embeddings=514))
+        model = RobertaForQuestionAnswering(
+            RobertaConfig(
+                vocab_size=len(tokenizer),
+                pad_token_id=tokenizer.pad_token_id,
+                type_vocab_size=2,
+                max_position_embeddings=514,
+            )
+        )
     path = folder / f"qa-{shape}"
     model.eval().save_pretrained(path)
     tokenizer.save_pretrained(path)
@@ -89,15 +108,31 @@ class ClassicReader:
         tok, best = self.reader.tokenizer, None
         names = set(tok.model_input_names)
         for passage in passages:
-            enc = tok(question, passage.text, truncation="only_second", max_length=config.READER_MAX_SEQ_LEN,
-                      stride=config.READER_DOC_STRIDE, return_overflowing_tokens=True,
-                      return_offsets_mapping=True, padding="max_length")
-            inputs = {k: self.torch.tensor(enc[k]) for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc and k in names}
+            enc = tok(
+                question,
+                passage.text,
+                truncation="only_second",
+                max_length=config.READER_MAX_SEQ_LEN,
+                stride=config.READER_DOC_STRIDE,
+                return_overflowing_tokens=True,
+                return_offsets_mapping=True,
+                padding="max_length",
+            )
+            inputs = {
+                k: self.torch.tensor(enc[k])
+                for k in ("input_ids", "attention_mask", "token_type_ids")
+                if k in enc and k in names
+            }
             with self.torch.inference_mode():
                 out = self.model(**inputs)
             for f in range(len(enc["input_ids"])):
-                spans, _ = decode_spans(out.start_logits[f].numpy(), out.end_logits[f].numpy(), enc["offset_mapping"][f],
-                                        enc.sequence_ids(f), attention_mask=enc["attention_mask"][f])
+                spans, _ = decode_spans(
+                    out.start_logits[f].numpy(),
+                    out.end_logits[f].numpy(),
+                    enc["offset_mapping"][f],
+                    enc.sequence_ids(f),
+                    attention_mask=enc["attention_mask"][f],
+                )
                 if spans and (best is None or spans[0][2] > best[0]):
                     best = (spans[0][2], passage.passage_id, spans[0][0], spans[0][1])
         return None if best is None else best[1:]
@@ -121,8 +156,11 @@ def passages_for_questions(count: int) -> list[list[Passage]]:
     return [[passages[(i + j) % len(passages)] for j in range(5)] for i in range(count)]
 
 
-SHAPE_NAMES = {"6l": "DistilBERT-shaped, random weights", "12l": "roberta-base-shaped, random weights",
-               "bundled": "the bundled trained reader, MiniLM-L6"}
+SHAPE_NAMES = {
+    "6l": "DistilBERT-shaped, random weights",
+    "12l": "roberta-base-shaped, random weights",
+    "bundled": "the bundled trained reader, MiniLM-L6",
+}
 
 
 def run_shape(shape: str, questions: Sequence[str], folder: Path) -> dict[str, Any]:
@@ -152,7 +190,16 @@ def run_shape(shape: str, questions: Sequence[str], folder: Path) -> dict[str, A
         for name in names:
             same[name] += spans[name] == spans["TransformersReader torch"]
     base = float(np.median(ms[names[0]]))
-    rows = [[name, float(np.median(v)), float(np.percentile(v, 90)), base / float(np.median(v)), f"{same[name]}/{len(questions)}"] for name, v in ms.items()]
+    rows = [
+        [
+            name,
+            float(np.median(v)),
+            float(np.percentile(v, 90)),
+            base / float(np.median(v)),
+            f"{same[name]}/{len(questions)}",
+        ]
+        for name, v in ms.items()
+    ]
     print(f"\nReader, {shape} ({SHAPE_NAMES[shape]}): {len(questions)} questions x 5 passages")
     print(table(["system", "p50 ms", "p90 ms", "x classic", "same best span"], rows))
     best = "TransformersReader onnx-int8"
@@ -165,7 +212,9 @@ def run_shape(shape: str, questions: Sequence[str], folder: Path) -> dict[str, A
         f"reader_same_best_span_onnx_{shape}": round(same["TransformersReader onnx"] / len(questions), 3),
     }
     if "TransformersReader torch, no headlines" in ms:
-        figures[f"reader_torch_no_headlines_p50_ms_{shape}"] = round(float(np.median(ms["TransformersReader torch, no headlines"])), 1)
+        figures[f"reader_torch_no_headlines_p50_ms_{shape}"] = round(
+            float(np.median(ms["TransformersReader torch, no headlines"])), 1
+        )
     return figures
 
 

@@ -11,6 +11,7 @@ in the same run, the modes interleaved question by question so that machine nois
 from, choosing on two articles and reporting on the third (leave one article out). --duplicates
 also measures the near-duplicate tests on copies of passages made the way outlets make them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,7 +60,9 @@ def load_squad(path: Path) -> tuple[list[str], list[list[str]], list[Question]]:
     titles = [article["title"] for article in data]
     contexts = [[paragraph["context"] for paragraph in article["paragraphs"]] for article in data]
     questions = [
-        Question(qa["question"], tuple(sorted({normalize_answer(a["text"]) for a in qa["answers"]} - {""})), number)
+        Question(
+            qa["question"], tuple(sorted({normalize_answer(a["text"]) for a in qa["answers"]} - {""})), number
+        )
         for number, article in enumerate(data)
         for paragraph in article["paragraphs"]
         for qa in paragraph["qas"]
@@ -69,33 +72,53 @@ def load_squad(path: Path) -> tuple[list[str], list[list[str]], list[Question]]:
 
 
 def build_squad_index(
-    titles: Sequence[str], contexts: Sequence[Sequence[str]], folder: Path, embedder: Embedder, *, syndicated: bool = False
+    titles: Sequence[str],
+    contexts: Sequence[Sequence[str]],
+    folder: Path,
+    embedder: Embedder,
+    *,
+    syndicated: bool = False,
 ) -> LoadedIndex:
     """Index the contexts as a JSONL corpus (one article per paragraph) with the real build code.
 
     With `syndicated`, two more outlets run every paragraph: one with a credit line appended, one
     with a dateline put in front (the copies the near-duplicate tests must fold).
     """
-    build_index(write_squad_corpus(titles, contexts, folder / "corpus", syndicated=syndicated), folder / "index", embedder)
+    build_index(
+        write_squad_corpus(titles, contexts, folder / "corpus", syndicated=syndicated),
+        folder / "index",
+        embedder,
+    )
     return open_index(folder / "index")
 
 
-def write_squad_corpus(titles: Sequence[str], contexts: Sequence[Sequence[str]], corpus: Path, *, syndicated: bool = False) -> Path:
+def write_squad_corpus(
+    titles: Sequence[str], contexts: Sequence[Sequence[str]], corpus: Path, *, syndicated: bool = False
+) -> Path:
     """The contexts as a JSONL corpus folder, one article per paragraph (see build_squad_index)."""
     corpus.mkdir()
     outlets = {"en.wikipedia.org/wiki": "{}"}
     if syndicated:
-        outlets |= {"wire.example/credited": "{} (With inputs from PTI)", "daily.example/datelined": "LONDON (Reuters) - {}"}
+        outlets |= {
+            "wire.example/credited": "{} (With inputs from PTI)",
+            "daily.example/datelined": "LONDON (Reuters) - {}",
+        }
     with open(corpus / "squad.jsonl", "w", encoding="utf-8") as handle:
         for site, template in outlets.items():
             for title, paragraphs in zip(titles, contexts):
                 for number, text in enumerate(paragraphs):
-                    record = {"title": title, "url": f"https://{site}/{title}#p{number}", "text": template.format(text)}
+                    record = {
+                        "title": title,
+                        "url": f"https://{site}/{title}#p{number}",
+                        "text": template.format(text),
+                    }
                     handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     return corpus
 
 
-def first_answer_rank(retriever: Retriever, mode: str, question: Question, depth: int, normalised: dict[str, str]) -> int | None:
+def first_answer_rank(
+    retriever: Retriever, mode: str, question: Question, depth: int, normalised: dict[str, str]
+) -> int | None:
     """0-based rank of the first hit whose passage holds an answer, or None.
 
     `normalised` maps passage ids to their SQuAD-normalised text. Only the hit's own passage counts
@@ -141,7 +164,9 @@ def systems(index: LoadedIndex, embedder: Embedder) -> dict[str, tuple[Retriever
     }
 
 
-def measure(named: dict[str, tuple[Retriever, str]], questions: Sequence[Question], normalised: dict[str, str]):
+def measure(
+    named: dict[str, tuple[Retriever, str]], questions: Sequence[Question], normalised: dict[str, str]
+):
     """Ranks and latencies per system; systems interleaved per question, in a rotating order."""
     names = list(named)
     ranks = {name: [] for name in names}
@@ -160,7 +185,13 @@ def measure(named: dict[str, tuple[Retriever, str]], questions: Sequence[Questio
     return ranks, latency
 
 
-def tune(index: LoadedIndex, embedder: Embedder, questions: Sequence[Question], titles: Sequence[str], normalised: dict[str, str]) -> None:
+def tune(
+    index: LoadedIndex,
+    embedder: Embedder,
+    questions: Sequence[Question],
+    titles: Sequence[str],
+    normalised: dict[str, str],
+) -> None:
     """The grid behind the constants in qa/config.py, with leave-one-article-out selection."""
     cached = CachedEmbedder(embedder)
     store = LocalStore(index)
@@ -168,14 +199,19 @@ def tune(index: LoadedIndex, embedder: Embedder, questions: Sequence[Question], 
     for drop in (True, False):
         words = "question words dropped" if drop else "every word"
         for weight in np.round(np.arange(0.3, 0.85, 0.05), 2):
-            grid[f"score w={weight:.2f}, {words}"] = Retriever(store, cached, dense_weight=float(weight), drop_question_words=drop)
+            grid[f"score w={weight:.2f}, {words}"] = Retriever(
+                store, cached, dense_weight=float(weight), drop_question_words=drop
+            )
         for k in (1, 5, 10, 20, 60, 100):
             for weight in (0.3, 0.4, 0.5, 0.6, 0.7):
                 grid[f"rrf k={k} w={weight:.1f}, {words}"] = Retriever(
                     store, cached, fusion="rrf", rrf_k=float(k), dense_weight=weight, drop_question_words=drop
                 )
     articles = np.array([q.article for q in questions])
-    ranks = {name: [first_answer_rank(r, "hybrid", q, max(KS), normalised) for q in questions] for name, r in grid.items()}
+    ranks = {
+        name: [first_answer_rank(r, "hybrid", q, max(KS), normalised) for q in questions]
+        for name, r in grid.items()
+    }
 
     def scores(name: str, mask: np.ndarray) -> tuple[float, float]:
         chosen = [r for r, m in zip(ranks[name], mask) if m]
@@ -187,8 +223,12 @@ def tune(index: LoadedIndex, embedder: Embedder, questions: Sequence[Question], 
     for name in ranked[:12]:
         print(f"  {name:44s} {scores(name, everyone)[0]:.3f} / {scores(name, everyone)[1]:.3f}")
     best_rrf = next(name for name in ranked if name.startswith("rrf"))
-    print(f"  best RRF: {best_rrf:34s} {scores(best_rrf, everyone)[0]:.3f} / {scores(best_rrf, everyone)[1]:.3f}")
-    print("\nLeave one article out: chosen on two articles by mean of recall@1 and @5, reported on the third:")
+    print(
+        f"  best RRF: {best_rrf:34s} {scores(best_rrf, everyone)[0]:.3f} / {scores(best_rrf, everyone)[1]:.3f}"
+    )
+    print(
+        "\nLeave one article out: chosen on two articles by mean of recall@1 and @5, reported on the third:"
+    )
     for held in range(len(titles)):
         train, test = articles != held, articles == held
         best = max(grid, key=lambda n: sum(scores(n, train)))
@@ -202,8 +242,16 @@ def tune(index: LoadedIndex, embedder: Embedder, questions: Sequence[Question], 
 
 
 # Light rewording an outlet's sub-editor might do to a wire story.
-_REWORDING = {" said ": " stated ", "government": "govt", " percent": "%", " and ": " & ", " million": "m",
-              " on Friday": "", " the ": " ", "However, ": "But "}
+_REWORDING = {
+    " said ": " stated ",
+    "government": "govt",
+    " percent": "%",
+    " and ": " & ",
+    " million": "m",
+    " on Friday": "",
+    " the ": " ",
+    "However, ": "But ",
+}
 
 
 def copies(text: str) -> dict[str, str]:
@@ -214,44 +262,72 @@ def copies(text: str) -> dict[str, str]:
         reworded = reworded.replace(old, new)
     made = {
         "credit appended: (With inputs from PTI)": text + " (With inputs from PTI)",
-        "credit paragraph appended (16 words)": text + "\n\nThis article first appeared on Wire Service and is republished with permission.",
+        "credit paragraph appended (16 words)": text
+        + "\n\nThis article first appeared on Wire Service and is republished with permission.",
         "dateline put in front: NEW DELHI (Reuters) -": "NEW DELHI (Reuters) - " + text,
         "light rewording (said->stated, govt, %, &)": reworded,
     }
     if len(spans) >= 2:  # a first sentence can only change where there is a second one
         made["new first sentence (2+ sentences)"] = (
-            "In a development that drew wide attention this week, officials weighed in. " + text[spans[1][0]:]
+            "In a development that drew wide attention this week, officials weighed in. "
+            + text[spans[1][0] :]
         )
-        made["first sentence dropped (2+ sentences)"] = text[spans[1][0]:]
+        made["first sentence dropped (2+ sentences)"] = text[spans[1][0] :]
     return {name: copy for name, copy in made.items() if copy != text}
 
 
-def duplicates_report(embedder: Embedder, titles: Sequence[str], contexts: Sequence[Sequence[str]], questions: Sequence[Question]) -> None:
+def duplicates_report(
+    embedder: Embedder,
+    titles: Sequence[str],
+    contexts: Sequence[Sequence[str]],
+    questions: Sequence[Question],
+) -> None:
     """How often each test folds a copy, how close two different passages come, and what folding buys."""
-    articles = [a for folder in (SHARED_ARTICLES, SAMPLE_ARTICLES) if folder.is_dir() for a in load_articles(folder).articles]
-    texts = list(dict.fromkeys([p.text for p in split_articles(articles)] + [c for group in contexts for c in group]))
+    articles = [
+        a
+        for folder in (SHARED_ARTICLES, SAMPLE_ARTICLES)
+        if folder.is_dir()
+        for a in load_articles(folder).articles
+    ]
+    texts = list(
+        dict.fromkeys([p.text for p in split_articles(articles)] + [c for group in contexts for c in group])
+    )
     pairs = [(text, name, copy) for text in texts for name, copy in copies(text).items()]
     originals = embedder.encode([p[0] for p in pairs])
     made = embedder.encode([p[2] for p in pairs])
     cosine = (originals * made).sum(axis=1)
     overlap = np.array([shingle_overlap(shingles(a), shingles(b)) for a, _, b in pairs])
-    print(f"\nNear-duplicates: {len(texts)} passages (shared and sample articles, SQuAD paragraphs) and copies of each")
-    print(f"| copy | n | cosine >= {config.NEAR_DUPLICATE_COSINE} | 3-gram overlap >= {config.NEAR_DUPLICATE_OVERLAP} | folded (either) | lowest cosine |")
+    print(
+        f"\nNear-duplicates: {len(texts)} passages (shared and sample articles, SQuAD paragraphs) and copies of each"
+    )
+    print(
+        f"| copy | n | cosine >= {config.NEAR_DUPLICATE_COSINE} | 3-gram overlap >= {config.NEAR_DUPLICATE_OVERLAP} | folded (either) | lowest cosine |"
+    )
     print("|---|---|---|---|---|---|")
     for name in dict.fromkeys(p[1] for p in pairs):
         chosen = np.array([p[1] == name for p in pairs])
         by_vector = cosine[chosen] >= config.NEAR_DUPLICATE_COSINE
-        by_words = (overlap[chosen] >= config.NEAR_DUPLICATE_OVERLAP) & (cosine[chosen] >= config.NEAR_DUPLICATE_SCREEN)
-        print(f"| {name} | {chosen.sum()} | {by_vector.mean():.2f} | {by_words.mean():.2f} | {(by_vector | by_words).mean():.2f} | {cosine[chosen].min():.3f} |")
+        by_words = (overlap[chosen] >= config.NEAR_DUPLICATE_OVERLAP) & (
+            cosine[chosen] >= config.NEAR_DUPLICATE_SCREEN
+        )
+        print(
+            f"| {name} | {chosen.sum()} | {by_vector.mean():.2f} | {by_words.mean():.2f} | {(by_vector | by_words).mean():.2f} | {cosine[chosen].min():.3f} |"
+        )
     lexical = overlap >= config.NEAR_DUPLICATE_OVERLAP
-    print(f"Lowest cosine of a copy sharing >= {config.NEAR_DUPLICATE_OVERLAP} of its 3-grams: {cosine[lexical].min():.3f} "
-          f"(the word test runs from cosine {config.NEAR_DUPLICATE_SCREEN})")
+    print(
+        f"Lowest cosine of a copy sharing >= {config.NEAR_DUPLICATE_OVERLAP} of its 3-grams: {cosine[lexical].min():.3f} "
+        f"(the word test runs from cosine {config.NEAR_DUPLICATE_SCREEN})"
+    )
     vectors = embedder.encode(texts)
     similarity = vectors @ vectors.T
     np.fill_diagonal(similarity, -1.0)
     sets = [shingles(t) for t in texts]
-    closest = max(shingle_overlap(sets[i], sets[j]) for i in range(len(sets)) for j in range(i + 1, len(sets)))
-    print(f"Two different passages: highest cosine {similarity.max():.3f}, highest 3-gram overlap {closest:.3f}")
+    closest = max(
+        shingle_overlap(sets[i], sets[j]) for i in range(len(sets)) for j in range(i + 1, len(sets))
+    )
+    print(
+        f"Two different passages: highest cosine {similarity.max():.3f}, highest 3-gram overlap {closest:.3f}"
+    )
 
     with tempfile.TemporaryDirectory(prefix="qa-bench-syndicated-") as folder:
         index = build_squad_index(titles, contexts, Path(folder), embedder, syndicated=True)
@@ -264,22 +340,32 @@ def duplicates_report(embedder: Embedder, titles: Sequence[str], contexts: Seque
             ranks, distinct, sources = [], [], []
             for question in questions:
                 hits = retriever.search(question.text, 5, collapse_duplicates=collapse)
-                found = [h.rank for h in hits if any(a in normalised[h.passage.passage_id] for a in question.answers)]
+                found = [
+                    h.rank
+                    for h in hits
+                    if any(a in normalised[h.passage.passage_id] for a in question.answers)
+                ]
                 ranks.append(found[0] if found else None)
                 distinct.append(len({h.passage.source.rsplit("/", 1)[-1] for h in hits}))  # "Normans#p3"
                 sources.append(np.mean([len(h.passages) for h in hits]))
             label = "folded (default)" if collapse else "kept apart"
-            print(f"| {label} | {recall_at(ranks, 1):.3f} | {recall_at(ranks, 3):.3f} | {recall_at(ranks, 5):.3f} "
-                  f"| {np.mean(distinct):.2f} | {np.mean(sources):.2f} |")
+            print(
+                f"| {label} | {recall_at(ranks, 1):.3f} | {recall_at(ranks, 3):.3f} | {recall_at(ranks, 5):.3f} "
+                f"| {np.mean(distinct):.2f} | {np.mean(sources):.2f} |"
+            )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--squad", type=Path, default=DEFAULT_SQUAD, help="SQuAD 2.0 JSON (default: %(default)s)")
+    parser.add_argument(
+        "--squad", type=Path, default=DEFAULT_SQUAD, help="SQuAD 2.0 JSON (default: %(default)s)"
+    )
     parser.add_argument("--quick", action="store_true", help="ask every third question only")
     parser.add_argument("--tune", action="store_true", help="also run the tuning grid (a few minutes)")
     parser.add_argument("--duplicates", action="store_true", help="also measure the near-duplicate tests")
-    parser.add_argument("--embed-backend", default=None, help="embedder backend for qa.embed.load_embedder (default: its own)")
+    parser.add_argument(
+        "--embed-backend", default=None, help="embedder backend for qa.embed.load_embedder (default: its own)"
+    )
     args = parser.parse_args(argv)
 
     titles, contexts, questions = load_squad(args.squad)
@@ -308,7 +394,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"| {name} | {recalls} | {p50:.1f} | {p95:.1f} |")
         dense50, dense95 = np.percentile(latency["dense"], [50, 95])
         ours50, ours95 = np.percentile(latency["hybrid (ours)"], [50, 95])
-        print(f"\nHybrid latency / dense-only latency: p50 {ours50 / dense50:.2f}x, p95 {ours95 / dense95:.2f}x")
+        print(
+            f"\nHybrid latency / dense-only latency: p50 {ours50 / dense50:.2f}x, p95 {ours95 / dense95:.2f}x"
+        )
 
         print("\nPer article (recall@1 / recall@5):")
         for number, title in enumerate(titles):

@@ -19,6 +19,7 @@ An index already built in --work for a size (its build.json beside it) is reused
 measures the biggest size if its index exists, else builds and measures the smallest, and says
 which sizes it skipped.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -103,14 +104,28 @@ def make_corpus(folder: Path, passages: int) -> int:
 
 def build(corpus: Path, index_dir: Path, embedder: str) -> dict[str, Any]:
     """`qa index` in a subprocess, timed; its own printed figures (peak RSS, size) are parsed back."""
-    command = [sys.executable, "-m", "qa.cli", "index", "--articles", str(corpus), "--store", str(index_dir),
-               "--embedder", embedder, "--rebuild"]
+    command = [
+        sys.executable,
+        "-m",
+        "qa.cli",
+        "index",
+        "--articles",
+        str(corpus),
+        "--store",
+        str(index_dir),
+        "--embedder",
+        embedder,
+        "--rebuild",
+    ]
     started = time.perf_counter()
     done = subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if done.returncode:
         raise RuntimeError(f"qa index failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    figures = re.search(r"([\d,]+) articles/s, ([\d,]+) passages/s, peak memory ([\d.]+) GiB, index ([\d,.]+) MiB", done.stdout)
+    figures = re.search(
+        r"([\d,]+) articles/s, ([\d,]+) passages/s, peak memory ([\d.]+) GiB, index ([\d,.]+) MiB",
+        done.stdout,
+    )
     counts = re.search(r": (\d+) passages \((\d+) embedded", done.stdout)
     if not figures or not counts:
         raise RuntimeError(f"unexpected `qa index` output:\n{done.stdout}")
@@ -138,16 +153,29 @@ def questions_from(index_dir: Path, count: int, seed: int = 15) -> list[str]:
     for passage in store.passages(rows.tolist()):
         words = re.findall(r"[A-Za-z][A-Za-z'-]+", passage.text)
         start = int(rng.integers(0, max(1, len(words) - 6)))
-        made.append(f"What did {' '.join(words[start:start + 6]) or passage.title} say?")
+        made.append(f"What did {' '.join(words[start : start + 6]) or passage.title} say?")
     return made
 
 
 def cold_start(index_dir: Path, question: str, runs: int, reader_backend: str) -> float:
     """Median wall seconds of a fresh `qa ask` process (bundled reader in this backend), start to answer."""
     seconds = []
-    command = [sys.executable, "-m", "qa.cli", "ask", question, "--store", str(index_dir), "--reader", "bundled",
-               "--reader-backend", reader_backend]
-    subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, check=True)  # an ONNX export happens once, not timed
+    command = [
+        sys.executable,
+        "-m",
+        "qa.cli",
+        "ask",
+        question,
+        "--store",
+        str(index_dir),
+        "--reader",
+        "bundled",
+        "--reader-backend",
+        reader_backend,
+    ]
+    subprocess.run(
+        command, cwd=ROOT, env=ENV, capture_output=True, check=True
+    )  # an ONNX export happens once, not timed
     for _ in range(runs):
         started = time.perf_counter()
         subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, check=True)
@@ -195,8 +223,24 @@ def server_memory(index_dir: Path, questions: Sequence[str], timeout: float = 90
 def status_seconds(index_dir: Path) -> float:
     """Wall seconds of `qa index --status` on the corpus: what a chat start spends checking the index."""
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "qa.cli", "index", "--status", "--articles", str(index_dir.parent / "corpus"),
-                    "--store", str(index_dir), "--embedder", "static"], cwd=ROOT, env=ENV, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "qa.cli",
+            "index",
+            "--status",
+            "--articles",
+            str(index_dir.parent / "corpus"),
+            "--store",
+            str(index_dir),
+            "--embedder",
+            "static",
+        ],
+        cwd=ROOT,
+        env=ENV,
+        capture_output=True,
+    )
     return time.perf_counter() - started
 
 
@@ -205,8 +249,26 @@ def _server_memory(index_dir: Path, questions: Sequence[str], timeout: float) ->
 
     port = _free_port()
     log = open(index_dir.parent / f"chat-{index_dir.name}.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "qa.cli", "chat", "--store", str(index_dir), "--reader", "bundled",
-                               "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "qa.cli",
+            "chat",
+            "--store",
+            str(index_dir),
+            "--reader",
+            "bundled",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=ENV,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline, started = time.monotonic() + timeout, time.perf_counter()
         while True:
@@ -222,9 +284,13 @@ def _server_memory(index_dir: Path, questions: Sequence[str], timeout: float) ->
         client = gradio_client.Client(f"http://127.0.0.1:{port}/", verbose=False)
         for question in questions:
             client.predict(question, api_name="/ask")
-        return {"server_ready_s": round(ready_s, 1), "server_rss_gib_loaded": round(loaded, 3),
-                "server_rss_gib": round(_rss_gib(server.pid), 3), "server_rss_anon_gib": round(_rss_gib(server.pid, "RssAnon"), 3),
-                "server_rss_file_gib": round(_rss_gib(server.pid, "RssFile"), 3)}
+        return {
+            "server_ready_s": round(ready_s, 1),
+            "server_rss_gib_loaded": round(loaded, 3),
+            "server_rss_gib": round(_rss_gib(server.pid), 3),
+            "server_rss_anon_gib": round(_rss_gib(server.pid, "RssAnon"), 3),
+            "server_rss_file_gib": round(_rss_gib(server.pid, "RssFile"), 3),
+        }
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -247,9 +313,11 @@ def search_and_answer(index_dir: Path, questions: Sequence[str]) -> dict[str, fl
         pipeline.ask(question, k=5)
     timings: dict[str, list[float]] = {"hybrid": [], "hybrid+date": [], "answer": []}
     for question in questions:
-        for name, run in (("hybrid", lambda: retriever.search(question, 5)),
-                          ("hybrid+date", lambda: retriever.search(question, 5, search_filter=dated)),
-                          ("answer", lambda: pipeline.ask(question, k=5))):
+        for name, run in (
+            ("hybrid", lambda: retriever.search(question, 5)),
+            ("hybrid+date", lambda: retriever.search(question, 5, search_filter=dated)),
+            ("answer", lambda: pipeline.ask(question, k=5)),
+        ):
             started = time.perf_counter()
             run()
             timings[name].append((time.perf_counter() - started) * 1000)
@@ -290,15 +358,20 @@ def vector_layouts(index_dir: Path, questions: Sequence[str]) -> None:
     ivf = dense.read_dense_index(generation / "dense.faiss", manifest.dense_index, mmap=True)
     stored = VectorRows(generation / "vectors.npy")
 
-    def ivf_then_exact(query: np.ndarray) -> None:  # what LocalStore + Retriever do: FAISS, then exact cosines
+    def ivf_then_exact(
+        query: np.ndarray,
+    ) -> None:  # what LocalStore + Retriever do: FAISS, then exact cosines
         _scores, ids = dense.search(ivf, query[None, :], 40)
         stored.rows(np.sort(ids[0][ids[0] >= 0]).tolist()) @ query
 
-    measure("float16 vectors.npy (pread) + IVF,SQ8 (mapped)", ivf_then_exact,
-            (generation / "vectors.npy").stat().st_size + (generation / "dense.faiss").stat().st_size)
+    measure(
+        "float16 vectors.npy (pread) + IVF,SQ8 (mapped)",
+        ivf_then_exact,
+        (generation / "vectors.npy").stat().st_size + (generation / "dense.faiss").stat().st_size,
+    )
     flat = faiss.IndexFlatIP(vectors.shape[1])
     for start in range(0, len(vectors), 65536):
-        flat.add(np.ascontiguousarray(vectors[start:start + 65536], dtype=np.float32))
+        flat.add(np.ascontiguousarray(vectors[start : start + 65536], dtype=np.float32))
     flat_file = index_dir.parent / "flat.faiss"
     faiss.write_index(flat, str(flat_file))
     del flat
@@ -310,7 +383,9 @@ def vector_layouts(index_dir: Path, questions: Sequence[str]) -> None:
 
     measure("float32 Flat only (mmap, exact)", flat_exact, flat_file.stat().st_size)
     flat_file.unlink()
-    print(f"\nVectors two ways, {len(vectors):,} passages, {len(queries)} questions (RSS grown by the searches)")
+    print(
+        f"\nVectors two ways, {len(vectors):,} passages, {len(queries)} questions (RSS grown by the searches)"
+    )
     print(table(["layout", "disk GiB", "RSS grown GiB", "search p50 ms"], rows))
 
 
@@ -325,37 +400,85 @@ def plot(results: dict[int, dict[str, Any]]) -> str:
     x_range = (np.log10(sizes[0]) - 0.1, np.log10(sizes[-1]) + 0.1) if sizes else (4, 6)
 
     def series(label: str, color: str, key: str, scale: float = 1.0):
-        return (label, COLORS[color], [(float(np.log10(n)), results[n][key] * scale) for n in sizes if results[n].get(key) is not None])
+        return (
+            label,
+            COLORS[color],
+            [(float(np.log10(n)), results[n][key] * scale) for n in sizes if results[n].get(key) is not None],
+        )
 
     def target(value: float) -> tuple:  # issue 15's target at 1M, as a flat grey line
         return (f"target {value:g}", "#9ca3af", [(x_range[0], value), (x_range[1], value)])
 
     def chart(title: str, y_label: str, lines: list) -> str:
         top = max((y for _l, _c, points in lines for _x, y in points), default=1.0)
-        return line_chart(title, lines, "passages, log10 (4: 10k, 5: 100k, 6: 1M)", y_label, x_range, (0.0, top * 1.15), markers=True)
+        return line_chart(
+            title,
+            lines,
+            "passages, log10 (4: 10k, 5: 100k, 6: 1M)",
+            y_label,
+            x_range,
+            (0.0, top * 1.15),
+            markers=True,
+        )
 
     charts = [
-        chart("Memory and disk", "GiB", [series("index on disk", "grey", "disk_mib", 1 / 1024), series("build peak", "orange", "peak_rss_gib"),
-                                         series("chat server, 20 questions", "blue", "server_rss_gib"), target(1.5)]),
-        chart("Latency, warm (p50)", "ms", [series("hybrid search", "teal", "hybrid_search_p50_ms"),
-                                            series("hybrid + date filter", "green", "hybrid_date_search_p50_ms"),
-                                            series("answer, k=5", "purple", "answer_p50_ms"), target(50), target(200)]),
-        chart("qa ask from a cold start", "seconds", [series("reader in ONNX Runtime", "blue", "cold_start_s"),
-                                                      series("reader in torch", "red", "cold_start_s_torch_reader"), target(2)]),
-        chart("Build (qa index --embedder static)", "minutes", [series("build", "orange", "build_s", 1 / 60)]),
+        chart(
+            "Memory and disk",
+            "GiB",
+            [
+                series("index on disk", "grey", "disk_mib", 1 / 1024),
+                series("build peak", "orange", "peak_rss_gib"),
+                series("chat server, 20 questions", "blue", "server_rss_gib"),
+                target(1.5),
+            ],
+        ),
+        chart(
+            "Latency, warm (p50)",
+            "ms",
+            [
+                series("hybrid search", "teal", "hybrid_search_p50_ms"),
+                series("hybrid + date filter", "green", "hybrid_date_search_p50_ms"),
+                series("answer, k=5", "purple", "answer_p50_ms"),
+                target(50),
+                target(200),
+            ],
+        ),
+        chart(
+            "qa ask from a cold start",
+            "seconds",
+            [
+                series("reader in ONNX Runtime", "blue", "cold_start_s"),
+                series("reader in torch", "red", "cold_start_s_torch_reader"),
+                target(2),
+            ],
+        ),
+        chart(
+            "Build (qa index --embedder static)", "minutes", [series("build", "orange", "build_s", 1 / 60)]
+        ),
     ]
     body = "".join(
-        c.replace("<svg ", f"<svg x='{(i % 2) * WIDTH}' y='{(i // 2) * HEIGHT}' ", 1) for i, c in enumerate(charts)
+        c.replace("<svg ", f"<svg x='{(i % 2) * WIDTH}' y='{(i // 2) * HEIGHT}' ", 1)
+        for i, c in enumerate(charts)
     )
-    return standalone(f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {2 * WIDTH} {2 * HEIGHT}' width='{2 * WIDTH}' "
-                      f"height='{2 * HEIGHT}' role='img' aria-label='newsqa costs against corpus size'>{body}</svg>")
+    return standalone(
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {2 * WIDTH} {2 * HEIGHT}' width='{2 * WIDTH}' "
+        f"height='{2 * HEIGHT}' role='img' aria-label='newsqa costs against corpus size'>{body}</svg>"
+    )
 
 
 # ------------------------------------------------------------------------------------- the run
 
 
-def measure_size(work: Path, size: int, embedder: str, *, build_missing: bool, cold_runs: int,
-                 build_only: bool = False, status: bool = True) -> dict[str, Any] | None:
+def measure_size(
+    work: Path,
+    size: int,
+    embedder: str,
+    *,
+    build_missing: bool,
+    cold_runs: int,
+    build_only: bool = False,
+    status: bool = True,
+) -> dict[str, Any] | None:
     folder = work / f"{size}-{embedder}"
     index_dir, record = folder / "index", folder / "build.json"
     if record.is_file() and (index_dir / "CURRENT").is_file():
@@ -386,7 +509,9 @@ def measure_size(work: Path, size: int, embedder: str, *, build_missing: bool, c
     return result
 
 
-def run(quick: bool = False, sizes: Sequence[int] = SIZES, work: Path = DEFAULT_WORK, embedder: str = "static") -> dict[str, Any]:
+def run(
+    quick: bool = False, sizes: Sequence[int] = SIZES, work: Path = DEFAULT_WORK, embedder: str = "static"
+) -> dict[str, Any]:
     """Figures per size. With `quick`: the biggest size only if its index is already built in `work`
     (what the *_1m keys need), else the smallest, built now; no `status_s`."""
     if not REUTERS.is_file():
@@ -398,17 +523,33 @@ def run(quick: bool = False, sizes: Sequence[int] = SIZES, work: Path = DEFAULT_
         built = (work / f"{biggest}-{embedder}" / "build.json").is_file()
         chosen = [biggest] if built else [min(sizes)]
         for size in sorted(set(sizes) - set(chosen)):
-            print(f"[{size:,}] skipped by --quick (python -m bench.scale --sizes {size} --work {work} measures it"
-                  f"{'' if (work / f'{size}-{embedder}' / 'build.json').is_file() else ', building it first'})", flush=True)
+            print(
+                f"[{size:,}] skipped by --quick (python -m bench.scale --sizes {size} --work {work} measures it"
+                f"{'' if (work / f'{size}-{embedder}' / 'build.json').is_file() else ', building it first'})",
+                flush=True,
+            )
         sizes = chosen
     results: dict[int, dict[str, Any]] = {}
     for size in sizes:
-        measured = measure_size(work, size, embedder, build_missing=True, cold_runs=1 if quick else 3, status=not quick)
+        measured = measure_size(
+            work, size, embedder, build_missing=True, cold_runs=1 if quick else 3, status=not quick
+        )
         if measured is not None:
             results[size] = measured
     if results:
-        keys = ("passages", "build_s", "passages_per_s", "peak_rss_gib", "disk_mib", "cold_start_s", "server_rss_gib_loaded",
-                "server_rss_gib", "hybrid_search_p50_ms", "hybrid_date_search_p50_ms", "answer_p50_ms")
+        keys = (
+            "passages",
+            "build_s",
+            "passages_per_s",
+            "peak_rss_gib",
+            "disk_mib",
+            "cold_start_s",
+            "server_rss_gib_loaded",
+            "server_rss_gib",
+            "hybrid_search_p50_ms",
+            "hybrid_date_search_p50_ms",
+            "answer_p50_ms",
+        )
         print(table(["size", *keys], [[f"{s:,}", *(r.get(k) for k in keys)] for s, r in results.items()]))
     if results:  # every size measured so far, this run's and earlier ones', for the plot
         saved = work / "results.json"
@@ -418,22 +559,52 @@ def run(quick: bool = False, sizes: Sequence[int] = SIZES, work: Path = DEFAULT_
     out: dict[str, Any] = {"scale": {str(s): r for s, r in results.items()}}
     biggest = results.get(1_000_000, {})
     if not biggest:
-        print(f"The 1M keys are null: no 1M index in {work} (python -m bench.scale --sizes 1000000 --work {work} builds it: 5-10 minutes here)")
-    out |= {"cold_start_s_1m": biggest.get("cold_start_s"), "server_rss_gib_1m": biggest.get("server_rss_gib"),
-            "hybrid_search_p50_ms_1m": biggest.get("hybrid_date_search_p50_ms"), "answer_p50_ms_1m": biggest.get("answer_p50_ms")}
+        print(
+            f"The 1M keys are null: no 1M index in {work} (python -m bench.scale --sizes 1000000 --work {work} builds it: 5-10 minutes here)"
+        )
+    out |= {
+        "cold_start_s_1m": biggest.get("cold_start_s"),
+        "server_rss_gib_1m": biggest.get("server_rss_gib"),
+        "hybrid_search_p50_ms_1m": biggest.get("hybrid_date_search_p50_ms"),
+        "answer_p50_ms_1m": biggest.get("answer_p50_ms"),
+    }
     return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="corpus sizes in passages (default: %(default)s)")
-    parser.add_argument("--work", type=Path, default=DEFAULT_WORK, help="where corpora and indexes go (default: $QA_SCALE_WORK or %(default)s)")
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=list(SIZES),
+        help="corpus sizes in passages (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=DEFAULT_WORK,
+        help="where corpora and indexes go (default: $QA_SCALE_WORK or %(default)s)",
+    )
     parser.add_argument("--embedder", default="static", help="--embedder for qa index (default: %(default)s)")
-    parser.add_argument("--quick", action="store_true", help="measure only indexes already built, or the smallest size")
-    parser.add_argument("--build-only", action="store_true", help="build the missing indexes, measure nothing else")
-    parser.add_argument("--layouts", action="store_true", help="compare the vector layouts on the biggest built size, and stop")
-    parser.add_argument("--plot", type=Path, default=None, metavar="OUT.svg",
-                        help="write the chart of WORK/results.json (every size measured so far) and stop")
+    parser.add_argument(
+        "--quick", action="store_true", help="measure only indexes already built, or the smallest size"
+    )
+    parser.add_argument(
+        "--build-only", action="store_true", help="build the missing indexes, measure nothing else"
+    )
+    parser.add_argument(
+        "--layouts",
+        action="store_true",
+        help="compare the vector layouts on the biggest built size, and stop",
+    )
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="OUT.svg",
+        help="write the chart of WORK/results.json (every size measured so far) and stop",
+    )
     args = parser.parse_args(argv)
     if args.plot is not None:
         measured = {int(k): v for k, v in json.loads((args.work / "results.json").read_text()).items()}

@@ -9,6 +9,7 @@ in one process; the median round counts. Recall: answer recall@1/@5 on the SQuAD
 (bench/retrieval.py's definition and corpus) in dense, keyword and hybrid modes with each
 embedder. The static model is distilled on first use (qa.embed.distill_static_model, ~2 min).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,7 +60,7 @@ def speed(texts: Sequence[str], embedders: dict[str, Any], rounds: int) -> dict[
     seconds: dict[str, list[float]] = {name: [] for name in embedders}
     for number in range(rounds):
         names = list(embedders)
-        for name in names[number % 2:] + names[: number % 2]:
+        for name in names[number % 2 :] + names[: number % 2]:
             started = time.perf_counter()
             embedders[name].encode(list(texts))
             seconds[name].append(time.perf_counter() - started)
@@ -82,23 +83,40 @@ def recall(embedders: dict[str, Any], squad: Path, quick: bool) -> dict[tuple[st
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    embedders = {"MiniLM onnx-int8": load_embedder(config.DEFAULT_EMBEDDER, "onnx-int8"), "static": load_embedder(config.STATIC_EMBEDDER)}
+    embedders = {
+        "MiniLM onnx-int8": load_embedder(config.DEFAULT_EMBEDDER, "onnx-int8"),
+        "static": load_embedder(config.STATIC_EMBEDDER),
+    }
     results: dict[str, Any] = {}
     if REUTERS.is_file():
         texts = reuters_passages(500 if quick else 2000)
         rates = speed(texts, {"MiniLM onnx-int8": embedders["MiniLM onnx-int8"]}, 1 if quick else 3)
         big = texts * (10 if quick else 20)  # the static model needs more text to time
         rates |= speed(big, {"static": embedders["static"]}, 3)
-        print(f"\nEmbedding speed, Reuters-21578 passages ({len(texts)} distinct, mean {np.mean([len(t) for t in texts]):.0f} characters)")
-        print(table(["embedder", "passages/s", "x MiniLM"], [[n, r, r / rates["MiniLM onnx-int8"]] for n, r in rates.items()]))
-        results |= {"static_embed_passages_per_s": round(rates["static"], 1),
-                    "minilm_embed_passages_per_s": round(rates["MiniLM onnx-int8"], 1)}
+        print(
+            f"\nEmbedding speed, Reuters-21578 passages ({len(texts)} distinct, mean {np.mean([len(t) for t in texts]):.0f} characters)"
+        )
+        print(
+            table(
+                ["embedder", "passages/s", "x MiniLM"],
+                [[n, r, r / rates["MiniLM onnx-int8"]] for n, r in rates.items()],
+            )
+        )
+        results |= {
+            "static_embed_passages_per_s": round(rates["static"], 1),
+            "minilm_embed_passages_per_s": round(rates["MiniLM onnx-int8"], 1),
+        }
     else:
         print(f"{REUTERS} not found: speed skipped")
     if DEFAULT_SQUAD.is_file():
         found = recall(embedders, DEFAULT_SQUAD, quick)
         print(f"\nAnswer recall on the SQuAD 2.0 subset{' (every third question)' if quick else ''}")
-        print(table(["embedder", "mode", *(f"R@{k}" for k in KS)], [[n, m, *(r[k] for k in KS)] for (n, m), r in found.items()]))
+        print(
+            table(
+                ["embedder", "mode", *(f"R@{k}" for k in KS)],
+                [[n, m, *(r[k] for k in KS)] for (n, m), r in found.items()],
+            )
+        )
         for (name, mode), r in found.items():
             if mode != "keyword":
                 results[f"recall5_{mode}_{'static' if name == 'static' else 'minilm'}"] = round(r[5], 3)
@@ -107,7 +125,9 @@ def run(quick: bool = False) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer passages and rounds, every third question")
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer passages and rounds, every third question"
+    )
     args = parser.parse_args(argv)
     print(json.dumps(run(args.quick)))
     return 0

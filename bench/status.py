@@ -15,6 +15,7 @@ not matter here), then times in this process, rounds alternated, median of each:
 The files sit in the page cache in every round (a second start, as a user restarting the chat
 sees); a cold cache only makes the full check slower.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,7 +74,9 @@ def _timed(work: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - started, result
 
 
-def run(quick: bool = False, files: int | None = None, rounds: int | None = None, work: Path | None = None) -> dict[str, Any]:
+def run(
+    quick: bool = False, files: int | None = None, rounds: int | None = None, work: Path | None = None
+) -> dict[str, Any]:
     if not REUTERS.is_file():
         print(f"bench.status: {REUTERS} not found; skipped")
         return {}
@@ -94,7 +97,9 @@ def run(quick: bool = False, files: int | None = None, rounds: int | None = None
         def full():  # index_status before listings
             report = load_articles(folder)
             previous = _previous(index_dir, embedder.name)
-            return compare_hashes(report.articles, previous.articles if previous is not None else None, report.skipped)
+            return compare_hashes(
+                report.articles, previous.articles if previous is not None else None, report.skipped
+            )
 
         def listing():
             return index_status(folder, index_dir, embedder.name)
@@ -115,23 +120,41 @@ def run(quick: bool = False, files: int | None = None, rounds: int | None = None
     finally:
         shutil.rmtree(root, ignore_errors=True)
     full_s, listing_s, touched_s = (statistics.median(t) for t in (full_times, listing_times, touched_times))
-    print(table(["check of an unchanged folder", "median s", "rounds"], [
-        ["full: every article read and hashed (before)", full_s, rounds],
-        ["listing: a stat per file (now)", listing_s, rounds],
-        ["one file touched: stat, then the full check", touched_s, rounds],
-    ]))
-    print(f"listing vs full: {full_s / listing_s:.0f}x faster; a touched file costs {touched_s / full_s:.2f}x the full check "
-          f"and is still up to date: {up_to_date}")
-    return {"status_files": files, "status_full_s": round(full_s, 4), "status_listing_s": round(listing_s, 4),
-            "status_speedup": round(full_s / listing_s, 1), "status_touched_s": round(touched_s, 4),
-            "status_touched_vs_full": round(touched_s / full_s, 2)}
+    print(
+        table(
+            ["check of an unchanged folder", "median s", "rounds"],
+            [
+                ["full: every article read and hashed (before)", full_s, rounds],
+                ["listing: a stat per file (now)", listing_s, rounds],
+                ["one file touched: stat, then the full check", touched_s, rounds],
+            ],
+        )
+    )
+    print(
+        f"listing vs full: {full_s / listing_s:.0f}x faster; a touched file costs {touched_s / full_s:.2f}x the full check "
+        f"and is still up to date: {up_to_date}"
+    )
+    return {
+        "status_files": files,
+        "status_full_s": round(full_s, 4),
+        "status_listing_s": round(listing_s, 4),
+        "status_speedup": round(full_s / listing_s, 1),
+        "status_touched_s": round(touched_s, 4),
+        "status_touched_vs_full": round(touched_s / full_s, 2),
+    }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=None, help="article files to generate (default: 3000; --quick 1000)")
-    parser.add_argument("--rounds", type=int, default=None, help="timed rounds of each check (default: 5; --quick 3)")
-    parser.add_argument("--work", type=Path, default=None, help="where the temporary folder goes (default: the system's)")
+    parser.add_argument(
+        "--files", type=int, default=None, help="article files to generate (default: 3000; --quick 1000)"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=None, help="timed rounds of each check (default: 5; --quick 3)"
+    )
+    parser.add_argument(
+        "--work", type=Path, default=None, help="where the temporary folder goes (default: the system's)"
+    )
     parser.add_argument("--quick", action="store_true", help="1,000 files, 3 rounds")
     args = parser.parse_args(argv)
     for name in ("files", "rounds"):

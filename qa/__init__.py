@@ -1,4 +1,5 @@
 """Question answering over news articles: answers copied word for word, with their sources."""
+
 from __future__ import annotations
 
 import importlib

@@ -1,4 +1,5 @@
 """The `qa` command: index articles, ask questions, evaluate."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,42 +24,100 @@ class UserError(Exception):
     """Anything the user can fix; printed as one line, exit status 2."""
 
 
-def _add_index_options(parser: argparse.ArgumentParser, *, default=config.DEFAULT_INDEX_DIR, help_default: str | None = None) -> None:
-    parser.add_argument("--store", "--index", dest="store", type=store_location,
-                        default=store_location(str(default)) if default is not None else None,
-                        help=STORE_HELP % (help_default or default))
+def _add_index_options(
+    parser: argparse.ArgumentParser, *, default=config.DEFAULT_INDEX_DIR, help_default: str | None = None
+) -> None:
+    parser.add_argument(
+        "--store",
+        "--index",
+        dest="store",
+        type=store_location,
+        default=store_location(str(default)) if default is not None else None,
+        help=STORE_HELP % (help_default or default),
+    )
 
 
 def _add_filter_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--k", type=int, default=config.DEFAULT_TOP_K, help="passages to read (default: %(default)s)")
-    parser.add_argument("--mode", choices=config.RETRIEVAL_MODES, default=config.DEFAULT_RETRIEVAL_MODE, help="retrieval: %(choices)s (default: %(default)s)")
+    parser.add_argument(
+        "--k", type=int, default=config.DEFAULT_TOP_K, help="passages to read (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=config.RETRIEVAL_MODES,
+        default=config.DEFAULT_RETRIEVAL_MODE,
+        help="retrieval: %(choices)s (default: %(default)s)",
+    )
     parser.add_argument("--reader", default="auto", help=READER_HELP)
     parser.add_argument("--from", dest="date_from", help="only articles dated on or after YYYY[-MM[-DD]]")
     parser.add_argument("--to", dest="date_to", help="only articles dated on or before YYYY[-MM[-DD]]")
     parser.add_argument("--source", help="only articles whose source URL or path contains this text")
-    parser.add_argument("--threshold", type=float, default=None, help=f"no-answer threshold: answer null when no-answer score minus best span score exceeds it (default: the one `qa eval --save-threshold` tuned for this index and reader, else {config.NO_ANSWER_THRESHOLD})")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help=f"no-answer threshold: answer null when no-answer score minus best span score exceeds it (default: the one `qa eval --save-threshold` tuned for this index and reader, else {config.NO_ANSWER_THRESHOLD})",
+    )
 
 
 def _add_embed_backend_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--embed-backend", choices=config.EMBED_BACKENDS, default=None, help="how the embedding model runs: %(choices)s (default: $QA_EMBED_BACKEND or auto: onnx-int8 where onnxruntime is installed, about 2x torch)")
+    parser.add_argument(
+        "--embed-backend",
+        choices=config.EMBED_BACKENDS,
+        default=None,
+        help="how the embedding model runs: %(choices)s (default: $QA_EMBED_BACKEND or auto: onnx-int8 where onnxruntime is installed, about 2x torch)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qa", description="Answer questions from a folder of news articles, with citations.")
+    parser = argparse.ArgumentParser(
+        prog="qa", description="Answer questions from a folder of news articles, with citations."
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    index = commands.add_parser("index", help="index a folder of articles (only new or changed ones are embedded)")
-    index.add_argument("--articles", type=Path, default=None, help="folder of .md/.txt/.jsonl articles (default: the folder the index was built from; for a new index, the bundled sample corpus)")
+    index = commands.add_parser(
+        "index", help="index a folder of articles (only new or changed ones are embedded)"
+    )
+    index.add_argument(
+        "--articles",
+        type=Path,
+        default=None,
+        help="folder of .md/.txt/.jsonl articles (default: the folder the index was built from; for a new index, the bundled sample corpus)",
+    )
     _add_index_options(index)
-    index.add_argument("--rebuild", action="store_true", help="re-embed everything instead of only what changed")
+    index.add_argument(
+        "--rebuild", action="store_true", help="re-embed everything instead of only what changed"
+    )
     index.add_argument("--status", action="store_true", help="say what is stale, change nothing")
-    index.add_argument("--check", action="store_true", help="verify every byte of the live index against its checksums (loads check sizes only), change nothing")
-    index.add_argument("--embedder", default=None, help=f"sentence-transformers model id or folder (default: {config.DEFAULT_EMBEDDER}), or '{config.STATIC_EMBEDDER}': a static model distilled from it once (needs model2vec), ~30x faster to index big archives for a few points of recall (docs/benchmarks.md)")
-    index.add_argument("--dense-index", default="auto", help="FAISS index: auto (exact up to 50k passages, then IVF over 8-bit codes), Flat, 'HNSW32|efSearch=128', 'IVF4096,SQ8|nprobe=32', ...")
+    index.add_argument(
+        "--check",
+        action="store_true",
+        help="verify every byte of the live index against its checksums (loads check sizes only), change nothing",
+    )
+    index.add_argument(
+        "--embedder",
+        default=None,
+        help=f"sentence-transformers model id or folder (default: {config.DEFAULT_EMBEDDER}), or '{config.STATIC_EMBEDDER}': a static model distilled from it once (needs model2vec), ~30x faster to index big archives for a few points of recall (docs/benchmarks.md)",
+    )
+    index.add_argument(
+        "--dense-index",
+        default="auto",
+        help="FAISS index: auto (exact up to 50k passages, then IVF over 8-bit codes), Flat, 'HNSW32|efSearch=128', 'IVF4096,SQ8|nprobe=32', ...",
+    )
     _add_embed_backend_option(index)
-    index.add_argument("--wait", type=float, default=0.0, metavar="SECONDS", help="wait this long for another build of the same index to finish")
-    index.add_argument("--ray", metavar="ADDRESS", default=None, help="embed on a Ray cluster: auto (a local one on 127.0.0.1, stopped afterwards) or its address, HOST:PORT or ray://HOST:10001 (pip install \"newsqa[ray]\"; docs/scale-out.md)")
+    index.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another build of the same index to finish",
+    )
+    index.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        default=None,
+        help='embed on a Ray cluster: auto (a local one on 127.0.0.1, stopped afterwards) or its address, HOST:PORT or ray://HOST:10001 (pip install "newsqa[ray]"; docs/scale-out.md)',
+    )
 
     ask = commands.add_parser("ask", help="answer a question from the index")
     ask.add_argument("question")
@@ -66,36 +125,99 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filter_options(ask)
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     _add_embed_backend_option(ask)
-    ask.add_argument("--reader-backend", choices=config.READER_BACKENDS, default=None, help=f"how a QA model runs: %(choices)s (default: {config.DEFAULT_READER_BACKEND}; onnx-int8 is the fastest on CPU, docs/benchmarks.md)")
+    ask.add_argument(
+        "--reader-backend",
+        choices=config.READER_BACKENDS,
+        default=None,
+        help=f"how a QA model runs: %(choices)s (default: {config.DEFAULT_READER_BACKEND}; onnx-int8 is the fastest on CPU, docs/benchmarks.md)",
+    )
 
-    _add_eval_arguments(commands.add_parser("eval", help="answer a question set, score it, write predictions, metrics and a report"))
+    _add_eval_arguments(
+        commands.add_parser(
+            "eval", help="answer a question set, score it, write predictions, metrics and a report"
+        )
+    )
 
     from qa.read.training.command import add_arguments as add_training_arguments
 
-    add_training_arguments(commands.add_parser("train-reader", help="fine-tune the bundled reader on SQuAD files (resumable; docs/reader.md)"))
+    add_training_arguments(
+        commands.add_parser(
+            "train-reader", help="fine-tune the bundled reader on SQuAD files (resumable; docs/reader.md)"
+        )
+    )
     # Listed for --help; main() hands everything after "chat" to the app's own parser.
-    commands.add_parser("chat", help="the chat in a browser, http://127.0.0.1:7860 (qa chat --help for its options)", add_help=False)
+    commands.add_parser(
+        "chat",
+        help="the chat in a browser, http://127.0.0.1:7860 (qa chat --help for its options)",
+        add_help=False,
+    )
     return parser
 
 
 def _add_eval_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("questions", type=Path, help="JSONL questions ({id, question, answers, source?}) or a SQuAD 2.0 JSON file")
-    _add_index_options(parser, default=None, help_default=f"{config.DEFAULT_INDEX_DIR}; with --articles or --corpus-from-dataset: OUT/index")
+    parser.add_argument(
+        "questions",
+        type=Path,
+        help="JSONL questions ({id, question, answers, source?}) or a SQuAD 2.0 JSON file",
+    )
+    _add_index_options(
+        parser,
+        default=None,
+        help_default=f"{config.DEFAULT_INDEX_DIR}; with --articles or --corpus-from-dataset: OUT/index",
+    )
     corpus = parser.add_mutually_exclusive_group()
-    corpus.add_argument("--articles", type=Path, help="index this folder of articles first (incrementally) and evaluate on it")
-    corpus.add_argument("--corpus-from-dataset", action="store_true", help="index the SQuAD file's own paragraphs (one article each) and evaluate open-domain over them")
-    corpus.add_argument("--reader-only", action="store_true", help="measure the reader alone: each question of a SQuAD file read with its own paragraph, no index or retrieval")
+    corpus.add_argument(
+        "--articles", type=Path, help="index this folder of articles first (incrementally) and evaluate on it"
+    )
+    corpus.add_argument(
+        "--corpus-from-dataset",
+        action="store_true",
+        help="index the SQuAD file's own paragraphs (one article each) and evaluate open-domain over them",
+    )
+    corpus.add_argument(
+        "--reader-only",
+        action="store_true",
+        help="measure the reader alone: each question of a SQuAD file read with its own paragraph, no index or retrieval",
+    )
     # Defaults None, so that --reader-only can refuse them when given; EvalOptions holds the defaults.
-    parser.add_argument("--k", type=int, default=None, help=f"passages read per question (default: {config.DEFAULT_TOP_K})")
-    parser.add_argument("--mode", choices=config.RETRIEVAL_MODES, default=None, help=f"retrieval: %(choices)s (default: {config.DEFAULT_RETRIEVAL_MODE})")
+    parser.add_argument(
+        "--k", type=int, default=None, help=f"passages read per question (default: {config.DEFAULT_TOP_K})"
+    )
+    parser.add_argument(
+        "--mode",
+        choices=config.RETRIEVAL_MODES,
+        default=None,
+        help=f"retrieval: %(choices)s (default: {config.DEFAULT_RETRIEVAL_MODE})",
+    )
     parser.add_argument("--reader", default="auto", help=READER_HELP)
-    parser.add_argument("--threshold", type=float, default=None, help="no-answer threshold, as for `qa ask` (default: a saved one, else %s)" % config.NO_ANSWER_THRESHOLD)
-    parser.add_argument("--save-threshold", action="store_true", help="save the threshold with the best F1 beside the index: `qa ask` and the chat then use it with this reader")
+    parser.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="no-answer threshold, as for `qa ask` (default: a saved one, else %s)"
+        % config.NO_ANSWER_THRESHOLD,
+    )
+    parser.add_argument(
+        "--save-threshold",
+        action="store_true",
+        help="save the threshold with the best F1 beside the index: `qa ask` and the chat then use it with this reader",
+    )
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N questions")
-    parser.add_argument("--out", type=Path, default=None, help="output folder (default: runs/eval-<timestamp>)")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out, skipping questions already in its predictions.jsonl")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="output folder (default: runs/eval-<timestamp>)"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out, skipping questions already in its predictions.jsonl",
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace the results already in --out")
-    parser.add_argument("--examples", type=int, default=30, help="example questions listed per error class in the report (default: %(default)s)")
+    parser.add_argument(
+        "--examples",
+        type=int,
+        default=30,
+        help="example questions listed per error class in the report (default: %(default)s)",
+    )
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -128,7 +250,9 @@ def run_index(args: argparse.Namespace) -> int:
     if args.ray is not None:
         from qa.embed_ray import RayEmbedder
 
-        embedder = RayEmbedder(embedder_name, args.embed_backend, address=args.ray)  # the model loads on the cluster
+        embedder = RayEmbedder(
+            embedder_name, args.embed_backend, address=args.ray
+        )  # the model loads on the cluster
     else:
         embedder = contextlib.nullcontext(load_embedder(embedder_name, args.embed_backend))
     with embedder as embedder:
@@ -144,7 +268,11 @@ def run_index(args: argparse.Namespace) -> int:
     if report.generation is None:
         print(f"{location}: already up to date ({report.passages} passages from {status.unchanged} articles)")
     else:
-        resumed = f", {report.resumed_passages} of them from the interrupted build's checkpoints" if report.resumed_passages else ""
+        resumed = (
+            f", {report.resumed_passages} of them from the interrupted build's checkpoints"
+            if report.resumed_passages
+            else ""
+        )
         print(
             f"Indexed {args.articles} -> {location}: {report.passages} passages "
             f"({report.embedded_passages} embedded{resumed}, {report.passages - report.embedded_passages} reused; "
@@ -175,8 +303,10 @@ def _build_figures(report) -> str:
     if sys.platform == "darwin":  # bytes on macOS
         peak_gib /= 1024
     size = f", index {report.disk_bytes / 2**20:,.1f} MiB on disk" if report.disk_bytes else ""
-    return (f"{report.articles / seconds:,.0f} articles/s, {report.passages / seconds:,.0f} passages/s, "
-            f"peak memory {peak_gib:.2f} GiB{size}")
+    return (
+        f"{report.articles / seconds:,.0f} articles/s, {report.passages / seconds:,.0f} passages/s, "
+        f"peak memory {peak_gib:.2f} GiB{size}"
+    )
 
 
 def format_answer(answer) -> str:
@@ -217,8 +347,11 @@ def format_answer(answer) -> str:
                 before = before.split(" ", 1)[1]
             if cut_after and " " in after:
                 after = after.rsplit(" ", 1)[0].rstrip(",;:")
-            snippet = (("..." if cut_before else "") + f"{before}[{text[citation.start:citation.end]}]{after}"
-                       + ("..." if cut_after else ""))
+            snippet = (
+                ("..." if cut_before else "")
+                + f"{before}[{text[citation.start : citation.end]}]{after}"
+                + ("..." if cut_after else "")
+            )
         else:
             snippet = text[:240] + ("..." if len(text) > 240 else "")
         # Numbered from 1, as in the chat; the JSON keeps the 0-based index.
@@ -233,11 +366,19 @@ def run_ask(args: argparse.Namespace) -> int:
     clean_question(args.question)
     _check_filter(args)
     pipeline = QAPipeline.load(
-        args.store, reader=args.reader, no_answer_threshold=args.threshold,
-        embed_backend=args.embed_backend, reader_backend=args.reader_backend,
+        args.store,
+        reader=args.reader,
+        no_answer_threshold=args.threshold,
+        embed_backend=args.embed_backend,
+        reader_backend=args.reader_backend,
     )
     answer = pipeline.ask(
-        args.question, k=args.k, mode=args.mode, date_from=args.date_from, date_to=args.date_to, source=args.source
+        args.question,
+        k=args.k,
+        mode=args.mode,
+        date_from=args.date_from,
+        date_to=args.date_to,
+        source=args.source,
     )
     if args.json:
         data = answer.to_dict()
@@ -264,14 +405,29 @@ def run_eval(args: argparse.Namespace) -> int:
     from qa.eval.options import EvalOptions
 
     if args.reader_only and (args.k is not None or args.mode is not None):
-        given = " and ".join(name for name, value in (("--k", args.k), ("--mode", args.mode)) if value is not None)
-        raise UserError(f"--reader-only reads each question's own paragraph, with no index or retrieval; drop {given}")
+        given = " and ".join(
+            name for name, value in (("--k", args.k), ("--mode", args.mode)) if value is not None
+        )
+        raise UserError(
+            f"--reader-only reads each question's own paragraph, with no index or retrieval; drop {given}"
+        )
     retrieval = {name: value for name, value in (("k", args.k), ("mode", args.mode)) if value is not None}
     options = EvalOptions(
-        args.questions, out=args.out, store=args.store, articles=args.articles,
-        corpus_from_dataset=args.corpus_from_dataset, reader_only=args.reader_only, reader=args.reader,
-        threshold=args.threshold, save_threshold=args.save_threshold, limit=args.limit, resume=args.resume,
-        overwrite=args.overwrite, examples=args.examples, command=_eval_command(), **retrieval,
+        args.questions,
+        out=args.out,
+        store=args.store,
+        articles=args.articles,
+        corpus_from_dataset=args.corpus_from_dataset,
+        reader_only=args.reader_only,
+        reader=args.reader,
+        threshold=args.threshold,
+        save_threshold=args.save_threshold,
+        limit=args.limit,
+        resume=args.resume,
+        overwrite=args.overwrite,
+        examples=args.examples,
+        command=_eval_command(),
+        **retrieval,
     )
     if options.reader_only:
         from qa.eval.reader_alone import run_reader_eval
@@ -295,7 +451,15 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from qa.pipeline import QuestionError
     from qa.store.protocol import StoreError
 
-    return (UserError, EmbedderError, StoreError, IngestError, QuestionError, FileNotFoundError, PermissionError)
+    return (
+        UserError,
+        EmbedderError,
+        StoreError,
+        IngestError,
+        QuestionError,
+        FileNotFoundError,
+        PermissionError,
+    )
 
 
 def run_train_reader(args: argparse.Namespace) -> int:
@@ -312,7 +476,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return chat(argv[1:], prog="qa chat")
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s: %(message)s",
+        stream=sys.stderr,
+    )
     quiet_libraries()
     commands = {"index": run_index, "ask": run_ask, "eval": run_eval, "train-reader": run_train_reader}
     try:

@@ -1,4 +1,5 @@
 """Every default in one place."""
+
 from __future__ import annotations
 
 import os
@@ -229,8 +230,10 @@ SHINGLE_CACHE_PASSAGES = 2048
 
 # ---------------------------------------------------------------- Questions and follow-ups (qa/pipeline.py, qa/retrieve/conversation.py)
 # Said when a library loaded on first use is missing: the command ran outside newsqa's environment.
-INSTALL_HINT = ("run newsqa from the Python environment it was installed in, or install it there "
-                "(README.md, 'Two commands')")
+INSTALL_HINT = (
+    "run newsqa from the Python environment it was installed in, or install it there "
+    "(README.md, 'Two commands')"
+)
 MAX_QUESTION_CHARS = 2000  # longer questions are refused with a message
 # A question with fewer words of its own than this leans on the conversation.
 FOLLOW_UP_SELF_CONTAINED_MIN_WORDS = 2

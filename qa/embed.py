@@ -1,5 +1,6 @@
 """Text -> L2-normalised vectors: a sentence-transformers model in torch or ONNX Runtime (int8), or a
 static model (a vector per token, averaged) distilled from it for big archives."""
+
 from __future__ import annotations
 
 import json
@@ -117,8 +118,14 @@ def _layout(folder: Path) -> dict[str, Any]:
     modules_file = folder / "modules.json"
     modules = json.loads(modules_file.read_text(encoding="utf-8")) if modules_file.is_file() else []
     kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
-    if kinds[:2] != ["Transformer", "Pooling"] or any(k != "Normalize" for k in kinds[2:]) or modules[0].get("path", ""):
-        raise EmbedderError(f"{folder}: modules {kinds} are not Transformer + Pooling (+ Normalize); {way_out}")
+    if (
+        kinds[:2] != ["Transformer", "Pooling"]
+        or any(k != "Normalize" for k in kinds[2:])
+        or modules[0].get("path", "")
+    ):
+        raise EmbedderError(
+            f"{folder}: modules {kinds} are not Transformer + Pooling (+ Normalize); {way_out}"
+        )
     pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text(encoding="utf-8"))
     modes = [m for m in ("cls_token", "mean_tokens", "max_tokens") if pooling.get(f"pooling_mode_{m}")]
     others = [k for k, v in pooling.items() if k.startswith("pooling_mode_") and v and k[13:] not in modes]
@@ -180,7 +187,9 @@ class OnnxEmbedder:
         from concurrent.futures import ThreadPoolExecutor
 
         # Its threads start on first use; shared by concurrent encode calls.
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="qa-embed") if self.workers > 1 else None
+        self._pool = (
+            ThreadPoolExecutor(self.workers, thread_name_prefix="qa-embed") if self.workers > 1 else None
+        )
         try:
             path = onnx_export.export(folder, "feature", quantize=quantize)
             self.session = onnx_export.session(path, threads=1 if threads is None else threads)
@@ -192,7 +201,9 @@ class OnnxEmbedder:
         self.tokenizer.enable_truncation(layout["max_seq_length"])
         padding = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8")).get("padding") or {}
         # Padding is masked out, but RoBERTa-style models also derive positions from the pad id.
-        candidates = [self.tokenizer.token_to_id(t) for t in (padding.get("pad_token"), "[PAD]", "<pad>") if t]
+        candidates = [
+            self.tokenizer.token_to_id(t) for t in (padding.get("pad_token"), "[PAD]", "<pad>") if t
+        ]
         known = [i for i in candidates if i is not None]
         self.pad_id = int(known[0]) if known else int(padding.get("pad_id", 0))
 
@@ -272,7 +283,9 @@ class StaticEmbedder:
             weights = load_file(str(folder / "model.safetensors"))
             self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         except Exception as error:  # noqa: BLE001 - missing file, bad header: one message
-            raise EmbedderError(f"{folder} is not a static embedding model (model.safetensors + tokenizer.json): {error}") from error
+            raise EmbedderError(
+                f"{folder} is not a static embedding model (model.safetensors + tokenizer.json): {error}"
+            ) from error
         matrix = weights.get("embeddings", next(iter(weights.values()), None))
         if matrix is None or matrix.ndim != 2:
             raise EmbedderError(f"{folder}/model.safetensors holds no embedding matrix")
@@ -340,7 +353,11 @@ def distill_static_model(target: Path | None = None, *, pca_dims: int = config.S
             f"--embedder static distils a static model from {config.DEFAULT_EMBEDDER} once, with model2vec: "
             f"pip install model2vec skeletoken   ({error})"
         ) from None
-    logger.warning("Distilling a static embedder from %s into %s (once; about 2 minutes)", config.DEFAULT_EMBEDDER, target)
+    logger.warning(
+        "Distilling a static embedder from %s into %s (once; about 2 minutes)",
+        config.DEFAULT_EMBEDDER,
+        target,
+    )
     source = resolve_model_location(config.DEFAULT_EMBEDDER)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = target.parent / f".{target.name}.{os.getpid()}.tmp"
@@ -377,17 +394,23 @@ _CACHE_LOCK = threading.Lock()
 
 def resolve_backend(backend: str | None = None) -> str:
     """The concrete backend for a name (None: $QA_EMBED_BACKEND, else the configured default)."""
-    backend = backend if backend is not None else os.environ.get("QA_EMBED_BACKEND", config.DEFAULT_EMBED_BACKEND)
+    backend = (
+        backend if backend is not None else os.environ.get("QA_EMBED_BACKEND", config.DEFAULT_EMBED_BACKEND)
+    )
     backend = backend.strip().lower()
     if backend not in config.EMBED_BACKENDS:
-        raise ValueError(f"unknown embedding backend {backend!r}; valid names: {', '.join(config.EMBED_BACKENDS)}")
+        raise ValueError(
+            f"unknown embedding backend {backend!r}; valid names: {', '.join(config.EMBED_BACKENDS)}"
+        )
     if backend == "auto":
         import importlib.util
 
         # find_spec, not import: onnx is only needed for the first (quantising) export.
         if all(importlib.util.find_spec(name) is not None for name in ("onnxruntime", "onnx")):
             return "onnx-int8"
-        logger.info("onnxruntime/onnx not installed: embedding with torch (pip install onnxruntime onnx for about 2x)")
+        logger.info(
+            "onnxruntime/onnx not installed: embedding with torch (pip install onnxruntime onnx for about 2x)"
+        )
         return "torch"
     return backend
 

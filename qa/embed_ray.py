@@ -1,4 +1,5 @@
 """Text -> vectors on a Ray cluster: the embedding work of `qa index --ray` spread over actors, each loading the model once."""
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,14 @@ class RayEmbedder:
         ...     build_index("articles/", "index/", embedder)
     """
 
-    def __init__(self, model: str = config.DEFAULT_EMBEDDER, backend: str | None = None, *, address: str = "auto",
-                 actors: int | None = None):
+    def __init__(
+        self,
+        model: str = config.DEFAULT_EMBEDDER,
+        backend: str | None = None,
+        *,
+        address: str = "auto",
+        actors: int | None = None,
+    ):
         if not address or not address.strip():
             raise ValueError("--ray needs auto or a Ray cluster's address (HOST:PORT, or ray://HOST:10001)")
         self.backend = resolve_backend(backend)
@@ -69,14 +76,18 @@ class RayEmbedder:
             worker = ray.remote(num_cpus=1)(_EmbedWorker)
             self.actors = [worker.remote(model, self.backend) for _ in range(count)]
             # An actor waits for a free CPU; a cluster kept busy by other jobs must not hang the build.
-            described = ray.get([actor.describe.remote() for actor in self.actors], timeout=config.RAY_ACTOR_START_TIMEOUT_S)
+            described = ray.get(
+                [actor.describe.remote() for actor in self.actors], timeout=config.RAY_ACTOR_START_TIMEOUT_S
+            )
         except Exception as error:
             self.close()
             if isinstance(error, ValueError):
                 raise
             if isinstance(error, ray.exceptions.GetTimeoutError):
-                raise EmbedderError(f"Ray did not start {count} embedding actors within {config.RAY_ACTOR_START_TIMEOUT_S:.0f} s "
-                                    f"(one CPU each; the cluster has {cpus}, other jobs may hold them)") from None
+                raise EmbedderError(
+                    f"Ray did not start {count} embedding actors within {config.RAY_ACTOR_START_TIMEOUT_S:.0f} s "
+                    f"(one CPU each; the cluster has {cpus}, other jobs may hold them)"
+                ) from None
             raise EmbedderError(f"Ray could not start the embedding actors for {model!r}: {error}") from error
         self.name, self.dimension = described[0][0], described[0][1]
         self.pids = [pid for _, _, pid in described]
@@ -87,7 +98,10 @@ class RayEmbedder:
         # Two batches an actor, so that a slow batch does not leave the others idle at the end.
         pieces = min(len(texts), 2 * len(self.actors))
         bounds = np.linspace(0, len(texts), pieces + 1).astype(int)
-        futures = [self.actors[i % len(self.actors)].encode.remote(list(texts[bounds[i]:bounds[i + 1]])) for i in range(pieces)]
+        futures = [
+            self.actors[i % len(self.actors)].encode.remote(list(texts[bounds[i] : bounds[i + 1]]))
+            for i in range(pieces)
+        ]
         try:
             parts = self._ray.get(futures)
         except Exception as error:  # noqa: BLE001 - a dead actor or node: one message
@@ -125,8 +139,13 @@ def start_ray(address: str) -> tuple[Any, bool]:
         return ray, False
     try:
         if address == "auto":
-            ray.init(address="local", num_cpus=config.RAY_LOCAL_CPUS, include_dashboard=False,
-                     _node_ip_address="127.0.0.1", log_to_driver=False)
+            ray.init(
+                address="local",
+                num_cpus=config.RAY_LOCAL_CPUS,
+                include_dashboard=False,
+                _node_ip_address="127.0.0.1",
+                log_to_driver=False,
+            )
             host = ray.get_runtime_context().gcs_address.rsplit(":", 1)[0]
             if host not in ("127.0.0.1", "localhost"):
                 ray.shutdown()
@@ -139,5 +158,7 @@ def start_ray(address: str) -> tuple[Any, bool]:
     except EmbedderError:
         raise
     except Exception as error:  # noqa: BLE001 - unreachable head, version mismatch: one line
-        raise EmbedderError(f"cannot start or reach the Ray cluster {address!r}: {' '.join(str(error).split())}") from None
+        raise EmbedderError(
+            f"cannot start or reach the Ray cluster {address!r}: {' '.join(str(error).split())}"
+        ) from None
     return ray, address == "auto"

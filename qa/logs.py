@@ -1,4 +1,5 @@
 """Library chatter kept out of the way; both entry points (the `qa` command and app.py) call it."""
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@ Used by the ONNX backends of the embedder (qa/embed.py) and of the span reader (
 Exporting needs torch, transformers and onnx; loading an exported file needs only onnxruntime,
 so a process that finds its model in the cache never imports torch.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,7 +44,11 @@ def cache_key(folder: Path, head: str) -> str:
 
 def cached_path(folder: Path, head: str, *, quantize: bool) -> Path:
     """Where the export of `folder` lives (whether or not it exists yet)."""
-    target = cache_root() / ("embedders" if head == "feature" else "readers") / f"{Path(folder).name}-{cache_key(folder, head)}"
+    target = (
+        cache_root()
+        / ("embedders" if head == "feature" else "readers")
+        / f"{Path(folder).name}-{cache_key(folder, head)}"
+    )
     return target / ("model-int8-r7.onnx" if quantize else "model.onnx")
 
 
@@ -51,7 +56,9 @@ def require_onnxruntime(way_out: str) -> Any:
     try:
         import onnxruntime
     except ImportError as error:
-        raise ExportError(f"ONNX Runtime is not installed: pip install onnxruntime onnx ({way_out})") from error
+        raise ExportError(
+            f"ONNX Runtime is not installed: pip install onnxruntime onnx ({way_out})"
+        ) from error
     return onnxruntime
 
 
@@ -119,19 +126,29 @@ def _export_fp32(folder: Path, head: str, target: Path, model: Any) -> None:
         model.config._attn_implementation = "eager"
     except Exception:  # noqa: BLE001 - older configs: keep what they have
         previous = None
-    example = tuple(torch.zeros(2, 8, dtype=torch.long) if n == "token_type_ids" else torch.ones(2, 8, dtype=torch.long) for n in names)
+    example = tuple(
+        torch.zeros(2, 8, dtype=torch.long) if n == "token_type_ids" else torch.ones(2, 8, dtype=torch.long)
+        for n in names
+    )
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
             torch.onnx.export(
-                Wrapper(model), example, str(tmp), input_names=names, output_names=list(outputs),
+                Wrapper(model),
+                example,
+                str(tmp),
+                input_names=names,
+                output_names=list(outputs),
                 dynamic_axes={n: {0: "batch", 1: "tokens"} for n in names + list(outputs)},
-                opset_version=17, dynamo=False,  # the TorchScript exporter needs no onnxscript
+                opset_version=17,
+                dynamo=False,  # the TorchScript exporter needs no onnxscript
             )
         os.replace(tmp, target)
     except Exception as error:  # noqa: BLE001 - exporter failures come in many types
-        raise ExportError(f"Could not export {folder} to ONNX ({type(error).__name__}: {error}); use the torch backend") from error
+        raise ExportError(
+            f"Could not export {folder} to ONNX ({type(error).__name__}: {error}); use the torch backend"
+        ) from error
     finally:
         tmp.unlink(missing_ok=True)
         if previous is not None:
@@ -144,7 +161,9 @@ def _quantize(fp32: Path, target: Path) -> None:
         import onnx
         from onnxruntime.quantization import QuantType, quantize_dynamic
     except ImportError as error:
-        raise ExportError("int8 quantisation needs onnx and onnxruntime: pip install onnx onnxruntime (or use float32)") from error
+        raise ExportError(
+            "int8 quantisation needs onnx and onnxruntime: pip install onnx onnxruntime (or use float32)"
+        ) from error
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     # quantize_dynamic logs advice to the root logger that does not apply to weight-only int8.
     root = logging.getLogger()
@@ -156,7 +175,11 @@ def _quantize(fp32: Path, target: Path) -> None:
         # the same model ranked passages differently on the two CPU kinds (issue 12); with 7 bits
         # no sum saturates, so both compute the same integers.
         quantize_dynamic(
-            fp32, tmp, weight_type=QuantType.QInt8, per_channel=True, reduce_range=True,
+            fp32,
+            tmp,
+            weight_type=QuantType.QInt8,
+            per_channel=True,
+            reduce_range=True,
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
         os.replace(tmp, target)

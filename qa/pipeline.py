@@ -1,4 +1,5 @@
 """Wires the stages (retrieve -> read -> answer); `ask` is the Python query function."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -124,14 +125,24 @@ class QAPipeline:
         if isinstance(reader, str):
             options = {"backend": reader_backend} if reader_backend is not None else {}
             reader = load_reader(reader, **options)
-        return cls(opened, embedder, reader, location=location, no_answer_threshold=no_answer_threshold, verify=verify)
+        return cls(
+            opened,
+            embedder,
+            reader,
+            location=location,
+            no_answer_threshold=no_answer_threshold,
+            verify=verify,
+        )
 
-    def threshold(self, k: int = config.DEFAULT_TOP_K, mode: str = config.DEFAULT_RETRIEVAL_MODE) -> tuple[float, str]:
+    def threshold(
+        self, k: int = config.DEFAULT_TOP_K, mode: str = config.DEFAULT_RETRIEVAL_MODE
+    ) -> tuple[float, str]:
         """The no-answer threshold for questions read at this k and mode, and where it comes from:
         "given", "tuned by qa eval (...)", "shipped with the reader" or "default"."""
         state_dir = self.location.state_dir if self.location is not None else None
-        return resolve_threshold(state_dir, self.reader.name, self.given_threshold,
-                                 self.reader.no_answer_threshold, k=k, mode=mode)
+        return resolve_threshold(
+            state_dir, self.reader.name, self.given_threshold, self.reader.no_answer_threshold, k=k, mode=mode
+        )
 
     def ask(
         self,
@@ -153,11 +164,15 @@ class QAPipeline:
         with self._lock:
             self._serve_newest_generation()
             answer, _hits, _result = answer_from(
-                self.retriever, self.reader, query, k=k, mode=mode,
-                search_filter=search_filter, no_answer_threshold=self.threshold(k, mode)[0],
+                self.retriever,
+                self.reader,
+                query,
+                k=k,
+                mode=mode,
+                search_filter=search_filter,
+                no_answer_threshold=self.threshold(k, mode)[0],
             )
         return answer
-
 
     def _serve_newest_generation(self) -> None:
         """Between questions, switch to a generation a rebuild committed since (a cheap check):
@@ -167,8 +182,11 @@ class QAPipeline:
         try:
             store = self.location.open(embedder=self.embedder.name, verify=self.verify)
         except StoreError as error:  # keep answering from the generation we have
-            logger.warning("A newer index generation could not be opened; still serving %s: %s",
-                           self.store.generation, error)
+            logger.warning(
+                "A newer index generation could not be opened; still serving %s: %s",
+                self.store.generation,
+                error,
+            )
             return
         logger.info("Serving index generation %s (was %s)", store.generation, self.store.generation)
         self.store = store
@@ -197,8 +215,9 @@ def answer_from(
     # question over articles of several dates is read without its "now": the dates decide.
     result = reader.read(reader_query(query, hits), [hit.passage for hit in hits])
     read = time.perf_counter()
-    answer = compose_answer(query.question, hits, result, no_answer_threshold=no_answer_threshold,
-                            search_query=query.search_text)
+    answer = compose_answer(
+        query.question, hits, result, no_answer_threshold=no_answer_threshold, search_query=query.search_text
+    )
     timings = {
         "retrieve_ms": round((retrieved - started) * 1000, 2),
         "read_ms": round((read - retrieved) * 1000, 2),
@@ -212,7 +231,9 @@ def compose_answer(
 ) -> Answer:
     """The reader's spans -> the answer the user gets: equal spans merged with their sources, the
     no-answer decision, then the note on newer articles. `ask` and `qa eval` both answer through it."""
-    answer = assemble_answers(question, hits, result, no_answer_threshold=no_answer_threshold, search_query=search_query)
+    answer = assemble_answers(
+        question, hits, result, no_answer_threshold=no_answer_threshold, search_query=search_query
+    )
     return apply_recency(answer)
 
 

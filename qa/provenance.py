@@ -1,4 +1,5 @@
 """Where a run's figures came from: the code's git commit, the command, the machine and the time."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,7 +13,9 @@ from qa import config
 def git_state() -> tuple[str | None, bool | None]:
     """(HEAD commit, whether tracked files differ from it); (None, None) outside a git checkout."""
     try:
-        run = lambda *cmd: subprocess.run(["git", *cmd], cwd=config.REPO_ROOT, capture_output=True, text=True, timeout=10, check=True).stdout.strip()  # noqa: E731
+        run = lambda *cmd: subprocess.run(
+            ["git", *cmd], cwd=config.REPO_ROOT, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()  # noqa: E731
         return run("rev-parse", "HEAD"), bool(run("status", "--porcelain", "--untracked-files=no"))
     except (OSError, subprocess.SubprocessError):
         return None, None

@@ -1,4 +1,5 @@
 """The data that flows between stages: Article -> Passage -> Hit -> ReaderResult -> Answer."""
+
 from __future__ import annotations
 
 import json
@@ -132,7 +133,8 @@ class Answer:
         the no-answer threshold's margin. The user should hear "not clear enough", not "not in the
         articles"."""
         return self.answer is None and any(
-            a.answer and a.confidence is not None and a.confidence > self.no_answer_score for a in self.alternatives
+            a.answer and a.confidence is not None and a.confidence > self.no_answer_score
+            for a in self.alternatives
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,4 +1,5 @@
 """Shared fixtures: where the repository, the shared data, the bundled sample corpus and the tests' own story pair live."""
+
 from __future__ import annotations
 
 import os

@@ -5,6 +5,7 @@ Every bundled sample question is one case, over the bundled sample corpus (runs 
 the project's story pair (tests/data) too; the shared real articles are asked about beside them when
 ../shared is there.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,12 +25,18 @@ SHARED_QUESTIONS = [
     ("Who is the IT Minister?", ("Ravi Shankar Prasad",)),
     # Both shared articles also mention "messaging platform": corroboration must not beat the answer.
     # The bundled reader says "Pegasus" (the spyware, from another paragraph), a known miss.
-    pytest.param("Which Israeli firm did WhatsApp sue?", ("NSO Group",),
-                 marks=pytest.mark.xfail(strict=True, reason="a known miss of the bundled reader")),
+    pytest.param(
+        "Which Israeli firm did WhatsApp sue?",
+        ("NSO Group",),
+        marks=pytest.mark.xfail(strict=True, reason="a known miss of the bundled reader"),
+    ),
     # Issue 12: the dateline place is kept in the text, so it can be cited; the bundled reader
     # still answers null (its no-answer score wins), a known miss (docs/reader.md).
-    pytest.param("In which city did Mamata Banerjee make her remarks?", ("Kolkata",),
-                 marks=pytest.mark.xfail(strict=True, reason="a known miss of the bundled reader")),
+    pytest.param(
+        "In which city did Mamata Banerjee make her remarks?",
+        ("Kolkata",),
+        marks=pytest.mark.xfail(strict=True, reason="a known miss of the bundled reader"),
+    ),
 ]
 
 
@@ -40,8 +47,11 @@ STORY_QUESTIONS = [
     # Ardenia and the transport committee; Brune's paragraphs never name Ardenia. The made-up
     # unanswerables it was trained on (a name in the question missing from the paragraph means "no
     # answer") are the cause: v4 (swaps, no headlines) already preferred her (docs/reader.md).
-    pytest.param("Who is the Transport Minister of Ardenia?", ("Halvard Brune",),
-                 marks=pytest.mark.xfail(strict=True, reason="a known miss of the bundled reader")),
+    pytest.param(
+        "Who is the Transport Minister of Ardenia?",
+        ("Halvard Brune",),
+        marks=pytest.mark.xfail(strict=True, reason="a known miss of the bundled reader"),
+    ),
 ]
 
 
@@ -96,6 +106,8 @@ def test_shared_article_question(pipeline, question, expected):
 def test_follow_up_swaps_the_detail_and_keeps_the_answer_type(pipeline):
     # "And in India?" after "How many users ...?": a count, from the sentence that names India
     # (the follow-up's own word), not the worldwide 1,400 the earlier words match best.
-    answer = pipeline.ask("And in India?", history=[Turn("How many users were targeted by the spies?", "1,400")])
+    answer = pipeline.ask(
+        "And in India?", history=[Turn("How many users were targeted by the spies?", "1,400")]
+    )
     assert answer.search_query == "And in India? (how many users targeted spies)"
     assert answer.answer in ("30-40", "around 30-40")

@@ -1,4 +1,5 @@
 """qa/embed_ray.py: `qa index --ray` on a real local Ray cluster gives the index a single process gives."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -10,15 +11,32 @@ from qa.store.location import LocalLocation, parse_location
 
 pytestmark = pytest.mark.slow
 
-QUESTIONS = ["How much did the Green Line tram cost?", "Who is the mayor of Valmora?",
-             "How many seats did the Coastal Alliance win?", "What is the interest rate now?"]
+QUESTIONS = [
+    "How much did the Green Line tram cost?",
+    "Who is the mayor of Valmora?",
+    "How many seats did the Coastal Alliance win?",
+    "What is the interest rate now?",
+]
 
 
 # First, before the module's actors below take the cluster's CPUs.
 def test_qa_index_with_ray_reports_what_it_embedded(ray_cluster, tmp_path, sample_articles_dir, capsys):
     from qa.cli import main
 
-    assert main(["index", "--articles", str(sample_articles_dir), "--store", str(tmp_path / "index"), "--ray", "auto"]) == 0
+    assert (
+        main(
+            [
+                "index",
+                "--articles",
+                str(sample_articles_dir),
+                "--store",
+                str(tmp_path / "index"),
+                "--ray",
+                "auto",
+            ]
+        )
+        == 0
+    )
     count = LocalLocation(tmp_path / "index").open().count()
     assert f"{count} passages ({count} embedded, 0 reused" in capsys.readouterr().out
     assert ray_cluster.is_initialized()  # a cluster the command did not start is left running
@@ -41,7 +59,9 @@ def test_the_local_cluster_listens_on_loopback_only_and_runs_one_actor_per_cpu(r
 
 
 def test_ray_vectors_are_the_single_process_vectors_in_order(ray_embedder, embedder):
-    texts = [f"Passage {i}: the tram line number {i} carried {i * 37} riders on its first day." for i in range(23)]
+    texts = [
+        f"Passage {i}: the tram line number {i} carried {i * 37} riders on its first day." for i in range(23)
+    ]
     vectors = ray_embedder.encode(texts)
     assert vectors.shape == (23, embedder.dimension) and vectors.dtype == np.float32
     np.testing.assert_allclose(vectors, embedder.encode(texts), atol=1e-5)
@@ -50,7 +70,9 @@ def test_ray_vectors_are_the_single_process_vectors_in_order(ray_embedder, embed
 
 
 @pytest.mark.parametrize("kind", ["local", "milvus"])
-def test_a_ray_build_equals_a_single_process_build(kind, request, tmp_path, sample_articles_dir, embedder, ray_embedder):
+def test_a_ray_build_equals_a_single_process_build(
+    kind, request, tmp_path, sample_articles_dir, embedder, ray_embedder
+):
     def location(name):
         if kind == "milvus":
             return parse_location(request.getfixturevalue("milvus_server").address(f"ray_{name}"))
@@ -64,7 +86,9 @@ def test_a_ray_build_equals_a_single_process_build(kind, request, tmp_path, samp
     rows = range(a.count())
     assert a.passages(rows) == b.passages(rows)
     np.testing.assert_allclose(a.vectors(rows), b.vectors(rows), atol=1e-5)
-    pipelines = [QAPipeline.load(location, reader="bundled", embedder=embedder) for location in (single, spread)]
+    pipelines = [
+        QAPipeline.load(location, reader="bundled", embedder=embedder) for location in (single, spread)
+    ]
     answered = 0
     for question in QUESTIONS:
         first, second = (p.ask(question) for p in pipelines)

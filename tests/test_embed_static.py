@@ -1,5 +1,6 @@
 """qa/embed.py StaticEmbedder: the vectors sentence-transformers' StaticEmbedding gives, without torch,
 and an index built with one is searched with the same one."""
+
 from __future__ import annotations
 
 import json
@@ -36,16 +37,33 @@ def static_folder(tmp_path_factory) -> Path:
     source = Path(gt.get_model_path()) / "tokenizer.json"
     tokenizer = json.loads(source.read_text(encoding="utf-8"))
     tokenizer["post_processor"] = None  # as model2vec writes it: no [CLS]/[SEP]
-    tokenizer["truncation"] = {"direction": "Right", "max_length": 512, "strategy": "LongestFirst", "stride": 0}
+    tokenizer["truncation"] = {
+        "direction": "Right",
+        "max_length": 512,
+        "strategy": "LongestFirst",
+        "stride": 0,
+    }
     (folder / "tokenizer.json").write_text(json.dumps(tokenizer), encoding="utf-8")
     vocabulary = Tokenizer.from_file(str(folder / "tokenizer.json")).get_vocab_size()
     matrix = np.random.default_rng(15).standard_normal((vocabulary, 32)).astype(np.float32)
     save_file({"embeddings": matrix}, str(folder / "model.safetensors"))
-    (folder / "config.json").write_text(json.dumps({"model_type": "model2vec", "normalize": True}), encoding="utf-8")
-    (folder / "modules.json").write_text(json.dumps([
-        {"idx": 0, "name": "0", "path": ".", "type": "sentence_transformers.models.StaticEmbedding"},
-        {"idx": 1, "name": "1", "path": "1_Normalize", "type": "sentence_transformers.models.Normalize"},
-    ]), encoding="utf-8")
+    (folder / "config.json").write_text(
+        json.dumps({"model_type": "model2vec", "normalize": True}), encoding="utf-8"
+    )
+    (folder / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": 0, "name": "0", "path": ".", "type": "sentence_transformers.models.StaticEmbedding"},
+                {
+                    "idx": 1,
+                    "name": "1",
+                    "path": "1_Normalize",
+                    "type": "sentence_transformers.models.Normalize",
+                },
+            ]
+        ),
+        encoding="utf-8",
+    )
     return folder
 
 
@@ -71,7 +89,11 @@ def test_batches_do_not_change_a_text_s_vector(static_folder, monkeypatch):
 def test_a_folder_of_a_static_model_loads_as_one_whatever_the_backend(static_folder, tmp_path):
     assert is_static_model(static_folder)
     embedder = load_embedder(str(static_folder), "torch")
-    assert isinstance(embedder, StaticEmbedder) and embedder.name == str(static_folder) and embedder.dimension == 32
+    assert (
+        isinstance(embedder, StaticEmbedder)
+        and embedder.name == str(static_folder)
+        and embedder.dimension == 32
+    )
     plain = tmp_path / "plain"
     plain.mkdir()
     assert not is_static_model(plain)
@@ -90,7 +112,9 @@ def test_an_index_built_with_a_static_model_is_asked_with_it(static_folder, tmp_
     assert "2,600 customer accounts" in hits[0].passage.text
 
 
-def test_status_compares_with_the_model_the_index_was_built_with(static_folder, tmp_path, story_pair_dir, capsys):
+def test_status_compares_with_the_model_the_index_was_built_with(
+    static_folder, tmp_path, story_pair_dir, capsys
+):
     from qa.cli import main
     from qa.store.build import build_index
 
@@ -101,8 +125,21 @@ def test_status_compares_with_the_model_the_index_was_built_with(static_folder, 
     assert main(["index", "--status", "--articles", str(articles), "--store", str(tmp_path / "index")]) == 0
     assert "up to date (2 articles)" in capsys.readouterr().out
     # Another model named: its vectors would have to be made again, so the index is stale for it.
-    assert main(["index", "--status", "--articles", str(articles), "--store", str(tmp_path / "index"),
-                 "--embedder", config.DEFAULT_EMBEDDER]) == 1
+    assert (
+        main(
+            [
+                "index",
+                "--status",
+                "--articles",
+                str(articles),
+                "--store",
+                str(tmp_path / "index"),
+                "--embedder",
+                config.DEFAULT_EMBEDDER,
+            ]
+        )
+        == 1
+    )
 
 
 def test_a_folder_without_the_model_files_is_refused_in_one_line(tmp_path):
@@ -120,6 +157,10 @@ def test_hybrid_search_with_the_static_model_leans_on_bm25_as_measured():
 
     static = SimpleNamespace(name=config.STATIC_EMBEDDER_NAME, dimension=256)
     minilm = SimpleNamespace(name=config.DEFAULT_EMBEDDER, dimension=384)
-    assert Retriever(None, static).dense_weight == config.DENSE_WEIGHTS[config.STATIC_EMBEDDER_NAME] < config.DENSE_WEIGHT
+    assert (
+        Retriever(None, static).dense_weight
+        == config.DENSE_WEIGHTS[config.STATIC_EMBEDDER_NAME]
+        < config.DENSE_WEIGHT
+    )
     assert Retriever(None, minilm).dense_weight == config.DENSE_WEIGHT
     assert Retriever(None, static, dense_weight=0.7).dense_weight == 0.7  # asked for: used

@@ -2,6 +2,7 @@
 
 Correctness only; speed is bench/'s business (python -m bench --quick).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,7 +22,9 @@ def unit_vectors(n: int, dim: int, seed: int) -> np.ndarray:
     mixture = np.random.default_rng(dim)
     centres = mixture.standard_normal((64, dim)).astype(np.float32)
     rng = np.random.default_rng(seed)
-    x = centres[rng.integers(0, 64, n)] / np.sqrt(dim) + 1.2 * rng.standard_normal((n, dim)).astype(np.float32) / np.sqrt(dim)
+    x = centres[rng.integers(0, 64, n)] / np.sqrt(dim) + 1.2 * rng.standard_normal((n, dim)).astype(
+        np.float32
+    ) / np.sqrt(dim)
     return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
@@ -105,23 +108,39 @@ def test_streamed_build_writes_every_vector_in_chunks(tmp_path, monkeypatch) -> 
     corpus.mkdir()
     with open(corpus / "stories.jsonl", "w", encoding="utf-8") as handle:
         for i in range(60):
-            handle.write(json.dumps({"title": f"Story {i}", "text": f"Story number {i} tells of council {i} and its budget of {i} crowns."}) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "title": f"Story {i}",
+                        "text": f"Story number {i} tells of council {i} and its budget of {i} crowns.",
+                    }
+                )
+                + "\n"
+            )
     monkeypatch.setattr(config, "EMBED_CHUNK", 16)
     embedder = RandomEmbedder()
     build_index(corpus, tmp_path / "index", embedder, dense_index="Flat")
     loaded = open_index(tmp_path / "index", embedder=embedder.name)
     assert max(embedder.calls) <= 16 and sum(embedder.calls) == len(loaded.passages) == 60
-    np.testing.assert_array_equal(np.asarray(loaded.vectors), embedder.encode([p.text for p in loaded.passages]).astype(np.float16))
-    assert not list((tmp_path / "index").glob(".vectors-*")), "the streamed vectors file is moved, not left behind"
+    np.testing.assert_array_equal(
+        np.asarray(loaded.vectors), embedder.encode([p.text for p in loaded.passages]).astype(np.float16)
+    )
+    assert not list((tmp_path / "index").glob(".vectors-*")), (
+        "the streamed vectors file is moved, not left behind"
+    )
 
     # An incremental build reuses rows from the old memory map and embeds only the new story.
     with open(corpus / "more.jsonl", "w", encoding="utf-8") as handle:
-        handle.write(json.dumps({"title": "New", "text": "A new story about the tram line and its cost."}) + "\n")
+        handle.write(
+            json.dumps({"title": "New", "text": "A new story about the tram line and its cost."}) + "\n"
+        )
     embedder.calls.clear()
     report = build_index(corpus, tmp_path / "index", embedder, dense_index="Flat")
     assert report.embedded_passages == sum(embedder.calls) == 1
     loaded = open_index(tmp_path / "index", embedder=embedder.name)
-    np.testing.assert_array_equal(np.asarray(loaded.vectors), embedder.encode([p.text for p in loaded.passages]).astype(np.float16))
+    np.testing.assert_array_equal(
+        np.asarray(loaded.vectors), embedder.encode([p.text for p in loaded.passages]).astype(np.float16)
+    )
 
 
 # -- int8 embeddings -------------------------------------------------------------------------------
@@ -133,7 +152,9 @@ def embedders():
     pytest.importorskip("onnx")
     from qa.embed import load_embedder
 
-    return load_embedder(config.DEFAULT_EMBEDDER, "torch"), load_embedder(config.DEFAULT_EMBEDDER, "onnx-int8")
+    return load_embedder(config.DEFAULT_EMBEDDER, "torch"), load_embedder(
+        config.DEFAULT_EMBEDDER, "onnx-int8"
+    )
 
 
 @pytest.mark.slow
@@ -176,7 +197,11 @@ def test_int8_embeddings_keep_the_fp32_ranking(embedders, sample_articles_dir) -
 @pytest.mark.slow
 def test_int8_vector_does_not_depend_on_its_batch(embedders) -> None:
     _, int8 = embedders
-    texts = ["Short one.", "A much longer sentence about the city council and the cost of its new tram line.", "Mid length text here."]
+    texts = [
+        "Short one.",
+        "A much longer sentence about the city council and the cost of its new tram line.",
+        "Mid length text here.",
+    ]
     together = int8.encode(texts)
     alone = np.vstack([int8.encode([t]) for t in texts])
     np.testing.assert_array_equal(together, alone)
@@ -215,30 +240,67 @@ def small_qa_dir(tmp_path_factory) -> Path:
 
 
 @pytest.mark.slow
-def test_onnx_readers_give_the_same_best_spans_as_torch(small_qa_dir, story_pair_dir, tmp_path, monkeypatch) -> None:
+def test_onnx_readers_give_the_same_best_spans_as_torch(
+    small_qa_dir, story_pair_dir, tmp_path, monkeypatch
+) -> None:
     from qa.read.transformers_reader import TransformersReader
 
     monkeypatch.setenv("NEWSQA_CACHE", str(tmp_path / "cache"))
     # Raw paragraphs, markup and all, of the two reports of tests/data/story-pair.
-    paragraphs = [p.strip() for path in sorted(story_pair_dir.iterdir()) for p in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")) if len(p.split()) >= 8]
-    passages = [Passage(passage_id=f"a::{i}.0", article_id="a", title="a", date=None, place=None, source="a", path="a", paragraph=i, text=t)
-                for i, t in enumerate(paragraphs)]
-    readers = {b: TransformersReader(str(small_qa_dir), local_files_only=True, backend=b, max_seq_len=96, doc_stride=32) for b in config.READER_BACKENDS}
+    paragraphs = [
+        p.strip()
+        for path in sorted(story_pair_dir.iterdir())
+        for p in re.split(r"\n\s*\n", path.read_text(encoding="utf-8"))
+        if len(p.split()) >= 8
+    ]
+    passages = [
+        Passage(
+            passage_id=f"a::{i}.0",
+            article_id="a",
+            title="a",
+            date=None,
+            place=None,
+            source="a",
+            path="a",
+            paragraph=i,
+            text=t,
+        )
+        for i, t in enumerate(paragraphs)
+    ]
+    readers = {
+        b: TransformersReader(
+            str(small_qa_dir), local_files_only=True, backend=b, max_seq_len=96, doc_stride=32
+        )
+        for b in config.READER_BACKENDS
+    }
     assert readers["onnx-int8"].session is not None and readers["onnx-int8"].model is None
-    questions = ["Who is the Transport Minister?", "What did Bluewake say?", "Which company runs the ferries?", "What is credential stuffing?",
-                 "How many accounts were broken into?", "Where was the attack reported?", "What was switched off?", "Who will refund?"]
+    questions = [
+        "Who is the Transport Minister?",
+        "What did Bluewake say?",
+        "Which company runs the ferries?",
+        "What is credential stuffing?",
+        "How many accounts were broken into?",
+        "Where was the attack reported?",
+        "What was switched off?",
+        "Who will refund?",
+    ]
     same = {b: 0 for b in readers}
     for number, question in enumerate(questions):
-        window = passages[number % len(passages):][:5] or passages[:5]
+        window = passages[number % len(passages) :][:5] or passages[:5]
         results = {b: r.read(Query(question), window) for b, r in readers.items()}
-        best = {b: (r.candidates[0].passage_id, r.candidates[0].start, r.candidates[0].end) for b, r in results.items()}
+        best = {
+            b: (r.candidates[0].passage_id, r.candidates[0].start, r.candidates[0].end)
+            for b, r in results.items()
+        }
         for b in readers:
             same[b] += best[b] == best["torch"]
         for c in results["onnx-int8"].candidates:
-            assert c.text == {p.passage_id: p for p in window}[c.passage_id].text[c.start:c.end]
+            assert c.text == {p.passage_id: p for p in window}[c.passage_id].text[c.start : c.end]
         assert results["onnx"].no_answer_score == pytest.approx(results["torch"].no_answer_score, rel=1e-3)
     assert same["onnx"] == len(questions)
     assert same["onnx-int8"] >= len(questions) - 1, same
     # Loaded again, the cached export is used without torch loading the model.
-    again = TransformersReader(str(small_qa_dir), local_files_only=True, backend="onnx-int8", max_seq_len=96, doc_stride=32)
+    again = TransformersReader(
+        str(small_qa_dir), local_files_only=True, backend="onnx-int8", max_seq_len=96, doc_stride=32
+    )
     assert again.model is None

@@ -4,6 +4,7 @@ Ingestion runs in a child process with a timeout: a regular expression that back
 cannot be interrupted from inside the process (the regex engine does not check for signals), and
 the child's peak memory is measured there (VmHWM; resource.getrusage where /proc is missing).
 """
+
 from __future__ import annotations
 
 import codecs
@@ -87,7 +88,10 @@ def ingest_in_child(path: Path, timeout: float = CHILD_TIMEOUT_S) -> tuple[dict,
     """(report, stderr) of ingesting `path` in a fresh interpreter; fails the test on a hang or a crash."""
     try:
         done = subprocess.run(
-            [sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, timeout=timeout,
+            [sys.executable, "-c", CHILD, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
             cwd=Path(__file__).resolve().parents[1],
         )
     except subprocess.TimeoutExpired:
@@ -101,11 +105,14 @@ def skipped_by_name(report: dict, root: Path) -> dict[str, str]:
 
 
 def assert_each_skip_warned(report: dict, stderr: str) -> None:
-    warnings = [line for line in stderr.splitlines() if line.startswith("WARNING qa.ingest.articles: Skipping")]
+    warnings = [
+        line for line in stderr.splitlines() if line.startswith("WARNING qa.ingest.articles: Skipping")
+    ]
     assert len(warnings) == len(report["skipped"]), stderr[-3000:]
 
 
 # --------------------------------------------------------------------------- crafted files
+
 
 def _write_crafted(folder: Path, outside: Path) -> dict[str, tuple[str, str]]:
     """Hostile files in `folder`: name -> ("ok", text the article must hold) or ("skip", reason part)."""
@@ -131,10 +138,18 @@ def _write_crafted(folder: Path, outside: Path) -> dict[str, tuple[str, str]]:
     cafe = "Le Café de São Paulo served 4,000 cups of coffee on its opening day."
     put("latin1.txt", cafe.encode("latin-1"), ("skip", "not UTF-8 text (byte 0xe9"))
     put("utf16-le.txt", codecs.BOM_UTF16_LE + cafe.encode("utf-16-le"), ("ok", "Café de São Paulo"))
-    put("utf16-be.md", codecs.BOM_UTF16_BE + f"---\ntitle: Café\n---\n{cafe}".encode("utf-16-be"), ("ok", "4,000 cups"))
+    put(
+        "utf16-be.md",
+        codecs.BOM_UTF16_BE + f"---\ntitle: Café\n---\n{cafe}".encode("utf-16-be"),
+        ("ok", "4,000 cups"),
+    )
     put("utf32.txt", cafe.encode("utf-32"), ("ok", "São Paulo"))
     put("utf16-no-bom.txt", cafe.encode("utf-16-le"), ("skip", "binary file"))
-    put("utf16-broken.txt", codecs.BOM_UTF16_LE + "abc".encode("utf-16-le") + b"\x00\xd8", ("skip", "not UTF-16 text"))
+    put(
+        "utf16-broken.txt",
+        codecs.BOM_UTF16_LE + "abc".encode("utf-16-le") + b"\x00\xd8",
+        ("skip", "not UTF-16 text"),
+    )
     put("utf8-bom.md", codecs.BOM_UTF8 + GOOD.encode(), ("ok", "harbour budget"))
 
     # YAML front matter: anchors are fine, aliases, unsafe and unknown tags, deep nesting are not
@@ -142,8 +157,16 @@ def _write_crafted(folder: Path, outside: Path) -> dict[str, tuple[str, str]]:
     put("yaml-anchor.md", f"---\ntitle: &t Ferry timetable\n---{body}", ("ok", "forty minutes"))
     put("yaml-alias.md", f"---\na: &t Ferry\ntitle: *t\n---{body}", ("skip", "YAML aliases"))
     put("yaml-merge.md", f"---\nbase: &b {{title: x}}\n<<: *b\n---{body}", ("skip", "YAML aliases"))
-    put("yaml-billion-laughs.md", "---\na: &a [lol, lol]\nb: &b [*a, *a]\nc: [*b, *b]\n---" + body, ("skip", "YAML aliases"))
-    put("yaml-python-tag.md", f"---\ntitle: !!python/object/apply:os.system ['echo pwned']\n---{body}", ("skip", "constructor"))
+    put(
+        "yaml-billion-laughs.md",
+        "---\na: &a [lol, lol]\nb: &b [*a, *a]\nc: [*b, *b]\n---" + body,
+        ("skip", "YAML aliases"),
+    )
+    put(
+        "yaml-python-tag.md",
+        f"---\ntitle: !!python/object/apply:os.system ['echo pwned']\n---{body}",
+        ("skip", "constructor"),
+    )
     put("yaml-custom-tag.md", f"---\ntitle: !secret value\n---{body}", ("skip", "constructor"))
     put("yaml-binary-tag.md", f"---\ntitle: !!binary aGVsbG8=\n---{body}", ("ok", "forty minutes"))
     put("yaml-huge-int.md", "---\ntitle: 0x" + "f" * 4000 + f"\n---{body}", ("ok", "forty minutes"))
@@ -151,15 +174,42 @@ def _write_crafted(folder: Path, outside: Path) -> dict[str, tuple[str, str]]:
     put("yaml-not-closed.md", "---\ntitle: x\n" + body * 100, ("skip", "no closing '---'"))
 
     # Markdown nested without end, markup and control characters in the text
-    put("deep-quotes.md", "> " * 20_000 + "The quoted ferry captain said the crossing was calm.", ("ok", "crossing was calm"))
-    put("deep-brackets.md", "[" * 50_000 + "The bracketed ferry" + "]" * 50_000 + "(x)" * 1000, ("ok", "bracketed ferry"))
+    put(
+        "deep-quotes.md",
+        "> " * 20_000 + "The quoted ferry captain said the crossing was calm.",
+        ("ok", "crossing was calm"),
+    )
+    put(
+        "deep-brackets.md",
+        "[" * 50_000 + "The bracketed ferry" + "]" * 50_000 + "(x)" * 1000,
+        ("ok", "bracketed ferry"),
+    )
     put("deep-emphasis.md", "*_" * 30_000 + "The emphatic ferry" + "_*" * 30_000, ("ok", "emphatic ferry"))
-    put("deep-list.md", "".join("  " * i + "- item\n" for i in range(1000)) + "\nThe listed ferry sailed.", ("ok", "listed ferry"))
-    put("headings.md", "#" * 10_000 + " The heading ferry sailed at dawn.\n" + "\n# x" * 5000, ("ok", "heading ferry"))
-    put("html.md", "---\ntitle: '<script>alert(1)</script>'\n---\n<script>alert(2)</script> The <b>bold</b> ferry.",
-        ("ok", "<script>alert(2)</script>"))
-    put("control-chars.txt", "The \x1b[31mred\x1b[0m ferry\x07 left \x00 port.\x1b]0;owned\x07", ("skip", "binary file"))
-    put("escape-codes.txt", "The \x1b[31mred\x1b[0m ferry\x07 left port.\x9b2J \x7f", ("ok", "[31mred[0m ferry left port."))
+    put(
+        "deep-list.md",
+        "".join("  " * i + "- item\n" for i in range(1000)) + "\nThe listed ferry sailed.",
+        ("ok", "listed ferry"),
+    )
+    put(
+        "headings.md",
+        "#" * 10_000 + " The heading ferry sailed at dawn.\n" + "\n# x" * 5000,
+        ("ok", "heading ferry"),
+    )
+    put(
+        "html.md",
+        "---\ntitle: '<script>alert(1)</script>'\n---\n<script>alert(2)</script> The <b>bold</b> ferry.",
+        ("ok", "<script>alert(2)</script>"),
+    )
+    put(
+        "control-chars.txt",
+        "The \x1b[31mred\x1b[0m ferry\x07 left \x00 port.\x1b]0;owned\x07",
+        ("skip", "binary file"),
+    )
+    put(
+        "escape-codes.txt",
+        "The \x1b[31mred\x1b[0m ferry\x07 left port.\x9b2J \x7f",
+        ("ok", "[31mred[0m ferry left port."),
+    )
     put("tweet-tail-spaces.md", "The ferry left — " + " " * 300_000 + "on time.", ("ok", "on time"))
     put("dashes.md", "— a (@b " * 50_000, ("ok", "(@b"))
 
@@ -216,7 +266,11 @@ def test_crafted_hostile_files_are_ingested_or_skipped_clearly(tmp_path):
         if outcome == "ok":
             assert name in articles, (name, skipped.get(name))
             found = articles[name]
-            assert detail in found["text"] or detail in found["title"], (name, found["title"], found["text"][:300])
+            assert detail in found["text"] or detail in found["title"], (
+                name,
+                found["title"],
+                found["text"][:300],
+            )
         elif outcome == "skip":
             assert name in skipped, (name, articles.get(name))
             assert detail in skipped[name], (name, skipped[name])
@@ -224,8 +278,10 @@ def test_crafted_hostile_files_are_ingested_or_skipped_clearly(tmp_path):
             assert (name in articles) != (name in skipped), name
     # JSONL: lines 1 and 4 load (escape codes out, the emoji pair kept); each bad line is named
     assert articles["bulk.jsonl#1"]["title"] == "Ferry one"
-    assert articles["bulk.jsonl#4"]["title"] == "Ferry [2J two \U0001F622"
-    bad_lines = sorted(reason.split(":")[0] for path, reason in report["skipped"] if path.endswith("bulk.jsonl"))
+    assert articles["bulk.jsonl#4"]["title"] == "Ferry [2J two \U0001f622"
+    bad_lines = sorted(
+        reason.split(":")[0] for path, reason in report["skipped"] if path.endswith("bulk.jsonl")
+    )
     assert bad_lines == ["line 2", "line 3", "line 5"]
     assert "nested too deeply" in " ".join(r for p, r in report["skipped"] if p.endswith("bulk.jsonl"))
     assert "bulk.jsonl#6" in articles  # deep, but within the decoder's limit: fine
@@ -237,7 +293,9 @@ def test_crafted_hostile_files_are_ingested_or_skipped_clearly(tmp_path):
 
 @pytest.mark.parametrize("make", ["fifo", "dev-zero", "missing"])
 def test_articles_path_that_is_no_folder_or_file_is_refused_without_hanging(tmp_path, make):
-    path = {"fifo": tmp_path / "articles.md", "dev-zero": Path("/dev/zero"), "missing": tmp_path / "nope"}[make]
+    path = {"fifo": tmp_path / "articles.md", "dev-zero": Path("/dev/zero"), "missing": tmp_path / "nope"}[
+        make
+    ]
     if make == "fifo":
         os.mkfifo(path)
     report, _ = ingest_in_child(path, timeout=60)
@@ -260,7 +318,9 @@ def test_huge_inputs_stay_within_time_and_memory(tmp_path):
         folder.mkdir()
         (folder / name).write_text(text, encoding="utf-8")
     with ThreadPoolExecutor(max_workers=2) as pool:  # each child measures its own peak memory
-        reports = dict(zip(cases, pool.map(lambda name: ingest_in_child(tmp_path / name.split(".")[0])[0], cases)))
+        reports = dict(
+            zip(cases, pool.map(lambda name: ingest_in_child(tmp_path / name.split(".")[0])[0], cases))
+        )
     for name, report in reports.items():
         print(f"{name}: ingested in {report['seconds']:.1f} s, peak RSS {report['maxrss'] / 2**20:.0f} MiB")
         assert list(report["articles"]) == [name] and report["problems"] == []
@@ -273,12 +333,49 @@ def test_huge_inputs_stay_within_time_and_memory(tmp_path):
 # --------------------------------------------------------------------------- fuzzing
 
 FRAGMENTS = [
-    b"---\n", b"\n---\n", b"...\n", b"title: &a x\n", b"b: *a\n", b"!!python/object:os.system", b"!custom",
-    b"<script>alert(1)</script>", b"<img src=x onerror=alert(1)>", b"**", b"__", b"*", b"_", b"[", b"]", b"](",
-    b"![](x.png)", b"\\", b"\\[the\\_ad id='1'\\]", b"\xff\xfe", b"\xfe\xff", b"\x00", b"\r\n", b"\r", b"\n\n",
-    b"- ", b"> ", b"# ", b"{", b"date 2019-11-02 Kolkata: ", "\u2014 ANI (@ANI) November 2, 2019".encode(),
-    b"[Source link](https://x)", b" ", b"\t", "\U0001F600".encode(), b"\xed\xa0\x80", b"\xc3", b"\x1b[2J",
-    b"pic.twitter.com/abc", "\u202e".encode(), b"%YAML 1.1\n", b"? [a]\n: b\n", b"|\n  x\n",
+    b"---\n",
+    b"\n---\n",
+    b"...\n",
+    b"title: &a x\n",
+    b"b: *a\n",
+    b"!!python/object:os.system",
+    b"!custom",
+    b"<script>alert(1)</script>",
+    b"<img src=x onerror=alert(1)>",
+    b"**",
+    b"__",
+    b"*",
+    b"_",
+    b"[",
+    b"]",
+    b"](",
+    b"![](x.png)",
+    b"\\",
+    b"\\[the\\_ad id='1'\\]",
+    b"\xff\xfe",
+    b"\xfe\xff",
+    b"\x00",
+    b"\r\n",
+    b"\r",
+    b"\n\n",
+    b"- ",
+    b"> ",
+    b"# ",
+    b"{",
+    b"date 2019-11-02 Kolkata: ",
+    "\u2014 ANI (@ANI) November 2, 2019".encode(),
+    b"[Source link](https://x)",
+    b" ",
+    b"\t",
+    "\U0001f600".encode(),
+    b"\xed\xa0\x80",
+    b"\xc3",
+    b"\x1b[2J",
+    b"pic.twitter.com/abc",
+    "\u202e".encode(),
+    b"%YAML 1.1\n",
+    b"? [a]\n: b\n",
+    b"|\n  x\n",
 ]
 
 
@@ -305,8 +402,15 @@ def _mutate(rng: random.Random, data: bytes) -> bytes:
     return bytes(out)
 
 
-def test_fuzzed_articles_each_ingest_or_are_skipped_with_a_warning(tmp_path, story_pair_dir, sample_articles_dir):
-    seeds = [p.read_bytes() for d in (story_pair_dir, sample_articles_dir) for p in sorted(d.iterdir()) if p.is_file()]
+def test_fuzzed_articles_each_ingest_or_are_skipped_with_a_warning(
+    tmp_path, story_pair_dir, sample_articles_dir
+):
+    seeds = [
+        p.read_bytes()
+        for d in (story_pair_dir, sample_articles_dir)
+        for p in sorted(d.iterdir())
+        if p.is_file()
+    ]
     rng = random.Random(FUZZ_SEED)
     folder = tmp_path / "fuzz"
     folder.mkdir()
@@ -315,7 +419,10 @@ def test_fuzzed_articles_each_ingest_or_are_skipped_with_a_warning(tmp_path, sto
         suffix = rng.choice([".md", ".txt", ".markdown", ".jsonl"])
         data = _mutate(rng, rng.choice(seeds))
         if suffix == ".jsonl":  # records around mutated text, some of them mutated in turn
-            records = [json.dumps({"title": f"r{j}", "text": data.decode("utf-8", "replace")}).encode() for j in range(2)]
+            records = [
+                json.dumps({"title": f"r{j}", "text": data.decode("utf-8", "replace")}).encode()
+                for j in range(2)
+            ]
             data = b"\n".join(_mutate(rng, r) if rng.random() < 0.5 else r for r in records)
         names.append(f"f{i:03d}{suffix}")
         (folder / names[-1]).write_bytes(data)
@@ -323,8 +430,10 @@ def test_fuzzed_articles_each_ingest_or_are_skipped_with_a_warning(tmp_path, sto
     started = time.perf_counter()
     report, stderr = ingest_in_child(folder)
     elapsed = time.perf_counter() - started
-    print(f"fuzz: {FUZZ_FILES} files, {len(report['articles'])} articles, {len(report['skipped'])} skipped, "
-          f"{elapsed:.1f} s, peak RSS {report['maxrss'] / 2**20:.0f} MiB")
+    print(
+        f"fuzz: {FUZZ_FILES} files, {len(report['articles'])} articles, {len(report['skipped'])} skipped, "
+        f"{elapsed:.1f} s, peak RSS {report['maxrss'] / 2**20:.0f} MiB"
+    )
     assert report["problems"] == []
     assert_each_skip_warned(report, stderr)
     skipped = skipped_by_name(report, folder)
@@ -340,6 +449,7 @@ def test_fuzzed_articles_each_ingest_or_are_skipped_with_a_warning(tmp_path, sto
 
 # --------------------------------------------------------------------------- questions
 
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
@@ -352,7 +462,7 @@ def test_fuzzed_articles_each_ingest_or_are_skipped_with_a_warning(tmp_path, sto
         ("ट्राम लाइन की लागत कितनी थी?", "ट्राम लाइन की लागत कितनी थी?"),
         ("🚋 cost? 👍🏽", "🚋 cost? 👍🏽"),
         ("<script>alert(1)</script> cost?", "<script>alert(1)</script> cost?"),
-        ("\ud83d\ude8b cost?", "\U0001F68B cost?"),  # a surrogate pair, as some JSON decoders leave it
+        ("\ud83d\ude8b cost?", "\U0001f68b cost?"),  # a surrogate pair, as some JSON decoders leave it
         ("x" * MAX_QUESTION_CHARS, "x" * MAX_QUESTION_CHARS),
     ],
 )
@@ -379,8 +489,28 @@ def test_clean_question_refuses_clearly(question, message):
 
 def test_fuzzed_questions_are_cleaned_or_refused():
     rng = random.Random(FUZZ_SEED)
-    alphabet = [chr(c) for c in [*range(0, 0x80), 0x85, 0xA0, 0x200B, 0x200D, 0x202E, 0x2028, 0xFEFF, 0xD800, 0xDC00,
-                                 0xDFFF, 0x4E2D, 0x0639, 0x0939, 0x1F600, 0x1F3FD, 0x10FFFF]]
+    alphabet = [
+        chr(c)
+        for c in [
+            *range(0, 0x80),
+            0x85,
+            0xA0,
+            0x200B,
+            0x200D,
+            0x202E,
+            0x2028,
+            0xFEFF,
+            0xD800,
+            0xDC00,
+            0xDFFF,
+            0x4E2D,
+            0x0639,
+            0x0939,
+            0x1F600,
+            0x1F3FD,
+            0x10FFFF,
+        ]
+    ]
     for _ in range(500):
         question = "".join(rng.choice(alphabet) for _ in range(rng.choice([0, 1, 5, 50, 500, 2500])))
         try:
@@ -435,14 +565,56 @@ def test_pipeline_answers_or_refuses_every_hostile_question(tmp_path, story_pair
 
 # --------------------------------------------------------------------------- escaping in the chat
 
-ALLOWED_TAGS = {"div", "p", "strong", "span", "details", "summary", "blockquote", "mark", "a", "small", "ul", "li", "br"}
+ALLOWED_TAGS = {
+    "div",
+    "p",
+    "strong",
+    "span",
+    "details",
+    "summary",
+    "blockquote",
+    "mark",
+    "a",
+    "small",
+    "ul",
+    "li",
+    "br",
+}
 ALLOWED_ATTRIBUTES = {"class", "href", "title", "target", "rel", "open"}
 HOSTILE_PIECES = [
-    "<script>alert(1)</script>", "</div><script>", "<img src=x onerror=alert(1)>", '" onmouseover="alert(1)',
-    "' onfocus='alert(1)", "javascript:alert(1)", "<a href=javascript:alert(1)>x</a>", "<!--", "-->", "<![CDATA[",
-    "&lt;script&gt;", "&#60;script&#62;", "<svg/onload=alert(1)>", "<style>*{}</style>", "\x00", "\x1b[2J", "\r\n",
-    "\n\n", "**bold**", "[x](javascript:alert(1))", "`code`", "<", ">", "&", '"', "'", "電車", "مرحبا", "🚋",
-    "<iframe src=//evil>", "<math><mi//xlink:href=x>", "<details open ontoggle=alert(1)>", "</mark><b>",
+    "<script>alert(1)</script>",
+    "</div><script>",
+    "<img src=x onerror=alert(1)>",
+    '" onmouseover="alert(1)',
+    "' onfocus='alert(1)",
+    "javascript:alert(1)",
+    "<a href=javascript:alert(1)>x</a>",
+    "<!--",
+    "-->",
+    "<![CDATA[",
+    "&lt;script&gt;",
+    "&#60;script&#62;",
+    "<svg/onload=alert(1)>",
+    "<style>*{}</style>",
+    "\x00",
+    "\x1b[2J",
+    "\r\n",
+    "\n\n",
+    "**bold**",
+    "[x](javascript:alert(1))",
+    "`code`",
+    "<",
+    ">",
+    "&",
+    '"',
+    "'",
+    "電車",
+    "مرحبا",
+    "🚋",
+    "<iframe src=//evil>",
+    "<math><mi//xlink:href=x>",
+    "<details open ontoggle=alert(1)>",
+    "</mark><b>",
 ]
 
 
@@ -489,17 +661,32 @@ def test_chat_formatting_escapes_fuzzed_hostile_strings():
     for _ in range(300):
         text = _hostile(rng) + " the answer " + _hostile(rng)
         start = text.index("the answer")
-        source = rng.choice([_hostile(rng), "https://example.org/" + _hostile(rng), "javascript:alert(1)", ""])
+        source = rng.choice(
+            [_hostile(rng), "https://example.org/" + _hostile(rng), "javascript:alert(1)", ""]
+        )
         citation = Citation(
-            passage_id=_hostile(rng) + "::0.0", article_id=_hostile(rng), title=_hostile(rng), date=_hostile(rng) or None,
-            source=source, paragraph=rng.randint(0, 5), start=start, end=start + len("the answer"), text=text, score=0.5,
+            passage_id=_hostile(rng) + "::0.0",
+            article_id=_hostile(rng),
+            title=_hostile(rng),
+            date=_hostile(rng) or None,
+            source=source,
+            paragraph=rng.randint(0, 5),
+            start=start,
+            end=start + len("the answer"),
+            text=text,
+            score=0.5,
         )
         has_answer = rng.random() < 0.7
         alternative = Answer(_hostile(rng), _hostile(rng) or "alt", 0.3, 0.1, _hostile(rng), (citation,))
         answer = Answer(
-            question=_hostile(rng), answer="the answer" if has_answer else None,
-            confidence=0.8 if has_answer else None, no_answer_score=0.2, reader=_hostile(rng),
-            citations=(citation,), search_query=_hostile(rng), alternatives=(alternative,),
+            question=_hostile(rng),
+            answer="the answer" if has_answer else None,
+            confidence=0.8 if has_answer else None,
+            no_answer_score=0.2,
+            reader=_hostile(rng),
+            citations=(citation,),
+            search_query=_hostile(rng),
+            alternatives=(alternative,),
             timings_ms={"total_ms": 12.0},
         )
         assert_safe_html(format_reply(answer))

@@ -1,4 +1,5 @@
 """The package's layout: no two modules import each other, directly or round a circle."""
+
 from __future__ import annotations
 
 import ast
@@ -41,7 +42,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt]
+                return path[path.index(nxt) :] + [nxt]
             if nxt not in state and (cycle := visit(nxt)):
                 return cycle
         path.pop()

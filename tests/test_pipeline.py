@@ -1,4 +1,5 @@
 """Tests for the pipeline's wiring (qa/pipeline.py): what each stage is handed."""
+
 from __future__ import annotations
 
 import pytest
@@ -45,7 +46,9 @@ def test_a_follow_up_reaches_the_reader_as_its_question_and_the_carried_words(sa
 def test_a_self_contained_question_carries_nothing(sample_index, embedder) -> None:
     spy = SpyReader()
     pipeline = QAPipeline.load(sample_index, reader=spy, embedder=embedder)
-    pipeline.ask("Who is the mayor of Valmora?", history=[Turn("How much did the tram cost?", "412 million euros")])
+    pipeline.ask(
+        "Who is the mayor of Valmora?", history=[Turn("How much did the tram cost?", "412 million euros")]
+    )
     assert spy.queries == [Query("Who is the mayor of Valmora?")]
 
 
@@ -74,7 +77,9 @@ def test_a_rebuilt_index_is_served_from_the_next_question_on(tmp_path, sample_ar
     (articles / "lighthouse.md").write_text(
         "---\ntitle: Keeper rescues crew at Gull Point\ndate: 2024-10-02\n---\n\n"
         "The lighthouse keeper Ines Moreau rescued a fishing crew of four near Gull Point on Tuesday night, "
-        "rowing out through the storm after their engine failed.\n", encoding="utf-8")
+        "rowing out through the storm after their engine failed.\n",
+        encoding="utf-8",
+    )
     build_index(articles, index_dir, embedder)  # another process's rebuild, as far as the pipeline knows
     pipeline.ask(question)
     assert "lighthouse.md" in spy.articles[-1]

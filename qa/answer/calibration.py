@@ -6,6 +6,7 @@ that index with the same reader, k and retrieval mode and no threshold is given.
 nothing across readers (their scores differ), and moves with what the reader is given (five
 passages or twenty, hybrid or dense), so it is stored per reader, k and mode.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,14 +62,21 @@ def load_threshold(index_dir: Path | str, reader: str, k: int, mode: str) -> Sav
         saved = SavedThreshold(**entry)
         float(saved.threshold)
     except (TypeError, ValueError):
-        logger.warning("Ignoring the saved no-answer threshold for %s in %s: not a valid entry", reader, index_dir)
+        logger.warning(
+            "Ignoring the saved no-answer threshold for %s in %s: not a valid entry", reader, index_dir
+        )
         return None
     return saved
 
 
 def resolve_threshold(
-    index_dir: Path | str | None, reader: str, given: float | None, reader_default: float | None = None,
-    *, k: int = config.DEFAULT_TOP_K, mode: str = config.DEFAULT_RETRIEVAL_MODE,
+    index_dir: Path | str | None,
+    reader: str,
+    given: float | None,
+    reader_default: float | None = None,
+    *,
+    k: int = config.DEFAULT_TOP_K,
+    mode: str = config.DEFAULT_RETRIEVAL_MODE,
 ) -> tuple[float, str]:
     """The threshold to use and where it comes from: given, saved by `qa eval` for this index, reader,
     k and mode (index None: none), the one the reader ships with (the bundled reader's), or the default."""
@@ -76,7 +84,9 @@ def resolve_threshold(
         return float(given), "given"
     saved = load_threshold(index_dir, reader, k, mode) if index_dir is not None else None
     if saved is not None:
-        return float(saved.threshold), f"tuned by qa eval ({saved.run}, F1 {saved.f1_before:.1f} -> {saved.f1:.1f})"
+        return float(
+            saved.threshold
+        ), f"tuned by qa eval ({saved.run}, F1 {saved.f1_before:.1f} -> {saved.f1:.1f})"
     if reader_default is not None:
         return float(reader_default), "shipped with the reader"
     return config.NO_ANSWER_THRESHOLD, "default"

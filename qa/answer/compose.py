@@ -1,4 +1,5 @@
 """Reader spans -> answers: one per distinct normalised span, citing every passage that gives it."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -124,9 +125,19 @@ def _without_variants(answers: list[Answer]) -> list[Answer]:
     kept: list[Answer] = []
     taken: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for answer in answers:
-        spans = [(c.passage_id, c.start, c.end) for c in answer.citations if c.start is not None and c.end is not None]
-        if kept and spans and all(any(start < end_taken and start_taken < end for start_taken, end_taken in taken[pid])
-                                  for pid, start, end in spans):
+        spans = [
+            (c.passage_id, c.start, c.end)
+            for c in answer.citations
+            if c.start is not None and c.end is not None
+        ]
+        if (
+            kept
+            and spans
+            and all(
+                any(start < end_taken and start_taken < end for start_taken, end_taken in taken[pid])
+                for pid, start, end in spans
+            )
+        ):
             continue
         kept.append(answer)
         for pid, start, end in spans:

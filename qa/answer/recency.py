@@ -7,6 +7,7 @@ assembled and never invents text: it only reorders the reader's own answers and 
 Before reading, `reader_query` leaves out of the reader's question the words the dates answer for
 ("now", "in June"): no article of June says "June" about its own news.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,15 +26,31 @@ _LATEST = re.compile(
     r"still|at present|presently|as of now|so far|to date|these days|right now)\b",
     re.IGNORECASE,
 )
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
-           "october", "november", "december")
+_MONTHS = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
 # A question that names its own time ("in 2023", "in June", "last year") asks about that time.
 _NAMED_TIME = re.compile(
-    r"\b(?:1\d{3}|20\d{2})\b|\b(?:" + "|".join(_MONTHS) + r")\b|\b(?:last|previous|next)\s+(?:week|month|year)\b",
+    r"\b(?:1\d{3}|20\d{2})\b|\b(?:"
+    + "|".join(_MONTHS)
+    + r")\b|\b(?:last|previous|next)\s+(?:week|month|year)\b",
     re.IGNORECASE,
 )
 # The adverbs of a "now" question, dropped from what the reader reads when dates can answer for them.
-_NOW_ADVERBS = re.compile(r"\s*\b(?:right now|as of now|at present|these days|nowadays|currently|presently|now)\b", re.IGNORECASE)
+_NOW_ADVERBS = re.compile(
+    r"\s*\b(?:right now|as of now|at present|these days|nowadays|currently|presently|now)\b", re.IGNORECASE
+)
 # "in June", "in June 2024", "during 2023": the time a question names, as a phrase it can do without.
 _IN_PERIOD = re.compile(
     r"\s*\b(?:in|during)\s+(?:(" + "|".join(_MONTHS) + r")(?:\s+(1\d{3}|20\d{2}))?|(1\d{3}|20\d{2}))\b",
@@ -110,6 +127,7 @@ def answer_date(answer: Answer) -> str | None:
 def same_kind(a: str, b: str) -> bool:
     """Whether two answers differ only in value: figures with the same words ("4.25 percent",
     "4.5 percent"), or two names. "Thursday" is no rival to "4.25 percent"."""
+
     def words(text: str) -> set[str]:
         return {w.lower() for w in _WORD.findall(text) if not w[0].isdigit()}
 
@@ -131,9 +149,12 @@ def apply_recency(answer: Answer) -> Answer:
         return answer
     best_date = answer_date(answer)
     rivals = [
-        a for a in answer.alternatives
-        if a.answer and a.confidence >= config.RECENCY_MIN_CONFIDENCE_RATIO * answer.confidence
-        and same_kind(answer.answer, a.answer) and answer_date(a)
+        a
+        for a in answer.alternatives
+        if a.answer
+        and a.confidence >= config.RECENCY_MIN_CONFIDENCE_RATIO * answer.confidence
+        and same_kind(answer.answer, a.answer)
+        and answer_date(a)
     ]
     period = named_period(answer.question)
     if period is not None:
@@ -143,13 +164,19 @@ def apply_recency(answer: Answer) -> Answer:
             return answer
         chosen = max(in_period, key=lambda a: a.confidence)
         said = f"; an article of {best_date} said: {answer.answer}" if best_date else ""
-        return _promote(answer, chosen, f"Answered from the article of {answer_date(chosen)}, the time the question names{said}")
+        return _promote(
+            answer,
+            chosen,
+            f"Answered from the article of {answer_date(chosen)}, the time the question names{said}",
+        )
     newer = [a for a in rivals if best_date is None or answer_date(a) > best_date]
     if not newer:
         return answer
     newest = max(newer, key=lambda a: (answer_date(a), a.confidence))
     if not asks_for_latest(answer.question):
-        return dataclasses.replace(answer, note=f"A newer article ({answer_date(newest)}) says: {newest.answer}")
+        return dataclasses.replace(
+            answer, note=f"A newer article ({answer_date(newest)}) says: {newest.answer}"
+        )
     said = f"; an earlier article ({best_date}) said: {answer.answer}" if best_date else ""
     return _promote(answer, newest, f"Answered from the newest article ({answer_date(newest)}){said}")
 

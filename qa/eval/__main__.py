@@ -1,4 +1,5 @@
 """`python -m qa.eval ...` is `qa eval ...`."""
+
 import sys
 
 from qa.cli import main

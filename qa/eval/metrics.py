@@ -1,4 +1,5 @@
 """Evaluation metrics: SQuAD 2.0 EM/F1, retrieval recall@k and MRR, latency percentiles, threshold sweep."""
+
 from __future__ import annotations
 
 import collections
@@ -157,7 +158,11 @@ def threshold_sweep(rows: Sequence[tuple[float | None, float, float, bool]]) -> 
     # Everyone null: unanswerable questions score 1, answerable ones 0.
     em = f1 = float(sum(1 for _m, _e, _f, has in rows if not has))
     flippable = sorted(
-        ((-margin, (cand_em - (0.0 if has else 1.0)), (cand_f1 - (0.0 if has else 1.0))) for margin, cand_em, cand_f1, has in rows if margin is not None),
+        (
+            (-margin, (cand_em - (0.0 if has else 1.0)), (cand_f1 - (0.0 if has else 1.0)))
+            for margin, cand_em, cand_f1, has in rows
+            if margin is not None
+        ),
         key=lambda r: r[0],
     )
     values = sorted({r[0] for r in flippable})
@@ -190,12 +195,24 @@ def threshold_figures(records: Sequence[dict[str, Any]], no_answer_threshold: fl
     """The threshold used and the best ones of the sweep over the records' margins (metrics.json's
     "no_answer_threshold"); each record has margin, candidate_exact_match, candidate_f1, has_answer."""
     sweep = threshold_sweep(
-        [(r["margin"], r["candidate_exact_match"] or 0.0, r["candidate_f1"] or 0.0, r["has_answer"]) for r in records]
+        [
+            (r["margin"], r["candidate_exact_match"] or 0.0, r["candidate_f1"] or 0.0, r["has_answer"])
+            for r in records
+        ]
     )
     return {
         "used": no_answer_threshold,
-        "best_f1": {"threshold": sweep.best_f1.threshold, "f1": round(sweep.best_f1.f1, 2), "exact_match": round(sweep.best_f1.exact_match, 2), "answered": sweep.best_f1.answered},
-        "best_exact_match": {"threshold": sweep.best_exact_match.threshold, "exact_match": round(sweep.best_exact_match.exact_match, 2), "f1": round(sweep.best_exact_match.f1, 2)},
+        "best_f1": {
+            "threshold": sweep.best_f1.threshold,
+            "f1": round(sweep.best_f1.f1, 2),
+            "exact_match": round(sweep.best_f1.exact_match, 2),
+            "answered": sweep.best_f1.answered,
+        },
+        "best_exact_match": {
+            "threshold": sweep.best_exact_match.threshold,
+            "exact_match": round(sweep.best_exact_match.exact_match, 2),
+            "f1": round(sweep.best_exact_match.f1, 2),
+        },
     }
 
 

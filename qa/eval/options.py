@@ -1,4 +1,5 @@
 """What one `qa eval` run is asked to do: EvalOptions, checked when it is made."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ class EvalOptions:
 
     questions: Path  # JSONL, a JSON array or a SQuAD 2.0 file
     out: Path | None = None  # None: runs/eval-<timestamp>
-    store: "StoreLocation | None" = None  # None: config.DEFAULT_INDEX_DIR, or OUT/index when a corpus is built
+    store: "StoreLocation | None" = (
+        None  # None: config.DEFAULT_INDEX_DIR, or OUT/index when a corpus is built
+    )
     articles: Path | None = None  # build (incrementally) an index of this folder first
     corpus_from_dataset: bool = False  # build an index of the SQuAD file's own paragraphs first
     reader_only: bool = False  # no retrieval: each question read with its gold paragraph
@@ -46,15 +49,23 @@ class EvalOptions:
         if self.examples < 0:
             raise EvalInputError(f"--examples must be 0 or more, got {self.examples}")
         if self.mode not in config.RETRIEVAL_MODES:
-            raise EvalInputError(f"--mode must be one of {', '.join(config.RETRIEVAL_MODES)}, got {self.mode!r}")
+            raise EvalInputError(
+                f"--mode must be one of {', '.join(config.RETRIEVAL_MODES)}, got {self.mode!r}"
+            )
         if self.articles is not None and self.corpus_from_dataset:
             raise EvalInputError("--articles and --corpus-from-dataset both name the corpus; give one")
         if self.reader_only:
             # The reader alone needs no index: options about one would be silently ignored.
-            given = [name for name, on in (
-                ("--store", self.store is not None), ("--articles", self.articles is not None),
-                ("--corpus-from-dataset", self.corpus_from_dataset), ("--save-threshold", self.save_threshold),
-            ) if on]
+            given = [
+                name
+                for name, on in (
+                    ("--store", self.store is not None),
+                    ("--articles", self.articles is not None),
+                    ("--corpus-from-dataset", self.corpus_from_dataset),
+                    ("--save-threshold", self.save_threshold),
+                )
+                if on
+            ]
             if given:
                 raise EvalInputError(
                     f"--reader-only reads each question's own paragraph, with no index or retrieval; "

@@ -1,4 +1,5 @@
 """Question sets: JSONL, a JSON array or SQuAD 2.0 JSON -> QuestionSet; its paragraphs as a corpus."""
+
 from __future__ import annotations
 
 import json
@@ -137,7 +138,9 @@ def _questions(path: Path, records: list[tuple[str, str, Any]]) -> tuple[Questio
     for where, default_id, record in records:
         question = _question(record, where, default_id)
         if question.id in first_seen:
-            raise EvalInputError(f"{where}: duplicate id {question.id!r} (first used at {first_seen[question.id]})")
+            raise EvalInputError(
+                f"{where}: duplicate id {question.id!r} (first used at {first_seen[question.id]})"
+            )
         first_seen[question.id] = where
         questions.append(question)
     if not questions:
@@ -147,7 +150,9 @@ def _questions(path: Path, records: list[tuple[str, str, Any]]) -> tuple[Questio
 
 def _question(record: Any, where: str, default_id: str) -> Question:
     if not isinstance(record, dict):
-        raise EvalInputError(f"{where}: expected a JSON object with 'id', 'question' and 'answers', got {_kind(record)}")
+        raise EvalInputError(
+            f"{where}: expected a JSON object with 'id', 'question' and 'answers', got {_kind(record)}"
+        )
     qid = record.get("id", default_id)
     if isinstance(qid, bool) or not isinstance(qid, (str, int)) or not str(qid).strip():
         raise EvalInputError(f"{where}: 'id' must be a non-empty string or a number, got {qid!r}")
@@ -156,9 +161,15 @@ def _question(record: Any, where: str, default_id: str) -> Question:
         raise EvalInputError(f"{where}: 'question' must be a non-empty string, got {_kind(question)}")
     _check_question(question, where)
     if "answers" not in record:
-        raise EvalInputError(f"{where}: no 'answers': give a list of acceptable answers, [] when the articles cannot answer it")
+        raise EvalInputError(
+            f"{where}: no 'answers': give a list of acceptable answers, [] when the articles cannot answer it"
+        )
     return Question(
-        str(qid), question, _answers(record["answers"], where), _sources(record.get("source"), where), _search_filter(record, where)
+        str(qid),
+        question,
+        _answers(record["answers"], where),
+        _sources(record.get("source"), where),
+        _search_filter(record, where),
     )
 
 
@@ -166,7 +177,9 @@ def _sources(source: Any, where: str) -> tuple[str, ...]:
     """'source': one article's name, or a list of them (a wire story and its copies state one fact)."""
     names = source if isinstance(source, list) else [source] if source is not None else []
     if not all(isinstance(name, str) for name in names):
-        raise EvalInputError(f"{where}: 'source' must be a string naming the article, or a list of them, got {_kind(source)}")
+        raise EvalInputError(
+            f"{where}: 'source' must be a string naming the article, or a list of them, got {_kind(source)}"
+        )
     return tuple(dict.fromkeys(name for name in names if name))
 
 
@@ -183,7 +196,9 @@ def _search_filter(record: dict[str, Any], where: str) -> SearchFilter | None:
 
 def _answers(answers: Any, where: str) -> tuple[str, ...]:
     if not isinstance(answers, list):
-        raise EvalInputError(f"{where}: 'answers' must be a list of strings ([] when unanswerable), got {_kind(answers)}")
+        raise EvalInputError(
+            f"{where}: 'answers' must be a list of strings ([] when unanswerable), got {_kind(answers)}"
+        )
     texts: list[str] = []
     for i, answer in enumerate(answers):
         text = answer.get("text") if isinstance(answer, dict) else answer  # SQuAD-style {"text": ...}
@@ -204,7 +219,11 @@ def _check_question(question: str, where: str) -> None:
 
 
 def _kind(value: Any) -> str:
-    return "nothing" if value is None else f"a JSON {type(value).__name__.replace('dict', 'object').replace('list', 'array')}"
+    return (
+        "nothing"
+        if value is None
+        else f"a JSON {type(value).__name__.replace('dict', 'object').replace('list', 'array')}"
+    )
 
 
 def _squad(path: Path, document: dict[str, Any]) -> QuestionSet:

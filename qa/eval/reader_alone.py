@@ -1,4 +1,5 @@
 """The reader alone: each question read with its own (gold) paragraph, no index, no retrieval."""
+
 from __future__ import annotations
 
 import hashlib
@@ -62,10 +63,19 @@ def gold_paragraphs(question_set: QuestionSet) -> tuple[ReaderQuestion, ...]:
     for question in question_set.questions:
         context = question_set.context_of(question)
         if context is None or question.source is None:
-            raise EvalInputError(f"{question_set.path}: question {question.id!r} has an empty paragraph to read ('context')")
+            raise EvalInputError(
+                f"{question_set.path}: question {question.id!r} has an empty paragraph to read ('context')"
+            )
         passage = Passage(
-            passage_id=f"{question.source}::0.0", article_id=question.source, title=context.title, date=None,
-            place=None, source=context.url, path=str(question_set.path), paragraph=0, text=context.text,
+            passage_id=f"{question.source}::0.0",
+            article_id=question.source,
+            title=context.title,
+            date=None,
+            place=None,
+            source=context.url,
+            path=str(question_set.path),
+            paragraph=0,
+            text=context.text,
         )
         items.append(ReaderQuestion(question, passage))
     return tuple(items)
@@ -86,7 +96,9 @@ def read_question(reader: Any, item: ReaderQuestion, *, threshold: float) -> dic
     started = time.perf_counter()
     result = reader.read(Query(text), [item.passage])
     read_ms = round((time.perf_counter() - started) * 1000, 2)
-    answer = compose_answer(text, [Hit(item.passage, 1.0, 0)], result, no_answer_threshold=threshold, search_query=text)
+    answer = compose_answer(
+        text, [Hit(item.passage, 1.0, 0)], result, no_answer_threshold=threshold, search_query=text
+    )
 
     best = answer if answer.answer is not None else (answer.alternatives[0] if answer.alternatives else None)
     span = best.citations[0] if best is not None else None
@@ -123,7 +135,9 @@ def summarize_reader(records: Sequence[dict[str, Any]], *, threshold: float) -> 
     }
 
 
-def evaluate_reader(reader: Any, questions: Sequence[ReaderQuestion], *, threshold: float = config.NO_ANSWER_THRESHOLD) -> dict[str, Any]:
+def evaluate_reader(
+    reader: Any, questions: Sequence[ReaderQuestion], *, threshold: float = config.NO_ANSWER_THRESHOLD
+) -> dict[str, Any]:
     """Reader-alone metrics (summarize_reader) of `reader` over questions read with their paragraphs.
 
     Example (a SQuAD file; training code can build ReaderQuestion from its own examples):
@@ -131,7 +145,9 @@ def evaluate_reader(reader: Any, questions: Sequence[ReaderQuestion], *, thresho
         >>> questions = gold_paragraphs(load_questions("dev-v2.0.json"))  # doctest: +SKIP
         >>> evaluate_reader(load_reader("bundled"), questions, threshold=0.0)["forced_f1"]  # doctest: +SKIP
     """
-    return summarize_reader([read_question(reader, item, threshold=threshold) for item in questions], threshold=threshold)
+    return summarize_reader(
+        [read_question(reader, item, threshold=threshold) for item in questions], threshold=threshold
+    )
 
 
 def run_reader_eval(options: EvalOptions) -> int:
@@ -161,8 +177,11 @@ def run_reader_eval(options: EvalOptions) -> int:
 
     items = items[: options.limit] if options.limit is not None else items
     records, partial = answer_all(
-        items, lambda item: read_question(reader, item, threshold=threshold), out_dir / PREDICTIONS_FILE,
-        key=lambda item: item.id, resume=options.resume,
+        items,
+        lambda item: read_question(reader, item, threshold=threshold),
+        out_dir / PREDICTIONS_FILE,
+        key=lambda item: item.id,
+        resume=options.resume,
     )
     metrics = {
         **summarize_reader(records, threshold=threshold),
@@ -175,8 +194,6 @@ def run_reader_eval(options: EvalOptions) -> int:
     return 130 if partial else 0
 
 
-
-
 def format_reader_summary(metrics: dict[str, Any], out_dir: Path) -> str:
     def num(value: Any, digits: int = 1) -> str:
         return "n/a" if value is None else f"{value:.{digits}f}"
@@ -184,14 +201,16 @@ def format_reader_summary(metrics: dict[str, Any], out_dir: Path) -> str:
     cfg = metrics["config"]
     best = metrics["no_answer_threshold"]["best_f1"]
     read = metrics["latency_ms"].get("read", {})
-    return "\n".join([
-        f"{'PARTIAL: ' if metrics['partial'] else ''}Read {metrics['n']} of {metrics['questions_in_run']} questions, "
-        f"each with its own paragraph (reader {cfg['reader']}, no retrieval) -> {out_dir}",
-        f"  EM {num(metrics['exact_match'])}  F1 {num(metrics['f1'])}  (has-answer EM {num(metrics['has_ans_exact_match'])} "
-        f"F1 {num(metrics['has_ans_f1'])}; no-answer accuracy {num(metrics['no_ans_accuracy'])}; threshold {cfg['no_answer_threshold']})",
-        f"  forced answer (best span always taken, SQuAD 1.1 scoring, {metrics['n_has_answer']} answerable): "
-        f"EM {num(metrics['forced_exact_match'])}  F1 {num(metrics['forced_f1'])}",
-        f"  best no-answer threshold {best['threshold']:+.4f}: F1 {num(best['f1'])} ({best['answered']} answered)",
-        f"  read p50 {num(read.get('p50'), 0)} ms, p95 {num(read.get('p95'), 0)} ms",
-        f"  predictions: {out_dir / PREDICTIONS_FILE}",
-    ])
+    return "\n".join(
+        [
+            f"{'PARTIAL: ' if metrics['partial'] else ''}Read {metrics['n']} of {metrics['questions_in_run']} questions, "
+            f"each with its own paragraph (reader {cfg['reader']}, no retrieval) -> {out_dir}",
+            f"  EM {num(metrics['exact_match'])}  F1 {num(metrics['f1'])}  (has-answer EM {num(metrics['has_ans_exact_match'])} "
+            f"F1 {num(metrics['has_ans_f1'])}; no-answer accuracy {num(metrics['no_ans_accuracy'])}; threshold {cfg['no_answer_threshold']})",
+            f"  forced answer (best span always taken, SQuAD 1.1 scoring, {metrics['n_has_answer']} answerable): "
+            f"EM {num(metrics['forced_exact_match'])}  F1 {num(metrics['forced_f1'])}",
+            f"  best no-answer threshold {best['threshold']:+.4f}: F1 {num(best['f1'])} ({best['answered']} answered)",
+            f"  read p50 {num(read.get('p50'), 0)} ms, p95 {num(read.get('p95'), 0)} ms",
+            f"  predictions: {out_dir / PREDICTIONS_FILE}",
+        ]
+    )

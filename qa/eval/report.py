@@ -1,4 +1,5 @@
 """The evaluation report: one self-contained HTML file with inline SVG plots and the error examples."""
+
 from __future__ import annotations
 
 import html
@@ -24,13 +25,18 @@ ERROR_MEANINGS = {
     "false_answer": "unanswerable, but the pipeline gave an answer",
 }
 CLASS_COLORS = {
-    "correct": COLORS["green"], "retrieval_miss": COLORS["grey"], "reader_miss": COLORS["orange"],
-    "false_no_answer": COLORS["purple"], "false_answer": COLORS["red"],
+    "correct": COLORS["green"],
+    "retrieval_miss": COLORS["grey"],
+    "reader_miss": COLORS["orange"],
+    "false_no_answer": COLORS["purple"],
+    "false_answer": COLORS["red"],
 }
 SNIPPET_CHARS = 260  # passage text shown either side of a highlighted span
 
 
-def write_report(path: Path, records: Sequence[dict[str, Any]], metrics: dict[str, Any], *, examples: int = 30) -> Path:
+def write_report(
+    path: Path, records: Sequence[dict[str, Any]], metrics: dict[str, Any], *, examples: int = 30
+) -> Path:
     """Write report.html for a run: headline figures, plots, error attribution with examples, every question."""
     path.write_text(render_report(records, metrics, examples=examples), encoding="utf-8")
     return path
@@ -51,7 +57,12 @@ def render_report(records: Sequence[dict[str, Any]], metrics: dict[str, Any], *,
         )
     parts += [_headline(metrics), _config_table(cfg)]
     parts.append("<h2>Plots</h2><div class='plots'>")
-    parts += [_recall_plot(records, metrics), _sweep_plot(records, metrics), _answer_score_plot(records), _margin_plot(records, metrics)]
+    parts += [
+        _recall_plot(records, metrics),
+        _sweep_plot(records, metrics),
+        _answer_score_plot(records),
+        _margin_plot(records, metrics),
+    ]
     parts.append(_latency_plots(records, metrics))
     parts.append("</div>")
     parts.append(_errors_section(records, metrics, examples))
@@ -77,20 +88,62 @@ def _headline(m: dict[str, Any]) -> str:
     best = m["no_answer_threshold"]["best_f1"]
     cards = [
         ("Exact match", _fmt(m["exact_match"]), f"F1 {_fmt(m['f1'])}"),
-        ("Has-answer", f"EM {_fmt(m['has_ans_exact_match'])}", f"F1 {_fmt(m['has_ans_f1'])} · {m['n_has_answer']} questions"),
+        (
+            "Has-answer",
+            f"EM {_fmt(m['has_ans_exact_match'])}",
+            f"F1 {_fmt(m['has_ans_f1'])} · {m['n_has_answer']} questions",
+        ),
         ("No-answer accuracy", _fmt(m["no_ans_accuracy"]), f"{m['n_no_answer']} questions"),
-        (f"Retrieval recall@{k}", _fmt(recall.get(k)), " · ".join(f"@{x} {_fmt(v)}" for x, v in recall.items() if x != k)),
-        ("MRR", _fmt(m["mrr"], 3), f"first passage holding the answer, top {m.get('config', {}).get('retrieval_depth', RETRIEVAL_DEPTH)}"),
-        ("Reader when retrieved", f"EM {_fmt(m.get('reader_exact_match_when_retrieved'))}", f"F1 {_fmt(m.get('reader_f1_when_retrieved'))}"),
+        (
+            f"Retrieval recall@{k}",
+            _fmt(recall.get(k)),
+            " · ".join(f"@{x} {_fmt(v)}" for x, v in recall.items() if x != k),
+        ),
+        (
+            "MRR",
+            _fmt(m["mrr"], 3),
+            f"first passage holding the answer, top {m.get('config', {}).get('retrieval_depth', RETRIEVAL_DEPTH)}",
+        ),
+        (
+            "Reader when retrieved",
+            f"EM {_fmt(m.get('reader_exact_match_when_retrieved'))}",
+            f"F1 {_fmt(m.get('reader_f1_when_retrieved'))}",
+        ),
         ("Latency (total)", f"{_fmt(total.get('p50'), 0)} ms", f"p50 · p95 {_fmt(total.get('p95'), 0)} ms"),
-        ("Best no-answer threshold", f"{best['threshold']:+.3f}", f"F1 {_fmt(best['f1'])} · EM {_fmt(best['exact_match'])} (now {m['no_answer_threshold']['used']})"),
+        (
+            "Best no-answer threshold",
+            f"{best['threshold']:+.3f}",
+            f"F1 {_fmt(best['f1'])} · EM {_fmt(best['exact_match'])} (now {m['no_answer_threshold']['used']})",
+        ),
     ]
-    body = "".join(f"<div class='card'><div class='label'>{_e(a)}</div><div class='value'>{_e(b)}</div><div class='sub'>{_e(c)}</div></div>" for a, b, c in cards)
+    body = "".join(
+        f"<div class='card'><div class='label'>{_e(a)}</div><div class='value'>{_e(b)}</div><div class='sub'>{_e(c)}</div></div>"
+        for a, b, c in cards
+    )
     return f"<div class='cards'>{body}</div><p class='note'>EM, F1, accuracies and recall in percent (SQuAD 2.0 normalisation; unanswerable questions score 1 only for a null answer). Retrieval figures count answerable questions whose answer text occurs in a retrieved passage.</p>"
 
 
 def _config_table(cfg: dict[str, Any]) -> str:
-    keys = ("questions", "questions_format", "limit", "corpus", "index", "index_passages", "index_articles", "embedder", "reader", "k", "retrieval_depth", "mode", "no_answer_threshold", "git_commit", "git_dirty", "started", "cpu_count", "command")
+    keys = (
+        "questions",
+        "questions_format",
+        "limit",
+        "corpus",
+        "index",
+        "index_passages",
+        "index_articles",
+        "embedder",
+        "reader",
+        "k",
+        "retrieval_depth",
+        "mode",
+        "no_answer_threshold",
+        "git_commit",
+        "git_dirty",
+        "started",
+        "cpu_count",
+        "command",
+    )
     rows = "".join(f"<tr><th>{_e(key)}</th><td>{_e(cfg.get(key))}</td></tr>" for key in keys if key in cfg)
     return f"<details><summary>Run configuration</summary><table class='config'>{rows}</table></details>"
 
@@ -99,20 +152,44 @@ def _recall_plot(records: Sequence[dict[str, Any]], m: dict[str, Any]) -> str:
     depth = int(m.get("config", {}).get("retrieval_depth", RETRIEVAL_DEPTH))
     ks = list(range(1, depth + 1))
     answerable = [r for r in records if r["has_answer"]]
-    series = [("answer text in top k", COLORS["blue"], [(k, 100 * recall_at_k([r["answer_rank"] for r in answerable], k)) for k in ks])]
+    series = [
+        (
+            "answer text in top k",
+            COLORS["blue"],
+            [(k, 100 * recall_at_k([r["answer_rank"] for r in answerable], k)) for k in ks],
+        )
+    ]
     sourced = [r for r in records if "source_rank" in r]
     if sourced:
-        series.append(("gold article in top k", COLORS["teal"], [(k, 100 * recall_at_k([r["source_rank"] for r in sourced], k)) for k in ks]))
+        series.append(
+            (
+                "gold article in top k",
+                COLORS["teal"],
+                [(k, 100 * recall_at_k([r["source_rank"] for r in sourced], k)) for k in ks],
+            )
+        )
     k = m.get("config", {}).get("k")
     chart = line_chart(
-        "Retrieval recall@k", series, "k (passages retrieved)", "recall (%)", (1, max(depth, 2)), (0, 100),
-        vlines=[(k, f"read k={k}", COLORS["grey"])] if k else [], markers=True,
+        "Retrieval recall@k",
+        series,
+        "k (passages retrieved)",
+        "recall (%)",
+        (1, max(depth, 2)),
+        (0, 100),
+        vlines=[(k, f"read k={k}", COLORS["grey"])] if k else [],
+        markers=True,
     )
-    return _figure(chart, f"Share of the {len(answerable)} answerable questions with a passage holding the answer among the top k. The reader sees the top {k}; left of the line the reader could have answered.")
+    return _figure(
+        chart,
+        f"Share of the {len(answerable)} answerable questions with a passage holding the answer among the top k. The reader sees the top {k}; left of the line the reader could have answered.",
+    )
 
 
 def _sweep_plot(records: Sequence[dict[str, Any]], m: dict[str, Any]) -> str:
-    rows = [(r["margin"], r["candidate_exact_match"] or 0.0, r["candidate_f1"] or 0.0, r["has_answer"]) for r in records]
+    rows = [
+        (r["margin"], r["candidate_exact_match"] or 0.0, r["candidate_f1"] or 0.0, r["has_answer"])
+        for r in records
+    ]
     sweep = threshold_sweep(rows)
     points = sweep.points
     lo, hi = points[0].threshold, points[-1].threshold
@@ -122,12 +199,22 @@ def _sweep_plot(records: Sequence[dict[str, Any]], m: dict[str, Any]) -> str:
     em = [(p.threshold, p.exact_match) for p in points]
     used, best = m["no_answer_threshold"]["used"], sweep.best_f1
     chart = line_chart(
-        "F1 / EM vs no-answer threshold", [("F1", COLORS["blue"], f1), ("EM", COLORS["orange"], em)],
-        "threshold (null when no-answer score − span score > threshold)", "score (%)", (lo, hi), (0, 100),
-        vlines=[(used, f"used {used:+.2f}", COLORS["grey"]), (best.threshold, f"best {best.threshold:+.3f}", COLORS["green"])],
+        "F1 / EM vs no-answer threshold",
+        [("F1", COLORS["blue"], f1), ("EM", COLORS["orange"], em)],
+        "threshold (null when no-answer score − span score > threshold)",
+        "score (%)",
+        (lo, hi),
+        (0, 100),
+        vlines=[
+            (used, f"used {used:+.2f}", COLORS["grey"]),
+            (best.threshold, f"best {best.threshold:+.3f}", COLORS["green"]),
+        ],
         step=True,
     )
-    return _figure(chart, f"Raising the threshold answers more questions (fewer nulls). Best F1 {best.f1:.1f} at {best.threshold:+.3f}; pass it as --threshold to qa ask / qa eval.")
+    return _figure(
+        chart,
+        f"Raising the threshold answers more questions (fewer nulls). Best F1 {best.f1:.1f} at {best.threshold:+.3f}; pass it as --threshold to qa ask / qa eval.",
+    )
 
 
 def _answer_score_plot(records: Sequence[dict[str, Any]]) -> str:
@@ -136,10 +223,17 @@ def _answer_score_plot(records: Sequence[dict[str, Any]]) -> str:
     wrong = [r["confidence"] for r in answered if r["exact_match"] != 1.0]
     chart = histogram(
         "Answer confidence: correct vs wrong answers",
-        [(f"correct ({len(right)})", COLORS["green"], right), (f"wrong ({len(wrong)})", COLORS["red"], wrong)],
-        "answer confidence", (0.0, 1.0),
+        [
+            (f"correct ({len(right)})", COLORS["green"], right),
+            (f"wrong ({len(wrong)})", COLORS["red"], wrong),
+        ],
+        "answer confidence",
+        (0.0, 1.0),
     )
-    return _figure(chart, "Scores of the non-null answers. Where the two overlap, the score cannot tell a right answer from a wrong one.")
+    return _figure(
+        chart,
+        "Scores of the non-null answers. Where the two overlap, the score cannot tell a right answer from a wrong one.",
+    )
 
 
 def _margin_plot(records: Sequence[dict[str, Any]], m: dict[str, Any]) -> str:
@@ -151,10 +245,14 @@ def _margin_plot(records: Sequence[dict[str, Any]], m: dict[str, Any]) -> str:
     chart = histogram(
         "Margin (best span − no-answer score)",
         [(f"has answer ({len(has)})", COLORS["blue"], has), (f"no answer ({len(no)})", COLORS["orange"], no)],
-        "margin", (min(lo, -used, -best), max(hi, -used, -best)),
+        "margin",
+        (min(lo, -used, -best), max(hi, -used, -best)),
         vlines=[(-used, "used", COLORS["grey"]), (-best, "best", COLORS["green"])],
     )
-    return _figure(chart, "The pipeline answers when the margin is at least −threshold (right of the line). Well separated colours mean a threshold can tell answerable from unanswerable questions.")
+    return _figure(
+        chart,
+        "The pipeline answers when the margin is at least −threshold (right of the line). Well separated colours mean a threshold can tell answerable from unanswerable questions.",
+    )
 
 
 def _latency_plots(records: Sequence[dict[str, Any]], m: dict[str, Any]) -> str:
@@ -166,10 +264,21 @@ def _latency_plots(records: Sequence[dict[str, Any]], m: dict[str, Any]) -> str:
         stats = m.get("latency_ms", {}).get(stage, {})
         top = max(percentile(values, 99) * 1.1, stats.get("p95", 0) * 1.05, 1e-3)
         chart = histogram(
-            f"Latency: {stage}", [(f"{stage} ({len(values)})", color, values)], "milliseconds (last bin holds the slowest 1%)", (0.0, top),
-            vlines=[(stats.get("p50"), f"p50 {_fmt(stats.get('p50'), 0)}", COLORS["grey"]), (stats.get("p95"), f"p95 {_fmt(stats.get('p95'), 0)}", COLORS["red"])],
+            f"Latency: {stage}",
+            [(f"{stage} ({len(values)})", color, values)],
+            "milliseconds (last bin holds the slowest 1%)",
+            (0.0, top),
+            vlines=[
+                (stats.get("p50"), f"p50 {_fmt(stats.get('p50'), 0)}", COLORS["grey"]),
+                (stats.get("p95"), f"p95 {_fmt(stats.get('p95'), 0)}", COLORS["red"]),
+            ],
         )
-        out.append(_figure(chart, f"Per-question {stage} time; mean {_fmt(stats.get('mean'), 1)} ms. Indicative: other work may share the CPU."))
+        out.append(
+            _figure(
+                chart,
+                f"Per-question {stage} time; mean {_fmt(stats.get('mean'), 1)} ms. Indicative: other work may share the CPU.",
+            )
+        )
     return "".join(out)
 
 
@@ -184,7 +293,11 @@ def _errors_section(records: Sequence[dict[str, Any]], m: dict[str, Any], exampl
     )
     parts = [
         "<h2>Error attribution</h2>",
-        "<div class='plots'>" + _figure(bar_chart("Outcomes", bars), "Each wrong answer gets one class: retrieval first (the reader never saw the answer), then the reader's choice.")
+        "<div class='plots'>"
+        + _figure(
+            bar_chart("Outcomes", bars),
+            "Each wrong answer gets one class: retrieval first (the reader never saw the answer), then the reader's choice.",
+        )
         + f"<table class='counts'><tr><th>class</th><th>count</th><th>share</th><th>meaning</th></tr>{rows}</table></div>",
     ]
     for name in ERROR_CLASSES:
@@ -192,7 +305,11 @@ def _errors_section(records: Sequence[dict[str, Any]], m: dict[str, Any], exampl
         if not wrong:
             continue
         shown = wrong[:examples]
-        note = f"all {len(wrong)}" if len(shown) == len(wrong) else f"the first {len(shown)} of {len(wrong)} (all are in predictions.jsonl)"
+        note = (
+            f"all {len(wrong)}"
+            if len(shown) == len(wrong)
+            else f"the first {len(shown)} of {len(wrong)} (all are in predictions.jsonl)"
+        )
         body = "".join(_example_row(r) for r in shown)
         parts.append(
             f"<details open><summary><b>{_e(name)}</b>: {len(wrong)} questions, showing {note}</summary>"
@@ -214,9 +331,15 @@ def _example_row(r: dict[str, Any]) -> str:
     if citation is not None:
         span = (citation["start"], citation["end"]) if citation["start"] is not None else None
         label = "cited" if span else "top passage"
-        passage += f"<div class='sub'>{label}: {_e(citation['title'])}</div>{_snippet(citation['text'], span)}"
+        passage += (
+            f"<div class='sub'>{label}: {_e(citation['title'])}</div>{_snippet(citation['text'], span)}"
+        )
     holder = r.get("answer_passage")
-    if r["has_answer"] and holder is not None and (citation is None or holder["passage_id"] != citation["passage_id"] or r["answer"] is None):
+    if (
+        r["has_answer"]
+        and holder is not None
+        and (citation is None or holder["passage_id"] != citation["passage_id"] or r["answer"] is None)
+    ):
         if r.get("read_answer_rank") is not None:
             where = f"answer in read passage #{r['read_answer_rank'] + 1}"
         else:
@@ -270,7 +393,8 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-_CSS = """
+_CSS = (
+    """
 body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;padding:0 16px;color:#111}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .partial{background:#fef3c7;border:1px solid #f59e0b;padding:8px 12px;border-radius:6px;font-weight:600}
@@ -285,4 +409,6 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}table.examples td{max-
 .dot{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 details{margin:10px 0}summary{cursor:pointer}table.config th{background:#f9fafb}
 tr.correct td:nth-child(5){color:#16a34a}
-""" + CHART_CSS
+"""
+    + CHART_CSS
+)

@@ -1,4 +1,5 @@
 """A run's folder: predictions written line by line as questions finish, so a killed run resumes."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,10 +53,18 @@ def start_run(out_dir: Path, run_config: dict[str, Any], keys: Sequence[str], *,
     write_json(previous_path, run_config)
 
 
-def check_same_run(out_dir: Path, previous: dict[str, Any], run_config: dict[str, Any], keys: Sequence[str]) -> None:
-    changed = [f"{key} {previous.get(key)!r} -> {run_config.get(key)!r}" for key in keys if previous.get(key) != run_config.get(key)]
+def check_same_run(
+    out_dir: Path, previous: dict[str, Any], run_config: dict[str, Any], keys: Sequence[str]
+) -> None:
+    changed = [
+        f"{key} {previous.get(key)!r} -> {run_config.get(key)!r}"
+        for key in keys
+        if previous.get(key) != run_config.get(key)
+    ]
     if changed:
-        raise EvalInputError(f"--resume: {out_dir} holds a different run ({'; '.join(changed)}); use another --out or --overwrite")
+        raise EvalInputError(
+            f"--resume: {out_dir} holds a different run ({'; '.join(changed)}); use another --out or --overwrite"
+        )
 
 
 def answer_all(
@@ -92,11 +101,17 @@ def answer_all(
                 file.flush()
                 em_sum += record["exact_match"]
                 f1_sum += record["f1"]
-                progress.set_postfix(EM=f"{100 * em_sum / len(fresh):.1f}", F1=f"{100 * f1_sum / len(fresh):.1f}", refresh=False)
+                progress.set_postfix(
+                    EM=f"{100 * em_sum / len(fresh):.1f}",
+                    F1=f"{100 * f1_sum / len(fresh):.1f}",
+                    refresh=False,
+                )
                 progress.update(1)
     except KeyboardInterrupt:
         partial = True
-        print(f"\nInterrupted: scoring the {len(done) + len(fresh)} questions finished so far.", file=sys.stderr)
+        print(
+            f"\nInterrupted: scoring the {len(done) + len(fresh)} questions finished so far.", file=sys.stderr
+        )
     finally:
         progress.close()
     return [r for item in items if (r := done.get(key(item)) or fresh.get(key(item))) is not None], partial

@@ -1,4 +1,5 @@
 """End-to-end evaluation: a question set through the pipeline -> predictions.jsonl, metrics.json, report.html."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,7 +39,15 @@ if TYPE_CHECKING:
     from qa.store.location import StoreLocation
 
 # Settings that must match for --resume to append to an earlier run.
-RESUME_KEYS = ("questions_sha256", "k", "mode", "reader", "no_answer_threshold", "embedder", "corpus_fingerprint")
+RESUME_KEYS = (
+    "questions_sha256",
+    "k",
+    "mode",
+    "reader",
+    "no_answer_threshold",
+    "embedder",
+    "corpus_fingerprint",
+)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -65,7 +74,8 @@ def _cites_source(citations: Sequence[dict[str, Any]], sources: Sequence[str]) -
     """Whether the answer's span is cited from one of the named articles (a passage shown without
     the span is context, not the citation)."""
     return any(
-        c["start"] is not None and _names_article(sources, c["article_id"], c["title"], c["source"]) for c in citations
+        c["start"] is not None and _names_article(sources, c["article_id"], c["title"], c["source"])
+        for c in citations
     )
 
 
@@ -82,14 +92,27 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
     text = clean_question(question.question)
     search_filter = question.search_filter
     answer, hits, result = answer_from(
-        pipeline.retriever, pipeline.reader, Query(text), k=k, mode=mode, no_answer_threshold=pipeline.threshold(k, mode)[0],
+        pipeline.retriever,
+        pipeline.reader,
+        Query(text),
+        k=k,
+        mode=mode,
+        no_answer_threshold=pipeline.threshold(k, mode)[0],
         search_filter=search_filter,
     )
-    ranked = hits if k >= RETRIEVAL_DEPTH else pipeline.retriever.search(text, RETRIEVAL_DEPTH, mode=mode, search_filter=search_filter)
+    ranked = (
+        hits
+        if k >= RETRIEVAL_DEPTH
+        else pipeline.retriever.search(text, RETRIEVAL_DEPTH, mode=mode, search_filter=search_filter)
+    )
 
     answer_rank = first_answer_rank([hit.passage.text for hit in ranked], question.answers)
     read_rank = first_answer_rank([hit.passage.text for hit in hits], question.answers)
-    holder = hits[read_rank] if read_rank is not None else (ranked[answer_rank] if answer_rank is not None else None)
+    holder = (
+        hits[read_rank]
+        if read_rank is not None
+        else (ranked[answer_rank] if answer_rank is not None else None)
+    )
     record: dict[str, Any] = {
         "id": question.id,
         "question": question.question,
@@ -113,7 +136,8 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
         record["source"] = list(question.sources)
         # Any copy folded into a hit counts: the hit stands for every passage it folds.
         record["source_rank"] = next(
-            (hit.rank for hit in ranked if any(_source_matches(p, question.sources) for p in hit.passages)), None
+            (hit.rank for hit in ranked if any(_source_matches(p, question.sources) for p in hit.passages)),
+            None,
         )
         record["cites_source"] = _cites_source(record["citations"], question.sources)
     return record
@@ -136,29 +160,52 @@ def run_eval(options: EvalOptions) -> int:
     embedder = _embedder_for(location)
     if articles_dir is not None:
         _build_index(articles_dir, location, embedder)
-    pipeline = QAPipeline.load(location, reader=options.reader, embedder=embedder, no_answer_threshold=options.threshold)
+    pipeline = QAPipeline.load(
+        location, reader=options.reader, embedder=embedder, no_answer_threshold=options.threshold
+    )
     run_config = _run_config(options, question_set, pipeline, location)
     start_run(out_dir, run_config, RESUME_KEYS, resume=options.resume)
 
-    questions = question_set.questions[: options.limit] if options.limit is not None else question_set.questions
-    records, partial = run_questions(pipeline, questions, out_dir / PREDICTIONS_FILE, k=options.k, mode=options.mode, resume=options.resume)
-    metrics = write_results(out_dir, records, run_config, partial=partial, total=len(questions), examples=options.examples)
+    questions = (
+        question_set.questions[: options.limit] if options.limit is not None else question_set.questions
+    )
+    records, partial = run_questions(
+        pipeline, questions, out_dir / PREDICTIONS_FILE, k=options.k, mode=options.mode, resume=options.resume
+    )
+    metrics = write_results(
+        out_dir, records, run_config, partial=partial, total=len(questions), examples=options.examples
+    )
     print(format_summary(metrics, out_dir))
     if options.save_threshold:
-        print(save_best_threshold(metrics, location, pipeline.reader.name, out_dir, k=options.k, mode=options.mode))
+        print(
+            save_best_threshold(
+                metrics, location, pipeline.reader.name, out_dir, k=options.k, mode=options.mode
+            )
+        )
     return 130 if partial else 0
 
 
-def save_best_threshold(metrics: dict[str, Any], location: "StoreLocation", reader: str, out_dir: Path, *, k: int, mode: str) -> str:
+def save_best_threshold(
+    metrics: dict[str, Any], location: "StoreLocation", reader: str, out_dir: Path, *, k: int, mode: str
+) -> str:
     """Save the run's best-F1 threshold in the store's settings folder; the line to print about it."""
     from qa.answer.calibration import SavedThreshold, save_threshold
 
     if metrics["partial"]:
-        raise EvalInputError("--save-threshold: the run was cut short; nothing saved (finish it with --resume)")
+        raise EvalInputError(
+            "--save-threshold: the run was cut short; nothing saved (finish it with --resume)"
+        )
     best = metrics["no_answer_threshold"]["best_f1"]
     saved = SavedThreshold(
-        reader=reader, k=k, mode=mode, threshold=best["threshold"], f1=best["f1"], f1_before=metrics["f1"],
-        answered=best["answered"], questions=metrics["n"], run=str(out_dir),
+        reader=reader,
+        k=k,
+        mode=mode,
+        threshold=best["threshold"],
+        f1=best["f1"],
+        f1_before=metrics["f1"],
+        answered=best["answered"],
+        questions=metrics["n"],
+        run=str(out_dir),
         saved=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
     location.state_dir.mkdir(parents=True, exist_ok=True)
@@ -171,20 +218,35 @@ def save_best_threshold(metrics: dict[str, Any], location: "StoreLocation", read
 
 
 def run_questions(
-    pipeline: Any, questions: Sequence[Question], predictions_path: Path, *, k: int, mode: str, resume: bool = False
+    pipeline: Any,
+    questions: Sequence[Question],
+    predictions_path: Path,
+    *,
+    k: int,
+    mode: str,
+    resume: bool = False,
 ) -> tuple[list[dict[str, Any]], bool]:
     """Evaluate questions, appending each record to predictions_path as it is done (flushed).
 
     Returns the records in question order and whether the run was cut short by Ctrl-C.
     """
     return answer_all(
-        questions, lambda question: evaluate_question(pipeline, question, k=k, mode=mode), predictions_path,
-        key=lambda question: question.id, resume=resume,
+        questions,
+        lambda question: evaluate_question(pipeline, question, k=k, mode=mode),
+        predictions_path,
+        key=lambda question: question.id,
+        resume=resume,
     )
 
 
 def write_results(
-    out_dir: Path, records: Sequence[dict[str, Any]], run_config: dict[str, Any], *, partial: bool, total: int, examples: int = 30
+    out_dir: Path,
+    records: Sequence[dict[str, Any]],
+    run_config: dict[str, Any],
+    *,
+    partial: bool,
+    total: int,
+    examples: int = 30,
 ) -> dict[str, Any]:
     """metrics.json and report.html for the records; returns the metrics."""
     from qa.eval.report import write_report
@@ -273,7 +335,9 @@ def _build_index(articles_dir: Path, location: "StoreLocation", embedder: Any) -
         print(f"warning: not indexed: {skipped.path} ({skipped.reason})", file=sys.stderr)
 
 
-def _run_config(options: EvalOptions, question_set: QuestionSet, pipeline: Any, location: "StoreLocation") -> dict[str, Any]:
+def _run_config(
+    options: EvalOptions, question_set: QuestionSet, pipeline: Any, location: "StoreLocation"
+) -> dict[str, Any]:
     from qa.store.local import corpus_fingerprint
 
     threshold, threshold_source = pipeline.threshold(options.k, options.mode)
@@ -294,6 +358,8 @@ def _run_config(options: EvalOptions, question_set: QuestionSet, pipeline: Any, 
         "index_passages": summary.passage_count,
         "index_articles": summary.article_count,
         "corpus_fingerprint": corpus_fingerprint(dict(pipeline.store.indexed_articles())),
-        "corpus": "dataset" if options.corpus_from_dataset else (str(options.articles) if options.articles else "index"),
+        "corpus": "dataset"
+        if options.corpus_from_dataset
+        else (str(options.articles) if options.articles else "index"),
         **provenance(options.command),
     }

@@ -1,4 +1,5 @@
 """Inline SVG charts for the report: no plotting dependency, so the report is one file that opens anywhere."""
+
 from __future__ import annotations
 
 import html
@@ -6,8 +7,13 @@ import math
 from typing import Any, Sequence
 
 COLORS = {
-    "blue": "#2563eb", "orange": "#ea580c", "green": "#16a34a", "red": "#dc2626",
-    "purple": "#7c3aed", "grey": "#6b7280", "teal": "#0d9488",
+    "blue": "#2563eb",
+    "orange": "#ea580c",
+    "green": "#16a34a",
+    "red": "#dc2626",
+    "purple": "#7c3aed",
+    "grey": "#6b7280",
+    "teal": "#0d9488",
 }
 WIDTH, HEIGHT = 540, 270
 # The chart classes, for the report's page and for a chart saved as a file of its own (standalone).
@@ -41,7 +47,14 @@ def _tick_label(value: float) -> str:
 class _Frame:
     """Maps data to pixels and draws the axes, grid, title and legend."""
 
-    def __init__(self, title: str, x_range: tuple[float, float], y_range: tuple[float, float], x_label: str, y_label: str):
+    def __init__(
+        self,
+        title: str,
+        x_range: tuple[float, float],
+        y_range: tuple[float, float],
+        x_label: str,
+        y_label: str,
+    ):
         self.x0, self.x1 = x_range
         self.y0, self.y1 = y_range
         if self.x1 <= self.x0:
@@ -54,13 +67,23 @@ class _Frame:
         ]
         for value in ticks(self.y0, self.y1):
             y = self.y(value)
-            self.parts.append(f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{y:.1f}' y2='{y:.1f}' class='g'/><text x='{LEFT - 6}' y='{y + 4:.1f}' class='yl'>{_tick_label(value)}</text>")
+            self.parts.append(
+                f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{y:.1f}' y2='{y:.1f}' class='g'/><text x='{LEFT - 6}' y='{y + 4:.1f}' class='yl'>{_tick_label(value)}</text>"
+            )
         for value in ticks(self.x0, self.x1, 6):
             x = self.x(value)
-            self.parts.append(f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{HEIGHT - BOTTOM}' y2='{HEIGHT - BOTTOM + 4}' class='a'/><text x='{x:.1f}' y='{HEIGHT - BOTTOM + 16}' class='xl'>{_tick_label(value)}</text>")
-        self.parts.append(f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{HEIGHT - BOTTOM}' y2='{HEIGHT - BOTTOM}' class='a'/>")
-        self.parts.append(f"<text x='{(LEFT + WIDTH - RIGHT) / 2:.0f}' y='{HEIGHT - 6}' class='al'>{_e(x_label)}</text>")
-        self.parts.append(f"<text transform='translate(14 {(TOP + HEIGHT - BOTTOM) / 2:.0f}) rotate(-90)' class='al'>{_e(y_label)}</text>")
+            self.parts.append(
+                f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{HEIGHT - BOTTOM}' y2='{HEIGHT - BOTTOM + 4}' class='a'/><text x='{x:.1f}' y='{HEIGHT - BOTTOM + 16}' class='xl'>{_tick_label(value)}</text>"
+            )
+        self.parts.append(
+            f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{HEIGHT - BOTTOM}' y2='{HEIGHT - BOTTOM}' class='a'/>"
+        )
+        self.parts.append(
+            f"<text x='{(LEFT + WIDTH - RIGHT) / 2:.0f}' y='{HEIGHT - 6}' class='al'>{_e(x_label)}</text>"
+        )
+        self.parts.append(
+            f"<text transform='translate(14 {(TOP + HEIGHT - BOTTOM) / 2:.0f}) rotate(-90)' class='al'>{_e(y_label)}</text>"
+        )
 
     def x(self, value: float) -> float:
         return LEFT + (value - self.x0) / (self.x1 - self.x0) * (WIDTH - LEFT - RIGHT)
@@ -94,9 +117,16 @@ class _Frame:
 
 
 def line_chart(
-    title: str, series: Sequence[tuple[str, str, Sequence[tuple[float, float]]]], x_label: str, y_label: str,
-    x_range: tuple[float, float], y_range: tuple[float, float], *, vlines: Sequence[tuple[float | None, str, str]] = (),
-    step: bool = False, markers: bool = False,
+    title: str,
+    series: Sequence[tuple[str, str, Sequence[tuple[float, float]]]],
+    x_label: str,
+    y_label: str,
+    x_range: tuple[float, float],
+    y_range: tuple[float, float],
+    *,
+    vlines: Sequence[tuple[float | None, str, str]] = (),
+    step: bool = False,
+    markers: bool = False,
 ) -> str:
     frame = _Frame(title, x_range, y_range, x_label, y_label)
     for _label, color, points in series:
@@ -109,15 +139,23 @@ def line_chart(
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
             frame.parts.append(f"<polyline points='{path}' fill='none' stroke='{color}' stroke-width='2'/>")
         if markers:
-            frame.parts += [f"<circle cx='{frame.x(x):.1f}' cy='{frame.y(y):.1f}' r='3' fill='{color}'><title>{_e(f'{x:g}: {y:.1f}')}</title></circle>" for x, y in points]
+            frame.parts += [
+                f"<circle cx='{frame.x(x):.1f}' cy='{frame.y(y):.1f}' r='3' fill='{color}'><title>{_e(f'{x:g}: {y:.1f}')}</title></circle>"
+                for x, y in points
+            ]
     frame.vlines(vlines)
     frame.legend([(label, color) for label, color, _ in series])
     return frame.svg()
 
 
 def histogram(
-    title: str, groups: Sequence[tuple[str, str, Sequence[float]]], x_label: str, x_range: tuple[float, float], *,
-    bins: int = 20, vlines: Sequence[tuple[float | None, str, str]] = (),
+    title: str,
+    groups: Sequence[tuple[str, str, Sequence[float]]],
+    x_label: str,
+    x_range: tuple[float, float],
+    *,
+    bins: int = 20,
+    vlines: Sequence[tuple[float | None, str, str]] = (),
 ) -> str:
     lo, hi = x_range
     if hi <= lo:
@@ -152,7 +190,10 @@ def bar_chart(title: str, bars: Sequence[tuple[str, int, str]]) -> str:
     top = max((value for _, value, _ in bars), default=0) or 1
     row = (HEIGHT - TOP - 10) / max(1, len(bars))
     left = 130
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='{WIDTH}' height='{HEIGHT}' role='img' aria-label='{_e(title)}'>", f"<text x='{LEFT - 40}' y='16' class='t'>{_e(title)}</text>"]
+    parts = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='{WIDTH}' height='{HEIGHT}' role='img' aria-label='{_e(title)}'>",
+        f"<text x='{LEFT - 40}' y='16' class='t'>{_e(title)}</text>",
+    ]
     for i, (label, value, color) in enumerate(bars):
         y = TOP + i * row
         length = (WIDTH - left - 60) * value / top
@@ -167,5 +208,7 @@ def bar_chart(title: str, bars: Sequence[tuple[str, int, str]]) -> str:
 def standalone(svg: str) -> str:
     """A chart as an .svg file of its own: its styles inside it, a white background, sans-serif text."""
     head, rest = svg.split(">", 1)
-    return (f"{head}><style>svg{{font-family:system-ui,sans-serif}}{CHART_CSS}</style>"
-            f"<rect width='100%' height='100%' fill='#fff'/>{rest}")
+    return (
+        f"{head}><style>svg{{font-family:system-ui,sans-serif}}{CHART_CSS}</style>"
+        f"<rect width='100%' height='100%' fill='#fff'/>{rest}"
+    )

@@ -1,4 +1,5 @@
 """Ingestion: article files (markdown with front matter, dateline text, JSONL) -> cleaned Articles."""
+
 from __future__ import annotations
 
 import codecs
@@ -25,7 +26,11 @@ SUFFIXES = frozenset({".md", ".markdown", ".txt", ".jsonl"})
 MAX_FILE_BYTES = 20 * 1024 * 1024  # far above any article; keeps a stray dump out of memory
 MAX_FOLDER_DEPTH = 100  # sub-folders below the articles folder; real corpora use a few
 TITLE_MAX_CHARS = 80  # a title derived from the first sentence is cut to this
-_URL_KEYS = ("url", "source", "link")  # front matter keys that may carry the article's URL (JSONL: qa/ingest/jsonl.py)
+_URL_KEYS = (
+    "url",
+    "source",
+    "link",
+)  # front matter keys that may carry the article's URL (JSONL: qa/ingest/jsonl.py)
 
 _SOURCE_LINE = re.compile(r"^[ \t]*\\?\[Source link\\?\]\((\S+?)\)[ \t]*$", re.I | re.M)
 _DATELINE = re.compile(r"date\s+(\d{4}-\d{2}-\d{2})\b\s*")
@@ -34,7 +39,9 @@ _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # Control characters that are not whitespace (ESC, BEL, NUL from a JSON escape, C1 codes): never
 # words, and printed by `qa ask` they would drive the user's terminal. Tab, newline and the
 # characters str.split() treats as spaces stay, and are then collapsed with the other whitespace.
-_CONTROL_CHARS = dict.fromkeys([*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F, *range(0x80, 0x85), *range(0x86, 0xA0)])
+_CONTROL_CHARS = dict.fromkeys(
+    [*range(0x00, 0x09), *range(0x0E, 0x1C), 0x7F, *range(0x80, 0x85), *range(0x86, 0xA0)]
+)
 _LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")  # only a JSON escape can put one in a str
 
 # Markdown and WordPress boilerplate, removed in this order by _clean. Emphasis runs before the
@@ -196,7 +203,9 @@ def _skip(path: Path | str, reason: str) -> SkippedFile:
     return SkippedFile(str(path), reason)
 
 
-def _walk(folder: Path, root: Path, skipped: list[SkippedFile], depth: int = 0, prefix: str = "") -> Iterator[_Found]:
+def _walk(
+    folder: Path, root: Path, skipped: list[SkippedFile], depth: int = 0, prefix: str = ""
+) -> Iterator[_Found]:
     """Article files under `folder`, in sorted order; hidden entries and other suffixes are ignored.
 
     os.scandir, not Path.iterdir: its entries know their type without a stat (a status check of an
@@ -295,8 +304,14 @@ def _read(path: Path) -> tuple[bytes, str]:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
-        label = "UTF-8 text" if encoding == "utf-8-sig" else f"{encoding.upper()} text despite its byte order mark"
-        raise _Rejected(path, f"not {label} (byte {data[error.start]:#04x} at offset {error.start})") from None
+        label = (
+            "UTF-8 text"
+            if encoding == "utf-8-sig"
+            else f"{encoding.upper()} text despite its byte order mark"
+        )
+        raise _Rejected(
+            path, f"not {label} (byte {data[error.start]:#04x} at offset {error.start})"
+        ) from None
     if "\0" in text:
         raise _Rejected(path, "binary file (contains NUL characters)")
     if not text.strip():
@@ -365,7 +380,9 @@ def _build_article(
     if not paragraphs:
         raise _Rejected(path, "no text left after cleaning")
     urls = [meta.get(key) for key in _URL_KEYS] + [source_line[1] if source_line else None]
-    source = next((u for u in urls if isinstance(u, str) and u.startswith(("http://", "https://"))), str(path))
+    source = next(
+        (u for u in urls if isinstance(u, str) and u.startswith(("http://", "https://"))), str(path)
+    )
     source = source.translate(_CONTROL_CHARS)
     return Article(
         article_id=article_id,

@@ -1,4 +1,5 @@
 """Markdown front matter: the YAML block between '---' lines, parsed safely and bounded."""
+
 from __future__ import annotations
 
 import re

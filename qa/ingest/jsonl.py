@@ -1,4 +1,5 @@
 """JSONL archives -> one record per line, read as a stream, with the field names real exports use."""
+
 from __future__ import annotations
 
 import json
@@ -51,8 +52,12 @@ def article_fields(record: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     title = _first(record, TITLE_KEYS)
     if body is None and title is None:
         raise BadRecord(f"no text: expected one of {', '.join(BODY_KEYS)}")
-    meta = {"title": title, "date": _first(record, DATE_KEYS), "url": _first(record, URL_KEYS),
-            "dateline": _first(record, ("dateline",))}
+    meta = {
+        "title": title,
+        "date": _first(record, DATE_KEYS),
+        "url": _first(record, URL_KEYS),
+        "dateline": _first(record, ("dateline",)),
+    }
     return (body if body and body.strip() else title or ""), {k: v for k, v in meta.items() if v is not None}
 
 

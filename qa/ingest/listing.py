@@ -7,6 +7,7 @@ folder again, stat only, and when nothing differs the index is up to date withou
 content hashes, which stays the source of truth. Paths are relative to the folder, so a folder named
 another way (relative or absolute, through a link) lists the same.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,12 +53,16 @@ class FolderListing:
         return files is not None and files == self.files
 
     def to_json(self) -> str:
-        return json.dumps({
-            "format": LISTING_FORMAT,
-            "listed_ns": self.listed_ns,
-            "files": [[f.path, f.size, f.mtime_ns, f.mode] for f in self.files],
-            "skipped": [list(s) for s in self.skipped],
-        }, separators=(",", ":"), ensure_ascii=False)
+        return json.dumps(
+            {
+                "format": LISTING_FORMAT,
+                "listed_ns": self.listed_ns,
+                "files": [[f.path, f.size, f.mtime_ns, f.mode] for f in self.files],
+                "skipped": [list(s) for s in self.skipped],
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> "FolderListing":

@@ -1,4 +1,5 @@
 """Wire-service text as it comes: hard-wrapped lines, paragraphs marked by indentation, a sign-off."""
+
 from __future__ import annotations
 
 import re

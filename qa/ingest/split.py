@@ -1,4 +1,5 @@
 """Splitting: Article -> Passages small enough for the embedder and the reader."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """Choosing a reader: the one asked for, or (for "auto") the best one this machine has without a download."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,11 @@ logger = logging.getLogger(__name__)
 
 # Names `--reader` takes besides a model id or folder.
 READER_NAMES = ("auto", "bundled")
-READER_HELP = (f"'auto' ({config.DEFAULT_READER_MODEL} when it is in the local Hugging Face cache, else the "
-               "bundled reader), 'bundled', or an extractive QA model's hub id or folder "
-               "(used, or an error: never swapped)")
+READER_HELP = (
+    f"'auto' ({config.DEFAULT_READER_MODEL} when it is in the local Hugging Face cache, else the "
+    "bundled reader), 'bundled', or an extractive QA model's hub id or folder "
+    "(used, or an error: never swapped)"
+)
 
 
 class ReaderError(ValueError):
@@ -29,7 +32,9 @@ def bundled_reader_info(folder: Path = config.BUNDLED_READER_DIR) -> dict[str, A
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise ReaderError(f"the bundled reader is missing or damaged ({path}: {error}); reinstall the package") from error
+        raise ReaderError(
+            f"the bundled reader is missing or damaged ({path}: {error}); reinstall the package"
+        ) from error
 
 
 def exported_settings(folder: Path) -> dict[str, Any]:
@@ -46,16 +51,21 @@ def exported_settings(folder: Path) -> dict[str, Any]:
 def _settings(info: dict[str, Any]) -> dict[str, Any]:
     threshold = info.get("no_answer_threshold")
     usable = isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
-    return {"no_answer_threshold": float(threshold) if usable else None,
-            "reads_headline": info.get("reads_headline") is True}
+    return {
+        "no_answer_threshold": float(threshold) if usable else None,
+        "reads_headline": info.get("reads_headline") is True,
+    }
 
 
 def load_bundled_reader(**kwargs: Any) -> TransformersReader:
     """The reader trained for this project (qa train-reader), shipped inside the package."""
     info = bundled_reader_info()
     return TransformersReader(
-        str(config.BUNDLED_READER_DIR), local_files_only=True, name=f"bundled:{info['name']}",
-        **_settings(info), **kwargs,
+        str(config.BUNDLED_READER_DIR),
+        local_files_only=True,
+        name=f"bundled:{info['name']}",
+        **_settings(info),
+        **kwargs,
     )
 
 
@@ -111,8 +121,10 @@ def _load_model(model: str, **kwargs: Any) -> TransformersReader:
     if constants.HF_HUB_OFFLINE:
         raise ReaderError(f"{where} and HF_HUB_OFFLINE is set")
     if not _hub_reachable():
-        raise ReaderError(f"{where} and {constants.ENDPOINT} cannot be reached; download it where there is "
-                          f"internet (`hf download {model} --local-dir DIR`) and pass --reader DIR")
+        raise ReaderError(
+            f"{where} and {constants.ENDPOINT} cannot be reached; download it where there is "
+            f"internet (`hf download {model} --local-dir DIR`) and pass --reader DIR"
+        )
     return TransformersReader(model, local_files_only=False, **kwargs)
 
 
@@ -130,8 +142,10 @@ def load_reader(spec: str = "auto", **kwargs: Any) -> Reader:
     'bundled:newsqa-minilm-l6-squad'
     """
     if not isinstance(spec, str) or not spec.strip():
-        raise ReaderError(f"reader must be a non-empty name, got {spec!r}; valid names: "
-                          f"{', '.join(READER_NAMES)}, or a model id/folder")
+        raise ReaderError(
+            f"reader must be a non-empty name, got {spec!r}; valid names: "
+            f"{', '.join(READER_NAMES)}, or a model id/folder"
+        )
     spec = spec.strip()
     if spec == "bundled":
         return load_bundled_reader(**kwargs)
@@ -140,13 +154,18 @@ def load_reader(spec: str = "auto", **kwargs: Any) -> Reader:
             try:
                 return TransformersReader(config.DEFAULT_READER_MODEL, local_files_only=True, **kwargs)
             except (OSError, ValueError) as error:  # a damaged cache entry: say so, answer anyway
-                logger.warning("cached %s could not be loaded (%s); using the bundled reader",
-                               config.DEFAULT_READER_MODEL, error)
+                logger.warning(
+                    "cached %s could not be loaded (%s); using the bundled reader",
+                    config.DEFAULT_READER_MODEL,
+                    error,
+                )
         return load_bundled_reader(**kwargs)
-    model = spec[len("transformers:"):] if spec.startswith("transformers:") else spec
+    model = spec[len("transformers:") :] if spec.startswith("transformers:") else spec
     if ":" in model and "://" not in model and not Path(model).expanduser().exists():
-        raise ReaderError(f"unknown reader {model.split(':', 1)[0]!r}; valid names: "
-                          f"{', '.join(READER_NAMES)}, or a model id/folder")
+        raise ReaderError(
+            f"unknown reader {model.split(':', 1)[0]!r}; valid names: "
+            f"{', '.join(READER_NAMES)}, or a model id/folder"
+        )
     try:
         return _load_model(model, **kwargs)
     except ReaderError:

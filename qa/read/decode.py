@@ -1,4 +1,5 @@
 """Start/end logits of one window -> the best answer spans as character offsets (the rules of utils_qa.py)."""
+
 from __future__ import annotations
 
 from typing import Sequence

@@ -6,6 +6,7 @@ The same text goes to the reader in training (qa/read/training/features.py) and 
 The headline is text before the paragraph, so of a paragraph longer than one window (384 tokens)
 only the first window reads it; news paragraphs almost always fit in one.
 """
+
 from __future__ import annotations
 
 from typing import NamedTuple

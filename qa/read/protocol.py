@@ -1,4 +1,5 @@
 """What every reader is: the Reader protocol and the helpers readers share."""
+
 from __future__ import annotations
 
 from typing import Protocol, Sequence, runtime_checkable

@@ -6,6 +6,7 @@ overlapping windows (truncation of one side, a stride, the windows of every pair
 `overflow_to_sample_mapping`, padded to the longest). The same Rust encodings transformers reads, so
 the same ids, offsets and sequence ids (tests/read/test_rust_tokenizer.py compares them).
 """
+
 from __future__ import annotations
 
 import json
@@ -35,7 +36,9 @@ class RustTokenizer:
         self.padding_side = settings.get("padding_side", "right")
         self.truncation_side = settings.get("truncation_side", "right")
         self.model_max_length = int(settings.get("model_max_length") or 512)
-        self.model_input_names = list(settings.get("model_input_names") or ("input_ids", "token_type_ids", "attention_mask"))
+        self.model_input_names = list(
+            settings.get("model_input_names") or ("input_ids", "token_type_ids", "attention_mask")
+        )
         self.cls_token_id = self._token_id(settings.get("cls_token"))
         self.pad_token_id = self._token_id(settings.get("pad_token"))
         self.pad_token_id = self.pad_token_id if self.pad_token_id is not None else 0
@@ -73,8 +76,12 @@ class RustTokenizer:
         inputs = firsts if seconds is None else list(zip(firsts, seconds))
         if truncation:
             strategy = truncation if isinstance(truncation, str) else "longest_first"
-            self._tokenizer.enable_truncation(max_length or self.model_max_length, stride=stride, strategy=strategy,
-                                              direction=self.truncation_side)
+            self._tokenizer.enable_truncation(
+                max_length or self.model_max_length,
+                stride=stride,
+                strategy=strategy,
+                direction=self.truncation_side,
+            )
         try:
             encodings = self._tokenizer.encode_batch(inputs, add_special_tokens=add_special_tokens)
         finally:
@@ -84,15 +91,30 @@ class RustTokenizer:
             for window in [encoding, *(encoding.overflowing if return_overflowing_tokens else ())]:
                 windows.append(window)
                 samples.append(sample)
-        encoded = Encoded(windows, samples, self, pad=bool(padding) and padding != "do_not_pad",
-                          offsets=return_offsets_mapping, overflow=return_overflowing_tokens)
+        encoded = Encoded(
+            windows,
+            samples,
+            self,
+            pad=bool(padding) and padding != "do_not_pad",
+            offsets=return_offsets_mapping,
+            overflow=return_overflowing_tokens,
+        )
         return encoded.first() if single and not return_overflowing_tokens else encoded
 
 
 class Encoded(dict):
     """What a fast tokenizer's BatchEncoding gives the reader: lists by key, and sequence_ids(i)."""
 
-    def __init__(self, windows: list, samples: list[int], tokenizer: RustTokenizer, *, pad: bool, offsets: bool, overflow: bool):
+    def __init__(
+        self,
+        windows: list,
+        samples: list[int],
+        tokenizer: RustTokenizer,
+        *,
+        pad: bool,
+        offsets: bool,
+        overflow: bool,
+    ):
         width = max((len(w.ids) for w in windows), default=0) if pad else None
         self._sequence_ids: list[list[int | None]] = []
         columns: dict[str, list] = {"input_ids": [], "token_type_ids": [], "attention_mask": []}
@@ -111,7 +133,9 @@ class Encoded(dict):
             for key in columns:
                 body, padding = rows[key]
                 columns[key].append(padding + body if left else body + padding)
-            self._sequence_ids.append(sequence_ids[1] + sequence_ids[0] if left else sequence_ids[0] + sequence_ids[1])
+            self._sequence_ids.append(
+                sequence_ids[1] + sequence_ids[0] if left else sequence_ids[0] + sequence_ids[1]
+            )
         super().__init__(columns)
         if overflow:
             self["overflow_to_sample_mapping"] = samples

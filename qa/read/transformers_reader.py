@@ -1,4 +1,5 @@
 """Question + passages -> answer spans with a trained extractive QA model (transformers or ONNX Runtime)."""
+
 from __future__ import annotations
 
 import logging
@@ -16,6 +17,7 @@ from qa.types import Passage, Query, ReaderResult, SpanCandidate
 
 logger = logging.getLogger(__name__)
 
+
 def _require_torch() -> Any:
     try:
         import torch
@@ -25,8 +27,11 @@ def _require_torch() -> Any:
 
 
 def _paragraph_only(
-    offsets: Sequence[Sequence[int]], sequence_ids: Sequence[int | None], attention_mask: Sequence[int],
-    context_id: int, paragraph_start: int,
+    offsets: Sequence[Sequence[int]],
+    sequence_ids: Sequence[int | None],
+    attention_mask: Sequence[int],
+    context_id: int,
+    paragraph_start: int,
 ) -> tuple[Sequence[Sequence[int]], Sequence[int | None], Sequence[int]]:
     """One window's offsets moved into the passage's own text, with its headline tokens neither
     context nor scored.
@@ -87,7 +92,9 @@ class TransformersReader:
         if not model:
             raise ValueError("model must name a hub id or a local directory, got an empty string")
         if backend not in config.READER_BACKENDS:
-            raise ValueError(f"unknown reader backend {backend!r}; valid names: {', '.join(config.READER_BACKENDS)}")
+            raise ValueError(
+                f"unknown reader backend {backend!r}; valid names: {', '.join(config.READER_BACKENDS)}"
+            )
         onnx_file = None
         if backend != "torch":
             from qa import onnx_export
@@ -101,10 +108,19 @@ class TransformersReader:
                     from transformers import AutoTokenizer
 
                     tokenizer = AutoTokenizer.from_pretrained(model, local_files_only=local_files_only)
-                self._setup(None, tokenizer, name=name or f"transformers:{model}", max_seq_len=max_seq_len,
-                            no_answer_threshold=no_answer_threshold,
-                            doc_stride=doc_stride, max_answer_tokens=max_answer_tokens, n_best=n_best,
-                            device=device, onnx_file=onnx_file, reads_headline=reads_headline)
+                self._setup(
+                    None,
+                    tokenizer,
+                    name=name or f"transformers:{model}",
+                    max_seq_len=max_seq_len,
+                    no_answer_threshold=no_answer_threshold,
+                    doc_stride=doc_stride,
+                    max_answer_tokens=max_answer_tokens,
+                    n_best=n_best,
+                    device=device,
+                    onnx_file=onnx_file,
+                    reads_headline=reads_headline,
+                )
                 return
         import torch
         from transformers import AutoModelForQuestionAnswering, AutoTokenizer
@@ -128,7 +144,9 @@ class TransformersReader:
                 "e.g. deepset/tinyroberta-squad2"
             )
         if onnx_file is not None:
-            onnx_file = onnx_export.export(folder, "question-answering", quantize=backend == "onnx-int8", model=qa_model)
+            onnx_file = onnx_export.export(
+                folder, "question-answering", quantize=backend == "onnx-int8", model=qa_model
+            )
         self._setup(
             qa_model,
             tokenizer,
@@ -195,9 +213,7 @@ class TransformersReader:
         if max_seq_len < 16:
             raise ValueError(f"max_seq_len must be at least 16, got {max_seq_len}")
         if not 0 <= doc_stride < max_seq_len:
-            raise ValueError(
-                f"doc_stride must be in [0, max_seq_len={max_seq_len}), got {doc_stride}"
-            )
+            raise ValueError(f"doc_stride must be in [0, max_seq_len={max_seq_len}), got {doc_stride}")
         if max_answer_tokens < 1:
             raise ValueError(f"max_answer_tokens must be at least 1, got {max_answer_tokens}")
         if n_best < 1:
@@ -254,7 +270,9 @@ class TransformersReader:
         end = start.copy()
         width = mask.shape[1]
         for f, length in enumerate(mask.sum(axis=1)):
-            cols = slice(0, length) if self.tokenizer.padding_side == "right" else slice(width - length, width)
+            cols = (
+                slice(0, length) if self.tokenizer.padding_side == "right" else slice(width - length, width)
+            )
             feed = {k: arrays[k][f : f + 1, cols] for k in wanted}
             s, e = self.session.run(["start_logits", "end_logits"], feed)
             start[f, cols], end[f, cols] = s[0], e[0]
@@ -281,7 +299,8 @@ class TransformersReader:
             return empty_result(self.name)
         # What the model reads of each passage, and where the passage's own text starts in it.
         headlined = [
-            with_headline(passages[i].title or "", passages[i].text) if self.reads_headline
+            with_headline(passages[i].title or "", passages[i].text)
+            if self.reads_headline
             else HeadlinedText(passages[i].text, 0)
             for i in indices
         ]
@@ -291,9 +310,7 @@ class TransformersReader:
         n_question = len(tok(question, add_special_tokens=False)["input_ids"])
         room = self.max_seq_len - n_question - tok.num_special_tokens_to_add(pair=True)
         if room < 2:
-            raise ValueError(
-                f"max_seq_len={self.max_seq_len} leaves no room for context after the question"
-            )
+            raise ValueError(f"max_seq_len={self.max_seq_len} leaves no room for context after the question")
         # The tokenizer refuses a stride that is not smaller than the context room.
         stride = min(self.doc_stride, room // 2)
         first, second = (questions, contexts) if self.question_first else (contexts, questions)
@@ -319,7 +336,10 @@ class TransformersReader:
             cls_id = tok.cls_token_id
             cls_index = input_ids.index(cls_id) if cls_id is not None and cls_id in input_ids else 0
             feature_offsets, sequence_ids, scored = _paragraph_only(
-                offsets[f], enc.sequence_ids(f), enc["attention_mask"][f], context_id,
+                offsets[f],
+                enc.sequence_ids(f),
+                enc["attention_mask"][f],
+                context_id,
                 headlined[sample].paragraph_start,
             )
             spans, null = decode_spans(
@@ -351,6 +371,4 @@ class TransformersReader:
             for (pi, a, b), score in ranked
         )
         # As utils_qa: the null answer of an example is its least confident window's.
-        return ReaderResult(
-            reader=self.name, candidates=candidates, no_answer_score=float(min(null_scores))
-        )
+        return ReaderResult(reader=self.name, candidates=candidates, no_answer_score=float(min(null_scores)))

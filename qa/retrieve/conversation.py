@@ -1,4 +1,5 @@
 """Follow-up questions: rewrite "When did he say that?" into a self-contained search query."""
+
 from __future__ import annotations
 
 import re
@@ -20,11 +21,52 @@ _REFERRING = _POINTING | _WEAK_POINTING
 _PERSONAL = {"he", "she", "him", "her", "his", "hers"}
 # "And in India?", "What about the tram?": the question swaps one detail of the last one.
 _OPENERS = ("and ", "and?", "what about", "how about", "also ", "but ", "same ")
-_STOPWORDS = {
-    "a", "an", "the", "is", "are", "was", "were", "be", "been", "of", "in", "on", "at", "to", "for",
-    "by", "with", "from", "and", "or", "say", "said", "about", "as", "into", "has", "have", "had",
-    "can", "could", "would", "will", "should", "any", "some", "me", "tell", "please", "not", "no",
-} | config.QUESTION_WORDS | _REFERRING
+_STOPWORDS = (
+    {
+        "a",
+        "an",
+        "the",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "of",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "by",
+        "with",
+        "from",
+        "and",
+        "or",
+        "say",
+        "said",
+        "about",
+        "as",
+        "into",
+        "has",
+        "have",
+        "had",
+        "can",
+        "could",
+        "would",
+        "will",
+        "should",
+        "any",
+        "some",
+        "me",
+        "tell",
+        "please",
+        "not",
+        "no",
+    }
+    | config.QUESTION_WORDS
+    | _REFERRING
+)
 # The phrase that sets the answer type ("how many" wants a count, "when" a date). "What about" and
 # "how about" only swap a detail, so they ask nothing of their own.
 _ASKING = re.compile(
@@ -69,7 +111,10 @@ def _points_back(question: str) -> bool:
     words = set(_words(question))
     if words & _POINTING:
         return True
-    return bool(words & _WEAK_POINTING) and len(content_words(question)) < config.FOLLOW_UP_WEAK_POINTING_MIN_WORDS
+    return (
+        bool(words & _WEAK_POINTING)
+        and len(content_words(question)) < config.FOLLOW_UP_WEAK_POINTING_MIN_WORDS
+    )
 
 
 def is_follow_up(question: str) -> bool:
@@ -133,7 +178,9 @@ def follow_up_query(question: str, history: Sequence[Turn]) -> Query:
     answer = _carried_answer(question, history[-1].answer)
     seen = set(own)
     topic = [w for w in topic if not (w.lower() in seen or seen.add(w.lower()))]
-    answer = [w for w in answer if not (w.lower() in seen or seen.add(w.lower()))][:config.FOLLOW_UP_MAX_CONTEXT_WORDS]
+    answer = [w for w in answer if not (w.lower() in seen or seen.add(w.lower()))][
+        : config.FOLLOW_UP_MAX_CONTEXT_WORDS
+    ]
     # Over the cap, the oldest topic words go first; what "he" or "that" stands for stays.
     room = config.FOLLOW_UP_MAX_CONTEXT_WORDS - len(answer)
     unique = (topic[-room:] if room > 0 else []) + answer

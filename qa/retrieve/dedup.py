@@ -1,4 +1,5 @@
 """Near-duplicate folding: copies of one story take one slot in the ranking and keep every source."""
+
 from __future__ import annotations
 
 import re
@@ -57,7 +58,11 @@ class DuplicateFolder:
         self._facts: dict[int, Facts] = {}
 
     def fold(
-        self, ranked: Sequence[tuple[int, float]], passages: Sequence[Passage], vectors: np.ndarray, limit: int
+        self,
+        ranked: Sequence[tuple[int, float]],
+        passages: Sequence[Passage],
+        vectors: np.ndarray,
+        limit: int,
     ) -> list[Group]:
         """Up to `limit` groups, best first; `passages` and `vectors` are those of `ranked`, in its order."""
         rows = [row for row, _ in ranked]
@@ -81,11 +86,18 @@ class DuplicateFolder:
         return kept
 
     def _copy_of(
-        self, position: int, rows: list[int], passages: Sequence[Passage], kept_at: list[int], cosines: np.ndarray
+        self,
+        position: int,
+        rows: list[int],
+        passages: Sequence[Passage],
+        kept_at: list[int],
+        cosines: np.ndarray,
     ) -> int | None:
         """Index in the kept list of a passage that candidate `position` copies, or None."""
         best = int(np.argmax(cosines))
-        if cosines[best] >= config.NEAR_DUPLICATE_COSINE and self._same_facts(position, kept_at[best], rows, passages):
+        if cosines[best] >= config.NEAR_DUPLICATE_COSINE and self._same_facts(
+            position, kept_at[best], rows, passages
+        ):
             return best
         # The word-overlap test only where the vectors allow it: copies that share most of their
         # word runs are never far apart in meaning (NEAR_DUPLICATE_SCREEN), and this keeps the set
@@ -94,7 +106,9 @@ class DuplicateFolder:
             other = kept_at[index]
             if index == best and cosines[best] >= config.NEAR_DUPLICATE_COSINE:
                 continue  # tested above: its facts differ
-            close = cosines[index] >= config.NEAR_DUPLICATE_COSINE or self._words_overlap(position, other, rows, passages)
+            close = cosines[index] >= config.NEAR_DUPLICATE_COSINE or self._words_overlap(
+                position, other, rows, passages
+            )
             if close and self._same_facts(position, other, rows, passages):
                 return int(index)
         return None

@@ -7,6 +7,7 @@ state the same facts. The extraction is deliberately plain (patterns, no model):
 tell copies of one story from updates of it, and when it errs it keeps two passages apart, which
 costs a slot, never a fact.
 """
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,9 @@ _NUMBER_WORDS = {
     )
     if word != "one"
 }
-_NUMBER_WORDS |= dict(zip("thirty forty fifty sixty seventy eighty ninety".split(), map(str, range(30, 100, 10))))
+_NUMBER_WORDS |= dict(
+    zip("thirty forty fifty sixty seventy eighty ninety".split(), map(str, range(30, 100, 10)))
+)
 _NUMBER_WORDS |= {word: word for word in "hundred thousand million billion trillion dozen half".split()}
 _NUMBER_WORDS |= {
     word: f"#{value}"
@@ -69,14 +72,20 @@ class Facts:
         False
     """
 
-    figures: frozenset[str]  # numbers ("1,400" -> "1400", "4.50" -> "4.5"), number words, scales, ordinals ("#3")
-    dates: frozenset[str]  # month and weekday names, today / yesterday / tomorrow (years and days are figures)
+    figures: frozenset[
+        str
+    ]  # numbers ("1,400" -> "1400", "4.50" -> "4.5"), number words, scales, ordinals ("#3")
+    dates: frozenset[
+        str
+    ]  # month and weekday names, today / yesterday / tomorrow (years and days are figures)
     names: frozenset[str]  # runs of capitalised words, lower-cased ("elena varga", "valmora")
 
 
 def facts_of(text: str) -> Facts:
     """The figures, dates and names `text` states."""
-    text = _TITLE_DOT.sub(r"\1", _SCALE_SUFFIX.sub(lambda m: f"{m.group(1)} {_SCALES[m.group(2).lower()]}", text))
+    text = _TITLE_DOT.sub(
+        r"\1", _SCALE_SUFFIX.sub(lambda m: f"{m.group(1)} {_SCALES[m.group(2).lower()]}", text)
+    )
     figures = {_normalise_number(match.group()) for match in _NUMBER.finditer(text)}
     tokens = _TOKEN.findall(text)
     dates: set[str] = set()

@@ -1,4 +1,5 @@
 """Metadata filters: the one date-bound parser, and SearchFilter, which every store resolves its own way."""
+
 from __future__ import annotations
 
 import calendar
@@ -42,7 +43,9 @@ def parse_date_bound(value: Any, name: str) -> str | None:
                 return text
             except ValueError:
                 pass
-    raise ValueError(f"{name} must be a date written YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2019-11-02), got {value!r}")
+    raise ValueError(
+        f"{name} must be a date written YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2019-11-02), got {value!r}"
+    )
 
 
 def first_day(bound: str) -> str:

@@ -1,4 +1,5 @@
 """Hybrid ranking: a dense and a keyword ranking of the same passages fused into one."""
+
 from __future__ import annotations
 
 from typing import Sequence

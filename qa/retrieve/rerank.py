@@ -1,4 +1,5 @@
 """Optional second-stage ranking: a cross-encoder rescoring the retriever's distinct candidates."""
+
 from __future__ import annotations
 
 import logging
@@ -40,7 +41,13 @@ class CrossEncoderReranker:
         array([0.93, 0.01], dtype=float32)
     """
 
-    def __init__(self, model: str, *, batch_size: int = config.RERANK_BATCH_SIZE, max_length: int = config.RERANK_MAX_LENGTH):
+    def __init__(
+        self,
+        model: str,
+        *,
+        batch_size: int = config.RERANK_BATCH_SIZE,
+        max_length: int = config.RERANK_MAX_LENGTH,
+    ):
         self.name = model
         self.batch_size = batch_size
         path = Path(model).expanduser()

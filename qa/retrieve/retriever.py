@@ -1,4 +1,5 @@
 """Question -> ranked hits: dense, keyword or both fused, filtered by metadata, near-duplicates folded."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -68,14 +69,18 @@ class Retriever:
         return self.store.dense_search(self._encode(query)[None, :], depth, search_filter)[0]
 
     def keyword_ranking(self, query: str, depth: int, search_filter: SearchFilter | None = None) -> Ranking:
-        return self.store.keyword_search(query, depth, search_filter, drop_question_words=self.drop_question_words)
+        return self.store.keyword_search(
+            query, depth, search_filter, drop_question_words=self.drop_question_words
+        )
 
     def hybrid_ranking(self, query: str, depth: int, search_filter: SearchFilter | None = None) -> Ranking:
         query_vector = self._encode(query)
         dense_top = self.store.dense_search(query_vector[None, :], depth, search_filter)[0]
         keyword_top = self.keyword_ranking(query, depth, search_filter)
         if self.fusion == "rrf":
-            return fuse_rankings([(self.dense_weight, dense_top), (1.0 - self.dense_weight, keyword_top)], self.rrf_k)
+            return fuse_rankings(
+                [(self.dense_weight, dense_top), (1.0 - self.dense_weight, keyword_top)], self.rrf_k
+            )
         ids = np.unique(np.array([i for i, _ in dense_top] + [i for i, _ in keyword_top], dtype=np.int64))
         # Both scores for every candidate: exact cosines from the stored vectors (FAISS may be
         # approximate, and a keyword-only candidate has no FAISS score), BM25 for the dense-only ones.
@@ -101,7 +106,9 @@ class Retriever:
         if k <= 0:
             raise ValueError(f"k must be greater than 0, got {k}")
         if mode not in config.RETRIEVAL_MODES:
-            raise ValueError(f"Unknown retrieval mode {mode!r}; choose one of {', '.join(config.RETRIEVAL_MODES)}")
+            raise ValueError(
+                f"Unknown retrieval mode {mode!r}; choose one of {', '.join(config.RETRIEVAL_MODES)}"
+            )
         if not query.strip() or self.store.count(search_filter) == 0:
             return []
         depth = max(k * config.CANDIDATES_PER_K, config.CANDIDATES_MIN)
@@ -134,7 +141,9 @@ class Retriever:
     def _rerank(self, query: str, groups: list[Group], by_row: dict[int, Passage]) -> list[Group]:
         if not groups:
             return groups
-        scores = np.asarray(self.reranker.score(query, [by_row[row].text for row, _, _ in groups]), dtype=np.float64)
+        scores = np.asarray(
+            self.reranker.score(query, [by_row[row].text for row, _, _ in groups]), dtype=np.float64
+        )
         if scores.shape != (len(groups),):
             raise ValueError(f"the reranker gave {scores.shape} scores for {len(groups)} passages")
         order = sorted(range(len(groups)), key=lambda j: (-scores[j], j))

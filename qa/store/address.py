@@ -1,4 +1,5 @@
 """milvus://HOST:PORT/NAME: a Milvus store's address, checked (qa/store/location.py names every store)."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """The indexing job: articles folder -> index directory, embedding only what is new or changed."""
+
 from __future__ import annotations
 
 import hashlib
@@ -58,7 +59,9 @@ class BuildReport:
     passages: int
     embedded_passages: int  # passages that needed the model; the rest were reused
     seconds: float
-    generation: Path | str | None  # the new generation (a folder; a collection in Milvus); None when nothing had to change
+    generation: (
+        Path | str | None
+    )  # the new generation (a folder; a collection in Milvus); None when nothing had to change
     # Of embedded_passages, those read back from an interrupted build's checkpoints instead of embedded again.
     resumed_passages: int = 0
     articles: int = 0  # articles indexed
@@ -123,7 +126,9 @@ def index_status(articles_dir: Path, index_dir: Path, embedder_name: str) -> Ind
         return quick
     report = load_articles(articles_dir)
     previous = _previous(Path(index_dir), embedder_name)
-    return compare_hashes(report.articles, previous.articles if previous is not None else None, report.skipped)
+    return compare_hashes(
+        report.articles, previous.articles if previous is not None else None, report.skipped
+    )
 
 
 def _status_by_listing(articles_dir: Path, index_dir: Path, embedder_name: str) -> IndexStatus | None:
@@ -153,7 +158,11 @@ def _record_listing(generation: Path, listing: FolderListing | None) -> None:
     if listing is None or not listing.trusted():
         return
     recorded = store.read_listing(generation)
-    if recorded is not None and recorded.trusted() and (recorded.files, recorded.skipped) == (listing.files, listing.skipped):
+    if (
+        recorded is not None
+        and recorded.trusted()
+        and (recorded.files, recorded.skipped) == (listing.files, listing.skipped)
+    ):
         return
     try:
         store.replace_listing(generation, listing)
@@ -188,14 +197,27 @@ def build_index(
     report = load_articles(articles_dir)
     with store.build_lock(index_dir, wait_seconds=wait_seconds):
         previous = None if rebuild else _previous(index_dir, embedder.name)
-        status = compare_hashes(report.articles, previous.articles if previous is not None else None, report.skipped)
-        if previous is not None and not status.stale and previous.manifest.dense_index == _resolved(dense_index, previous.manifest):
+        status = compare_hashes(
+            report.articles, previous.articles if previous is not None else None, report.skipped
+        )
+        if (
+            previous is not None
+            and not status.stale
+            and previous.manifest.dense_index == _resolved(dense_index, previous.manifest)
+        ):
             # Up to date (a build killed after its commit, too): any checkpoints are of no more use.
             shutil.rmtree(index_dir / config.RESUME_DIR, ignore_errors=True)
             _record_listing(previous.generation, report.listing)
             manifest = previous.manifest
-            return BuildReport(status, manifest.passage_count, 0, time.perf_counter() - started, None,
-                               articles=manifest.article_count, disk_bytes=sum(manifest.sizes.values()))
+            return BuildReport(
+                status,
+                manifest.passage_count,
+                0,
+                time.perf_counter() - started,
+                None,
+                articles=manifest.article_count,
+                disk_bytes=sum(manifest.sizes.values()),
+            )
 
         article_hashes = {a.article_id: a.content_hash for a in report.articles}
         listing = report.listing
@@ -215,7 +237,9 @@ def build_index(
         vectors_file = index_dir / f".vectors-{os.getpid()}.npy.tmp"
         checkpoints = Checkpoints(index_dir, embedder)
         try:
-            embedded, resumed = _write_vectors(vectors_file, passages, reuse_rows, old_vectors, embedder, show_progress, checkpoints)
+            embedded, resumed = _write_vectors(
+                vectors_file, passages, reuse_rows, old_vectors, embedder, show_progress, checkpoints
+            )
             del old_vectors
             generation = store.write_generation(
                 index_dir,
@@ -235,8 +259,16 @@ def build_index(
             vectors_file.unlink(missing_ok=True)
         checkpoints.remove()  # committed: the next build starts from the index itself
     manifest = store.read_manifest(index_dir, generation)
-    return BuildReport(status, len(passages), embedded, time.perf_counter() - started, generation,
-                       resumed_passages=resumed, articles=len(article_hashes), disk_bytes=sum(manifest.sizes.values()))
+    return BuildReport(
+        status,
+        len(passages),
+        embedded,
+        time.perf_counter() - started,
+        generation,
+        resumed_passages=resumed,
+        articles=len(article_hashes),
+        disk_bytes=sum(manifest.sizes.values()),
+    )
 
 
 class Checkpoints:
@@ -302,7 +334,12 @@ def _write_vectors(
     bar = _progress_bar(to_embed, show_progress)
     with open(path, "wb") as handle:
         np.lib.format.write_array_header_1_0(
-            handle, {"descr": np.lib.format.dtype_to_descr(np.dtype(store.VECTOR_DTYPE)), "fortran_order": False, "shape": (len(passages), dimension)}
+            handle,
+            {
+                "descr": np.lib.format.dtype_to_descr(np.dtype(store.VECTOR_DTYPE)),
+                "fortran_order": False,
+                "shape": (len(passages), dimension),
+            },
         )
         for start in range(0, len(passages), config.EMBED_CHUNK):
             stop = min(start + config.EMBED_CHUNK, len(passages))
@@ -312,7 +349,9 @@ def _write_vectors(
                 key = checkpoints.key([passages[i] for i in fresh])
                 vectors = checkpoints.load(key, len(fresh), dimension)
                 if vectors is None:
-                    vectors = np.asarray(embedder.encode([passages[i].text for i in fresh]), dtype=store.VECTOR_DTYPE)
+                    vectors = np.asarray(
+                        embedder.encode([passages[i].text for i in fresh]), dtype=store.VECTOR_DTYPE
+                    )
                     checkpoints.save(key, vectors)
                 else:
                     resumed += len(fresh)
@@ -321,7 +360,9 @@ def _write_vectors(
                 if bar is not None:
                     bar.update(len(fresh))
                 if 2 * embedded >= to_embed > 2 * (embedded - len(fresh)):
-                    store.pause_for_tests("embedded-half")  # tests/store/test_resumable_build.py kills the build here
+                    store.pause_for_tests(
+                        "embedded-half"
+                    )  # tests/store/test_resumable_build.py kills the build here
             for i in range(start, stop):
                 if reuse_rows[i] >= 0:
                     chunk[i - start] = old_vectors[reuse_rows[i]]
@@ -339,7 +380,9 @@ def _progress_bar(total: int, show: bool):
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit=" passages", desc="embedding", file=sys.stderr, smoothing=0.1, dynamic_ncols=True)
+    return tqdm(
+        total=total, unit=" passages", desc="embedding", file=sys.stderr, smoothing=0.1, dynamic_ncols=True
+    )
 
 
 def _resolved(dense_index: str, previous: store.Manifest) -> str:
@@ -359,11 +402,17 @@ def _reusable_vectors(
         return {}, None
     generation = previous.generation
     try:
-        store.verify_files(generation, previous.manifest, index_dir, checksums=True)  # vectors reused: every byte
+        store.verify_files(
+            generation, previous.manifest, index_dir, checksums=True
+        )  # vectors reused: every byte
         old_passages = store.read_passages(generation)
         old_vectors = store.read_vectors(generation)
         if len(old_vectors) != len(old_passages) or old_vectors.ndim != 2:
-            logger.warning("Re-embedding everything: the existing index holds %d passages but %d vectors", len(old_passages), len(old_vectors))
+            logger.warning(
+                "Re-embedding everything: the existing index holds %d passages but %d vectors",
+                len(old_passages),
+                len(old_vectors),
+            )
             return {}, None
         # Only the passages of unchanged articles, streamed from SQLite: never all passages as objects.
         reusable = {passage_id: (text, row) for row, passage_id, text in old_passages.texts_by_id(unchanged)}

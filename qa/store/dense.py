@@ -5,6 +5,7 @@ ParameterSpace syntax, e.g. ``"IVF4096,SQ8|nprobe=32"`` or ``"HNSW32|efSearch=12
 records the whole description and :func:`read_dense_index` applies the parameters on load, so a
 user override (``qa index --dense-index "IVF4096,SQ8|nprobe=64"``) holds for every later search.
 """
+
 from __future__ import annotations
 
 import logging
@@ -84,14 +85,20 @@ def build_dense_index(vectors: np.ndarray, requested: str = "auto") -> tuple[fai
         raise ValueError(f"Unknown FAISS index description {factory!r}: {error}") from error
     if not index.is_trained:
         ivf = faiss.try_extract_index_ivf(index)
-        sample_size = len(vectors) if ivf is None else min(len(vectors), config.TRAIN_POINTS_PER_LIST * ivf.nlist)
+        sample_size = (
+            len(vectors) if ivf is None else min(len(vectors), config.TRAIN_POINTS_PER_LIST * ivf.nlist)
+        )
         if ivf is not None and len(vectors) < ivf.nlist:
             raise ValueError(
                 f"{factory!r} needs at least {ivf.nlist} passages to train, got {len(vectors)}; "
                 "use --dense-index auto or Flat"
             )
         # An evenly spaced sample: memory-mapped rows are read once, in order.
-        rows = np.linspace(0, len(vectors) - 1, num=sample_size).astype(np.int64) if sample_size else np.zeros(0, np.int64)
+        rows = (
+            np.linspace(0, len(vectors) - 1, num=sample_size).astype(np.int64)
+            if sample_size
+            else np.zeros(0, np.int64)
+        )
         index.train(np.ascontiguousarray(vectors[rows], dtype=np.float32))
     for start in range(0, len(vectors), config.DENSE_ADD_CHUNK):
         index.add(np.ascontiguousarray(vectors[start : start + config.DENSE_ADD_CHUNK], dtype=np.float32))
@@ -140,7 +147,9 @@ def _search_parameters(index: faiss.Index, selector: faiss.IDSelector) -> faiss.
     return faiss.SearchParameters(sel=selector)
 
 
-def search(index: faiss.Index, query_vectors: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def search(
+    index: faiss.Index, query_vectors: np.ndarray, k: int, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """(scores, ids) for each query; ids are -1 where fewer than k passages qualify.
 
     `allowed` is a sorted int64 array of passage ids a filter lets through, or None for all.

@@ -1,4 +1,5 @@
 """The keyword index: BM25 (bm25s) over the same passages, in the same order, as the vector index."""
+
 from __future__ import annotations
 
 import logging

@@ -29,6 +29,7 @@ cosine by about 1e-4, and a question pages in only the rows it rescores (docs/be
 A build writes a new generation beside the live one and only then points CURRENT at it, so a crash
 at any moment leaves the previous generation loadable (ANCHORS: "index out of step with passages").
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -171,7 +172,9 @@ def build_lock(index_dir: Path, *, wait_seconds: float = 0.0) -> Iterator[None]:
     """One build per index directory at a time; a second one waits up to wait_seconds, then refuses."""
     if index_dir.exists() and not index_dir.is_dir():
         raise IndexStoreError(f"{index_dir} is not a folder; pass a folder for the index with --index DIR")
-    with exclusive_build(index_dir / LOCK_FILE, str(index_dir), wait_seconds=wait_seconds, error=IndexStoreError):
+    with exclusive_build(
+        index_dir / LOCK_FILE, str(index_dir), wait_seconds=wait_seconds, error=IndexStoreError
+    ):
         _remove_leftovers(index_dir)
         yield
 
@@ -238,7 +241,9 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     _remove_unfinished_builds(index_dir)
-    number = 1 + max((int(p.name[4:]) for p in index_dir.glob("gen-[0-9]*") if p.name[4:].isdigit()), default=0)
+    number = 1 + max(
+        (int(p.name[4:]) for p in index_dir.glob("gen-[0-9]*") if p.name[4:].isdigit()), default=0
+    )
     staging = index_dir / f".building-{number:06d}-{os.getpid()}"
     staging.mkdir()
     if contents.vectors_file is not None:
@@ -249,7 +254,9 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
     else:
         vectors = np.asarray(contents.vectors)
         if vectors.dtype not in (np.float16, np.float32):
-            raise ValueError(f"vectors must be a float16 or float32 matrix, got {vectors.dtype} {vectors.shape}")
+            raise ValueError(
+                f"vectors must be a float16 or float32 matrix, got {vectors.dtype} {vectors.shape}"
+            )
         vectors = np.ascontiguousarray(vectors, dtype=VECTOR_DTYPE)
     if len(vectors) and vectors.ndim != 2:
         raise ValueError(f"vectors must be a matrix, got shape {vectors.shape}")
@@ -347,7 +354,13 @@ def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest:
         data = json.loads((generation / MANIFEST_FILE).read_text(encoding="utf-8"))
         manifest = Manifest(**data)
         # Valid JSON of the wrong shape would otherwise fail later, far from its cause.
-        for name, kind in (("files", dict), ("sizes", dict), ("articles", dict), ("passage_count", int), ("dimension", int)):
+        for name, kind in (
+            ("files", dict),
+            ("sizes", dict),
+            ("articles", dict),
+            ("passage_count", int),
+            ("dimension", int),
+        ):
             if not isinstance(getattr(manifest, name), kind):
                 raise TypeError(f"{name!r} is not a {kind.__name__}")
         return manifest
@@ -380,7 +393,11 @@ def verify_files(generation: Path, manifest: Manifest, index_dir: Path, *, check
     for relative, expected in manifest.files.items():
         path = generation / relative
         try:  # missing, or removed while we read it (a concurrent build's clean-up): OSError
-            ok = _sha256_file(path) == expected if by_checksum else path.stat().st_size == manifest.sizes.get(relative)
+            ok = (
+                _sha256_file(path) == expected
+                if by_checksum
+                else path.stat().st_size == manifest.sizes.get(relative)
+            )
         except OSError:
             ok = False
         if not ok:
@@ -412,7 +429,9 @@ def read_listing(generation: Path) -> FolderListing | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError) as error:
-        logger.info("Ignoring the folder listing of %s (%s); the status check compares contents", generation, error)
+        logger.info(
+            "Ignoring the folder listing of %s (%s); the status check compares contents", generation, error
+        )
         return None
 
 
@@ -447,7 +466,11 @@ class VectorRows:
     def __init__(self, path: Path):
         with open(path, "rb") as handle:
             version = np.lib.format.read_magic(handle)
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
             with HEADER_LOCK:  # see qa/store/npy.py
                 shape, fortran_order, dtype = read_header(handle)
             self._offset = handle.tell()
@@ -470,7 +493,9 @@ class VectorRows:
         count = max(0, stop - start)
         raw = os.pread(self._fd, count * self._row_bytes, self._offset + start * self._row_bytes)
         if len(raw) != count * self._row_bytes:
-            raise IndexStoreError(f"vectors.npy ends before row {stop}: the index is damaged; rebuild it with qa index --rebuild")
+            raise IndexStoreError(
+                f"vectors.npy ends before row {stop}: the index is damaged; rebuild it with qa index --rebuild"
+            )
         return np.frombuffer(raw, dtype=self.dtype).reshape(count, self.shape[1])
 
     def rows(self, rows: Sequence[int]) -> np.ndarray:
@@ -479,7 +504,9 @@ class VectorRows:
         for i, row in enumerate(rows):
             raw = os.pread(self._fd, self._row_bytes, self._offset + int(row) * self._row_bytes)
             if len(raw) != self._row_bytes:
-                raise IndexStoreError(f"vectors.npy ends before row {row}: the index is damaged; rebuild it with qa index --rebuild")
+                raise IndexStoreError(
+                    f"vectors.npy ends before row {row}: the index is damaged; rebuild it with qa index --rebuild"
+                )
             out[i] = np.frombuffer(raw, dtype=self.dtype)
         return out
 
@@ -525,7 +552,9 @@ def open_index(index_dir: Path | str, *, embedder: str | None = None, verify: bo
             logger.info("The index in %s changed while it was being opened; opening the new one", index_dir)
 
 
-def _open_generation(index_dir: Path, generation: Path | None, embedder: str | None, verify: bool) -> LoadedIndex:
+def _open_generation(
+    index_dir: Path, generation: Path | None, embedder: str | None, verify: bool
+) -> LoadedIndex:
     from qa.store.dense import read_dense_index
     from qa.store.keyword import KeywordIndex
 
@@ -547,11 +576,29 @@ def _open_generation(index_dir: Path, generation: Path | None, embedder: str | N
             f"The index in {index_dir} could not be read ({error}). "
             f"Rebuild it with: qa index --rebuild --index {index_dir}"
         ) from error
-    counts = {len(passages), len(vectors), int(dense_index.ntotal), manifest.passage_count, len(dates), len(sources)}
+    counts = {
+        len(passages),
+        len(vectors),
+        int(dense_index.ntotal),
+        manifest.passage_count,
+        len(dates),
+        len(sources),
+    }
     if len(counts) != 1:
         raise IndexStoreError(
             f"The index in {index_dir} is out of step: passages, vectors and FAISS hold "
             f"{len(passages)}, {len(vectors)} and {dense_index.ntotal} entries. "
             f"Rebuild it with: qa index --rebuild --index {index_dir}"
         )
-    return LoadedIndex(index_dir, manifest, passages, vectors, dense_index, keyword_index, generation.name, dates, sources, vector_rows)
+    return LoadedIndex(
+        index_dir,
+        manifest,
+        passages,
+        vectors,
+        dense_index,
+        keyword_index,
+        generation.name,
+        dates,
+        sources,
+        vector_rows,
+    )

@@ -1,5 +1,6 @@
 """The local index (qa/store/local.py) behind the Store protocol: FAISS, bm25s and filter columns memory-mapped,
 passages read from SQLite by row."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -84,7 +85,9 @@ class LocalStore:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         return vectors / np.where(norms > 0, norms, 1.0)
 
-    def dense_search(self, query_vectors: np.ndarray, k: int, search_filter: SearchFilter | None = None) -> list[Ranking]:
+    def dense_search(
+        self, query_vectors: np.ndarray, k: int, search_filter: SearchFilter | None = None
+    ) -> list[Ranking]:
         query_vectors = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
         if k <= 0:
             raise ValueError(f"k must be greater than 0, got {k}")
@@ -104,7 +107,12 @@ class LocalStore:
         ]
 
     def keyword_search(
-        self, query: str, k: int, search_filter: SearchFilter | None = None, *, drop_question_words: bool = True
+        self,
+        query: str,
+        k: int,
+        search_filter: SearchFilter | None = None,
+        *,
+        drop_question_words: bool = True,
     ) -> Ranking:
         if k <= 0:
             raise ValueError(f"k must be greater than 0, got {k}")
@@ -116,7 +124,9 @@ class LocalStore:
             scores = masked
         return _top(scores, k)
 
-    def keyword_scores(self, query: str, rows: Sequence[int], *, drop_question_words: bool = True) -> np.ndarray:
+    def keyword_scores(
+        self, query: str, rows: Sequence[int], *, drop_question_words: bool = True
+    ) -> np.ndarray:
         return self._keyword_all(query, drop_question_words)[self._checked(rows)]
 
     def _keyword_all(self, query: str, drop_question_words: bool) -> np.ndarray:
@@ -154,7 +164,9 @@ class LocalStore:
         count = self._count
         outside = rows[(rows < 0) | (rows >= count)]
         if len(outside):
-            raise ValueError(f"row {int(outside[0])} is not in this store: its {count} passages are rows 0 to {count - 1}")
+            raise ValueError(
+                f"row {int(outside[0])} is not in this store: its {count} passages are rows 0 to {count - 1}"
+            )
         return rows
 
 
@@ -177,7 +189,9 @@ def _top(scores: np.ndarray, depth: int) -> Ranking:
     # kernel keeps different ones on AVX2 and AVX-512 CPUs: the lowest rows do.
     better = np.flatnonzero(found > cut)
     top = np.concatenate([better, np.flatnonzero(found == cut)[: depth - len(better)]])
-    top = top[np.lexsort((rows[top], -found[top]))]  # ties by row, so the order never depends on the partition
+    top = top[
+        np.lexsort((rows[top], -found[top]))
+    ]  # ties by row, so the order never depends on the partition
     return [(int(rows[i]), float(found[i])) for i in top]
 
 

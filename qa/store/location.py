@@ -14,6 +14,7 @@ A location opens a Store (qa/store/protocol.py) for search, says what is indexed
 updates the index from an articles folder, and names a local folder for settings tuned for that
 store (the no-answer thresholds of `qa eval --save-threshold`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -91,7 +92,9 @@ class LocalLocation:
         if current_generation(self.path) is None:
             return None
         manifest = read_manifest(self.path)
-        return StoredIndexInfo(manifest.embedder, manifest.passage_count, manifest.article_count, manifest.articles_dir)
+        return StoredIndexInfo(
+            manifest.embedder, manifest.passage_count, manifest.article_count, manifest.articles_dir
+        )
 
     def open(self, *, embedder: str | None = None, verify: bool = True) -> "Store":
         from qa.store.local_store import open_store
@@ -104,8 +107,10 @@ class LocalLocation:
         generation = local.current_generation(self.path)
         manifest = local.read_manifest(self.path, generation)  # IndexStoreError when there is none
         local.verify_files(generation, manifest, self.path, checksums=True)
-        return (f"{self.path}: {generation.name}, {len(manifest.files)} files match their checksums "
-                f"({manifest.passage_count} passages from {manifest.article_count} articles)")
+        return (
+            f"{self.path}: {generation.name}, {len(manifest.files)} files match their checksums "
+            f"({manifest.passage_count} passages from {manifest.article_count} articles)"
+        )
 
     def status(self, articles_dir: Path, embedder_name: str) -> "IndexStatus":
         from qa.store.build import index_status
@@ -138,8 +143,10 @@ def parse_location(spec: "str | Path | StoreLocation | None") -> StoreLocation:
     return LocalLocation(Path(text).expanduser())
 
 
-STORE_HELP = ("where the index lives: a folder (default: %s) or milvus://HOST:PORT/NAME, credentials from "
-              "$MILVUS_TOKEN or $MILVUS_USER/$MILVUS_PASSWORD (docs/scale-out.md); --index is the older name")
+STORE_HELP = (
+    "where the index lives: a folder (default: %s) or milvus://HOST:PORT/NAME, credentials from "
+    "$MILVUS_TOKEN or $MILVUS_USER/$MILVUS_PASSWORD (docs/scale-out.md); --index is the older name"
+)
 
 
 def store_argument(text: str) -> StoreLocation:

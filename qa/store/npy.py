@@ -5,6 +5,7 @@ parse at once ("SystemError: AST constructor recursion depth mismatch", python/c
 a chat server reopening a new generation while a build in another thread reads its vectors hit it.
 Reading a header takes microseconds, so one process-wide lock costs nothing measurable.
 """
+
 from __future__ import annotations
 
 import threading

@@ -4,6 +4,7 @@ The first implementation is qa/store/local_store.py (FAISS + bm25s in a folder o
 store identifies a passage by its row, an int in [0, count()); rows are stable for as long as the
 store object lives (one generation), so a retriever may cache by row.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -101,7 +102,12 @@ class Store(Protocol):
         ...
 
     def keyword_search(
-        self, query: str, k: int, search_filter: "SearchFilter | None" = None, *, drop_question_words: bool = True
+        self,
+        query: str,
+        k: int,
+        search_filter: "SearchFilter | None" = None,
+        *,
+        drop_question_words: bool = True,
     ) -> Ranking:
         """Up to k (row, BM25 score) the filter allows; passages sharing no word with the query are left out.
 
@@ -110,7 +116,9 @@ class Store(Protocol):
         """
         ...
 
-    def keyword_scores(self, query: str, rows: Sequence[int], *, drop_question_words: bool = True) -> np.ndarray:
+    def keyword_scores(
+        self, query: str, rows: Sequence[int], *, drop_question_words: bool = True
+    ) -> np.ndarray:
         """The BM25 score of each of these rows for the query (0 where no query word occurs), on the
         scale keyword_search uses: hybrid fusion scores dense-only candidates with it."""
         ...

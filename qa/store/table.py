@@ -9,6 +9,7 @@ opens a file, and a question reads the few dozen rows it ranks. Rows are the vec
     dates.npy         int32 per passage: the date as YYYYMMDD, 0 when undated (the date filter)
     sources.npy       int32 per passage: its row in the sources table (the source filter)
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -36,8 +37,10 @@ CREATE TABLE passages (row INTEGER PRIMARY KEY, article INTEGER NOT NULL, paragr
 CREATE TABLE sources (id INTEGER PRIMARY KEY, key TEXT NOT NULL);
 CREATE TABLE article_hashes (article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL);
 """
-_SELECT = ("SELECT p.row, p.passage_id, a.article_id, a.title, a.date, a.place, a.source, a.path, p.paragraph, p.text "
-           "FROM passages p JOIN articles a ON a.id = p.article")
+_SELECT = (
+    "SELECT p.row, p.passage_id, a.article_id, a.title, a.date, a.place, a.source, a.path, p.paragraph, p.text "
+    "FROM passages p JOIN articles a ON a.id = p.article"
+)
 _BATCH = 10_000  # rows per executemany while writing
 _IN_LIMIT = 500  # rows per "WHERE row IN (...)": well under SQLite's variable limit
 
@@ -59,7 +62,9 @@ class WrittenPassages:
     last_date: str | None
 
 
-def write_passages(folder: Path, passages: Iterable[Passage], article_hashes: Mapping[str, str] = MappingProxyType({})) -> WrittenPassages:
+def write_passages(
+    folder: Path, passages: Iterable[Passage], article_hashes: Mapping[str, str] = MappingProxyType({})
+) -> WrittenPassages:
     """Write the table and the filter columns into `folder`, in the order given (row i is passage i),
     with each article's content hash (what the next build compares a folder with)."""
     db = sqlite3.connect(folder / PASSAGES_FILE)
@@ -74,7 +79,14 @@ def write_passages(folder: Path, passages: Iterable[Passage], article_hashes: Ma
         batch: list[tuple] = []
         row = -1
         for row, passage in enumerate(passages):
-            key = (passage.article_id, passage.title, passage.date, passage.place, passage.source, passage.path)
+            key = (
+                passage.article_id,
+                passage.title,
+                passage.date,
+                passage.place,
+                passage.source,
+                passage.path,
+            )
             article = articles.get(key)
             if article is None:
                 article = articles[key] = len(articles)
@@ -97,9 +109,16 @@ def write_passages(folder: Path, passages: Iterable[Passage], article_hashes: Ma
         db.close()
     date_column = np.frombuffer(dates, dtype=np.int32) if len(dates) else np.zeros(0, np.int32)
     np.save(folder / DATES_FILE, date_column)
-    np.save(folder / SOURCES_FILE, np.frombuffer(source_rows, dtype=np.int32) if len(source_rows) else np.zeros(0, np.int32))
+    np.save(
+        folder / SOURCES_FILE,
+        np.frombuffer(source_rows, dtype=np.int32) if len(source_rows) else np.zeros(0, np.int32),
+    )
     dated = date_column[date_column > 0]
-    return WrittenPassages(row + 1, _iso(int(dated.min())) if len(dated) else None, _iso(int(dated.max())) if len(dated) else None)
+    return WrittenPassages(
+        row + 1,
+        _iso(int(dated.min())) if len(dated) else None,
+        _iso(int(dated.max())) if len(dated) else None,
+    )
 
 
 def _iso(number: int) -> str:
@@ -126,7 +145,9 @@ class PassageTable(Sequence[Passage]):
         self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         with self._lock:
-            self._count = int(self._db.execute("SELECT coalesce(max(row) + 1, 0) FROM passages").fetchone()[0])
+            self._count = int(
+                self._db.execute("SELECT coalesce(max(row) + 1, 0) FROM passages").fetchone()[0]
+            )
 
     def __len__(self) -> int:
         return self._count
@@ -159,7 +180,9 @@ class PassageTable(Sequence[Passage]):
         """Every passage in row order, read in pages (a full pass is for tests and builds, not questions)."""
         for start in range(0, self._count, _BATCH):
             with self._lock:
-                records = self._db.execute(f"{_SELECT} WHERE p.row >= ? AND p.row < ? ORDER BY p.row", (start, start + _BATCH)).fetchall()
+                records = self._db.execute(
+                    f"{_SELECT} WHERE p.row >= ? AND p.row < ? ORDER BY p.row", (start, start + _BATCH)
+                ).fetchall()
             yield from (_passage(r) for r in records)
 
     def texts_by_id(self, article_ids: Iterable[str]) -> Iterator[tuple[int, str, str]]:
@@ -185,7 +208,9 @@ class PassageTable(Sequence[Passage]):
     def titles(self, limit: int) -> list[str]:
         """The first `limit` articles' titles (the article id where a title is empty), in row order."""
         with self._lock:
-            records = self._db.execute("SELECT title, article_id FROM articles ORDER BY id").fetchmany(max(0, limit) * 2 + 1)
+            records = self._db.execute("SELECT title, article_id FROM articles ORDER BY id").fetchmany(
+                max(0, limit) * 2 + 1
+            )
         titles: dict[str, str] = {}
         for title, article_id in records:  # an article with two metadata rows still counts once
             titles.setdefault(article_id, title or article_id)
@@ -196,7 +221,9 @@ class PassageTable(Sequence[Passage]):
     def sources_matching(self, needle: str) -> np.ndarray:
         """Rows of the sources table whose "source\\npath" holds `needle`, case-insensitively."""
         with self._lock:
-            found = self._db.execute("SELECT id FROM sources WHERE instr(key, ?) > 0", (needle.lower(),)).fetchall()
+            found = self._db.execute(
+                "SELECT id FROM sources WHERE instr(key, ?) > 0", (needle.lower(),)
+            ).fetchall()
             size = int(self._db.execute("SELECT coalesce(max(id) + 1, 0) FROM sources").fetchone()[0])
         matched = np.zeros(size, dtype=bool)
         matched[[r[0] for r in found]] = True

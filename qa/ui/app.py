@@ -5,6 +5,7 @@
 At start the index is built (or brought up to date) when it is missing or stale against the
 articles, then one pipeline is loaded and shared by every session; a question never loads a model.
 """
+
 # No `from __future__ import annotations` here: gr.api reads the endpoint's type hints at runtime.
 import argparse
 import json
@@ -43,11 +44,13 @@ APOLOGY = (
     "The error has been logged; please try again or rephrase the question."
 )
 
+
 class FilterError(ValueError):
     """A malformed filter value; the message is meant for the user."""
 
 
 # --------------------------------------------------------------------------- filters
+
 
 def parse_date(value: str | None, label: str) -> str | None:
     """'' -> None; YYYY, YYYY-MM or YYYY-MM-DD that names a real date -> itself; else FilterError."""
@@ -68,7 +71,9 @@ def parse_filters(date_from: str | None, date_to: str | None, source: str | None
         raise FilterError(f"The 'date from' filter ({start}) is after the 'date to' filter ({end}).")
     source = " ".join((source or "").split())
     if len(source) > MAX_SOURCE_FILTER_CHARS:
-        raise FilterError(f"The 'source contains' filter is {len(source):,} characters; use at most {MAX_SOURCE_FILTER_CHARS}.")
+        raise FilterError(
+            f"The 'source contains' filter is {len(source):,} characters; use at most {MAX_SOURCE_FILTER_CHARS}."
+        )
     return {"date_from": start, "date_to": end, "source": source or None}
 
 
@@ -84,11 +89,14 @@ def _check_k(k: Any) -> int:
 
 def _check_mode(mode: Any) -> str:
     if mode not in config.RETRIEVAL_MODES:
-        raise FilterError(f"Unknown retrieval mode {mode!r}; choose one of {', '.join(config.RETRIEVAL_MODES)}.")
+        raise FilterError(
+            f"Unknown retrieval mode {mode!r}; choose one of {', '.join(config.RETRIEVAL_MODES)}."
+        )
     return mode
 
 
 # --------------------------------------------------------------------------- corpus description
+
 
 def default_examples(articles_dir: Path | None) -> list[str]:
     """Example questions the indexed corpus can answer: the sample questions for the sample corpus.
@@ -120,11 +128,14 @@ def _placeholder(pipeline: Any) -> str:
     if count > 6:
         lines.append(f"- … and {count - 6} more")
     lines.append("")
-    lines.append("Answers are copied word for word from the articles; open a numbered source to see the paragraph.")
+    lines.append(
+        "Answers are copied word for word from the articles; open a numbered source to see the paragraph."
+    )
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- the app
+
 
 def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News QA") -> "gr.Blocks":
     """The chat app around one loaded pipeline (shared by every session).
@@ -138,13 +149,17 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
 
     from qa.pipeline import QuestionError
 
-    def ask(question: Any, turns: Sequence[Turn], k: Any, mode: Any, date_from: Any, date_to: Any,
-            source: Any):
+    def ask(
+        question: Any, turns: Sequence[Turn], k: Any, mode: Any, date_from: Any, date_to: Any, source: Any
+    ):
         """The checked options passed to the shared pipeline; QuestionError/FilterError for the user."""
         if not isinstance(question, str):
             raise QuestionError(f"A question must be text, got {type(question).__name__}")
         return pipeline.ask(
-            question, k=_check_k(k), mode=_check_mode(mode), history=list(turns),
+            question,
+            k=_check_k(k),
+            mode=_check_mode(mode),
+            history=list(turns),
             **parse_filters(date_from, date_to, source),
         )
 
@@ -191,7 +206,8 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
         """
         turns = [
             Turn(str(t.get("question", "")), t["answer"] if isinstance(t.get("answer"), str) else None)
-            for t in history or () if isinstance(t, dict)
+            for t in history or ()
+            if isinstance(t, dict)
         ]
         try:
             answer = ask(question, turns, k, mode, date_from, date_to, source)
@@ -208,7 +224,7 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
             f"## {markdown_text(title)}\n"
             "Ask about the indexed news articles. Every answer is a span copied from an article, "
             "with numbered sources: open one to read the paragraph with the answer marked. "
-            f"Follow-up questions (\"When did he say that?\") build on the earlier ones. "
+            f'Follow-up questions ("When did he say that?") build on the earlier ones. '
             f"<small>Reader: {markdown_text(reader)}</small>",
             latex_delimiters=[],
         )
@@ -241,13 +257,20 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
                         max_lines=6,
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
-                example_box = gr.Examples(examples=[[q] for q in examples], inputs=[message],
-                                          label="Example questions") if examples else None
+                example_box = (
+                    gr.Examples(examples=[[q] for q in examples], inputs=[message], label="Example questions")
+                    if examples
+                    else None
+                )
             with gr.Column(scale=1, min_width=220):
                 gr.Markdown("#### Search options")
                 k = gr.Slider(1, MAX_K, value=config.DEFAULT_TOP_K, step=1, label="Passages to read (k)")
-                mode = gr.Dropdown(list(config.RETRIEVAL_MODES), value=config.DEFAULT_RETRIEVAL_MODE,
-                                   label="Retrieval", info="hybrid = meaning + keywords")
+                mode = gr.Dropdown(
+                    list(config.RETRIEVAL_MODES),
+                    value=config.DEFAULT_RETRIEVAL_MODE,
+                    label="Retrieval",
+                    info="hybrid = meaning + keywords",
+                )
                 date_from = gr.Textbox(label="Date from", placeholder="YYYY[-MM[-DD]]", max_lines=1)
                 date_to = gr.Textbox(label="Date to", placeholder="YYYY[-MM[-DD]]", max_lines=1)
                 source = gr.Textbox(label="Source contains", placeholder="e.g. beebom.com", max_lines=1)
@@ -255,13 +278,22 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
         inputs = [message, chatbot, turns, k, mode, date_from, date_to, source]
         outputs = [chatbot, turns, message]
         gr.on(
-            [message.submit, send.click], respond, inputs, outputs,
-            api_visibility="private", concurrency_id="pipeline", concurrency_limit=CONCURRENCY_LIMIT,
+            [message.submit, send.click],
+            respond,
+            inputs,
+            outputs,
+            api_visibility="private",
+            concurrency_id="pipeline",
+            concurrency_limit=CONCURRENCY_LIMIT,
             show_progress="minimal",
         )
         if example_box is not None:
             example_box.load_input_event.then(
-                respond, inputs, outputs, api_visibility="private", concurrency_id="pipeline",
+                respond,
+                inputs,
+                outputs,
+                api_visibility="private",
+                concurrency_id="pipeline",
                 show_progress="minimal",
             )
         # The chat's trash icon starts a new conversation: forget the turns too.
@@ -272,18 +304,33 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
 
 # --------------------------------------------------------------------------- command line
 
+
 class StartError(Exception):
     """Anything the user can fix before the app starts; printed as one line."""
 
 
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=prog, description="Chat with the news articles: answers with their sources.")
-    parser.add_argument("--store", "--index", dest="store", type=store_location, default=store_location(str(config.DEFAULT_INDEX_DIR)),
-                        help=STORE_HELP % config.DEFAULT_INDEX_DIR)
-    parser.add_argument("--articles", type=Path, default=None,
-                        help="articles folder; built into the index when it is missing or stale "
-                             "(default: the folder the index was built from, else the bundled samples)")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s; 0.0.0.0 for all)")
+    parser = argparse.ArgumentParser(
+        prog=prog, description="Chat with the news articles: answers with their sources."
+    )
+    parser.add_argument(
+        "--store",
+        "--index",
+        dest="store",
+        type=store_location,
+        default=store_location(str(config.DEFAULT_INDEX_DIR)),
+        help=STORE_HELP % config.DEFAULT_INDEX_DIR,
+    )
+    parser.add_argument(
+        "--articles",
+        type=Path,
+        default=None,
+        help="articles folder; built into the index when it is missing or stale "
+        "(default: the folder the index was built from, else the bundled samples)",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s; 0.0.0.0 for all)"
+    )
     parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
     parser.add_argument("--reader", default="auto", help=READER_HELP)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -307,7 +354,9 @@ def resolve_articles(location: "StoreLocation", articles: Path | None) -> Path |
         print(f"{error}; serving the index as it is.", flush=True)
         return None
     except StoreError:
-        return config.SAMPLE_ARTICLES_DIR  # a damaged index: rebuilt from the samples, or refused by the build
+        return (
+            config.SAMPLE_ARTICLES_DIR
+        )  # a damaged index: rebuilt from the samples, or refused by the build
 
 
 def prepare_index(location: "StoreLocation", articles: Path | None, embedder_name: str | None):
@@ -320,7 +369,9 @@ def prepare_index(location: "StoreLocation", articles: Path | None, embedder_nam
     info = location.info()
     if articles is None:
         if info is None:
-            raise StartError(f"no index in {location} and no articles folder to build it from (pass --articles DIR)")
+            raise StartError(
+                f"no index in {location} and no articles folder to build it from (pass --articles DIR)"
+            )
         return load_embedder(info.embedder)
     if embedder_name is None and info is not None:
         embedder_name = info.embedder
@@ -331,7 +382,8 @@ def prepare_index(location: "StoreLocation", articles: Path | None, embedder_nam
         report = location.build(articles, embedder, show_progress=True, wait_seconds=60.0)
         print(
             f"Indexed {report.passages} passages from {articles} "
-            f"({report.embedded_passages} embedded) in {report.seconds:.1f} s.", flush=True,
+            f"({report.embedded_passages} embedded) in {report.seconds:.1f} s.",
+            flush=True,
         )
     else:
         print(f"Index {location}: {status.describe()}.", flush=True)
@@ -342,8 +394,11 @@ def prepare_index(location: "StoreLocation", articles: Path | None, embedder_nam
 
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     args = build_parser(prog).parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
     quiet_libraries()
     if not 0 < args.port < 65536:
         print(f"error: --port must be between 1 and 65535, got {args.port}", file=sys.stderr)
@@ -365,8 +420,15 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         pipeline = QAPipeline.load(args.store, reader=args.reader, embedder=embedder)
         demo = build_app(pipeline, examples=default_examples(articles))
         demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
-        demo.launch(server_name=args.host, server_port=args.port, css=CSS, theme=theme(), share=False,
-                    ssr_mode=False, show_error=False)
+        demo.launch(
+            server_name=args.host,
+            server_port=args.port,
+            css=CSS,
+            theme=theme(),
+            share=False,
+            ssr_mode=False,
+            show_error=False,
+        )
     except KeyboardInterrupt:
         return 130
     except user_errors as error:

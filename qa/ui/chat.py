@@ -6,6 +6,7 @@ rendering off, so the string is plain HTML (the browser's sanitizer then runs on
 line of defence); the markup holds no raw newlines, so even a markdown renderer would see one
 HTML block and leave its inside alone.
 """
+
 from __future__ import annotations
 
 import html
@@ -28,7 +29,9 @@ _INVISIBLE = {code: None for code in (*range(0, 9), 11, 12, *range(14, 32), 127)
 
 def escape(text: object) -> str:
     """Untrusted text -> HTML text: <, >, &, quotes escaped; control characters dropped; line breaks as <br>."""
-    escaped = html.escape(str(text).replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE), quote=True)
+    escaped = html.escape(
+        str(text).replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE), quote=True
+    )
     return escaped.replace("\n", "<br>")
 
 
@@ -90,9 +93,7 @@ def highlight(text: str, start: int | None, end: int | None) -> str:
     """
     if start is None or end is None or not 0 <= start < end <= len(text):
         return escape(text)
-    return (
-        f"{escape(text[:start])}<mark class=\"qa-mark\">{escape(text[start:end])}</mark>{escape(text[end:])}"
-    )
+    return f'{escape(text[:start])}<mark class="qa-mark">{escape(text[start:end])}</mark>{escape(text[end:])}'
 
 
 def format_citation(number: int, citation: Citation, *, open_: bool = False) -> str:
@@ -131,7 +132,7 @@ def _alternative(candidate: Answer) -> str:
         first = candidate.citations[0]
         dated = f", {escape(first.date)}" if first.date else ""
         where = f" <small>in {escape(first.title or first.article_id)}{dated}</small>"
-    return f'<li><strong>{escape(candidate.answer)}</strong> <small>(confidence {candidate.confidence:.2f})</small>{where}</li>'
+    return f"<li><strong>{escape(candidate.answer)}</strong> <small>(confidence {candidate.confidence:.2f})</small>{where}</li>"
 
 
 NO_ANSWER = "The articles do not hold an answer to this question."
@@ -154,7 +155,11 @@ def format_reply(answer: Answer) -> str:
         if answer.note:
             parts.append(f'<p class="qa-note">{escape(answer.note)}</p>')
         if answer.citations:
-            label = "Source" if len(answer.citations) == 1 else f"{len(answer.citations)} sources give this answer"
+            label = (
+                "Source"
+                if len(answer.citations) == 1
+                else f"{len(answer.citations)} sources give this answer"
+            )
             parts.append(f'<div class="qa-label">{label}:</div>')
         for number, citation in enumerate(answer.citations, start=1):
             parts.append(format_citation(number, citation, open_=number == 1))

@@ -1,4 +1,5 @@
 """How the chat looks: its style sheet (the classes qa/ui/chat.py writes) and a Gradio theme with local fonts."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -3,7 +3,17 @@ from qa.types import Hit, Passage, ReaderResult, SpanCandidate
 
 
 def passage(pid: str, text: str, article: str = "a.md") -> Passage:
-    return Passage(pid, article, f"Title {article}", "2024-03-14", None, f"https://example.org/{article}", article, 0, text)
+    return Passage(
+        pid,
+        article,
+        f"Title {article}",
+        "2024-03-14",
+        None,
+        f"https://example.org/{article}",
+        article,
+        0,
+        text,
+    )
 
 
 def span(p: Passage, index: int, text: str, score: float) -> SpanCandidate:
@@ -42,7 +52,9 @@ def test_same_answer_from_two_articles_is_one_answer_citing_both():
 
 def test_an_article_repeating_a_name_is_one_source_not_corroboration():
     lead = passage("f.md::0.0", "The University of Valmora announced the find.", "f.md")
-    later = passage("f.md::2.0", "The study was led by Dr. Laila Haddad of the University of Valmora.", "f.md")
+    later = passage(
+        "f.md::2.0", "The study was led by Dr. Laila Haddad of the University of Valmora.", "f.md"
+    )
     hits = [Hit(lead, 0.9, 0), Hit(later, 0.8, 1)]
     result = ReaderResult(
         reader="bundled:test",
@@ -81,12 +93,18 @@ def test_other_boundaries_of_the_answer_are_not_other_answers():
     assert [a.answer for a in answer.alternatives] == ["Tomas Vidal", "Ribeiro"]
     # Declined too, the candidates list no variants of one another.
     declined = assemble_answers("Who opened the line?", hits, result, no_answer_threshold=-0.9)
-    assert declined.answer is None and [a.answer for a in declined.alternatives] == ["Ana Ribeiro", "Tomas Vidal", "Ribeiro"]
+    assert declined.answer is None and [a.answer for a in declined.alternatives] == [
+        "Ana Ribeiro",
+        "Tomas Vidal",
+        "Ribeiro",
+    ]
 
 
 def test_weak_evidence_gives_null_answer_with_closest_passages():
     hit = Hit(passage("a.md::0.0", "The festival opened with a silent film."), 0.4, 0)
-    result = ReaderResult("bundled:test", (SpanCandidate("a.md::0.0", 4, 12, "festival", 0.1),), no_answer_score=0.7)
+    result = ReaderResult(
+        "bundled:test", (SpanCandidate("a.md::0.0", 4, 12, "festival", 0.1),), no_answer_score=0.7
+    )
     answer = assemble_answers("Who won the election?", [hit], result)
     assert answer.answer is None
     assert answer.citations[0].passage_id == "a.md::0.0"
@@ -97,7 +115,9 @@ def test_weak_evidence_gives_null_answer_with_closest_passages():
 
 def test_threshold_moves_the_null_decision():
     hit = Hit(passage("a.md::0.0", "The tram cost 412 million euros."), 0.9, 0)
-    result = ReaderResult("bundled:test", (SpanCandidate("a.md::0.0", 14, 31, "412 million euros", 0.4),), no_answer_score=0.5)
+    result = ReaderResult(
+        "bundled:test", (SpanCandidate("a.md::0.0", 14, 31, "412 million euros", 0.4),), no_answer_score=0.5
+    )
     assert assemble_answers("Cost?", [hit], result, no_answer_threshold=0.0).answer is None
     assert assemble_answers("Cost?", [hit], result, no_answer_threshold=0.2).answer == "412 million euros"
 
@@ -106,7 +126,9 @@ def test_near_duplicate_passages_are_cited_with_exact_offsets():
     original = passage("a.md::1.0", "Mayor Ana Ribeiro opened the line.", "a.md")
     copy = passage("b.md::4.0", "On Monday, Mayor Ana Ribeiro opened the line.", "b.md")
     hit = Hit(original, 0.9, 0, duplicates=(copy,))
-    result = ReaderResult("bundled:test", (SpanCandidate("a.md::1.0", 6, 17, "Ana Ribeiro", 0.7),), no_answer_score=0.1)
+    result = ReaderResult(
+        "bundled:test", (SpanCandidate("a.md::1.0", 6, 17, "Ana Ribeiro", 0.7),), no_answer_score=0.1
+    )
     answer = assemble_answers("Who opened the line?", [hit], result)
     assert [c.article_id for c in answer.citations] == ["a.md", "b.md"]
     assert all(c.text[c.start : c.end] == "Ana Ribeiro" for c in answer.citations)
@@ -114,7 +136,18 @@ def test_near_duplicate_passages_are_cited_with_exact_offsets():
 
 def test_answer_serialises_to_json():
     hit = Hit(passage("a.md::0.0", "The tram cost 412 million euros."), 0.9, 0)
-    result = ReaderResult("bundled:test", (SpanCandidate("a.md::0.0", 14, 31, "412 million euros", 0.8),), no_answer_score=0.1)
+    result = ReaderResult(
+        "bundled:test", (SpanCandidate("a.md::0.0", 14, 31, "412 million euros", 0.8),), no_answer_score=0.1
+    )
     data = assemble_answers("Cost?", [hit], result).to_dict()
     assert data["answer"] == "412 million euros"
-    assert set(data["citations"][0]) >= {"article_id", "title", "date", "source", "paragraph", "start", "end", "text"}
+    assert set(data["citations"][0]) >= {
+        "article_id",
+        "title",
+        "date",
+        "source",
+        "paragraph",
+        "start",
+        "end",
+        "text",
+    }

@@ -1,4 +1,5 @@
 """Small question files the eval tests write for themselves (no ../shared: they run on a fresh clone)."""
+
 from __future__ import annotations
 
 import json
@@ -23,11 +24,31 @@ SQUAD = {
                 {
                     "context": "Tiny Town was founded in 1820 by Mary Smith.",
                     "qas": [
-                        {"id": "s1", "question": "Who founded Tiny Town?", "answers": [{"text": "Mary Smith", "answer_start": 34}], "is_impossible": False},
-                        {"id": "s2", "question": "Who closed Tiny Town?", "answers": [], "plausible_answers": [{"text": "Mary Smith", "answer_start": 34}], "is_impossible": True},
+                        {
+                            "id": "s1",
+                            "question": "Who founded Tiny Town?",
+                            "answers": [{"text": "Mary Smith", "answer_start": 34}],
+                            "is_impossible": False,
+                        },
+                        {
+                            "id": "s2",
+                            "question": "Who closed Tiny Town?",
+                            "answers": [],
+                            "plausible_answers": [{"text": "Mary Smith", "answer_start": 34}],
+                            "is_impossible": True,
+                        },
                     ],
                 },
-                {"context": "The town has 300 people.", "qas": [{"id": "s3", "question": "How many people live in Tiny Town?", "answers": [{"text": "300", "answer_start": 13}]}]},
+                {
+                    "context": "The town has 300 people.",
+                    "qas": [
+                        {
+                            "id": "s3",
+                            "question": "How many people live in Tiny Town?",
+                            "answers": [{"text": "300", "answer_start": 13}],
+                        }
+                    ],
+                },
             ],
         }
     ],

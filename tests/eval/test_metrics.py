@@ -1,4 +1,5 @@
 """Metric functions against hand-computed cases (SQuAD 2.0 rules)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -151,8 +152,18 @@ def test_threshold_sweep_ties_flip_together_and_empty_input():
 
 def _record(**fields):
     record = {
-        "id": "q", "has_answer": True, "answer": "Paris", "exact_match": 1.0, "f1": 1.0, "error_class": None,
-        "margin": 0.4, "candidate_exact_match": 1.0, "candidate_f1": 1.0, "answer_rank": 0, "read_answer_rank": 0, "confidence": 0.9,
+        "id": "q",
+        "has_answer": True,
+        "answer": "Paris",
+        "exact_match": 1.0,
+        "f1": 1.0,
+        "error_class": None,
+        "margin": 0.4,
+        "candidate_exact_match": 1.0,
+        "candidate_f1": 1.0,
+        "answer_rank": 0,
+        "read_answer_rank": 0,
+        "confidence": 0.9,
         "timings_ms": {"retrieve_ms": 10.0, "read_ms": 20.0, "total_ms": 31.0},
     }
     record.update(fields)
@@ -162,10 +173,42 @@ def _record(**fields):
 def test_summarize_hand_computed():
     records = [
         _record(id="a"),
-        _record(id="b", answer="Lyon", exact_match=0.0, f1=0.5, error_class=READER_MISS, answer_rank=2, read_answer_rank=None, candidate_exact_match=0.0, candidate_f1=0.5),
-        _record(id="c", answer=None, exact_match=0.0, f1=0.0, error_class=RETRIEVAL_MISS, answer_rank=None, read_answer_rank=None, margin=-0.2, candidate_exact_match=0.0, candidate_f1=0.0),
-        _record(id="d", has_answer=False, answer=None, exact_match=1.0, f1=1.0, answer_rank=None, read_answer_rank=None, margin=-0.4, candidate_exact_match=0.0, candidate_f1=0.0,
-                timings_ms={"retrieve_ms": 30.0, "read_ms": 40.0, "total_ms": 71.0}),
+        _record(
+            id="b",
+            answer="Lyon",
+            exact_match=0.0,
+            f1=0.5,
+            error_class=READER_MISS,
+            answer_rank=2,
+            read_answer_rank=None,
+            candidate_exact_match=0.0,
+            candidate_f1=0.5,
+        ),
+        _record(
+            id="c",
+            answer=None,
+            exact_match=0.0,
+            f1=0.0,
+            error_class=RETRIEVAL_MISS,
+            answer_rank=None,
+            read_answer_rank=None,
+            margin=-0.2,
+            candidate_exact_match=0.0,
+            candidate_f1=0.0,
+        ),
+        _record(
+            id="d",
+            has_answer=False,
+            answer=None,
+            exact_match=1.0,
+            f1=1.0,
+            answer_rank=None,
+            read_answer_rank=None,
+            margin=-0.4,
+            candidate_exact_match=0.0,
+            candidate_f1=0.0,
+            timings_ms={"retrieve_ms": 30.0, "read_ms": 40.0, "total_ms": 71.0},
+        ),
     ]
     m = summarize(records, k=2, no_answer_threshold=0.0)
     assert m["n"] == 4 and m["n_has_answer"] == 3 and m["n_no_answer"] == 1
@@ -175,13 +218,25 @@ def test_summarize_hand_computed():
     assert m["has_ans_f1"] == 50.0
     assert m["no_ans_accuracy"] == 100.0
     # ranks over answerable: [0, 2, None]
-    assert m["retrieval_recall_at_k"] == {"1": pytest.approx(33.33), "2": pytest.approx(33.33), "3": pytest.approx(66.67), "5": pytest.approx(66.67), "10": pytest.approx(66.67)}
+    assert m["retrieval_recall_at_k"] == {
+        "1": pytest.approx(33.33),
+        "2": pytest.approx(33.33),
+        "3": pytest.approx(66.67),
+        "5": pytest.approx(66.67),
+        "10": pytest.approx(66.67),
+    }
     assert m["mrr"] == pytest.approx((1 + 1 / 3) / 3, abs=1e-4)
     # only "a" had the answer in a passage the reader saw
     assert m["reader_exact_match_when_retrieved"] == 100.0
     assert m["latency_ms"]["total"]["p50"] == 31.0
     assert m["latency_ms"]["read"]["p95"] == pytest.approx(37.0)
-    assert m["errors"] == {"correct": 2, "retrieval_miss": 1, "reader_miss": 1, "false_no_answer": 0, "false_answer": 0}
+    assert m["errors"] == {
+        "correct": 2,
+        "retrieval_miss": 1,
+        "reader_miss": 1,
+        "false_no_answer": 0,
+        "false_answer": 0,
+    }
     assert m["no_answer_threshold"]["used"] == 0.0
     assert "source_recall_at_k" not in m
 

@@ -1,4 +1,5 @@
 """qa/eval/options.py: EvalOptions refuses what a run cannot do, naming the option and its value."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,7 +21,10 @@ Q = Path("q.jsonl")
         ({"examples": -2}, "--examples must be 0 or more, got -2"),
         ({"mode": "magic"}, "--mode must be one of"),
         ({"articles": Path("a"), "corpus_from_dataset": True}, "give one"),
-        ({"reader_only": True, "store": LocalLocation(Path("i")), "save_threshold": True}, "drop --store, --save-threshold"),
+        (
+            {"reader_only": True, "store": LocalLocation(Path("i")), "save_threshold": True},
+            "drop --store, --save-threshold",
+        ),
     ],
 )
 def test_bad_options_are_refused_with_the_value(options, message):

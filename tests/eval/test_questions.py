@@ -1,4 +1,5 @@
 """qa/eval/questions.py: question files (JSONL, JSON array, SQuAD 2.0), their errors, the corpus from SQuAD."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,14 @@ def test_sources_and_date_range(tmp_path):
     # A wire story and its copies state one fact: any of them is the right citation.
     path = _jsonl(
         tmp_path / "q.jsonl",
-        {"id": "a", "question": "Q?", "answers": ["x"], "source": ["wire.jsonl#3", "wire.jsonl#9", "wire.jsonl#3"],
-         "from": "1987-03", "to": "1987-03-09"},
+        {
+            "id": "a",
+            "question": "Q?",
+            "answers": ["x"],
+            "source": ["wire.jsonl#3", "wire.jsonl#9", "wire.jsonl#3"],
+            "from": "1987-03",
+            "to": "1987-03-09",
+        },
         {"id": "b", "question": "R?", "answers": ["y"], "to": "1987"},
     )
     first, second = load_questions(path).questions
@@ -86,7 +93,10 @@ def test_corpus_from_squad_is_ingestible_and_sources_name_its_articles(tmp_path)
         ("", "the file is empty"),
         ("  \n\n", "the file is empty"),
         ('{"id": "a", "question": "Q?", "answers": []}\nthis is not json\n', ":2: not valid JSON"),
-        ('{"id": "a", "question": "Q?", "answers": []}\n{"id": "a", "question": "R?", "answers": ["x"]}\n', ":2: duplicate id 'a' (first used at"),
+        (
+            '{"id": "a", "question": "Q?", "answers": []}\n{"id": "a", "question": "R?", "answers": ["x"]}\n',
+            ":2: duplicate id 'a' (first used at",
+        ),
         ('{"id": "a", "question": "Q?", "answers": "Paris"}\n', ":1: 'answers' must be a list"),
         ('{"id": "a", "question": "Q?"}\n', ":1: no 'answers'"),
         ('\n{"id": "a", "answers": []}\n', ":2: 'question' must be a non-empty string"),
@@ -95,12 +105,24 @@ def test_corpus_from_squad_is_ingestible_and_sources_name_its_articles(tmp_path)
         ('{"id": "a", "question": "Q?", "answers": [3]}\n', ":1: answers[0] must be a string"),
         ('{"id": null, "question": "Q?", "answers": []}\n', ":1: 'id' must be a non-empty string"),
         ('{"id": "a", "question": "Q?", "answers": [], "source": 5}\n', ":1: 'source' must be a string"),
-        ('{"id": "a", "question": "Q?", "answers": [], "source": ["a.md", 5]}\n', ":1: 'source' must be a string naming the article, or a list"),
-        ('{"id": "a", "question": "Q?", "answers": [], "from": "09/03/1987"}\n', ":1: 'from' must be a date written YYYY"),
-        ('{"id": "a", "question": "Q?", "answers": [], "from": "1987-04", "to": "1987-03"}\n', ":1: 'from' '1987-04' is after 'to' '1987-03'"),
-        ('[]', "no questions"),
+        (
+            '{"id": "a", "question": "Q?", "answers": [], "source": ["a.md", 5]}\n',
+            ":1: 'source' must be a string naming the article, or a list",
+        ),
+        (
+            '{"id": "a", "question": "Q?", "answers": [], "from": "09/03/1987"}\n',
+            ":1: 'from' must be a date written YYYY",
+        ),
+        (
+            '{"id": "a", "question": "Q?", "answers": [], "from": "1987-04", "to": "1987-03"}\n',
+            ":1: 'from' '1987-04' is after 'to' '1987-03'",
+        ),
+        ("[]", "no questions"),
         ('{"version": "v2.0", "data": {}}', "'data' must be a list"),
-        ('{"version": "v2.0", "data": [{"title": "T", "paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "Q?"}]}]}]}', "data[0].paragraphs[0].qas[0]: no 'answers'"),
+        (
+            '{"version": "v2.0", "data": [{"title": "T", "paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "Q?"}]}]}]}',
+            "data[0].paragraphs[0].qas[0]: no 'answers'",
+        ),
         ('{\n  "questions": []\n}\n', "neither a SQuAD 2.0 file nor JSONL"),
     ],
 )
@@ -117,7 +139,9 @@ def test_unreadable_question_files(tmp_path):
         load_questions(tmp_path / "missing.jsonl")
     with pytest.raises(EvalInputError, match="is a folder"):
         load_questions(tmp_path)
-    (tmp_path / "latin1.jsonl").write_bytes(b'{"id": "a", "question": "Q?", "answers": []}\n{"question": "caf\xe9"}\n')
+    (tmp_path / "latin1.jsonl").write_bytes(
+        b'{"id": "a", "question": "Q?", "answers": []}\n{"question": "caf\xe9"}\n'
+    )
     with pytest.raises(EvalInputError, match=r"latin1.jsonl:2: not UTF-8"):
         load_questions(tmp_path / "latin1.jsonl")
 
@@ -129,10 +153,12 @@ def test_input_errors_are_value_errors_the_cli_reports():
 def test_cli_bad_file_exits_2_with_one_line(tmp_path, capsys):
     from qa.cli import main
 
-    path = _write(tmp_path / "q.jsonl", '{"id": "a", "question": "Q?", "answers": []}\n{"id": "a", "question": "R?", "answers": []}\n')
+    path = _write(
+        tmp_path / "q.jsonl",
+        '{"id": "a", "question": "Q?", "answers": []}\n{"id": "a", "question": "R?", "answers": []}\n',
+    )
     assert main(["eval", str(path), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "q.jsonl:2: duplicate id 'a'" in err and "Traceback" not in err
     assert main(["eval", str(path), "--k", "0"]) == 2
     assert "--k must be greater than 0" in capsys.readouterr().err
-

@@ -1,4 +1,5 @@
 """qa/eval/reader_alone.py: the reader measured alone, each question read with its own paragraph."""
+
 from __future__ import annotations
 
 import json
@@ -25,13 +26,19 @@ def test_each_question_gets_its_own_paragraph(squad_file):
     assert items[1].passage == items[0].passage  # asked about the same paragraph
     assert items[2].passage.text == "The town has 300 people."
     # The ids the --corpus-from-dataset corpus gives the same paragraphs.
-    assert [item.passage.passage_id for item in items] == ["dev.jsonl#1::0.0", "dev.jsonl#1::0.0", "dev.jsonl#2::0.0"]
+    assert [item.passage.passage_id for item in items] == [
+        "dev.jsonl#1::0.0",
+        "dev.jsonl#1::0.0",
+        "dev.jsonl#2::0.0",
+    ]
     assert items[2].passage.source == "https://en.wikipedia.org/wiki/Tiny_Town"
 
 
 def test_a_question_file_without_paragraphs_is_refused(tmp_path):
     path = write_jsonl(tmp_path / "q.jsonl", {"id": "a", "question": "Who?", "answers": ["Ana"]})
-    with pytest.raises(EvalInputError, match=r"q.jsonl: --reader-only reads each question with its own paragraph"):
+    with pytest.raises(
+        EvalInputError, match=r"q.jsonl: --reader-only reads each question with its own paragraph"
+    ):
         gold_paragraphs(load_questions(path))
 
 
@@ -47,7 +54,9 @@ class ScriptedReader:
         (passage,) = passages
         span, score, no_answer = self.script[query.question]
         start = passage.text.index(span)
-        return ReaderResult(self.name, (SpanCandidate(passage.passage_id, start, start + len(span), span, score),), no_answer)
+        return ReaderResult(
+            self.name, (SpanCandidate(passage.passage_id, start, start + len(span), span, score),), no_answer
+        )
 
 
 SCRIPT = {
@@ -100,8 +109,13 @@ def tiny_model():
 
     tokenizer = AutoTokenizer.from_pretrained(str(gt.get_model_path()))
     torch.manual_seed(0)
-    config = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37,
-                        vocab_size=len(tokenizer))
+    config = BertConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        vocab_size=len(tokenizer),
+    )
     return BertForQuestionAnswering(config).eval(), tokenizer
 
 
@@ -125,7 +139,10 @@ def test_a_real_reader_measured_alone(squad_file, tiny_reader):
     # Forced is what the reader's best span scores, read by hand.
     answerable = [item for item in items if item.question.has_answer]
     by_hand = [
-        exact_match(tiny_reader.read(Query(item.question.question), [item.passage]).candidates[0].text, item.question.answers)
+        exact_match(
+            tiny_reader.read(Query(item.question.question), [item.passage]).candidates[0].text,
+            item.question.answers,
+        )
         for item in answerable
     ]
     assert always["forced_exact_match"] == pytest.approx(100 * sum(by_hand) / len(by_hand))
@@ -150,7 +167,9 @@ def tiny_model_dir(tmp_path_factory, tiny_model):
 
 
 @pytest.mark.slow
-def test_cli_reader_only_writes_predictions_and_metrics_and_resumes(tmp_path, squad_file, tiny_model_dir, capsys):
+def test_cli_reader_only_writes_predictions_and_metrics_and_resumes(
+    tmp_path, squad_file, tiny_model_dir, capsys
+):
     from qa.cli import main
 
     out = tmp_path / "run"
@@ -158,7 +177,10 @@ def test_cli_reader_only_writes_predictions_and_metrics_and_resumes(tmp_path, sq
     assert main([*command, "--limit", "2"]) == 0, capsys.readouterr().err
     printed = capsys.readouterr().out
     assert "Read 2 of 2 questions, each with its own paragraph" in printed and "forced answer" in printed
-    assert [json.loads(line)["id"] for line in (out / PREDICTIONS_FILE).read_text().splitlines()] == ["s1", "s2"]
+    assert [json.loads(line)["id"] for line in (out / PREDICTIONS_FILE).read_text().splitlines()] == [
+        "s1",
+        "s2",
+    ]
 
     # --resume reads only the question not yet read; the first two records stay as they were.
     first_two = (out / PREDICTIONS_FILE).read_text()
@@ -167,7 +189,15 @@ def test_cli_reader_only_writes_predictions_and_metrics_and_resumes(tmp_path, sq
     assert (out / PREDICTIONS_FILE).read_text().startswith(first_two)
     metrics = json.loads((out / METRICS_FILE).read_text())
     assert metrics["n"] == 3 and not metrics["partial"]
-    for key in ("exact_match", "f1", "has_ans_exact_match", "has_ans_f1", "no_ans_accuracy", "forced_exact_match", "forced_f1"):
+    for key in (
+        "exact_match",
+        "f1",
+        "has_ans_exact_match",
+        "has_ans_f1",
+        "no_ans_accuracy",
+        "forced_exact_match",
+        "forced_f1",
+    ):
         assert metrics[key] is not None, key
     assert metrics["no_answer_threshold"]["used"] == 0.0 and "best_f1" in metrics["no_answer_threshold"]
     cfg = metrics["config"]
@@ -185,7 +215,15 @@ def test_an_end_to_end_run_is_never_continued_as_a_reader_only_one(tmp_path):
     from qa.eval import reader_alone, runner
     from qa.eval.resume import start_run
 
-    end_to_end = {"questions_sha256": "abc", "k": 5, "mode": "hybrid", "reader": "r", "no_answer_threshold": 0.0, "embedder": "e", "corpus_fingerprint": "f"}
+    end_to_end = {
+        "questions_sha256": "abc",
+        "k": 5,
+        "mode": "hybrid",
+        "reader": "r",
+        "no_answer_threshold": 0.0,
+        "embedder": "e",
+        "corpus_fingerprint": "f",
+    }
     reader_only = {"reader_only": True, "questions_sha256": "abc", "reader": "r", "no_answer_threshold": 0.0}
     start_run(tmp_path, end_to_end, runner.RESUME_KEYS, resume=False)
     with pytest.raises(EvalInputError, match="reader_only None -> True"):
@@ -198,7 +236,10 @@ def test_an_end_to_end_run_is_never_continued_as_a_reader_only_one(tmp_path):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--k", "3"], "--reader-only reads each question's own paragraph, with no index or retrieval; drop --k"),
+        (
+            ["--k", "3"],
+            "--reader-only reads each question's own paragraph, with no index or retrieval; drop --k",
+        ),
         (["--index", "idx", "--save-threshold"], "drop --store, --save-threshold"),
     ],
 )

@@ -1,4 +1,5 @@
 """qa/report.py: the HTML report holds the figures, the plots and the examples, escaped."""
+
 from __future__ import annotations
 
 import re
@@ -12,14 +13,42 @@ def _record(i, *, has=True, answer="Paris", em=1.0, error=None, rank=0, margin=0
     text = "The capital of France is Paris, a large city."
     start = text.find(answer) if answer else None
     return {
-        "id": f"q{i}", "question": question or f"Question {i}?", "gold": ["Paris"] if has else [], "has_answer": has,
-        "answer": answer, "confidence": 0.7 if answer else None, "reader": "bundled:test", "error_class": error, "exact_match": em, "f1": em,
-        "no_answer_score": 0.4, "best_candidate": answer or "city", "best_candidate_confidence": 0.7, "margin": margin,
-        "candidate_exact_match": em if answer else 0.0, "candidate_f1": em if answer else 0.0, "answer_rank": rank, "read_answer_rank": rank,
+        "id": f"q{i}",
+        "question": question or f"Question {i}?",
+        "gold": ["Paris"] if has else [],
+        "has_answer": has,
+        "answer": answer,
+        "confidence": 0.7 if answer else None,
+        "reader": "bundled:test",
+        "error_class": error,
+        "exact_match": em,
+        "f1": em,
+        "no_answer_score": 0.4,
+        "best_candidate": answer or "city",
+        "best_candidate_confidence": 0.7,
+        "margin": margin,
+        "candidate_exact_match": em if answer else 0.0,
+        "candidate_f1": em if answer else 0.0,
+        "answer_rank": rank,
+        "read_answer_rank": rank,
         "answer_passage": {"passage_id": "p1", "title": "France", "text": text} if rank is not None else None,
-        "retrieved": ["p1"], "read": ["p1"], "timings_ms": {"retrieve_ms": 10.0 + i, "read_ms": 20.0 + i, "total_ms": 31.0 + 2 * i},
-        "citations": [{"passage_id": "p1", "article_id": "a", "title": "France", "date": None, "source": "s", "paragraph": 0,
-                       "start": start, "end": start + len(answer) if answer else None, "text": text, "score": 0.5}],
+        "retrieved": ["p1"],
+        "read": ["p1"],
+        "timings_ms": {"retrieve_ms": 10.0 + i, "read_ms": 20.0 + i, "total_ms": 31.0 + 2 * i},
+        "citations": [
+            {
+                "passage_id": "p1",
+                "article_id": "a",
+                "title": "France",
+                "date": None,
+                "source": "s",
+                "paragraph": 0,
+                "start": start,
+                "end": start + len(answer) if answer else None,
+                "text": text,
+                "score": 0.5,
+            }
+        ],
     }
 
 
@@ -34,8 +63,19 @@ RECORDS = [
 
 
 def _metrics(partial=False):
-    config = {"k": 5, "retrieval_depth": 10, "questions": "dev.json", "reader": "bundled:test", "no_answer_threshold": 0.0}
-    return {**summarize(RECORDS, k=5, no_answer_threshold=0.0), "partial": partial, "questions_in_run": 8, "config": config}
+    config = {
+        "k": 5,
+        "retrieval_depth": 10,
+        "questions": "dev.json",
+        "reader": "bundled:test",
+        "no_answer_threshold": 0.0,
+    }
+    return {
+        **summarize(RECORDS, k=5, no_answer_threshold=0.0),
+        "partial": partial,
+        "questions_in_run": 8,
+        "config": config,
+    }
 
 
 def test_report_holds_the_numbers_plots_and_examples(tmp_path):
@@ -65,5 +105,13 @@ def test_partial_runs_say_so_and_examples_are_capped():
 
 
 def test_report_survives_an_empty_run():
-    page = render_report([], {**summarize([], k=5, no_answer_threshold=0.0), "partial": True, "questions_in_run": 3, "config": {"k": 5}})
+    page = render_report(
+        [],
+        {
+            **summarize([], k=5, no_answer_threshold=0.0),
+            "partial": True,
+            "questions_in_run": 3,
+            "config": {"k": 5},
+        },
+    )
     assert "PARTIAL RUN: 0 of 3" in page

@@ -1,4 +1,5 @@
 """qa/eval/resume.py: the run folder, run.json and the predictions a killed run resumes from."""
+
 from __future__ import annotations
 
 import json
@@ -19,7 +20,15 @@ KEYS = ("questions_sha256", "k", "mode", "reader", "no_answer_threshold", "embed
 
 
 def test_resume_refuses_a_different_run(tmp_path):
-    previous = {"questions_sha256": "abc", "k": 5, "mode": "hybrid", "reader": "bundled:test", "no_answer_threshold": 0.0, "embedder": "e", "corpus_fingerprint": "f"}
+    previous = {
+        "questions_sha256": "abc",
+        "k": 5,
+        "mode": "hybrid",
+        "reader": "bundled:test",
+        "no_answer_threshold": 0.0,
+        "embedder": "e",
+        "corpus_fingerprint": "f",
+    }
     (tmp_path / RUN_FILE).write_text(json.dumps(previous))
     start_run(tmp_path, {**previous, "limit": 99}, KEYS, resume=True)  # a longer --limit may continue
     assert json.loads((tmp_path / RUN_FILE).read_text())["limit"] == 99
@@ -47,7 +56,9 @@ def test_answer_all_skips_what_is_done_and_asks_a_cut_line_again(tmp_path):
         asked.append(item)
         return {"id": item, "exact_match": 1.0, "f1": 1.0}
 
-    path.write_text('{"id": "a", "exact_match": 0.0, "f1": 0.5}\n{"id": "gone", "exact_match": 1.0, "f1": 1.0}\n{"id": "b", "exa')
+    path.write_text(
+        '{"id": "a", "exact_match": 0.0, "f1": 0.5}\n{"id": "gone", "exact_match": 1.0, "f1": 1.0}\n{"id": "b", "exa'
+    )
     records, partial = answer_all(["a", "b", "c"], evaluate, path, key=str, resume=True)
     assert not partial and asked == ["b", "c"]
     assert [r["id"] for r in records] == ["a", "b", "c"] and records[0]["f1"] == 0.5

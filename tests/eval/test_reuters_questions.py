@@ -1,4 +1,5 @@
 """bench/reuters_questions.jsonl: its shape (always), and its gold spans in the Reuters stories (with ../shared)."""
+
 from __future__ import annotations
 
 import json
@@ -64,9 +65,13 @@ def test_gold_spans_occur_verbatim_in_the_cited_stories(cited_stories):
         paragraphs = {source: cited_stories[source].paragraphs for source in question.sources}
         for source, texts in paragraphs.items():
             # every story named states the answer: the list is the stories to cite, not a guess
-            assert any(answer in text for answer in question.answers for text in texts), f"{question.id}: {source}"
+            assert any(answer in text for answer in question.answers for text in texts), (
+                f"{question.id}: {source}"
+            )
         for answer in question.answers:
-            assert any(answer in text for texts in paragraphs.values() for text in texts), f"{question.id}: {answer!r}"
+            assert any(answer in text for texts in paragraphs.values() for text in texts), (
+                f"{question.id}: {answer!r}"
+            )
 
 
 def test_cited_stories_are_dated_inside_the_question_range(cited_stories):
@@ -77,5 +82,11 @@ def test_cited_stories_are_dated_inside_the_question_range(cited_stories):
         for source in question.sources:
             date = cited_stories[source].date
             assert date is not None, source
-            assert search_filter.date_from is None or date >= first_day(search_filter.date_from), (question.id, source)
-            assert search_filter.date_to is None or date <= last_day(search_filter.date_to), (question.id, source)
+            assert search_filter.date_from is None or date >= first_day(search_filter.date_from), (
+                question.id,
+                source,
+            )
+            assert search_filter.date_to is None or date <= last_day(search_filter.date_to), (
+                question.id,
+                source,
+            )

@@ -1,4 +1,5 @@
 """qa/eval/svg.py: the report's charts."""
+
 from __future__ import annotations
 
 from qa.eval.svg import bar_chart, line_chart, ticks
@@ -10,7 +11,14 @@ def test_ticks_are_round_numbers():
 
 
 def test_charts_are_escaped_svg():
-    line = line_chart("F1 <by> k", [("F1", "#000", [(1, 10.0), (3, 20.0)])], "k", "%", (1, 3), (0, 100), markers=True)
-    assert line.startswith("<svg") and line.endswith("</svg>") and "F1 &lt;by&gt; k" in line and "<polyline" in line
+    line = line_chart(
+        "F1 <by> k", [("F1", "#000", [(1, 10.0), (3, 20.0)])], "k", "%", (1, 3), (0, 100), markers=True
+    )
+    assert (
+        line.startswith("<svg")
+        and line.endswith("</svg>")
+        and "F1 &lt;by&gt; k" in line
+        and "<polyline" in line
+    )
     bars = bar_chart("errors", [("correct", 3, "#0a0"), ("reader_miss", 0, "#a00")])
     assert bars.count("<rect") == 2 and ">3<" in bars

@@ -1,4 +1,5 @@
 """Tests for qa/ingest.py: formats, cleaning, metadata, bad files, and the bundled sample corpus."""
+
 from __future__ import annotations
 
 import hashlib
@@ -112,11 +113,20 @@ def test_dateline_article_keeps_a_tweet_with_who_posted_it_and_when(shared):
         ("See [the report](https://example.org/r) today.", "See the report today."),
         ("Action \\[[sued the firm](https://example.org/x)\\] now.", "Action [sued the firm] now."),
         ("Keep \\*stars\\* and \\_under\\_ and 3 \\# marks.", "Keep *stars* and _under_ and 3 # marks."),
-        ("She said _“it is wrong”._ Then **left** and *came back*.", "She said “it is wrong”. Then left and came back."),
-        ("Keep snake_case_names and 2 * 3 * 4 as they are.", "Keep snake_case_names and 2 * 3 * 4 as they are."),
+        (
+            "She said _“it is wrong”._ Then **left** and *came back*.",
+            "She said “it is wrong”. Then left and came back.",
+        ),
+        (
+            "Keep snake_case_names and 2 * 3 * 4 as they are.",
+            "Keep snake_case_names and 2 * 3 * 4 as they are.",
+        ),
         ("Tags <b>stay</b> literal &amp; so do entities.", "Tags <b>stay</b> literal &amp; so do entities."),
         ("Wrapped line  \nwith a  hard   break.", "Wrapped line with a hard break."),
-        ("He said no. pic.twitter.com/AbC123 — Jane Roe (@jroe) March 4, 2024", "He said no. — Jane Roe (@jroe) March 4, 2024"),
+        (
+            "He said no. pic.twitter.com/AbC123 — Jane Roe (@jroe) March 4, 2024",
+            "He said no. — Jane Roe (@jroe) March 4, 2024",
+        ),
         ("Café “quotes” and ‘single’ — dashes stay.", "Café “quotes” and ‘single’ — dashes stay."),
     ],
 )
@@ -138,9 +148,19 @@ def test_image_lines_and_source_link_line_are_removed(tmp_path):
 @pytest.mark.parametrize(
     ("front_matter", "title", "date", "source"),
     [
-        ("title: 'A ''quoted''\n  title'\ndate: 2019-11-02T07:22:00+01:00", "A 'quoted' title", "2019-11-02", None),
+        (
+            "title: 'A ''quoted''\n  title'\ndate: 2019-11-02T07:22:00+01:00",
+            "A 'quoted' title",
+            "2019-11-02",
+            None,
+        ),
         ("title: Late\ndate: 2019-11-02T00:30:00+05:00", "Late", "2019-11-02", None),  # local date, not UTC
-        ("title: Plain\ndate: '2024-02-29'\nurl: https://example.com/x", "Plain", "2024-02-29", "https://example.com/x"),
+        (
+            "title: Plain\ndate: '2024-02-29'\nurl: https://example.com/x",
+            "Plain",
+            "2024-02-29",
+            "https://example.com/x",
+        ),
         ("title: Draft\ndraft: true\nsource: https://example.com/d", "Draft", None, "https://example.com/d"),
         ("title: No date\ndate: soon\nsource: Newswire", "No date", None, None),
         ("title: [not, a, string]\ndate: 2024-01-02", "The bridge opened", "2024-01-02", None),
@@ -156,7 +176,12 @@ def test_front_matter_metadata(tmp_path, front_matter, title, date, source):
     ("raw", "date", "place", "first"),
     [
         (" date 2024-03-14 Lisbon: The tram opened.", "2024-03-14", "Lisbon", "Lisbon: The tram opened."),
-        ("date 2024-03-14 New Delhi: The tram opened.", "2024-03-14", "New Delhi", "New Delhi: The tram opened."),
+        (
+            "date 2024-03-14 New Delhi: The tram opened.",
+            "2024-03-14",
+            "New Delhi",
+            "New Delhi: The tram opened.",
+        ),
         (" date 2024-03-14 The tram opened.", "2024-03-14", None, "The tram opened."),
         (" date 2024-03-14\n\nThe tram opened.", "2024-03-14", None, "The tram opened."),
         ("The tram opened on a date to remember.", None, None, "The tram opened on a date to remember."),
@@ -186,7 +211,12 @@ def test_plain_text_title_is_derived_from_the_first_sentence(tmp_path):
 
 
 def test_jsonl_lines_become_articles_and_a_bad_line_is_skipped(tmp_path, caplog):
-    good = {"title": "One", "date": "2024-01-02", "url": "https://example.org/1", "text": "First para here.\n\nSecond."}
+    good = {
+        "title": "One",
+        "date": "2024-01-02",
+        "url": "https://example.org/1",
+        "text": "First para here.\n\nSecond.",
+    }
     lines = [json.dumps(good), "{not json", "", json.dumps({"title": "Three", "text": "Third article text."})]
     (tmp_path / "bulk.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with caplog.at_level(logging.WARNING):
@@ -203,7 +233,9 @@ def test_jsonl_lines_become_articles_and_a_bad_line_is_skipped(tmp_path, caplog)
     assert [(Path(s.path).name, s.reason.split(":")[0]) for s in report.skipped] == [("bulk.jsonl", "line 2")]
 
 
-@pytest.mark.parametrize("line", ['["a list"]', '{"id": "no text or title"}', '{"text": 5}', '{"text": "![](x.png)"}'])
+@pytest.mark.parametrize(
+    "line", ['["a list"]', '{"id": "no text or title"}', '{"text": 5}', '{"text": "![](x.png)"}']
+)
 def test_jsonl_records_without_usable_text_are_skipped(tmp_path, caplog, line):
     (tmp_path / "bulk.jsonl").write_text(line + '\n{"text": "A good line of text."}\n', encoding="utf-8")
     with caplog.at_level(logging.WARNING):
@@ -216,7 +248,10 @@ def test_jsonl_records_without_usable_text_are_skipped(tmp_path, caplog, line):
 
 BAD_FILES = {  # name: (content, what the reason says)
     "binary.md": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
-    "latin1.txt": ("Caf\u00e9 au lait in S\u00e3o Paulo.".encode("latin-1"), "not UTF-8 text (byte 0xe9 at offset 3)"),
+    "latin1.txt": (
+        "Caf\u00e9 au lait in S\u00e3o Paulo.".encode("latin-1"),
+        "not UTF-8 text (byte 0xe9 at offset 3)",
+    ),
     "empty.md": (b"", "empty file"),
     "blank.txt": (b"  \n\n\t\n", "empty file"),
     "unterminated.md": (b"---\ntitle: Never closed\n\nBody text here.\n", "no closing '---'"),
@@ -233,7 +268,10 @@ BAD_FILES = {  # name: (content, what the reason says)
         b"title: *c\n---\nBody text here.\n",
         "front matter uses YAML aliases",
     ),
-    "deep-nesting.md": (b"---\ntitle: " + b"[" * 3000 + b"\n---\nBody text here.\n", "nests deeper than 20 levels"),
+    "deep-nesting.md": (
+        b"---\ntitle: " + b"[" * 3000 + b"\n---\nBody text here.\n",
+        "nests deeper than 20 levels",
+    ),
     "only-boilerplate.md": (
         b"---\ntitle: Ads\n---\n\\[the\\_ad id='1'\\]\n\n![](https://example.org/x.jpg)\n",
         "no text left after cleaning",
@@ -268,7 +306,9 @@ def test_oversized_file_is_skipped(tmp_path, caplog, monkeypatch):
 
 
 def test_oversized_front_matter_is_refused(tmp_path):
-    (tmp_path / "a.md").write_text("---\ntitle: x\nnote: '" + "x" * 70_000 + "'\n---\nBody.\n", encoding="utf-8")
+    (tmp_path / "a.md").write_text(
+        "---\ntitle: x\nnote: '" + "x" * 70_000 + "'\n---\nBody.\n", encoding="utf-8"
+    )
     with pytest.raises(IngestError, match="front matter is over"):
         load_article_file(tmp_path / "a.md", tmp_path)
 
@@ -277,7 +317,16 @@ def test_oversized_front_matter_is_refused(tmp_path):
 
 
 def test_walk_is_recursive_sorted_and_ignores_hidden_and_other_files(tmp_path, caplog):
-    for name in ["b.md", "a.txt", "sub/c.markdown", "sub/deeper/d.txt", ".hidden.md", ".git/e.md", "photo.jpg", "f.pdf"]:
+    for name in [
+        "b.md",
+        "a.txt",
+        "sub/c.markdown",
+        "sub/deeper/d.txt",
+        ".hidden.md",
+        ".git/e.md",
+        "photo.jpg",
+        "f.pdf",
+    ]:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(GOOD, encoding="utf-8")
     with caplog.at_level(logging.WARNING):
@@ -345,11 +394,15 @@ def test_sample_corpus_reports_one_fact_in_two_articles(sample):
 
 
 def test_sample_questions_answers_occur_verbatim(sample):
-    questions = json.loads((Path(config.SAMPLE_ARTICLES_DIR).parent / "sample_questions.json").read_text("utf-8"))
+    questions = json.loads(
+        (Path(config.SAMPLE_ARTICLES_DIR).parent / "sample_questions.json").read_text("utf-8")
+    )
     assert len(questions) == 12
     assert sum(1 for q in questions if q["answers"]) == 10
     corpus = [_text(a) for a in sample.articles]
     for item in questions:
         assert item["question"].endswith("?")
         for answer in item["answers"]:
-            assert any(answer in text for text in corpus), f"{answer!r} ({item['question']}) is not in the corpus"
+            assert any(answer in text for text in corpus), (
+                f"{answer!r} ({item['question']}) is not in the corpus"
+            )

@@ -1,4 +1,5 @@
 """qa/ingest/listing.py and the stat-only walk of qa/ingest/articles.py (scan_folder)."""
+
 from __future__ import annotations
 
 import os
@@ -14,19 +15,32 @@ GOOD = "---\ntitle: Harbour cranes\ndate: 2024-05-02\n---\n\nFour new cranes rea
 
 
 def test_a_listing_reads_back_as_written_and_refuses_anything_else():
-    listing = FolderListing((FileStamp("a.md", 10, 1_700_000_000_123_456_789, 0o100644), FileStamp("sub/ü.jsonl", 0, 5, 0o100600)),
-                            1_800_000_000_000_000_000, (("sub/ü.jsonl", "line 2: invalid JSON"),))
+    listing = FolderListing(
+        (
+            FileStamp("a.md", 10, 1_700_000_000_123_456_789, 0o100644),
+            FileStamp("sub/ü.jsonl", 0, 5, 0o100600),
+        ),
+        1_800_000_000_000_000_000,
+        (("sub/ü.jsonl", "line 2: invalid JSON"),),
+    )
     assert FolderListing.from_json(listing.to_json()) == listing
-    for damaged in ('{"format": 1, "files": [["a.md", 1', "[]", '{"format": 2, "files": [], "skipped": [], "listed_ns": 1}',
-                    '{"format": 1, "files": [["a.md", 1.0, 2, 3]], "skipped": [], "listed_ns": 1}',
-                    '{"format": 1, "files": [["a.md", 1, 2]], "skipped": [], "listed_ns": 1}'):
+    for damaged in (
+        '{"format": 1, "files": [["a.md", 1',
+        "[]",
+        '{"format": 2, "files": [], "skipped": [], "listed_ns": 1}',
+        '{"format": 1, "files": [["a.md", 1.0, 2, 3]], "skipped": [], "listed_ns": 1}',
+        '{"format": 1, "files": [["a.md", 1, 2]], "skipped": [], "listed_ns": 1}',
+    ):
         with pytest.raises(ValueError):
             FolderListing.from_json(damaged)
 
 
 def test_a_file_modified_within_the_racy_window_of_the_listing_is_not_trusted():
     listed = 1_800_000_000_000_000_000
-    old, recent = FileStamp("a.md", 1, listed - 3_000_000_000, 0o100644), FileStamp("b.md", 1, listed - 1_000_000_000, 0o100644)
+    old, recent = (
+        FileStamp("a.md", 1, listed - 3_000_000_000, 0o100644),
+        FileStamp("b.md", 1, listed - 1_000_000_000, 0o100644),
+    )
     assert FolderListing((old,), listed).trusted(racy_seconds=2.0)
     assert not FolderListing((old, recent), listed).trusted(racy_seconds=2.0)
 
@@ -49,7 +63,9 @@ def test_scan_lists_what_load_articles_read_without_opening_a_file(tmp_path, mon
     assert [f.path for f in scan_folder(tmp_path / "sub" / "c.markdown").files] == ["c.markdown"]
 
 
-def test_the_stamp_changes_with_a_same_size_edit_one_nanosecond_later_and_with_a_chmod(tmp_path, story_pair_dir):
+def test_the_stamp_changes_with_a_same_size_edit_one_nanosecond_later_and_with_a_chmod(
+    tmp_path, story_pair_dir
+):
     shutil.copytree(story_pair_dir, tmp_path / "a")
     path = next((tmp_path / "a").iterdir())
     before = scan_folder(tmp_path / "a").files

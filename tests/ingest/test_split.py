@@ -1,4 +1,5 @@
 """Tests for qa/split.py: sentence boundaries, fragment merging, long paragraphs, verbatim passages."""
+
 from __future__ import annotations
 
 import pytest
@@ -44,10 +45,19 @@ def _sentence(i: int) -> str:
     ("text", "expected"),
     [
         ("Mr. Lee paid 3.5 euros. He left.", ["Mr. Lee paid 3.5 euros.", "He left."]),
-        ("The U.S. court ruled. The U.S. Senate agreed.", ["The U.S. court ruled.", "The U.S. Senate agreed."]),
+        (
+            "The U.S. court ruled. The U.S. Senate agreed.",
+            ["The U.S. court ruled.", "The U.S. Senate agreed."],
+        ),
         ("Gate No. 5 opened at 6.15 a.m. on Friday.", ["Gate No. 5 opened at 6.15 a.m. on Friday."]),
-        ("Led by Dr. Laila Haddad and J. R. Smith. It worked.", ["Led by Dr. Laila Haddad and J. R. Smith.", "It worked."]),
-        ("She said, “It is wrong.” He agreed! Why? Nobody knows…", ["She said, “It is wrong.”", "He agreed!", "Why?", "Nobody knows…"]),
+        (
+            "Led by Dr. Laila Haddad and J. R. Smith. It worked.",
+            ["Led by Dr. Laila Haddad and J. R. Smith.", "It worked."],
+        ),
+        (
+            "She said, “It is wrong.” He agreed! Why? Nobody knows…",
+            ["She said, “It is wrong.”", "He agreed!", "Why?", "Nobody knows…"],
+        ),
         ("Prices rose 5.1 percent. 2024 was hard.", ["Prices rose 5.1 percent.", "2024 was hard."]),
         ("A heading without a stop\n\nnext paragraph.", ["A heading without a stop", "next paragraph."]),
         ("  padded.  ", ["padded."]),
@@ -144,7 +154,9 @@ def test_invalid_sizes_are_refused_with_the_value(kwargs, message):
 def corpus(request) -> tuple[Article, ...]:
     """The sample corpus, the story pair (tests/data: web-page markup, curly quotes, a dateline) and
     the two real shared articles (skipped without ../shared: the others run on a fresh clone)."""
-    fixture = {"sample": "sample_articles_dir", "story": "story_pair_dir", "shared": "shared_articles_dir"}[request.param]
+    fixture = {"sample": "sample_articles_dir", "story": "story_pair_dir", "shared": "shared_articles_dir"}[
+        request.param
+    ]
     return load_articles(request.getfixturevalue(fixture)).articles
 
 
@@ -165,7 +177,11 @@ def test_passages_carry_article_metadata(corpus):
     for passage in split_articles(corpus):
         article = by_id[passage.article_id]
         assert (passage.title, passage.date, passage.place, passage.source, passage.path) == (
-            article.title, article.date, article.place, article.source, article.path,
+            article.title,
+            article.date,
+            article.place,
+            article.source,
+            article.path,
         )
 
 
@@ -174,7 +190,9 @@ def test_passage_ids_are_stable_and_unique(corpus):
     assert first == second
     ids = [p.passage_id for p in first]
     assert len(ids) == len(set(ids))
-    assert all(p.passage_id == f"{p.article_id}::{p.paragraph}.{p.passage_id.rsplit('.', 1)[1]}" for p in first)
+    assert all(
+        p.passage_id == f"{p.article_id}::{p.paragraph}.{p.passage_id.rsplit('.', 1)[1]}" for p in first
+    )
 
 
 def test_small_max_words_still_gives_verbatim_parts(corpus):

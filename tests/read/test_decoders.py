@@ -3,6 +3,7 @@ BERT (token type ids), DistilBERT (none) and RoBERTa (byte-level BPE, <s> questi
 
 Tiny random models and tokenizers are built here, so this runs offline on a fresh clone.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,7 +26,9 @@ MAX_SEQ_LEN, STRIDE, MAX_ANSWER_TOKENS = 40, 12, 8
 
 
 def passages() -> list[Passage]:
-    return [Passage(f"t.md::{i}.0", "t.md", "t", None, None, "s", "p", i, text) for i, text in enumerate(TEXTS)]
+    return [
+        Passage(f"t.md::{i}.0", "t.md", "t", None, None, "s", "p", i, text) for i, text in enumerate(TEXTS)
+    ]
 
 
 def bert_tokenizer():
@@ -54,14 +57,31 @@ def roberta_tokenizer():
     bpe = Tokenizer(models.BPE(unk_token="<unk>"))
     bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
     bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, min_frequency=1, special_tokens=special,
-                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        min_frequency=1,
+        special_tokens=special,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
     bpe.train_from_iterator(TEXTS + [QUESTION], trainer=trainer)
-    bpe.post_processor = RobertaProcessing(("</s>", bpe.token_to_id("</s>")), ("<s>", bpe.token_to_id("<s>")),
-                                           add_prefix_space=True, trim_offsets=True)
-    return RobertaTokenizerFast(tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", sep_token="</s>",
-                                cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
-                                add_prefix_space=True, trim_offsets=True)
+    bpe.post_processor = RobertaProcessing(
+        ("</s>", bpe.token_to_id("</s>")),
+        ("<s>", bpe.token_to_id("<s>")),
+        add_prefix_space=True,
+        trim_offsets=True,
+    )
+    return RobertaTokenizerFast(
+        tokenizer_object=bpe,
+        bos_token="<s>",
+        eos_token="</s>",
+        sep_token="</s>",
+        cls_token="<s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+        add_prefix_space=True,
+        trim_offsets=True,
+    )
 
 
 def tiny_model(family: str, tokenizer):
@@ -70,23 +90,36 @@ def tiny_model(family: str, tokenizer):
     torch.manual_seed(1)
     common = dict(vocab_size=len(tokenizer), max_position_embeddings=64)
     if family == "bert":
-        config = transformers.BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                         intermediate_size=48, **common)
+        config = transformers.BertConfig(
+            hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=48, **common
+        )
         return transformers.BertForQuestionAnswering(config).eval()
     if family == "distilbert":
         config = transformers.DistilBertConfig(dim=32, n_layers=2, n_heads=2, hidden_dim=48, **common)
         return transformers.DistilBertForQuestionAnswering(config).eval()
-    config = transformers.RobertaConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                        intermediate_size=48, pad_token_id=tokenizer.pad_token_id,
-                                        **{**common, "max_position_embeddings": 66})
+    config = transformers.RobertaConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=48,
+        pad_token_id=tokenizer.pad_token_id,
+        **{**common, "max_position_embeddings": 66},
+    )
     return transformers.RobertaForQuestionAnswering(config).eval()
 
 
 def reference_best_span(model, tokenizer, question: str, text: str) -> tuple[str, float]:
     """Every window run alone (no padding), every (start, end) pair of context tokens scored as
     softmax(start)[s] * softmax(end)[e]; the best over all windows, as characters of `text`."""
-    enc = tokenizer(question, text, truncation="only_second", max_length=MAX_SEQ_LEN, stride=STRIDE,
-                    return_overflowing_tokens=True, return_offsets_mapping=True)
+    enc = tokenizer(
+        question,
+        text,
+        truncation="only_second",
+        max_length=MAX_SEQ_LEN,
+        stride=STRIDE,
+        return_overflowing_tokens=True,
+        return_offsets_mapping=True,
+    )
     best = ("", -1.0)
     for w in range(len(enc["input_ids"])):
         inputs = {k: torch.tensor([enc[k][w]]) for k in tokenizer.model_input_names if k in enc}
@@ -103,19 +136,32 @@ def reference_best_span(model, tokenizer, question: str, text: str) -> tuple[str
     return best
 
 
-@pytest.mark.parametrize("family, make_tokenizer", [
-    ("bert", bert_tokenizer), ("distilbert", distilbert_tokenizer), ("roberta", roberta_tokenizer),
-])
+@pytest.mark.parametrize(
+    "family, make_tokenizer",
+    [
+        ("bert", bert_tokenizer),
+        ("distilbert", distilbert_tokenizer),
+        ("roberta", roberta_tokenizer),
+    ],
+)
 def test_the_reader_finds_the_reference_decoders_best_span(family, make_tokenizer) -> None:
     tokenizer = make_tokenizer()
     model = tiny_model(family, tokenizer)
-    reader = TransformersReader.from_model(model, tokenizer, max_seq_len=MAX_SEQ_LEN, doc_stride=STRIDE,
-                                           max_answer_tokens=MAX_ANSWER_TOKENS, n_best=20)
+    reader = TransformersReader.from_model(
+        model,
+        tokenizer,
+        max_seq_len=MAX_SEQ_LEN,
+        doc_stride=STRIDE,
+        max_answer_tokens=MAX_ANSWER_TOKENS,
+        n_best=20,
+    )
     given = passages()
     result = reader.read(Query(QUESTION), given)
     assert result.candidates, family
-    expected = max((reference_best_span(model, tokenizer, QUESTION, p.text) + (p.passage_id,) for p in given),
-                   key=lambda t: t[1])
+    expected = max(
+        (reference_best_span(model, tokenizer, QUESTION, p.text) + (p.passage_id,) for p in given),
+        key=lambda t: t[1],
+    )
     best = result.candidates[0]
     # One batched forward pass with padding gives the reference's unpadded scores.
     assert (best.text, best.passage_id) == (expected[0], expected[2]), family
@@ -135,7 +181,9 @@ def test_distilbert_is_given_no_token_type_ids(monkeypatch) -> None:
         return forward(**inputs)
 
     monkeypatch.setattr(model, "forward", spy)
-    TransformersReader.from_model(model, tokenizer, max_seq_len=MAX_SEQ_LEN, doc_stride=STRIDE).read(Query(QUESTION), passages())
+    TransformersReader.from_model(model, tokenizer, max_seq_len=MAX_SEQ_LEN, doc_stride=STRIDE).read(
+        Query(QUESTION), passages()
+    )
     assert seen and all("token_type_ids" not in keys for keys in seen)
 
 

@@ -1,4 +1,5 @@
 """Tests for the readers: span decoding and the transformers reader (qa/read/transformers_reader.py), the bundled reader, load_reader (qa/read/choose.py)."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,8 +25,15 @@ NULL_THRESHOLD = config.NO_ANSWER_THRESHOLD
 
 def make_passage(text: str, i: int = 0) -> Passage:
     return Passage(
-        passage_id=f"t.md::{i}.0", article_id="t.md", title="t", date=None, place=None,
-        source="t.md", path="t.md", paragraph=i, text=text,
+        passage_id=f"t.md::{i}.0",
+        article_id="t.md",
+        title="t",
+        date=None,
+        place=None,
+        source="t.md",
+        path="t.md",
+        paragraph=i,
+        text=text,
     )
 
 
@@ -37,7 +45,7 @@ def assert_well_formed(result: ReaderResult, passages: list[Passage]) -> None:
     assert len(keys) == len(set(keys))
     for c in result.candidates:
         assert 0.0 <= c.score <= 1.0
-        assert c.text == {p.passage_id: p for p in passages}[c.passage_id].text[c.start:c.end]
+        assert c.text == {p.passage_id: p for p in passages}[c.passage_id].text[c.start : c.end]
         assert c.text and c.text == c.text.strip()
 
 
@@ -55,11 +63,19 @@ def article_passages() -> list[Passage]:
         for k, para in enumerate(re.split(r"\n\s*\n", text)):
             para = para.strip()
             if len(para.split()) >= 8:
-                passages.append(Passage(
-                    passage_id=f"{path.name}::{k}.0", article_id=path.name, title=title,
-                    date=None, place=None, source=str(path), path=str(path), paragraph=k,
-                    text=para,
-                ))
+                passages.append(
+                    Passage(
+                        passage_id=f"{path.name}::{k}.0",
+                        article_id=path.name,
+                        title=title,
+                        date=None,
+                        place=None,
+                        source=str(path),
+                        path=str(path),
+                        paragraph=k,
+                        text=para,
+                    )
+                )
     assert passages
     return passages
 
@@ -89,8 +105,7 @@ def logits(**peaks: float) -> np.ndarray:
 
 
 def test_decode_spans_maps_tokens_to_exact_characters() -> None:
-    spans, null = decode_spans(logits(t4=8.0), logits(t6=8.0), OFFSETS, SEQ_IDS,
-                               attention_mask=MASK)
+    spans, null = decode_spans(logits(t4=8.0), logits(t6=8.0), OFFSETS, SEQ_IDS, attention_mask=MASK)
     start, end, score = spans[0]
     assert CONTEXT[start:end] == "Ravi Shankar Prasad"
     assert 0.0 < null < score <= 1.0
@@ -98,40 +113,49 @@ def test_decode_spans_maps_tokens_to_exact_characters() -> None:
 
 
 def test_decode_spans_null_wins_when_cls_dominates() -> None:
-    spans, null = decode_spans(logits(t0=12.0, t4=2.0), logits(t0=12.0, t6=2.0), OFFSETS,
-                               SEQ_IDS, attention_mask=MASK)
+    spans, null = decode_spans(
+        logits(t0=12.0, t4=2.0), logits(t0=12.0, t6=2.0), OFFSETS, SEQ_IDS, attention_mask=MASK
+    )
     assert null > 0.9
     assert all(score < null for _, _, score in spans)
 
 
 def test_decode_spans_respects_max_answer_tokens_and_order() -> None:
     # The most likely end comes before the most likely start: that pair is not a span.
-    spans, _ = decode_spans(logits(t7=9.0, t5=3.0), logits(t4=9.0, t7=3.0), OFFSETS, SEQ_IDS,
-                            attention_mask=MASK, max_answer_tokens=2)
+    spans, _ = decode_spans(
+        logits(t7=9.0, t5=3.0),
+        logits(t4=9.0, t7=3.0),
+        OFFSETS,
+        SEQ_IDS,
+        attention_mask=MASK,
+        max_answer_tokens=2,
+    )
     token_of = {OFFSETS[k][0]: k for k in range(4, 8)}
     token_end = {OFFSETS[k][1]: k for k in range(4, 8)}
     assert spans
     for start, end, _ in spans:
         assert token_end[end] >= token_of[start]
         assert token_end[end] - token_of[start] + 1 <= 2
-    assert CONTEXT[spans[0][0]:spans[0][1]] == "said"
+    assert CONTEXT[spans[0][0] : spans[0][1]] == "said"
 
 
 def test_decode_spans_never_picks_question_special_or_padding_tokens() -> None:
     # Huge logits on question tokens (1, 2), [SEP] (3) and padding (9) are ignored.
-    spans, _ = decode_spans(logits(t1=20.0, t3=20.0, t9=30.0, t5=1.0),
-                            logits(t2=20.0, t3=20.0, t9=30.0, t5=1.0),
-                            OFFSETS, SEQ_IDS, attention_mask=MASK)
-    assert CONTEXT[spans[0][0]:spans[0][1]] == "Shankar"
+    spans, _ = decode_spans(
+        logits(t1=20.0, t3=20.0, t9=30.0, t5=1.0),
+        logits(t2=20.0, t3=20.0, t9=30.0, t5=1.0),
+        OFFSETS,
+        SEQ_IDS,
+        attention_mask=MASK,
+    )
+    assert CONTEXT[spans[0][0] : spans[0][1]] == "Shankar"
     for start, end, _ in spans:
         assert 0 <= start < end <= len(CONTEXT)
 
 
 def test_decode_spans_padding_does_not_change_scores() -> None:
-    short, null_short = decode_spans(logits(t4=5.0)[:9], logits(t6=5.0)[:9], OFFSETS[:9],
-                                     SEQ_IDS[:9])
-    padded, null_padded = decode_spans(logits(t4=5.0), logits(t6=5.0), OFFSETS, SEQ_IDS,
-                                       attention_mask=MASK)
+    short, null_short = decode_spans(logits(t4=5.0)[:9], logits(t6=5.0)[:9], OFFSETS[:9], SEQ_IDS[:9])
+    padded, null_padded = decode_spans(logits(t4=5.0), logits(t6=5.0), OFFSETS, SEQ_IDS, attention_mask=MASK)
     assert [sp[:2] for sp in short] == [sp[:2] for sp in padded]
     assert [sp[2] for sp in short] == pytest.approx([sp[2] for sp in padded])
     assert null_short == pytest.approx(null_padded)
@@ -201,19 +225,26 @@ def test_stride_finds_answer_in_a_later_window(sided_tokenizer) -> None:
 
 
 def test_a_headline_reading_reader_sees_the_headline_but_answers_from_the_paragraph(sided_tokenizer) -> None:
-    headlined = TransformersReader.from_model(zebra_model(sided_tokenizer), sided_tokenizer, reads_headline=True)
+    headlined = TransformersReader.from_model(
+        zebra_model(sided_tokenizer), sided_tokenizer, reads_headline=True
+    )
     plain = TransformersReader.from_model(zebra_model(sided_tokenizer), sided_tokenizer)
     # The model's favourite token is in the headline and once in the paragraph.
-    both = dataclasses.replace(make_passage("A zebra escaped from the zoo on Friday.", 0), title="Zebra escapes")
-    only_headline = dataclasses.replace(make_passage("An animal escaped from the zoo on Friday.", 1),
-                                        title="Zebra escapes")
+    both = dataclasses.replace(
+        make_passage("A zebra escaped from the zoo on Friday.", 0), title="Zebra escapes"
+    )
+    only_headline = dataclasses.replace(
+        make_passage("An animal escaped from the zoo on Friday.", 1), title="Zebra escapes"
+    )
     result = headlined.read(Query("What escaped?"), [both, only_headline])
     plain_result = plain.read(Query("What escaped?"), [both, only_headline])
     assert_well_formed(result, [both, only_headline])
     best = result.candidates[0]
     assert (best.passage_id, best.text, best.start) == (both.passage_id, "zebra", 2)
     # Nothing is taken from a headline, however much the model likes it there.
-    assert all("zebra" not in c.text.lower() for c in result.candidates if c.passage_id == only_headline.passage_id)
+    assert all(
+        "zebra" not in c.text.lower() for c in result.candidates if c.passage_id == only_headline.passage_id
+    )
     # The headline went in (its tokens are in the window) but takes no probability from the
     # paragraph: the span scores what it scores without a headline.
     assert headlined.model.shapes[0][1] > plain.model.shapes[0][1]
@@ -236,8 +267,7 @@ def test_transformers_reader_requires_fast_tokenizer() -> None:
 
 def test_transformers_reader_validates_settings(minilm_tokenizer) -> None:
     with pytest.raises(ValueError, match="doc_stride"):
-        TransformersReader.from_model(KeywordQA(0), minilm_tokenizer, max_seq_len=64,
-                                      doc_stride=64)
+        TransformersReader.from_model(KeywordQA(0), minilm_tokenizer, max_seq_len=64, doc_stride=64)
 
 
 # -- TransformersReader end to end with a tiny real model ------------------------------------------
@@ -249,8 +279,13 @@ def tiny_qa_dir(tmp_path_factory, minilm_tokenizer) -> Path:
     from transformers import BertConfig, BertForQuestionAnswering
 
     torch.manual_seed(0)
-    cfg = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                     intermediate_size=37, vocab_size=len(minilm_tokenizer))
+    cfg = BertConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        vocab_size=len(minilm_tokenizer),
+    )
     model = BertForQuestionAnswering(cfg).eval()
     path = tmp_path_factory.mktemp("tiny_qa")
     model.save_pretrained(path)
@@ -274,11 +309,8 @@ def test_tiny_model_batched_read_equals_reading_each_passage(tiny_qa_dir, articl
         alone_nulls.append(alone.no_answer_score)
         alone_candidates += [(c.score, i, c.passage_id, c.start, c.end) for c in alone.candidates]
     merged = sorted(alone_candidates, key=lambda t: (-t[0], t[1:]))[:5]
-    assert [(c.passage_id, c.start, c.end) for c in batched.candidates] == [
-        m[2:] for m in merged
-    ]
-    assert [c.score for c in batched.candidates] == pytest.approx([m[0] for m in merged],
-                                                                  rel=1e-4)
+    assert [(c.passage_id, c.start, c.end) for c in batched.candidates] == [m[2:] for m in merged]
+    assert [c.score for c in batched.candidates] == pytest.approx([m[0] for m in merged], rel=1e-4)
     assert batched.no_answer_score == pytest.approx(min(alone_nulls), rel=1e-4)
 
 
@@ -298,13 +330,20 @@ MISS = pytest.mark.xfail(strict=True, reason="a known miss of the bundled reader
 ARTICLE_QUESTIONS = [
     ("How many users were targeted?", ("1,400", "1400", "over 1,400", "1400 select users", "1,400 users")),
     ("Who is the IT Minister?", ("Ravi Shankar Prasad",)),
-    pytest.param("Which Israeli firm did WhatsApp sue?", ("NSO Group", "the Israeli firm NSO Group"),
-                 marks=MISS),  # says "Pegasus", the spyware named in the next paragraph
+    pytest.param(
+        "Which Israeli firm did WhatsApp sue?", ("NSO Group", "the Israeli firm NSO Group"), marks=MISS
+    ),  # says "Pegasus", the spyware named in the next paragraph
     ("Who is the Chief Minister of West Bengal?", ("Mamata Banerjee",)),
     ("How many individuals in India were targeted?", ("30-40", "around 30-40")),
-    pytest.param("What spyware was installed?", ("Pegasus", "Pegasus spyware", "the state-of-the-art Pegasus spyware"),
-                 marks=MISS),  # says "cyberattack"
-    ("What did the cyberattack need to install the spyware?", ("a missed call", "missed call", "missed calls")),
+    pytest.param(
+        "What spyware was installed?",
+        ("Pegasus", "Pegasus spyware", "the state-of-the-art Pegasus spyware"),
+        marks=MISS,
+    ),  # says "cyberattack"
+    (
+        "What did the cyberattack need to install the spyware?",
+        ("a missed call", "missed call", "missed calls"),
+    ),
     ("Which ministry issued a separate statement?", ("The Home Ministry", "Home Ministry")),
     ("Which company owns WhatsApp?", ("Facebook",)),
 ]
@@ -316,20 +355,34 @@ def bundled_reader():
 
 
 @pytest.mark.parametrize(("question", "expected"), ARTICLE_QUESTIONS)
-def test_the_bundled_reader_answers_the_articles_with_whole_spans(bundled_reader, article_passages, question, expected):
+def test_the_bundled_reader_answers_the_articles_with_whole_spans(
+    bundled_reader, article_passages, question, expected
+):
     result = bundled_reader.read(Query(question), article_passages)
     assert_well_formed(result, article_passages)
     best = result.candidates[0]
     assert best.text in expected, best.text
-    threshold = bundled_reader.no_answer_threshold if bundled_reader.no_answer_threshold is not None else NULL_THRESHOLD
+    threshold = (
+        bundled_reader.no_answer_threshold
+        if bundled_reader.no_answer_threshold is not None
+        else NULL_THRESHOLD
+    )
     assert result.no_answer_score - best.score <= threshold  # answered, not refused
 
 
-@pytest.mark.parametrize("question", ["What is the capital of France?", "Who won the football world cup in 2018?"])
-def test_the_bundled_reader_refuses_what_the_articles_do_not_say(bundled_reader, article_passages, question) -> None:
+@pytest.mark.parametrize(
+    "question", ["What is the capital of France?", "Who won the football world cup in 2018?"]
+)
+def test_the_bundled_reader_refuses_what_the_articles_do_not_say(
+    bundled_reader, article_passages, question
+) -> None:
     result = bundled_reader.read(Query(question), article_passages)
     best = result.candidates[0].score if result.candidates else 0.0
-    threshold = bundled_reader.no_answer_threshold if bundled_reader.no_answer_threshold is not None else NULL_THRESHOLD
+    threshold = (
+        bundled_reader.no_answer_threshold
+        if bundled_reader.no_answer_threshold is not None
+        else NULL_THRESHOLD
+    )
     assert result.no_answer_score - best > threshold
 
 

@@ -1,4 +1,5 @@
 """Tests for training the reader (qa/read/training): data, windows, batches, a tiny real run, resume, export."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,13 @@ def tiny_base(tmp_path_factory, tokenizer) -> Path:
     from transformers import BertConfig, BertModel
 
     torch.manual_seed(0)
-    config = BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=48,
-                        vocab_size=len(tokenizer))
+    config = BertConfig(
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=48,
+        vocab_size=len(tokenizer),
+    )
     path = tmp_path_factory.mktemp("tiny_base")
     BertModel(config).save_pretrained(path)
     tokenizer.save_pretrained(path)
@@ -48,9 +54,18 @@ def tiny_base(tmp_path_factory, tokenizer) -> Path:
 
 
 def tiny_config(base: Path, **overrides) -> TrainConfig:
-    values = dict(train_files=(str(TINY_SQUAD),), eval_file=str(TINY_SQUAD), base_model=str(base),
-                  max_seq_len=48, doc_stride=16, batch_size=4, epochs=2.0, negative_ratio=0.5,
-                  checkpoint_minutes=1000.0, eval_questions=5)
+    values = dict(
+        train_files=(str(TINY_SQUAD),),
+        eval_file=str(TINY_SQUAD),
+        base_model=str(base),
+        max_seq_len=48,
+        doc_stride=16,
+        batch_size=4,
+        epochs=2.0,
+        negative_ratio=0.5,
+        checkpoint_minutes=1000.0,
+        eval_questions=5,
+    )
     values.update(overrides)
     return TrainConfig(**values)
 
@@ -71,7 +86,7 @@ def test_a_misplaced_offset_is_found_again_in_the_context(tmp_path) -> None:
     path = tmp_path / "shifted.json"
     path.write_text(json.dumps(data))
     first = load_squad(path)[0]
-    assert first.context[first.answer_start:].startswith("Mira Castell")
+    assert first.context[first.answer_start :].startswith("Mira Castell")
 
 
 def test_other_paragraph_negatives_never_hold_the_answer_and_are_seeded() -> None:
@@ -83,8 +98,9 @@ def test_other_paragraph_negatives_never_hold_the_answer_and_are_seeded() -> Non
         source = by_question[n.question]
         assert n.title == source.title and n.context != source.context
         assert source.answer_text.lower() not in n.context.lower()
-    assert [n.qid for n in other_paragraph_negatives(examples, ratio=0.5, seed=7)] == \
-        [n.qid for n in other_paragraph_negatives(examples, ratio=0.5, seed=7)]
+    assert [n.qid for n in other_paragraph_negatives(examples, ratio=0.5, seed=7)] == [
+        n.qid for n in other_paragraph_negatives(examples, ratio=0.5, seed=7)
+    ]
     with pytest.raises(ValueError, match="ratio"):
         other_paragraph_negatives(examples, ratio=1.5, seed=0)
 
@@ -101,16 +117,27 @@ def test_entity_swaps_put_a_word_from_another_paragraph_into_the_question() -> N
         # What was swapped in comes from the same article and is nowhere in this paragraph.
         assert new_words and all(w.lower() not in source.context.lower() for w in new_words)
     swapped = {by_id[s.qid.removesuffix("#swap")].question: s.question for s in swaps}
-    assert swapped["What crossing followed in 1994?"] == "What crossing followed in 1931?"  # a year for a year
+    assert (
+        swapped["What crossing followed in 1994?"] == "What crossing followed in 1931?"
+    )  # a year for a year
     assert "When did the bridge open?" not in swapped  # no name or number to swap
-    assert [s.question for s in entity_swap_negatives(examples, ratio=0.5, seed=7)] == \
-        [s.question for s in entity_swap_negatives(examples, ratio=0.5, seed=7)]
+    assert [s.question for s in entity_swap_negatives(examples, ratio=0.5, seed=7)] == [
+        s.question for s in entity_swap_negatives(examples, ratio=0.5, seed=7)
+    ]
     with pytest.raises(ValueError, match="ratio"):
         entity_swap_negatives(examples, ratio=-0.1, seed=0)
 
 
 def _answerable(qid: str, question: str, context: str) -> SquadExample:
-    return SquadExample(qid, "Harbour bridge", context, question, "Mira Castell", context.index("Mira Castell"), ("Mira Castell",))
+    return SquadExample(
+        qid,
+        "Harbour bridge",
+        context,
+        question,
+        "Mira Castell",
+        context.index("Mira Castell"),
+        ("Mira Castell",),
+    )
 
 
 def test_question_edits_ask_the_opposite_or_the_negation_of_what_the_paragraph_answers() -> None:
@@ -134,13 +161,18 @@ def test_question_edits_ask_the_opposite_or_the_negation_of_what_the_paragraph_a
     assert all(not e.answerable and e.all_answers == () and e.qid.endswith("#edit") for e in edits.values())
     assert all(e.context == examples[0].context for qid, e in edits.items() if qid != "negated")
     tiny = load_squad(TINY_SQUAD)
-    assert [e.question for e in question_edit_negatives(tiny, ratio=0.5, seed=7)] == \
-        [e.question for e in question_edit_negatives(tiny, ratio=0.5, seed=7)]
+    assert [e.question for e in question_edit_negatives(tiny, ratio=0.5, seed=7)] == [
+        e.question for e in question_edit_negatives(tiny, ratio=0.5, seed=7)
+    ]
     with pytest.raises(ValueError, match="ratio"):
         question_edit_negatives(tiny, ratio=1.5, seed=0)
     # `qa train-reader --edit-ratio` adds them to the run's examples.
     run_ids = [e.qid for e in training_examples(tiny_config(Path("unused"), edit_ratio=1.0))]
-    assert sum(qid.endswith("#edit") for qid in run_ids) == len(question_edit_negatives(tiny, ratio=1.0, seed=42)) > 0
+    assert (
+        sum(qid.endswith("#edit") for qid in run_ids)
+        == len(question_edit_negatives(tiny, ratio=1.0, seed=42))
+        > 0
+    )
 
 
 @pytest.mark.parametrize("headline", [False, True])
@@ -160,7 +192,10 @@ def test_window_labels_point_at_the_answer_tokens(tokenizer, headline) -> None:
         assert any(text == e.answer_text.lower().replace(" ", "") for e in examples if e.answerable), text
     assert labelled >= 11  # every answerable question is labelled in at least one window
     # The title leads the context, unless the paragraph holds it already ("The Kestrel Harbour bridge ...").
-    for example in (examples[0], next(e for e in examples if e.title == "Harbour_bridge" and "Tolls" in e.context)):
+    for example in (
+        examples[0],
+        next(e for e in examples if e.title == "Harbour_bridge" and "Tolls" in e.context),
+    ):
         one = featurize([example], tokenizer, max_seq_len=40, doc_stride=12, headline=headline)
         first = tokenizer.decode(one.tokens[one.offsets[0] : one.offsets[1]])
         holds_title = "Harbour bridge" in example.context
@@ -221,8 +256,9 @@ def test_a_run_begun_before_a_setting_existed_resumes_with_its_default(tmp_path,
 
 
 def test_the_command_says_what_is_wrong_with_exit_2(tmp_path, capsys) -> None:
-    code = train_command(["--train", str(tmp_path / "missing.json"), "--out", str(tmp_path / "run"),
-                          "--base-model", "unused"])
+    code = train_command(
+        ["--train", str(tmp_path / "missing.json"), "--out", str(tmp_path / "run"), "--base-model", "unused"]
+    )
     assert code == 2
     assert "training file not found" in capsys.readouterr().err
 
@@ -236,9 +272,18 @@ def test_export_writes_fp16_weights_that_read_back_as_the_checkpoint(tmp_path, t
 
     run = tmp_path / "run"
     train(tiny_config(tiny_base, max_steps=2), run, resume=False)
-    info = ReaderInfo(name="tiny", base_model="tiny", train_files=(str(TINY_SQUAD),), steps=2, total_steps=8,
-                      epochs=0.5, examples_seen=8, no_answer_threshold=-0.25, threshold_tuned_on="tiny-squad.json",
-                      figures={"reader alone F1": {"value": 1.0, "command": "qa eval x --reader-only"}})
+    info = ReaderInfo(
+        name="tiny",
+        base_model="tiny",
+        train_files=(str(TINY_SQUAD),),
+        steps=2,
+        total_steps=8,
+        epochs=0.5,
+        examples_seen=8,
+        no_answer_threshold=-0.25,
+        threshold_tuned_on="tiny-squad.json",
+        figures={"reader alone F1": {"value": 1.0, "command": "qa eval x --reader-only"}},
+    )
     out = export_reader(run, tmp_path / "bundled", info, card=model_card(info))
     weights = load_file(out / "model.safetensors")
     assert all(t.dtype == torch.float16 for t in weights.values())
@@ -279,13 +324,18 @@ def test_the_training_curve_is_a_well_formed_svg_with_a_point_per_measured_check
 
     from qa.read.training.curve import curve_svg, read_log
 
-    lines = [{"step": 10, "total_steps": 40, "eval": {"em": 20.0, "f1": 30.0, "questions": 5}},
-             {"step": 20, "total_steps": 40},  # a checkpoint written without a measurement
-             {"step": 40, "total_steps": 40, "eval": {"em": 40.0, "f1": 55.5, "questions": 5}}]
+    lines = [
+        {"step": 10, "total_steps": 40, "eval": {"em": 20.0, "f1": 30.0, "questions": 5}},
+        {"step": 20, "total_steps": 40},  # a checkpoint written without a measurement
+        {"step": 40, "total_steps": 40, "eval": {"em": 40.0, "f1": 55.5, "questions": 5}},
+    ]
     (tmp_path / "log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines))
     svg = curve_svg(read_log(tmp_path), [("heuristic", 44.8)])
     root = ET.fromstring(svg)
-    circles = [c.find("{http://www.w3.org/2000/svg}title").text for c in root.iter("{http://www.w3.org/2000/svg}circle")]
+    circles = [
+        c.find("{http://www.w3.org/2000/svg}title").text
+        for c in root.iter("{http://www.w3.org/2000/svg}circle")
+    ]
     assert "40: 55.5" in circles and "10: 30.0" in circles and len(circles) == 2 * 2 + 2
     assert "<style>" in svg and "heuristic" in svg
     with pytest.raises(ValueError, match="no measured checkpoint"):
@@ -298,8 +348,13 @@ def test_a_second_phase_continues_the_curve_from_the_first_runs_last_step(tmp_pa
     first, second = tmp_path / "first", tmp_path / "second"
     for run, steps in ((first, (10, 20)), (second, (5, 15))):
         run.mkdir()
-        (run / "log.jsonl").write_text("".join(
-            json.dumps({"step": s, "total_steps": 99, "eval": {"em": s, "f1": s + 1.0, "questions": 5}}) + "\n" for s in steps))
+        (run / "log.jsonl").write_text(
+            "".join(
+                json.dumps({"step": s, "total_steps": 99, "eval": {"em": s, "f1": s + 1.0, "questions": 5}})
+                + "\n"
+                for s in steps
+            )
+        )
     out = tmp_path / "curve.svg"
     assert curve([str(first), str(out), "--then", str(second)]) == 0
     svg = out.read_text()
@@ -315,7 +370,8 @@ def test_a_holdout_split_keeps_whole_articles_apart(tmp_path) -> None:
     assert [a["title"] for a in parts[0] + parts[1]] == [a["title"] for a in original]
     assert len(parts[0]) == 1 and train.name == "tiny-squad-A1.json"
     assert {q["id"] for a in parts[0] for p in a["paragraphs"] for q in p["qas"]}.isdisjoint(
-        {q["id"] for a in parts[1] for p in a["paragraphs"] for q in p["qas"]})
+        {q["id"] for a in parts[1] for p in a["paragraphs"] for q in p["qas"]}
+    )
     assert main([str(TINY_SQUAD), "--train-articles", str(len(original)), "--out", str(tmp_path)]) == 2
 
 
@@ -330,7 +386,9 @@ def test_two_runs_average_into_a_run_that_exports(tmp_path, tiny_base) -> None:
     train(tiny_config(tiny_base, max_steps=3, seed=7), run_b, resume=False)
     soup = average_runs(run_a, run_b, 0.75, tmp_path / "soup")
     a, b, mixed = (load_file(latest_checkpoint(run) / "model.safetensors") for run in (run_a, run_b, soup))
-    assert any(not torch.equal(a[name], b[name]) for name in a)  # the runs differ, so the mean means something
+    assert any(
+        not torch.equal(a[name], b[name]) for name in a
+    )  # the runs differ, so the mean means something
     for name in a:
         torch.testing.assert_close(mixed[name], 0.75 * a[name] + 0.25 * b[name])
     assert json.loads((soup / "log.jsonl").read_text())["step"] == 5

@@ -1,4 +1,5 @@
 """Indexes the retrieve tests share, each built once per run: the crafted corpus and the story pair with the sample articles."""
+
 from __future__ import annotations
 
 import shutil
@@ -43,11 +44,20 @@ def retriever(tmp_path_factory, story_pair_dir, sample_articles_dir, embedder):
     article = load_article_file(original)[0]
     paragraphs = list(article.paragraphs)
     first = paragraphs[0]
-    paragraphs[0] = "A row over the ferry hack reached Harrowgate on Wednesday. " + first[sentence_spans(first)[1][0]:]
+    paragraphs[0] = (
+        "A row over the ferry hack reached Harrowgate on Wednesday. " + first[sentence_spans(first)[1][0] :]
+    )
     paragraphs[1] = "HARROWGATE (NWA) - " + paragraphs[1]
     paragraphs[-2] = paragraphs[-2].replace("Prior to this, ", "Earlier, ").replace(" had ", " has ")
     paragraphs[-1] = paragraphs[-1] + " (With inputs from NWA)"
-    write_article(folder, "agency/edited.md", article.title, article.date, "https://agency.example/ferry-hack", paragraphs)
+    write_article(
+        folder,
+        "agency/edited.md",
+        article.title,
+        article.date,
+        "https://agency.example/ferry-hack",
+        paragraphs,
+    )
     index_dir = tmp_path_factory.mktemp("index")
     build_index(folder, index_dir, embedder)
     return Retriever(open_store(index_dir), embedder)

@@ -1,5 +1,6 @@
 """The crafted corpus of the retrieve tests: a wire story in three outlets' versions, a follow-up, a
 quote two articles repeat, others; and a model-free embedder to index it with."""
+
 from __future__ import annotations
 
 import re
@@ -45,26 +46,46 @@ QUOTE = (
     "receive support until the valley road is open again,” the minister for regional affairs said"
 )
 OTHER_STORIES = {
-    "outlet-d/followup.md": ("2024-05-09", "https://outlet-d.example/landslide-inquiry", [
-        "An inquiry into the Morrow Creek landslide opened on Thursday. Geologists told the panel that "
-        "the slope had been marked as unstable in a survey ten years ago, but no drainage was built.",
-        "The council leader said the report would be published in full and apologised to residents.",
-    ]),
-    "outlet-e/minister.md": ("2024-05-03", "https://outlet-e.example/minister-visit", [
-        "The minister visited the school hall on Wednesday and met families who had spent three nights there.",
-        QUOTE + " during the visit.",
-    ]),
-    "outlet-f/budget.md": ("2024-05-04", "https://outlet-f.example/emergency-fund", [
-        "Parliament approved an emergency fund for landslide victims on Thursday after a short debate.",
-        QUOTE + " in a statement.",
-    ]),
-    "outlet-g/festival.md": ("2023-08-20", "https://outlet-g.example/harvest-festival", [
-        "The harvest festival drew record crowds to the old town this weekend, with music on three stages "
-        "and a parade of decorated tractors through the main square.",
-    ]),
-    "undated/notes.md": (None, "https://outlet-h.example/notes", [
-        "Road closures this week include the valley road near Morrow Creek and two lanes of the ring road.",
-    ]),
+    "outlet-d/followup.md": (
+        "2024-05-09",
+        "https://outlet-d.example/landslide-inquiry",
+        [
+            "An inquiry into the Morrow Creek landslide opened on Thursday. Geologists told the panel that "
+            "the slope had been marked as unstable in a survey ten years ago, but no drainage was built.",
+            "The council leader said the report would be published in full and apologised to residents.",
+        ],
+    ),
+    "outlet-e/minister.md": (
+        "2024-05-03",
+        "https://outlet-e.example/minister-visit",
+        [
+            "The minister visited the school hall on Wednesday and met families who had spent three nights there.",
+            QUOTE + " during the visit.",
+        ],
+    ),
+    "outlet-f/budget.md": (
+        "2024-05-04",
+        "https://outlet-f.example/emergency-fund",
+        [
+            "Parliament approved an emergency fund for landslide victims on Thursday after a short debate.",
+            QUOTE + " in a statement.",
+        ],
+    ),
+    "outlet-g/festival.md": (
+        "2023-08-20",
+        "https://outlet-g.example/harvest-festival",
+        [
+            "The harvest festival drew record crowds to the old town this weekend, with music on three stages "
+            "and a parade of decorated tractors through the main square.",
+        ],
+    ),
+    "undated/notes.md": (
+        None,
+        "https://outlet-h.example/notes",
+        [
+            "Road closures this week include the valley road near Morrow Creek and two lanes of the ring road.",
+        ],
+    ),
 }
 
 
@@ -72,20 +93,40 @@ def write_article(folder: Path, relative: str, title: str, date: str | None, url
     path = folder / relative
     path.parent.mkdir(parents=True, exist_ok=True)
     front = [f"title: {title}", f"url: {url}"] + ([f"date: {date}"] if date else [])
-    path.write_text("---\n" + "\n".join(front) + "\n---\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    path.write_text(
+        "---\n" + "\n".join(front) + "\n---\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8"
+    )
 
 
 def write_crafted_corpus(folder: Path) -> Path:
     """A wire story in three outlets' versions, a follow-up, a quote repeated by two articles, others."""
-    write_article(folder, "outlet-a/landslide.md", "Landslide cuts off Morrow Creek", "2024-05-01",
-           "https://outlet-a.example/landslide", LANDSLIDE)
+    write_article(
+        folder,
+        "outlet-a/landslide.md",
+        "Landslide cuts off Morrow Creek",
+        "2024-05-01",
+        "https://outlet-a.example/landslide",
+        LANDSLIDE,
+    )
     # Syndicated: the same story with the outlet's credit line (a short last paragraph joins the last passage).
-    write_article(folder, "outlet-b/landslide.md", "Landslide isolates village", "2024-05-01",
-           "https://outlet-b.example/news/landslide", [*LANDSLIDE, "(With inputs from Reuters)"])
+    write_article(
+        folder,
+        "outlet-b/landslide.md",
+        "Landslide isolates village",
+        "2024-05-01",
+        "https://outlet-b.example/news/landslide",
+        [*LANDSLIDE, "(With inputs from Reuters)"],
+    )
     # Syndicated with a new first sentence and a dateline.
     lede = "A landslide has left a mountain village cut off. " + STORY.split(". ", 1)[1]
-    write_article(folder, "outlet-c/landslide.md", "Village cut off by landslide", "2024-05-02",
-           "https://outlet-c.example/landslide", ["MORROW CREEK (AP) - " + lede, *LANDSLIDE[1:]])
+    write_article(
+        folder,
+        "outlet-c/landslide.md",
+        "Village cut off by landslide",
+        "2024-05-02",
+        "https://outlet-c.example/landslide",
+        ["MORROW CREEK (AP) - " + lede, *LANDSLIDE[1:]],
+    )
     for relative, (date, url, paragraphs) in OTHER_STORIES.items():
         write_article(folder, relative, relative.split("/")[1][:-3].title(), date, url, paragraphs)
     return folder

@@ -1,4 +1,5 @@
 """Follow-up rewriting: which questions lean on the conversation, and what is added to them."""
+
 from __future__ import annotations
 
 import pytest
@@ -74,10 +75,12 @@ def test_ellipsis_follow_up_gets_topic_without_the_answer_it_replaces():
 
 
 def test_a_follow_up_with_its_own_asking_word_keeps_it():
-    assert contextualize("What about the tram?", [Turn("How much did the bridge cost?", "5 million")]) == \
-        "What about the tram? (how much bridge cost)"
+    assert (
+        contextualize("What about the tram?", [Turn("How much did the bridge cost?", "5 million")])
+        == "What about the tram? (how much bridge cost)"
+    )
     query = contextualize("When did she say that?", [MAMATA])
-    assert "(who" not in query and "when" not in query[query.index("("):]
+    assert "(who" not in query and "when" not in query[query.index("(") :]
 
 
 def test_answer_numbers_stay_whole():
@@ -89,11 +92,16 @@ def test_he_or_she_carries_the_last_answer_only_when_it_names_someone():
     assert contextualize("When did he say that?", [fined]) == "When did he say that? (Nimbly fined)"
     assert contextualize("When was that?", [fined]).endswith("500 euros)")  # "that" may be the figure
     assert contextualize("When did he say that?", [Turn("Who fined Nimbly?", "Jonas Lindqvist")]).endswith(
-        "(fined Nimbly Jonas Lindqvist)")
+        "(fined Nimbly Jonas Lindqvist)"
+    )
 
 
 def test_and_with_few_words_of_its_own_is_still_a_follow_up():
-    assert is_follow_up("And how much?") and is_follow_up("And in India?") and is_follow_up("And what did she add?")
+    assert (
+        is_follow_up("And how much?")
+        and is_follow_up("And in India?")
+        and is_follow_up("And what did she add?")
+    )
 
 
 def test_follow_up_of_a_follow_up_keeps_the_topic():

@@ -1,4 +1,5 @@
 """qa/retrieve/dedup.py and facts.py: copies of one story fold into one hit; an update never does (issue 12)."""
+
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from qa.store.local_store import open_store
 from qa.types import Passage
 
 # --------------------------------------------------------------------------- the two measures: word runs and facts
+
 
 def test_shingle_overlap_tells_copies_from_other_stories():
     original = shingles(STORY)
@@ -31,51 +33,83 @@ def test_shingle_overlap_tells_copies_from_other_stories():
     assert shingle_overlap(shingles("Too short."), shingles("too short")) == 1.0
 
 
-@pytest.mark.parametrize("a, b", [
-    ("Over 1,400 users were targeted.", "Over 1400 users were targeted."),
-    ("The rate rose to 4.50 percent.", "The rate rose to 4.5%."),
-    ("It cost 412m euros.", "It cost 412 million euros."),
-    ("Forty families left.", "40 families left."),
-    ("MORROW CREEK (AP) - Mayor Ana Ribeiro spoke on Tuesday.", "Mayor Ana Ribeiro spoke on Tuesday. (With inputs from Reuters)"),
-    ("The Green Line opened.", "When the Green Line opened, crowds came."),  # "The", "When": not names
-    ("Ardenia's Governor Elena Varga spoke.", "Ardenia's Governor Elena Varga spoke (Reuters)."),
-    ("Mr. Weber spoke in Valmora.", "Mr Weber spoke in Valmora."),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Over 1,400 users were targeted.", "Over 1400 users were targeted."),
+        ("The rate rose to 4.50 percent.", "The rate rose to 4.5%."),
+        ("It cost 412m euros.", "It cost 412 million euros."),
+        ("Forty families left.", "40 families left."),
+        (
+            "MORROW CREEK (AP) - Mayor Ana Ribeiro spoke on Tuesday.",
+            "Mayor Ana Ribeiro spoke on Tuesday. (With inputs from Reuters)",
+        ),
+        ("The Green Line opened.", "When the Green Line opened, crowds came."),  # "The", "When": not names
+        ("Ardenia's Governor Elena Varga spoke.", "Ardenia's Governor Elena Varga spoke (Reuters)."),
+        ("Mr. Weber spoke in Valmora.", "Mr Weber spoke in Valmora."),
+    ],
+)
 def test_copies_written_differently_state_the_same_facts(a, b):
     assert facts_of(a) == facts_of(b)
 
 
-@pytest.mark.parametrize("a, b", [
-    ("The rate rose to 4.25 percent.", "The rate rose to 4.5 percent."),
-    ("It cost 412 million euros.", "It cost 412 billion euros."),
-    ("The vote was 7-2.", "The vote was 6-3."),
-    ("Its third increase this year.", "Its fourth increase this year."),
-    ("The minister spoke on Thursday.", "The minister spoke on Friday."),
-    ("The committee meets in July.", "The committee meets in June."),
-    ("The minister spoke today.", "The minister spoke yesterday."),
-    ("Mayor Ana Ribeiro opened the line.", "Mayor Tomas Weber opened the line."),
-    ("The line was opened by Ribeiro.", "The line was opened by Weber."),
-    ("Mr. Ribeiro opened the line.", "Mr. Weber opened the line."),
-    ("The tram opened in Valmora.", "The tram opened in Seabright."),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("The rate rose to 4.25 percent.", "The rate rose to 4.5 percent."),
+        ("It cost 412 million euros.", "It cost 412 billion euros."),
+        ("The vote was 7-2.", "The vote was 6-3."),
+        ("Its third increase this year.", "Its fourth increase this year."),
+        ("The minister spoke on Thursday.", "The minister spoke on Friday."),
+        ("The committee meets in July.", "The committee meets in June."),
+        ("The minister spoke today.", "The minister spoke yesterday."),
+        ("Mayor Ana Ribeiro opened the line.", "Mayor Tomas Weber opened the line."),
+        ("The line was opened by Ribeiro.", "The line was opened by Weber."),
+        ("Mr. Ribeiro opened the line.", "Mr. Weber opened the line."),
+        ("The tram opened in Valmora.", "The tram opened in Seabright."),
+    ],
+)
 def test_an_update_states_other_facts(a, b):
     assert facts_of(a) != facts_of(b)
 
 
 def test_the_two_rate_reports_of_the_sample_corpus_state_other_facts(sample_articles_dir):
     def lead(name: str) -> str:
-        return (sample_articles_dir / name).read_text(encoding="utf-8").split("---", 2)[2].strip().split("\n\n")[0]
+        return (
+            (sample_articles_dir / name)
+            .read_text(encoding="utf-8")
+            .split("---", 2)[2]
+            .strip()
+            .split("\n\n")[0]
+        )
 
     june, september = facts_of(lead("central-bank-rate.md")), facts_of(lead("central-bank-rate-september.md"))
-    assert "4.25" in june.figures and "4.5" in september.figures and "#3" in june.figures and "#4" in september.figures
-    assert june.names == september.names == {"central bank", "ardenia"}  # the same bank: the figures tell them apart
+    assert (
+        "4.25" in june.figures
+        and "4.5" in september.figures
+        and "#3" in june.figures
+        and "#4" in september.figures
+    )
+    assert (
+        june.names == september.names == {"central bank", "ardenia"}
+    )  # the same bank: the figures tell them apart
 
 
 # --------------------------------------------------------------------------- the fold rule, vectors fixed
 
 
 def _passage(number: int, text: str, date: str | None = "2024-05-01") -> Passage:
-    return Passage(f"a{number}.md::0.0", f"a{number}.md", "Title", date, None, f"https://a{number}.example/", f"a{number}.md", 0, text)
+    return Passage(
+        f"a{number}.md::0.0",
+        f"a{number}.md",
+        "Title",
+        date,
+        None,
+        f"https://a{number}.example/",
+        f"a{number}.md",
+        0,
+        text,
+    )
 
 
 def test_equal_vectors_do_not_fold_passages_whose_facts_or_dates_differ():
@@ -100,7 +134,14 @@ def test_equal_vectors_do_not_fold_passages_whose_facts_or_dates_differ():
 def _index(tmp_path: Path, articles: dict[str, tuple[str | None, str]]) -> Retriever:
     """A Retriever over one-paragraph articles {path: (date, text)}, indexed with the model-free embedder."""
     for relative, (date, text) in articles.items():
-        write_article(tmp_path / "corpus", relative, relative.split("/")[0], date, f"https://{relative.split('/')[0]}.example/", [text])
+        write_article(
+            tmp_path / "corpus",
+            relative,
+            relative.split("/")[0],
+            date,
+            f"https://{relative.split('/')[0]}.example/",
+            [text],
+        )
     build_index(tmp_path / "corpus", tmp_path / "index", HashEmbedder())
     return Retriever(open_store(tmp_path / "index"), HashEmbedder())
 
@@ -114,14 +155,19 @@ FEE = (
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["dense", "keyword", "hybrid"])
 def test_the_same_sentence_with_another_figure_gives_two_hits(tmp_path, mode):
-    retriever = _index(tmp_path, {
-        "first/fee.md": ("2024-05-01", FEE),
-        "second/fee.md": ("2024-05-01", FEE.replace("4.25", "4.5")),
-    })
+    retriever = _index(
+        tmp_path,
+        {
+            "first/fee.md": ("2024-05-01", FEE),
+            "second/fee.md": ("2024-05-01", FEE.replace("4.25", "4.5")),
+        },
+    )
     a, b = retriever.store.passages([0, 1])
     # Close enough by either text test: only the facts keep them apart.
     assert shingle_overlap(shingles(a.text), shingles(b.text)) >= config.NEAR_DUPLICATE_OVERLAP
-    assert (retriever.store.vectors([0]) @ retriever.store.vectors([1]).T)[0, 0] >= config.NEAR_DUPLICATE_COSINE
+    assert (retriever.store.vectors([0]) @ retriever.store.vectors([1]).T)[
+        0, 0
+    ] >= config.NEAR_DUPLICATE_COSINE
     hits = retriever.search("How much is the harbour fee?", 5, mode=mode)
     assert sorted(sorted(outlets(hit)) for hit in hits) == [["first"], ["second"]]
     assert {hit.passage.text for hit in hits} == {a.text, b.text}
@@ -129,11 +175,14 @@ def test_the_same_sentence_with_another_figure_gives_two_hits(tmp_path, mode):
 
 @pytest.mark.slow
 def test_two_articles_of_different_dates_are_not_folded(tmp_path):
-    retriever = _index(tmp_path, {
-        "monday/fee.md": ("2024-05-06", FEE),
-        "tuesday/fee.md": ("2024-05-07", FEE),  # the same words, published a day later
-        "undated/fee.md": (None, FEE),
-    })
+    retriever = _index(
+        tmp_path,
+        {
+            "monday/fee.md": ("2024-05-06", FEE),
+            "tuesday/fee.md": ("2024-05-07", FEE),  # the same words, published a day later
+            "undated/fee.md": (None, FEE),
+        },
+    )
     hits = retriever.search("How much is the harbour fee?", 5)
     assert sorted(sorted(outlets(hit)) for hit in hits) == [["monday"], ["tuesday"], ["undated"]]
     assert [hit.rank for hit in hits] == [0, 1, 2]
@@ -142,12 +191,18 @@ def test_two_articles_of_different_dates_are_not_folded(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["dense", "keyword", "hybrid"])
 def test_same_day_syndicated_copies_fold_into_one_hit_keeping_every_source(tmp_path, mode):
-    retriever = _index(tmp_path, {
-        "wire/fee.md": ("2024-05-01", FEE),
-        "daily/fee.md": ("2024-05-01", "VALMORA (Reuters) - " + FEE),
-        "weekly/fee.md": ("2024-05-01", FEE + " (With inputs from AP)"),
-        "other/fee.md": ("2024-05-01", FEE.replace("Thursday", "Friday")),  # another day named: kept apart
-    })
+    retriever = _index(
+        tmp_path,
+        {
+            "wire/fee.md": ("2024-05-01", FEE),
+            "daily/fee.md": ("2024-05-01", "VALMORA (Reuters) - " + FEE),
+            "weekly/fee.md": ("2024-05-01", FEE + " (With inputs from AP)"),
+            "other/fee.md": (
+                "2024-05-01",
+                FEE.replace("Thursday", "Friday"),
+            ),  # another day named: kept apart
+        },
+    )
     hits = retriever.search("How much is the harbour fee?", 5, mode=mode)
     assert sorted(sorted(outlets(hit)) for hit in hits) == [["daily", "weekly", "wire"], ["other"]]
     folded = next(hit for hit in hits if len(hit.passages) == 3)
@@ -155,7 +210,9 @@ def test_same_day_syndicated_copies_fold_into_one_hit_keeping_every_source(tmp_p
 
 
 @pytest.mark.slow
-def test_the_sample_corpus_keeps_the_june_and_september_rate_reports_apart(tmp_path, sample_articles_dir, embedder):
+def test_the_sample_corpus_keeps_the_june_and_september_rate_reports_apart(
+    tmp_path, sample_articles_dir, embedder
+):
     # Issue 12: their leads scored cosine 0.9605 in fp32, and whether they folded hung on int8 kernels.
     build_index(sample_articles_dir, tmp_path / "index", embedder)
     retriever = Retriever(open_store(tmp_path / "index"), embedder)
@@ -183,15 +240,22 @@ def test_syndicated_copies_fold_into_one_hit_keeping_every_source(crafted, mode)
         assert outlets(top) == {"outlet-a", "outlet-b"}, (mode, question)
         assert len({p.source for p in top.passages}) == 2
         # outlet-c ran the story a day later: its copy is its own hit, never folded with the others.
-        assert all(outlets(hit) == {"outlet-c"} or "outlet-c" not in outlets(hit) for hit in hits), (mode, question)
+        assert all(outlets(hit) == {"outlet-c"} or "outlet-c" not in outlets(hit) for hit in hits), (
+            mode,
+            question,
+        )
 
 
 @pytest.mark.slow
-def test_a_quote_repeated_by_articles_of_different_days_is_not_folded_and_neither_are_their_other_paragraphs(crafted):
+def test_a_quote_repeated_by_articles_of_different_days_is_not_folded_and_neither_are_their_other_paragraphs(
+    crafted,
+):
     hits = crafted.search("What did the minister promise the families who lost their homes?", 5)
     quoted = [outlets(hit) for hit in hits if "single family without a roof" in hit.passage.text]
     assert sorted(map(sorted, quoted)) == [["outlet-e"], ["outlet-f"]]  # 3 and 4 May
-    assert all(len(outlets(hit)) == 1 for hit in hits if "outlet-e" in outlets(hit) or "outlet-f" in outlets(hit))
+    assert all(
+        len(outlets(hit)) == 1 for hit in hits if "outlet-e" in outlets(hit) or "outlet-f" in outlets(hit)
+    )
 
 
 @pytest.mark.slow
@@ -208,9 +272,14 @@ def test_k_hits_are_k_different_pieces_of_evidence(crafted):
         assert len(hits) == k  # duplicates did not take slots
         for i, a in enumerate(hits):
             for b in hits[i + 1 :]:
-                if shingle_overlap(shingles(a.passage.text), shingles(b.passage.text)) >= config.NEAR_DUPLICATE_OVERLAP:
+                if (
+                    shingle_overlap(shingles(a.passage.text), shingles(b.passage.text))
+                    >= config.NEAR_DUPLICATE_OVERLAP
+                ):
                     # Alike in words, so different in what they report: the day, or the facts.
-                    assert a.passage.date != b.passage.date or facts_of(a.passage.text) != facts_of(b.passage.text)
+                    assert a.passage.date != b.passage.date or facts_of(a.passage.text) != facts_of(
+                        b.passage.text
+                    )
         # Every passage appears once, as a hit or as a duplicate of one.
         ids = [p.passage_id for hit in hits for p in hit.passages]
         assert len(ids) == len(set(ids))
@@ -218,7 +287,9 @@ def test_k_hits_are_k_different_pieces_of_evidence(crafted):
     assert crafted.search("xylophone", 3, mode="keyword") == []
     # Without folding, the copies crowd the top k.
     plain = crafted.search("Where were the forty families moved overnight?", 3, collapse_duplicates=False)
-    assert sum("forty families" in hit.passage.text for hit in plain) >= 2 and all(not h.duplicates for h in plain)
+    assert sum("forty families" in hit.passage.text for hit in plain) >= 2 and all(
+        not h.duplicates for h in plain
+    )
 
 
 # --------------------------------------------------------------------------- the story pair and its copies (real model)

@@ -1,4 +1,5 @@
 """qa/retrieve/fusion.py: score fusion and reciprocal rank fusion, on crafted rankings and on a real index."""
+
 import pytest
 from crafted import HashEmbedder
 
@@ -67,7 +68,9 @@ def test_hybrid_fuses_exact_cosines_and_bm25_of_every_candidate_from_the_store(c
     # BM25 of a dense-only candidate comes from the store on keyword_search's scale (0: no shared word).
     bm25 = dict(store.keyword_search(QUESTION, store.count()))
     question = HashEmbedder().encode([QUESTION])[0]
-    expected = fuse_scores(candidates, store.vectors(candidates) @ question, [bm25.get(r, 0.0) for r in candidates])
+    expected = fuse_scores(
+        candidates, store.vectors(candidates) @ question, [bm25.get(r, 0.0) for r in candidates]
+    )
     assert crafted.hybrid_ranking(QUESTION, depth) == expected
 
 
@@ -75,7 +78,9 @@ def test_hybrid_fuses_exact_cosines_and_bm25_of_every_candidate_from_the_store(c
 def test_rrf_fuses_the_two_rankings_with_the_dense_weight(crafted):
     rrf = Retriever(crafted.store, HashEmbedder(), fusion="rrf", rrf_k=10.0, dense_weight=0.7)
     dense_top, keyword_top = rrf.dense_ranking(QUESTION, 8), rrf.keyword_ranking(QUESTION, 8)
-    assert rrf.hybrid_ranking(QUESTION, 8) == fuse_rankings([(0.7, dense_top), (1.0 - 0.7, keyword_top)], 10.0)
+    assert rrf.hybrid_ranking(QUESTION, 8) == fuse_rankings(
+        [(0.7, dense_top), (1.0 - 0.7, keyword_top)], 10.0
+    )
 
 
 def test_retriever_refuses_unknown_fusion_and_bad_weights():

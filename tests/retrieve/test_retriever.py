@@ -1,4 +1,5 @@
 """qa/retrieve/retriever.py: the Retriever over a Store, with every mode, reranking and rows kept in step."""
+
 import shutil
 from collections import Counter
 
@@ -12,6 +13,7 @@ from qa.store.build import build_index
 from qa.store.local_store import open_store
 
 # --------------------------------------------------------------------------- rows in step after build, load, update
+
 
 @pytest.mark.slow
 def test_keyword_and_dense_rows_are_the_same_passages_after_build_save_load_and_update(tmp_path):
@@ -36,8 +38,14 @@ def test_keyword_and_dense_rows_are_the_same_passages_after_build_save_load_and_
 
     before = check()
     # An incremental build (one new article, sorting first; one removed) must keep both in step.
-    write_article(corpus, "aaa/new.md", "New", "2024-06-01", "https://aaa.example/new",
-           ["A brand new article about a ferry strike that stopped every crossing on Monday morning."])
+    write_article(
+        corpus,
+        "aaa/new.md",
+        "New",
+        "2024-06-01",
+        "https://aaa.example/new",
+        ["A brand new article about a ferry strike that stopped every crossing on Monday morning."],
+    )
     shutil.rmtree(corpus / "outlet-g")
     report = build_index(corpus, tmp_path / "index", embedder)
     assert report.embedded_passages == 1
@@ -45,6 +53,7 @@ def test_keyword_and_dense_rows_are_the_same_passages_after_build_save_load_and_
 
 
 # --------------------------------------------------------------------------- reranking
+
 
 class WordCountReranker:
     """Scores a passage by how often a given word occurs in it: an order easy to predict."""
@@ -90,8 +99,14 @@ def tiny_cross_encoder(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("tiny-cross-encoder")
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=64, num_labels=1)
+    config = BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=1,
+    )
     BertForSequenceClassification(config).save_pretrained(folder)
     AutoTokenizer.from_pretrained(str(gt.get_model_path())).save_pretrained(folder)
     return folder
@@ -111,6 +126,7 @@ def test_a_cross_encoder_from_a_local_folder_reranks_through_the_same_interface(
 
 
 # --------------------------------------------------------------------------- the real model on the story pair and the sample articles
+
 
 @pytest.mark.slow
 def test_every_mode_returns_k_ranked_hits_and_bad_arguments_are_refused(retriever):

@@ -7,6 +7,7 @@ SIGKILL on that line. After each kill the last good index must open, with its ol
 new ones once CURRENT has been switched), search correctly, and the next build must finish the
 work and leave nothing behind.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,7 +47,11 @@ SEED = 1125
 # build (which embeds only what changed) cannot equal a full rebuild. The default backend,
 # onnx-int8, quantises activations per batch and breaks that (docs/reliability.md); ONNX float32
 # keeps it and starts in about a second, torch keeps it too.
-EMBED_BACKEND = "onnx" if "onnx" in getattr(config, "EMBED_BACKENDS", ()) and find_spec("onnxruntime") and find_spec("onnx") else "torch"
+EMBED_BACKEND = (
+    "onnx"
+    if "onnx" in getattr(config, "EMBED_BACKENDS", ()) and find_spec("onnxruntime") and find_spec("onnx")
+    else "torch"
+)
 
 
 @pytest.fixture(scope="module")
@@ -59,22 +64,39 @@ def embedder():
 
 def _synthetic_articles(rng: random.Random) -> list[dict]:
     """Made-up articles, each with a village name found nowhere else and one fact about it."""
-    syllables = ["zor", "van", "til", "mek", "qua", "rin", "dos", "pel", "bru", "kav", "ost", "ni", "lum", "gra"]
+    syllables = [
+        "zor",
+        "van",
+        "til",
+        "mek",
+        "qua",
+        "rin",
+        "dos",
+        "pel",
+        "bru",
+        "kav",
+        "ost",
+        "ni",
+        "lum",
+        "gra",
+    ]
     names: set[str] = set()
     while len(names) < SYNTHETIC_ARTICLES:
         names.add("".join(rng.choice(syllables) for _ in range(3)).capitalize())
     articles = []
     for i, name in enumerate(sorted(names)):
         lanterns, year = rng.randint(100, 9999), rng.randint(1900, 2020)
-        articles.append({
-            "title": f"{name} lights its lanterns",
-            "date": f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}",
-            "text": (
-                f"The village of {name} lit {lanterns} paper lanterns on the night of its founding festival, "
-                f"the organisers said on Sunday. The festival has been held in {name} every year since {year}."
-            ),
-            "lanterns": lanterns,
-        })
+        articles.append(
+            {
+                "title": f"{name} lights its lanterns",
+                "date": f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                "text": (
+                    f"The village of {name} lit {lanterns} paper lanterns on the night of its founding festival, "
+                    f"the organisers said on Sunday. The festival has been held in {name} every year since {year}."
+                ),
+                "lanterns": lanterns,
+            }
+        )
     return articles
 
 
@@ -96,16 +118,25 @@ def corpora(tmp_path_factory, sample_articles_dir, embedder) -> SimpleNamespace:
     build_index(old, root / "old-index", embedder)
     build_index(new, root / "reference-index", embedder, rebuild=True)
     return SimpleNamespace(
-        old=old, new=new, old_index=root / "old-index", reference=root / "reference-index", synthetic=synthetic,
+        old=old,
+        new=new,
+        old_index=root / "old-index",
+        reference=root / "reference-index",
+        synthetic=synthetic,
     )
 
 
 class Build:
     """`qa index` in a subprocess: stdout lines arrive on a queue, stderr goes to a file."""
 
-    def __init__(self, articles: Path, index_dir: Path, log: Path, *options: str, pause_at: str | None = None):
+    def __init__(
+        self, articles: Path, index_dir: Path, log: Path, *options: str, pause_at: str | None = None
+    ):
         env = {
-            **os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONUNBUFFERED": "1",
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "PYTHONUNBUFFERED": "1",
             "QA_EMBED_BACKEND": EMBED_BACKEND,
         }
         env.pop("QA_TEST_PAUSE_AT", None)
@@ -114,8 +145,22 @@ class Build:
         self.log = log
         with open(log, "w", encoding="utf-8") as stderr:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "qa.cli", "index", "--articles", str(articles), "--index", str(index_dir), *options],
-                cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "qa.cli",
+                    "index",
+                    "--articles",
+                    str(articles),
+                    "--index",
+                    str(index_dir),
+                    *options,
+                ],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                text=True,
             )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.stdout: list[str] = []
@@ -139,7 +184,9 @@ class Build:
                 pytest.fail(f"no {needle!r} from the build within {timeout:.0f} s:\n{self.stderr[-3000:]}")
             if line is None:
                 self.process.wait(timeout=30)
-                pytest.fail(f"the build exited ({self.process.returncode}) before {needle!r}:\n{self.stderr[-3000:]}")
+                pytest.fail(
+                    f"the build exited ({self.process.returncode}) before {needle!r}:\n{self.stderr[-3000:]}"
+                )
             self.stdout.append(line)
             if needle in line:
                 return
@@ -148,7 +195,9 @@ class Build:
         deadline = time.monotonic() + timeout
         while needle not in self.stderr:
             if self.process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"no {needle!r} on the build's stderr (exit {self.process.returncode}):\n{self.stderr[-3000:]}")
+                pytest.fail(
+                    f"no {needle!r} on the build's stderr (exit {self.process.returncode}):\n{self.stderr[-3000:]}"
+                )
             time.sleep(0.2)
 
     def finish(self, timeout: float = TIMEOUT_S) -> int:
@@ -211,7 +260,10 @@ def killed(corpora, tmp_path_factory) -> dict[str, Path]:
         for stage in STAGES:
             index_dir = root / stage / "index"
             shutil.copytree(corpora.old_index, index_dir)
-            builds[stage] = (index_dir, Build(corpora.new, index_dir, root / stage / "build.log", pause_at=stage))
+            builds[stage] = (
+                index_dir,
+                Build(corpora.new, index_dir, root / stage / "build.log", pause_at=stage),
+            )
         for stage, (_, build) in builds.items():
             build.wait_for_line(f"QA_TEST_PAUSED {stage}")
             build.kill()
@@ -258,7 +310,9 @@ def test_concurrent_builds_wait_or_refuse_and_a_kill_before_commit_loses_nothing
 
         assert refused.finish() == 2
         lines = [line for line in refused.stderr.splitlines() if line.strip()]
-        assert len(lines) == 1 and lines[0].startswith("error: Another `qa index` is building"), refused.stderr
+        assert len(lines) == 1 and lines[0].startswith("error: Another `qa index` is building"), (
+            refused.stderr
+        )
 
         waiting.wait_for_stderr("waiting up to")
         # Before the switch of CURRENT, readers see the old index, whole.
@@ -331,7 +385,9 @@ def hashed(tmp_path_factory, sample_articles_dir) -> Path:
 
 
 @pytest.mark.parametrize("how", list(DAMAGE))
-def test_damaged_index_is_refused_clearly_and_the_next_build_repairs_it(tmp_path, hashed, sample_articles_dir, how):
+def test_damaged_index_is_refused_clearly_and_the_next_build_repairs_it(
+    tmp_path, hashed, sample_articles_dir, how
+):
     index_dir, embedder = tmp_path / "index", _HashEmbedder()
     shutil.copytree(hashed, index_dir)
     _damage(index_dir, how)
@@ -374,7 +430,9 @@ def test_a_reader_opening_the_index_while_builds_commit_never_sees_damage(tmp_pa
 def test_an_index_path_that_is_a_file_is_refused_before_anything_is_written(tmp_path):
     a_file = tmp_path / "index"
     a_file.write_text("my notes", encoding="utf-8")
-    with pytest.raises(store.IndexStoreError, match="is not a folder; pass a folder for the index with --index DIR"):
+    with pytest.raises(
+        store.IndexStoreError, match="is not a folder; pass a folder for the index with --index DIR"
+    ):
         with store.build_lock(a_file):
             pass
     assert a_file.read_text(encoding="utf-8") == "my notes"

@@ -25,10 +25,13 @@ def test_rows_keep_the_order_of_the_texts_through_save_and_load(tmp_path):
 
 def test_a_word_in_every_document_of_a_two_document_corpus_still_ranks(tmp_path):
     # DrQA's TF-IDF gives such a word zero IDF and returns nothing (DrQA #58, #73, #108).
-    index = _index(tmp_path, [
-        "The tram line opened on Thursday. The tram carries commuters; the tram is full.",
-        "The council met about the budget and mentioned the tram once.",
-    ])
+    index = _index(
+        tmp_path,
+        [
+            "The tram line opened on Thursday. The tram carries commuters; the tram is full.",
+            "The council met about the budget and mentioned the tram once.",
+        ],
+    )
     scores = index.scores("tram")
     assert (scores > 0).all()
     assert scores[0] > scores[1]  # more occurrences rank first
@@ -63,7 +66,9 @@ def test_empty_texts_do_not_break_the_index(tmp_path):
 
 def test_question_words_are_stemmed_like_the_queries():
     assert keyword._question_tokens() >= {"what", "who", "when", "how"}
-    assert all(token in keyword._question_tokens() for token in query_tokens("does many", drop_question_words=False))
+    assert all(
+        token in keyword._question_tokens() for token in query_tokens("does many", drop_question_words=False)
+    )
 
 
 @pytest.mark.slow
@@ -87,12 +92,17 @@ def test_two_article_corpus_ranks_sensibly_in_every_mode(tmp_path, story_pair_di
 def test_tokenising_in_slices_builds_the_same_index(tmp_path, monkeypatch):
     from qa import config
 
-    texts = [f"The {word} harbour fee rose to {n} euros; trams and ferries {word}." for n, word in enumerate(
-        ["alpha", "", "bravo", "charlie", "the", "delta", "echo"])]
+    texts = [
+        f"The {word} harbour fee rose to {n} euros; trams and ferries {word}."
+        for n, word in enumerate(["alpha", "", "bravo", "charlie", "the", "delta", "echo"])
+    ]
     whole = _index(tmp_path / "whole", texts)
     monkeypatch.setattr(config, "KEYWORD_TOKENIZE_BATCH", 2)
     sliced = _index(tmp_path / "sliced", texts)
     for query in ("harbour fee", "bravo trams", "delta echo euros", "the"):
         np.testing.assert_array_equal(sliced.scores(query), whole.scores(query))
     # mmap=True (what an index load uses) reads the same scores
-    np.testing.assert_array_equal(KeywordIndex(tmp_path / "sliced" / "keyword", mmap=True).scores("harbour fee"), sliced.scores("harbour fee"))
+    np.testing.assert_array_equal(
+        KeywordIndex(tmp_path / "sliced" / "keyword", mmap=True).scores("harbour fee"),
+        sliced.scores("harbour fee"),
+    )

@@ -34,7 +34,9 @@ def test_round_trip_finds_the_passage_holding_a_known_sentence(built, embedder):
     retriever = Retriever(LocalStore(loaded), embedder)
     target = next(p for p in loaded.passages if "2,600 customer accounts were broken into" in p.text)
     for mode in ("dense", "keyword", "hybrid"):
-        hits = retriever.search("As the company says, some 2,600 customer accounts were broken into in the attack.", 3, mode=mode)
+        hits = retriever.search(
+            "As the company says, some 2,600 customer accounts were broken into in the attack.", 3, mode=mode
+        )
         assert hits[0].passage.passage_id == target.passage_id, mode
 
 
@@ -62,7 +64,10 @@ def test_an_index_of_the_first_format_is_refused_with_the_command_that_rebuilds_
     manifest = json.loads((generation / store.MANIFEST_FILE).read_text())
     manifest["format_version"] = 1
     (generation / store.MANIFEST_FILE).write_text(json.dumps(manifest))
-    with pytest.raises(IndexStoreError, match="format version 1; this version of qa reads format 2. Rebuild it with: qa index --rebuild"):
+    with pytest.raises(
+        IndexStoreError,
+        match="format version 1; this version of qa reads format 2. Rebuild it with: qa index --rebuild",
+    ):
         open_index(built, embedder=embedder.name)
 
 
@@ -100,7 +105,9 @@ def test_missing_index_says_how_to_build_one(tmp_path, embedder):
         open_index(tmp_path / "nothing-here", embedder=embedder.name)
 
 
-def test_failure_mid_write_leaves_previous_index_loadable(built, articles, embedder, monkeypatch, sample_articles_dir):
+def test_failure_mid_write_leaves_previous_index_loadable(
+    built, articles, embedder, monkeypatch, sample_articles_dir
+):
     before = open_index(built, embedder=embedder.name)
     shutil.copy(next(sample_articles_dir.glob("*.md")), articles / "new.md")
 
@@ -119,7 +126,9 @@ def test_failure_mid_write_leaves_previous_index_loadable(built, articles, embed
     assert not list(built.glob(".building-*"))
 
 
-def test_incremental_build_embeds_only_changes_and_matches_full_rebuild(tmp_path, built, articles, embedder, sample_articles_dir):
+def test_incremental_build_embeds_only_changes_and_matches_full_rebuild(
+    tmp_path, built, articles, embedder, sample_articles_dir
+):
     shutil.copy(next(sample_articles_dir.glob("*.md")), articles / "new.md")
     report = build_index(articles, built, embedder)
     new_passages = [p for p in open_index(built).passages if p.article_id == "new.md"]
@@ -146,7 +155,9 @@ def test_second_build_of_the_same_directory_is_refused_while_one_runs(built, art
     assert open_index(built).manifest.article_count == 2
 
 
-def test_the_previous_generation_stays_readable_until_the_next_build_commits(tmp_path, sample_articles_dir, embedder):
+def test_the_previous_generation_stays_readable_until_the_next_build_commits(
+    tmp_path, sample_articles_dir, embedder
+):
     index_dir = tmp_path / "index"
     build_index(sample_articles_dir, index_dir, embedder)
     first = store.current_generation(index_dir)
@@ -157,7 +168,10 @@ def test_the_previous_generation_stays_readable_until_the_next_build_commits(tmp
     store.verify_files(first, store.read_manifest(index_dir, first), index_dir)
     build_index(sample_articles_dir, index_dir, embedder, rebuild=True)
     assert not first.exists() and second.is_dir()
-    assert sorted(p.name for p in index_dir.glob("gen-*")) == [second.name, store.current_generation(index_dir).name]
+    assert sorted(p.name for p in index_dir.glob("gen-*")) == [
+        second.name,
+        store.current_generation(index_dir).name,
+    ]
 
 
 def test_vectors_read_by_row_without_a_memory_map_equal_the_stored_ones(built, embedder):

@@ -1,4 +1,5 @@
 """One way to name a store everywhere: a folder, or milvus://HOST:PORT/NAME (qa/store/location.py)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,7 +18,12 @@ def test_a_path_or_nothing_names_a_local_folder(tmp_path):
 
 def test_a_milvus_address_names_host_port_and_alias():
     address = parse_milvus_address("milvus://127.0.0.1:19531/news_archive")
-    assert (address.host, address.port, address.name, address.tls) == ("127.0.0.1", 19531, "news_archive", False)
+    assert (address.host, address.port, address.name, address.tls) == (
+        "127.0.0.1",
+        19531,
+        "news_archive",
+        False,
+    )
     assert address.uri == "http://127.0.0.1:19531" and str(address) == "milvus://127.0.0.1:19531/news_archive"
     assert parse_milvus_address("milvuss://db.example.org:443/news").uri == "https://db.example.org:443"
 

@@ -1,6 +1,7 @@
 """qa/store/protocol.py: every store satisfies the Store protocol, on real indexes: the local FAISS +
 bm25s store (exact and approximate) and a Milvus collection on a real Milvus Lite server, with the
 same rows, hits, order and filters (scores are each engine's own: asserted only where they must agree)."""
+
 from __future__ import annotations
 
 import inspect
@@ -17,24 +18,49 @@ pytestmark = pytest.mark.slow
 
 ARTICLES = {
     # path: (date, source URL or None, text)
-    "harbour/fee.md": ("2024-05-02", "https://harbour.example/fee",
-                       "The port authority of Valmora raised the harbour fee to 4.25 euros a tonne to pay for a new breakwater."),
-    "harbour/storm.md": ("2024-06-10", "https://harbour.example/storm",
-                         "A spring storm closed the harbour for two days and damaged three fishing boats moored at the old pier."),
-    "city/library.md": ("2023-11-20", "https://city.example/library",
-                        "The city library opened a floating reading room on a converted barge holding four thousand books."),
-    "notes/lighthouse.md": (None, None,
-                            "Volunteers repainted the lighthouse on the northern breakwater in red and white over one weekend."),
+    "harbour/fee.md": (
+        "2024-05-02",
+        "https://harbour.example/fee",
+        "The port authority of Valmora raised the harbour fee to 4.25 euros a tonne to pay for a new breakwater.",
+    ),
+    "harbour/storm.md": (
+        "2024-06-10",
+        "https://harbour.example/storm",
+        "A spring storm closed the harbour for two days and damaged three fishing boats moored at the old pier.",
+    ),
+    "city/library.md": (
+        "2023-11-20",
+        "https://city.example/library",
+        "The city library opened a floating reading room on a converted barge holding four thousand books.",
+    ),
+    "notes/lighthouse.md": (
+        None,
+        None,
+        "Volunteers repainted the lighthouse on the northern breakwater in red and white over one weekend.",
+    ),
 }
-PROTOCOL_MEMBERS = ("embedder_name", "generation", "has_newer_generation", "indexed_articles", "summary", "count", "passages",
-                    "vectors", "dense_search", "keyword_search", "keyword_scores")
+PROTOCOL_MEMBERS = (
+    "embedder_name",
+    "generation",
+    "has_newer_generation",
+    "indexed_articles",
+    "summary",
+    "count",
+    "passages",
+    "vectors",
+    "dense_search",
+    "keyword_search",
+    "keyword_scores",
+)
 
 
 def write_corpus(folder: Path, articles: dict = ARTICLES) -> Path:
     for relative, (date, url, text) in articles.items():
         path = folder / relative
         path.parent.mkdir(parents=True, exist_ok=True)
-        front = [f"title: {relative}"] + ([f"date: {date}"] if date else []) + ([f"url: {url}"] if url else [])
+        front = (
+            [f"title: {relative}"] + ([f"date: {date}"] if date else []) + ([f"url: {url}"] if url else [])
+        )
         path.write_text("---\n" + "\n".join(front) + "\n---\n\n" + text + "\n", encoding="utf-8")
     return folder
 
@@ -74,7 +100,9 @@ def test_each_store_has_every_member_of_the_protocol_with_its_signature(store):
         promised, given = inspect.getattr_static(Store, name), inspect.getattr_static(type(store), name)
         assert isinstance(given, property) == isinstance(promised, property), name
         if not isinstance(promised, property):
-            assert list(inspect.signature(given).parameters) == list(inspect.signature(promised).parameters), name
+            assert list(inspect.signature(given).parameters) == list(
+                inspect.signature(promised).parameters
+            ), name
     assert set(PROTOCOL_MEMBERS) == {n for n in vars(Store) if not n.startswith("_")}
 
 
@@ -105,7 +133,9 @@ def test_passages_and_vectors_come_back_by_row_in_the_order_asked(store, embedde
     assert float(vectors[1] @ embedder.encode([passages[1].text])[0]) > 0.999
     assert store.passages([]) == [] and store.vectors([]).shape == (0, embedder.dimension)
     for bad in (4, -1):
-        with pytest.raises(ValueError, match=f"row {bad} is not in this store: its 4 passages are rows 0 to 3"):
+        with pytest.raises(
+            ValueError, match=f"row {bad} is not in this store: its 4 passages are rows 0 to 3"
+        ):
             store.passages([0, bad])
         with pytest.raises(ValueError, match=f"row {bad} "):
             store.vectors([bad])
@@ -113,7 +143,9 @@ def test_passages_and_vectors_come_back_by_row_in_the_order_asked(store, embedde
 
 def test_dense_search_ranks_each_query_vector_and_applies_filters(store, embedder):
     fee, library = _row(store, "harbour/fee.md"), _row(store, "city/library.md")
-    queries = embedder.encode(["How much is the harbour fee per tonne?", "Where can I borrow books on a boat?"])
+    queries = embedder.encode(
+        ["How much is the harbour fee per tonne?", "Where can I borrow books on a boat?"]
+    )
     first, second = store.dense_search(queries, 10)
     assert first[0][0] == fee and second[0][0] == library
     for ranking in (first, second):
@@ -137,12 +169,17 @@ def test_keyword_search_and_keyword_scores_agree_and_apply_filters(store):
     assert len(top) < store.count()  # passages sharing no word with the query are no evidence
     every = store.keyword_scores("Which boats did the storm damage?", range(store.count()))
     assert dict(top) == {r: pytest.approx(float(s)) for r, s in enumerate(every) if s > 0}
+
     def found(ranking):
         return {store.passages([r])[0].article_id for r, _ in ranking}
 
     assert found(store.keyword_search("breakwater", 10)) == {"harbour/fee.md", "notes/lighthouse.md"}
-    assert found(store.keyword_search("breakwater", 10, SearchFilter(date_from="2024", source="harbour"))) == {"harbour/fee.md"}
-    assert store.keyword_search("lighthouse", 5, SearchFilter(date_to="2024-12-31")) == []  # undated: left out
+    assert found(
+        store.keyword_search("breakwater", 10, SearchFilter(date_from="2024", source="harbour"))
+    ) == {"harbour/fee.md"}
+    assert (
+        store.keyword_search("lighthouse", 5, SearchFilter(date_to="2024-12-31")) == []
+    )  # undated: left out
     assert store.keyword_search("lighthouse", 5)[0][0] == _row(store, "notes/lighthouse.md")
 
 
@@ -161,7 +198,16 @@ def test_a_newer_generation_is_noticed_and_served_by_a_new_store(kind, request, 
     build(location, kind, write_corpus(tmp_path / "articles"), embedder)
     served = location.open()
     first = served.generation
-    write_corpus(tmp_path / "articles", {"city/tram.md": ("2024-07-01", None, "The new tram line to the harbour opened with free rides for a week.")})
+    write_corpus(
+        tmp_path / "articles",
+        {
+            "city/tram.md": (
+                "2024-07-01",
+                None,
+                "The new tram line to the harbour opened with free rides for a week.",
+            )
+        },
+    )
     build(location, kind, tmp_path / "articles", embedder)
     assert served.has_newer_generation() and served.generation == first
     assert served.count() == 4  # the old store still serves its own generation, whole
@@ -183,16 +229,34 @@ def test_the_stores_give_the_same_rows_and_hits_for_the_same_questions(request, 
     # The local store keeps its exact copy in float16 (format 2), Milvus in float32: components of a
     # unit vector differ by at most float16's half step (2**-12 near 0.1), nothing more.
     np.testing.assert_allclose(a.vectors(rows), b.vectors(rows), atol=2**-11)
-    questions = ["How much is the harbour fee?", "Which boats did the storm damage?", "Where can I read books on a barge?",
-                 "Who repainted the lighthouse?", "What happened at the breakwater?"]
-    filters = [None, SearchFilter(date_from="2024"), SearchFilter(date_to="2023-11"), SearchFilter(source="HARBOUR")]
+    questions = [
+        "How much is the harbour fee?",
+        "Which boats did the storm damage?",
+        "Where can I read books on a barge?",
+        "Who repainted the lighthouse?",
+        "What happened at the breakwater?",
+    ]
+    filters = [
+        None,
+        SearchFilter(date_from="2024"),
+        SearchFilter(date_to="2023-11"),
+        SearchFilter(source="HARBOUR"),
+    ]
     for question in questions:
         vector = embedder.encode([question])
         for search_filter in filters:
-            dense_a, dense_b = a.dense_search(vector, 4, search_filter)[0], b.dense_search(vector, 4, search_filter)[0]
+            dense_a, dense_b = (
+                a.dense_search(vector, 4, search_filter)[0],
+                b.dense_search(vector, 4, search_filter)[0],
+            )
             assert [r for r, _ in dense_a] == [r for r, _ in dense_b], (question, search_filter)
-            np.testing.assert_allclose([s for _, s in dense_a], [s for _, s in dense_b], atol=1e-4)  # cosines: one scale
-            keyword_a, keyword_b = a.keyword_search(question, 4, search_filter), b.keyword_search(question, 4, search_filter)
+            np.testing.assert_allclose(
+                [s for _, s in dense_a], [s for _, s in dense_b], atol=1e-4
+            )  # cosines: one scale
+            keyword_a, keyword_b = (
+                a.keyword_search(question, 4, search_filter),
+                b.keyword_search(question, 4, search_filter),
+            )
             assert [r for r, _ in keyword_a] == [r for r, _ in keyword_b], (question, search_filter)
             assert a.count(search_filter) == b.count(search_filter)
         # BM25 on both: bm25s leaves out BM25's (k1 + 1) factor, a constant that fusion divides away.

@@ -6,6 +6,7 @@ prints "QA_TEST_PAUSED embedded-half" once half of its passages are embedded (an
 and sleeps there (qa.store.local.pause_for_tests). Its embedder writes every text it is given to a
 log, so the test counts what each run really embedded.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,7 +29,7 @@ CHUNK = 8  # passages per embedded chunk in the subprocess: 15 chunks
 
 # Shared by the subprocess and the in-process reference build: vectors from a hash of the text,
 # and a log line per text embedded.
-EMBEDDER = '''
+EMBEDDER = """
 import hashlib, os
 import numpy as np
 
@@ -46,8 +47,10 @@ class LoggingHashEmbedder:
         rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:16], dtype=np.uint8) + 1.0 for t in texts]
         vectors = np.array(rows, dtype=np.float32).reshape(len(texts), self.dimension)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-'''
-BUILD = EMBEDDER + '''
+"""
+BUILD = (
+    EMBEDDER
+    + """
 import json, sys
 from qa import config
 config.EMBED_CHUNK = %d
@@ -55,7 +58,9 @@ from qa.store.build import build_index
 report = build_index(sys.argv[1], sys.argv[2], LoggingHashEmbedder(sys.argv[3]))
 print("REPORT " + json.dumps({"embedded": report.embedded_passages, "resumed": report.resumed_passages,
                               "passages": report.passages}), flush=True)
-''' % CHUNK
+"""
+    % CHUNK
+)
 
 
 def _embedder_class():
@@ -70,8 +75,16 @@ def corpus(tmp_path) -> Path:
     folder.mkdir()
     with open(folder / "stories.jsonl", "w", encoding="utf-8") as handle:
         for i in range(STORIES):
-            handle.write(json.dumps({"title": f"Story {i}", "date": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                                     "text": f"The council of town {i} approved a budget of {i * 37} crowns for its {i % 7} bridges."}) + "\n")
+            handle.write(
+                json.dumps(
+                    {
+                        "title": f"Story {i}",
+                        "date": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
+                        "text": f"The council of town {i} approved a budget of {i * 37} crowns for its {i % 7} bridges.",
+                    }
+                )
+                + "\n"
+            )
     return folder
 
 
@@ -80,8 +93,14 @@ def _build(corpus: Path, index_dir: Path, log: Path, pause: bool) -> subprocess.
     env.pop("QA_TEST_PAUSE_AT", None)
     if pause:
         env["QA_TEST_PAUSE_AT"] = "embedded-half"
-    return subprocess.Popen([sys.executable, "-c", BUILD, str(corpus), str(index_dir), str(log)], cwd=REPO_ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", BUILD, str(corpus), str(index_dir), str(log)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _logged(log: Path) -> list[str]:
@@ -144,4 +163,6 @@ def test_checkpoints_of_other_passages_are_not_used(tmp_path, corpus, monkeypatc
     assert report.resumed_passages == len(_logged(log)) - CHUNK  # every finished chunk but the changed one
     want = tmp_path / "reference"
     build_index(corpus, want, _embedder_class()())
-    np.testing.assert_array_equal(np.asarray(open_index(index_dir).vectors), np.asarray(open_index(want).vectors))
+    np.testing.assert_array_equal(
+        np.asarray(open_index(index_dir).vectors), np.asarray(open_index(want).vectors)
+    )

@@ -1,5 +1,6 @@
 """`qa index --status` by stat first (qa/ingest/listing.py): an unchanged folder is up to date
 without reading an article; anything that differs falls back to comparing contents."""
+
 from __future__ import annotations
 
 import json
@@ -21,9 +22,17 @@ pytestmark = pytest.mark.slow
 AN_HOUR_AGO = time.time() - 3600  # older than config.LISTING_RACY_SECONDS: a listing of such files is trusted
 
 WIRE_LINES = [
-    {"title": "Harbour cranes arrive", "date": "2024-05-02", "text": "Four new cranes reached the Valmora harbour on Tuesday, the port office said."},
+    {
+        "title": "Harbour cranes arrive",
+        "date": "2024-05-02",
+        "text": "Four new cranes reached the Valmora harbour on Tuesday, the port office said.",
+    },
     "this line is not JSON",
-    {"title": "Ferry timetable changes", "date": "2024-05-03", "text": "The evening ferry to Osterby will leave at 19:40 from June, the operator said."},
+    {
+        "title": "Ferry timetable changes",
+        "date": "2024-05-03",
+        "text": "The evening ferry to Osterby will leave at 19:40 from June, the operator said.",
+    },
 ]
 
 
@@ -41,7 +50,9 @@ def articles(tmp_path, story_pair_dir):
     shutil.copytree(story_pair_dir, folder)
     (folder / "wire").mkdir()
     (folder / "wire" / "may.jsonl").write_text(
-        "".join((json.dumps(line) if isinstance(line, dict) else line) + "\n" for line in WIRE_LINES), encoding="utf-8")
+        "".join((json.dumps(line) if isinstance(line, dict) else line) + "\n" for line in WIRE_LINES),
+        encoding="utf-8",
+    )
     (folder / "empty.md").write_text("", encoding="utf-8")
     age(folder)
     return folder
@@ -79,7 +90,9 @@ def forbid_reading(monkeypatch) -> None:
 def full_status(articles: Path, index_dir: Path):
     """Today's check, by content hashes alone: the source of truth the quick one must agree with."""
     report = qa.ingest.articles.load_articles(articles)
-    return compare_hashes(report.articles, store.read_article_hashes(store.current_generation(index_dir)), report.skipped)
+    return compare_hashes(
+        report.articles, store.read_article_hashes(store.current_generation(index_dir)), report.skipped
+    )
 
 
 def test_an_unchanged_folder_is_up_to_date_without_reading_an_article(built, articles, embedder, monkeypatch):
@@ -89,17 +102,26 @@ def test_an_unchanged_folder_is_up_to_date_without_reading_an_article(built, art
     status = index_status(articles, built, embedder.name)
     assert status == expected  # the same counts, and the same skipped files and JSONL line, replayed
     assert status.describe() == "up to date (4 articles)"
-    assert {(Path(s.path).name, s.reason.split(":")[0]) for s in status.skipped} == {("empty.md", "empty file"), ("may.jsonl", "line 2")}
+    assert {(Path(s.path).name, s.reason.split(":")[0]) for s in status.skipped} == {
+        ("empty.md", "empty file"),
+        ("may.jsonl", "line 2"),
+    }
     # The folder named by a relative path, the index built with an absolute one: the same listing.
     monkeypatch.chdir(articles.parent)
     assert index_status(Path("articles"), built, embedder.name).describe() == "up to date (4 articles)"
 
 
-def test_a_touched_file_is_checked_by_content_and_the_next_build_records_its_new_stamp(built, articles, embedder, reads, monkeypatch):
+def test_a_touched_file_is_checked_by_content_and_the_next_build_records_its_new_stamp(
+    built, articles, embedder, reads, monkeypatch
+):
     generation = store.current_generation(built)
-    os.utime(articles / "harrowgate-bluewake.txt", (AN_HOUR_AGO + 60, AN_HOUR_AGO + 60))  # new mtime, same bytes
+    os.utime(
+        articles / "harrowgate-bluewake.txt", (AN_HOUR_AGO + 60, AN_HOUR_AGO + 60)
+    )  # new mtime, same bytes
     status = index_status(articles, built, embedder.name)
-    assert status.describe() == "up to date (4 articles)" and len(reads) == 4  # every file read: the full check
+    assert (
+        status.describe() == "up to date (4 articles)" and len(reads) == 4
+    )  # every file read: the full check
     report = build_index(articles, built, embedder)  # nothing to embed: only the listing is refreshed
     assert report.generation is None and store.current_generation(built) == generation
     forbid_reading(monkeypatch)
@@ -126,7 +148,9 @@ def test_a_same_size_edit_and_a_new_file_are_each_stale(built, articles, embedde
     assert status.stale and status.added == ("wire/copy.txt",) and not status.changed
 
 
-def test_a_file_changed_while_the_build_reads_it_is_seen_as_changed(tmp_path, articles, embedder, monkeypatch):
+def test_a_file_changed_while_the_build_reads_it_is_seen_as_changed(
+    tmp_path, articles, embedder, monkeypatch
+):
     """The stamp is the one taken before the read: a write just after the read shows a new stamp."""
     target = articles / "harrowgate-bluewake.txt"
     original = qa.ingest.articles._load_file
@@ -135,7 +159,9 @@ def test_a_file_changed_while_the_build_reads_it_is_seen_as_changed(tmp_path, ar
         loaded = original(path, root)
         if path.name == target.name:
             stamp = target.stat()
-            target.write_text(target.read_text(encoding="utf-8").replace("Bluewake", "Bluewaka", 1), encoding="utf-8")
+            target.write_text(
+                target.read_text(encoding="utf-8").replace("Bluewake", "Bluewaka", 1), encoding="utf-8"
+            )
             os.utime(target, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000))
         return loaded
 
@@ -145,20 +171,28 @@ def test_a_file_changed_while_the_build_reads_it_is_seen_as_changed(tmp_path, ar
     assert index_status(articles, tmp_path / "index", embedder.name).changed == ("harrowgate-bluewake.txt",)
 
 
-def test_an_index_without_a_listing_is_checked_by_content_until_the_next_build_records_one(built, articles, embedder, reads, monkeypatch):
+def test_an_index_without_a_listing_is_checked_by_content_until_the_next_build_records_one(
+    built, articles, embedder, reads, monkeypatch
+):
     generation = store.current_generation(built)
     (generation / store.LISTING_FILE).unlink()  # as an index built before listings were kept
     assert index_status(articles, built, embedder.name).describe() == "up to date (4 articles)"
     assert len(reads) == 4
-    (generation / store.LISTING_FILE).write_text('{"format": 1, "files": [["a.md", 1', encoding="utf-8")  # damaged
+    (generation / store.LISTING_FILE).write_text(
+        '{"format": 1, "files": [["a.md", 1', encoding="utf-8"
+    )  # damaged
     assert not index_status(articles, built, embedder.name).stale and len(reads) == 8
-    store.verify_files(generation, store.read_manifest(built), built, checksums=True)  # not one of the checksummed files
+    store.verify_files(
+        generation, store.read_manifest(built), built, checksums=True
+    )  # not one of the checksummed files
     build_index(articles, built, embedder)
     forbid_reading(monkeypatch)
     assert index_status(articles, built, embedder.name).describe() == "up to date (4 articles)"
 
 
-def test_files_written_just_before_the_build_are_checked_by_content(tmp_path, story_pair_dir, embedder, reads):
+def test_files_written_just_before_the_build_are_checked_by_content(
+    tmp_path, story_pair_dir, embedder, reads
+):
     """Within config.LISTING_RACY_SECONDS of the listing, a second write could keep the same mtime."""
     folder = tmp_path / "fresh"
     shutil.copytree(story_pair_dir, folder)
@@ -169,7 +203,9 @@ def test_files_written_just_before_the_build_are_checked_by_content(tmp_path, st
     assert len(reads) == 2
 
 
-def test_a_build_that_fails_leaves_the_old_generation_with_its_own_listing(built, articles, embedder, monkeypatch):
+def test_a_build_that_fails_leaves_the_old_generation_with_its_own_listing(
+    built, articles, embedder, monkeypatch
+):
     generation = store.current_generation(built)
     listing = (generation / store.LISTING_FILE).read_text(encoding="utf-8")
     shutil.copy(articles / "harrowgate-bluewake.txt", articles / "copy.txt")

@@ -1,4 +1,5 @@
 """qa/store/table.py: passages written to SQLite and read back by row, with the filter columns."""
+
 from __future__ import annotations
 
 import threading
@@ -20,11 +21,27 @@ from qa.types import Passage
 
 def _passages() -> list[Passage]:
     made = []
-    for article, (date, source) in enumerate([("2024-03-14", "https://Example.org/tram"), (None, "notes/b.md"), ("2023-12-01", "https://wire.example/c")]):
+    for article, (date, source) in enumerate(
+        [
+            ("2024-03-14", "https://Example.org/tram"),
+            (None, "notes/b.md"),
+            ("2023-12-01", "https://wire.example/c"),
+        ]
+    ):
         for paragraph in range(3):
-            made.append(Passage(f"a{article}.md::{paragraph}.0", f"a{article}.md", f"Title {article}" if article != 1 else "",
-                                date, "Valmora" if article == 0 else None, source, f"/corpus/a{article}.md", paragraph,
-                                f"Article {article}, paragraph {paragraph}: é ünïcode — text."))
+            made.append(
+                Passage(
+                    f"a{article}.md::{paragraph}.0",
+                    f"a{article}.md",
+                    f"Title {article}" if article != 1 else "",
+                    date,
+                    "Valmora" if article == 0 else None,
+                    source,
+                    f"/corpus/a{article}.md",
+                    paragraph,
+                    f"Article {article}, paragraph {paragraph}: é ünïcode — text.",
+                )
+            )
     return made
 
 
@@ -48,11 +65,17 @@ def test_the_date_range_the_filter_columns_and_the_titles(written):
     folder, stats = written
     assert (stats.first_date, stats.last_date) == ("2023-12-01", "2024-03-14")
     dates = read_column(folder / DATES_FILE)
-    assert dates.tolist() == [20240314] * 3 + [0] * 3 + [20231201] * 3 and date_number("2024-03-14") == 20240314
+    assert (
+        dates.tolist() == [20240314] * 3 + [0] * 3 + [20231201] * 3 and date_number("2024-03-14") == 20240314
+    )
     table = PassageTable(folder / PASSAGES_FILE)
     sources = read_column(folder / SOURCES_FILE)
     assert np.flatnonzero(table.sources_matching("EXAMPLE.ORG")[sources]).tolist() == [0, 1, 2]
-    assert np.flatnonzero(table.sources_matching("/corpus/a1")[sources]).tolist() == [3, 4, 5]  # the path counts too
+    assert np.flatnonzero(table.sources_matching("/corpus/a1")[sources]).tolist() == [
+        3,
+        4,
+        5,
+    ]  # the path counts too
     assert not table.sources_matching("nowhere.example")[sources].any()
     assert table.titles(2) == ["Title 0", "a1.md"]  # an empty title shows the article id
 
@@ -61,7 +84,11 @@ def test_an_incremental_build_reads_only_the_passages_of_the_articles_it_reuses(
     folder, _ = written
     table = PassageTable(folder / PASSAGES_FILE)
     found = list(table.texts_by_id(["a2.md", "missing.md"]))
-    assert [(row, passage_id) for row, passage_id, _ in found] == [(6, "a2.md::0.0"), (7, "a2.md::1.0"), (8, "a2.md::2.0")]
+    assert [(row, passage_id) for row, passage_id, _ in found] == [
+        (6, "a2.md::0.0"),
+        (7, "a2.md::1.0"),
+        (8, "a2.md::2.0"),
+    ]
     assert found[0][2] == _passages()[6].text
 
 

@@ -1,4 +1,5 @@
 """Start app.py as a real server process for the browser and client tests."""
+
 from __future__ import annotations
 
 import contextlib
@@ -82,7 +83,9 @@ def _serving(url: str) -> bool:
 
 
 @contextlib.contextmanager
-def running_app(articles: Path, index: Path, log_path: Path, *, reader: str = "bundled") -> Iterator[AppServer]:
+def running_app(
+    articles: Path, index: Path, log_path: Path, *, reader: str = "bundled"
+) -> Iterator[AppServer]:
     """`python app.py ...` on a free port of 127.0.0.1, until it serves; stopped on exit."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
@@ -96,8 +99,18 @@ def running_app(articles: Path, index: Path, log_path: Path, *, reader: str = "b
         "no_proxy": "127.0.0.1,localhost",
     }
     command = [
-        sys.executable, str(REPO_ROOT / "app.py"), "--index", str(index), "--articles", str(articles),
-        "--host", "127.0.0.1", "--port", str(port), "--reader", reader,
+        sys.executable,
+        str(REPO_ROOT / "app.py"),
+        "--index",
+        str(index),
+        "--articles",
+        str(articles),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--reader",
+        reader,
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -108,7 +121,9 @@ def running_app(articles: Path, index: Path, log_path: Path, *, reader: str = "b
             if process.poll() is not None:
                 raise RuntimeError(f"app.py exited with status {process.returncode}:\n{server.log()}")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"app.py did not serve {url} within {START_TIMEOUT_S:.0f} s:\n{server.log()}")
+                raise RuntimeError(
+                    f"app.py did not serve {url} within {START_TIMEOUT_S:.0f} s:\n{server.log()}"
+                )
             time.sleep(0.5)
         yield server
     finally:

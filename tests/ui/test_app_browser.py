@@ -2,6 +2,7 @@
 
 Set QA_SAVE_SCREENSHOT=1 to copy the screenshot of the answered chat to docs/screenshot.png.
 """
+
 from __future__ import annotations
 
 import os
@@ -23,8 +24,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 REPLY_TIMEOUT_MS = 60_000
 SOURCE_URL = "https://lanternpost.example/bluewake-answers-ministry-refunds/"  # the story pair's web page
@@ -33,7 +39,9 @@ QUESTION = "How many customer accounts were broken into?"
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
+    )
     if not CHROMIUM.is_file():
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     with sync_api.sync_playwright() as playwright:
@@ -183,7 +191,7 @@ def test_hostile_article_shows_as_text(page):
 def test_odd_messages_get_clear_replies(page):
     chat = Chat(page)
     assert "at most 2,000" in chat.ask("why " * 600).inner_text()
-    reply = chat.ask(QUESTION + " \U0001F575\u200b\x07")
+    reply = chat.ask(QUESTION + " \U0001f575\u200b\x07")
     assert "2,600" in reply.locator(".qa-answer").inner_text()
     # Nothing asked, nothing added: no question bubble and no answer bubble without a question.
     bubbles = page.locator("#qa-chat .message-row")

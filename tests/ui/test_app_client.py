@@ -3,6 +3,7 @@
 The filter checks and start-up errors of app.py run in-process (fast); the endpoint tests (slow)
 start `python app.py` once for the module.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,7 +19,9 @@ from qa.store.location import LocalLocation
 
 app = import_app()
 
-gradio_client = pytest.importorskip("gradio_client", reason="gradio_client is not installed (pip install -e '.[test]')")
+gradio_client = pytest.importorskip(
+    "gradio_client", reason="gradio_client is not installed (pip install -e '.[test]')"
+)
 
 
 QUESTION = "How many customer accounts were broken into?"  # the story pair (tests/data/story-pair)
@@ -30,14 +33,20 @@ def test_date_filters_accept_iso_prefixes(value):
     assert app.parse_date(value, "date from") == value.strip()
 
 
-@pytest.mark.parametrize("value", ["2019-13", "2019-02-30", "19", "2019/11/02", "yesterday", "2019-11-02T10:00"])
+@pytest.mark.parametrize(
+    "value", ["2019-13", "2019-02-30", "19", "2019/11/02", "yesterday", "2019-11-02T10:00"]
+)
 def test_malformed_date_filters_are_refused_with_the_format(value):
     with pytest.raises(app.FilterError, match=r"YYYY, YYYY-MM or YYYY-MM-DD"):
         app.parse_date(value, "date from")
 
 
 def test_filters():
-    assert app.parse_filters("", " ", "  lanternpost ") == {"date_from": None, "date_to": None, "source": "lanternpost"}
+    assert app.parse_filters("", " ", "  lanternpost ") == {
+        "date_from": None,
+        "date_to": None,
+        "source": "lanternpost",
+    }
     assert app.parse_filters("2019-11", "2019", None)["date_to"] == "2019"  # same year: fine
     with pytest.raises(app.FilterError, match="after"):
         app.parse_filters("2020", "2019-12", None)
@@ -67,15 +76,22 @@ def test_a_missing_library_is_one_line_with_what_to_do(tmp_path, capsys, monkeyp
         raise ModuleNotFoundError("No module named 'sentence_transformers'")
 
     monkeypatch.setattr(app, "prepare_index", missing)
-    assert app.main(["--articles", str(write_corpus(tmp_path / "articles")), "--index", str(tmp_path / "index")]) == 1
+    assert (
+        app.main(["--articles", str(write_corpus(tmp_path / "articles")), "--index", str(tmp_path / "index")])
+        == 1
+    )
     err = capsys.readouterr().err
-    assert err.startswith("error: No module named 'sentence_transformers'; run newsqa from the Python environment")
+    assert err.startswith(
+        "error: No module named 'sentence_transformers'; run newsqa from the Python environment"
+    )
 
 
 @pytest.mark.slow
 def test_a_start_with_an_unchanged_folder_reads_no_article(tmp_path, capsys, monkeypatch):
     folder = write_corpus(tmp_path / "articles")
-    an_hour_ago = time.time() - 3600  # an archive's files, not ones written this second (config.LISTING_RACY_SECONDS)
+    an_hour_ago = (
+        time.time() - 3600
+    )  # an archive's files, not ones written this second (config.LISTING_RACY_SECONDS)
     for path in folder.iterdir():
         os.utime(path, (an_hour_ago, an_hour_ago))
     location = LocalLocation(tmp_path / "index")
@@ -99,7 +115,10 @@ def test_an_index_whose_folder_is_gone_is_served_as_it_is(tmp_path, capsys):
     folder.rename(tmp_path / "moved")
     capsys.readouterr()
     assert app.resolve_articles(location, None) is None  # never rebuilt from the samples
-    assert capsys.readouterr().out.strip() == f"{location} was built from {folder.resolve()}, which is gone; serving the index as it is."
+    assert (
+        capsys.readouterr().out.strip()
+        == f"{location} was built from {folder.resolve()}, which is gone; serving the index as it is."
+    )
     assert app.resolve_articles(LocalLocation(tmp_path / "new"), None) == config.SAMPLE_ARTICLES_DIR
 
 
@@ -134,14 +153,26 @@ def test_named_endpoint_returns_the_answer_as_json(client, server):
     assert "2,600" in data["answer"] or "2600" in data["answer"]
     assert data["question"] == QUESTION
     assert data["reader"].startswith("bundled:")
-    assert set(data) >= {"question", "answer", "confidence", "no_answer_score", "reader", "citations", "search_query", "alternatives"}
+    assert set(data) >= {
+        "question",
+        "answer",
+        "confidence",
+        "no_answer_score",
+        "reader",
+        "citations",
+        "search_query",
+        "alternatives",
+    }
 
 
 @pytest.mark.slow
 def test_endpoint_takes_options_and_history(client):
     data = client.predict(
-        "And in Northmarch?", k=8, mode="keyword",
-        history=[{"question": QUESTION, "answer": "2,600"}], api_name="/ask",
+        "And in Northmarch?",
+        k=8,
+        mode="keyword",
+        history=[{"question": QUESTION, "answer": "2,600"}],
+        api_name="/ask",
     )
     assert data["search_query"].startswith("And in Northmarch? (")
     assert "accounts" in data["search_query"]
@@ -159,7 +190,9 @@ def test_endpoint_errors_are_messages_not_tracebacks(client):
 
 @pytest.mark.slow
 def test_concurrent_requests_are_all_answered(server):
-    questions = [QUESTION if i % 2 == 0 else "Who is the Transport Minister of Ardenia?" for i in range(CONCURRENT)]
+    questions = [
+        QUESTION if i % 2 == 0 else "Who is the Transport Minister of Ardenia?" for i in range(CONCURRENT)
+    ]
 
     def ask(question: str) -> dict:
         # One client per thread: each is an independent user of the queue.

@@ -1,4 +1,5 @@
 """Chat reply formatting: bold answer, numbered citations, highlight at the reader's offsets, escaping."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,17 @@ from qa.ui.chat import (
 TEXT = "The fare is 2 euros. Since March the fare is 2 euros for students and 3 for adults."
 
 
-def cite(text=TEXT, start=None, end=None, *, title="Fares rise", source="https://example.org/fares", date="2024-03-14",
-         passage_id="fares.md::0.0", paragraph=0) -> Citation:
+def cite(
+    text=TEXT,
+    start=None,
+    end=None,
+    *,
+    title="Fares rise",
+    source="https://example.org/fares",
+    date="2024-03-14",
+    passage_id="fares.md::0.0",
+    paragraph=0,
+) -> Citation:
     return Citation(
         passage_id=passage_id,
         article_id=passage_id.split("::")[0],
@@ -42,9 +52,11 @@ def answer(text, citations, **kwargs) -> Answer:
 
 
 def test_answer_is_bold_and_citations_are_numbered_links():
-    second = cite("Tickets: 2 euros.", 9, 16, title="Tickets", source="http://news.example/t", passage_id="t.md::3.0")
+    second = cite(
+        "Tickets: 2 euros.", 9, 16, title="Tickets", source="http://news.example/t", passage_id="t.md::3.0"
+    )
     reply = format_reply(answer("2 euros", [cite(start=12, end=19), second]))
-    assert '<strong>2 euros</strong>' in reply
+    assert "<strong>2 euros</strong>" in reply
     assert "[1]" in reply and "[2]" in reply and "[3]" not in reply
     assert reply.index("Fares rise") < reply.index("Tickets")
     hrefs = re.findall(r'href="([^"]*)"', reply)
@@ -76,11 +88,16 @@ def test_highlight_escapes_the_pieces_around_the_mark():
     text = "a <b>bold</b> claim costs <i>3</i> euros"
     start = text.index("<i>3</i>")
     marked = highlight(text, start, start + len("<i>3</i>"))
-    assert marked == 'a &lt;b&gt;bold&lt;/b&gt; claim costs <mark class="qa-mark">&lt;i&gt;3&lt;/i&gt;</mark> euros'
+    assert (
+        marked
+        == 'a &lt;b&gt;bold&lt;/b&gt; claim costs <mark class="qa-mark">&lt;i&gt;3&lt;/i&gt;</mark> euros'
+    )
 
 
 def test_first_citation_is_open_the_rest_closed():
-    reply = format_reply(answer("2 euros", [cite(start=12, end=19), cite(start=12, end=19, passage_id="b::0.0")]))
+    reply = format_reply(
+        answer("2 euros", [cite(start=12, end=19), cite(start=12, end=19, passage_id="b::0.0")])
+    )
     assert reply.count("<details") == 2
     assert reply.count('<details class="qa-citation" open>') == 1
 
@@ -88,8 +105,13 @@ def test_first_citation_is_open_the_rest_closed():
 def test_no_answer_says_so_and_lists_closest_passages_and_candidates():
     candidate = answer("3", [cite(start=TEXT.index("3"), end=TEXT.index("3") + 1)], confidence=0.2)
     reply = format_reply(
-        answer(None, [cite(), cite("Another close passage.", passage_id="other.md::1.0", title="Other")],
-               confidence=None, no_answer_score=0.9, alternatives=(candidate,))
+        answer(
+            None,
+            [cite(), cite("Another close passage.", passage_id="other.md::1.0", title="Other")],
+            confidence=None,
+            no_answer_score=0.9,
+            alternatives=(candidate,),
+        )
     )
     assert "do not hold an answer" in reply
     assert "Closest passages" in reply
@@ -102,7 +124,9 @@ def test_no_answer_says_so_and_lists_closest_passages_and_candidates():
 def test_a_span_declined_as_too_weak_is_not_called_absent_from_the_articles():
     # The reader put 0.31 on "1400" and 0.001 on "no answer"; the threshold's margin declined it.
     candidate = answer("1400", [cite(start=0, end=4)], confidence=0.31)
-    reply = format_reply(answer(None, [cite()], confidence=None, no_answer_score=0.001, alternatives=(candidate,)))
+    reply = format_reply(
+        answer(None, [cite()], confidence=None, no_answer_score=0.001, alternatives=(candidate,))
+    )
     assert "none is clear enough to give" in reply and "do not hold an answer" not in reply
     assert "Candidates considered" in reply and "<strong>1400</strong>" in reply
 
@@ -116,8 +140,12 @@ def test_searched_for_shown_only_when_it_differs():
     same = format_reply(answer("2 euros", [cite(start=12, end=19)], search_query="How much is the fare?"))
     assert "Searched for" not in same
     rewritten = format_reply(
-        answer("2 euros", [cite(start=12, end=19)], question="And for students?",
-               search_query="And for students? (fare 2 euros)")
+        answer(
+            "2 euros",
+            [cite(start=12, end=19)],
+            question="And for students?",
+            search_query="And for students? (fare 2 euros)",
+        )
     )
     assert "Searched for: And for students? (fare 2 euros)" in rewritten
     assert "reader: bundled:test" in rewritten
@@ -129,9 +157,16 @@ HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
 def test_hostile_title_text_source_and_answer_are_escaped():
     text = f"Before {HOSTILE} after"
     start = text.index("<img")
-    bad = cite(text, start, start + 10, title=HOSTILE, source='"><script>alert(3)</script>', date="<b>2020</b>",
-               passage_id='"><svg onload=alert(4)>.md::0.0')
-    reply = format_reply(answer(text[start:start + 10], [bad], search_query=HOSTILE))
+    bad = cite(
+        text,
+        start,
+        start + 10,
+        title=HOSTILE,
+        source='"><script>alert(3)</script>',
+        date="<b>2020</b>",
+        passage_id='"><svg onload=alert(4)>.md::0.0',
+    )
+    reply = format_reply(answer(text[start : start + 10], [bad], search_query=HOSTILE))
     for tag in ("<script", "<img", "<b>", "<svg", "alert(3)"):
         assert tag not in reply, tag
     assert "&quot;&gt;&lt;svg onload=alert(4)&gt;.md" in reply  # cannot close an attribute or a tag
@@ -141,14 +176,25 @@ def test_hostile_title_text_source_and_answer_are_escaped():
 
 
 def test_javascript_and_other_schemes_are_not_links():
-    for source in ("javascript:alert(1)", " JavaScript:alert(1)", "data:text/html,<script>1</script>",
-                   "vbscript:x", "file:///etc/passwd", "//evil.example/x", "articles/a.md", "https://",
-                   "https://exa mple.org", "https://example.org/\njavascript:1"):
+    for source in (
+        "javascript:alert(1)",
+        " JavaScript:alert(1)",
+        "data:text/html,<script>1</script>",
+        "vbscript:x",
+        "file:///etc/passwd",
+        "//evil.example/x",
+        "articles/a.md",
+        "https://",
+        "https://exa mple.org",
+        "https://example.org/\njavascript:1",
+    ):
         reply = format_reply(answer("2 euros", [cite(start=12, end=19, source=source)]))
         assert "href" not in reply, source
         assert safe_url(source) is None, source
     assert safe_url("HTTPS://Example.org/a?b=1&c=2") == "HTTPS://Example.org/a?b=1&c=2"
-    reply = format_reply(answer("2 euros", [cite(start=12, end=19, source="https://example.org/a?b=1&c=<2>")]))
+    reply = format_reply(
+        answer("2 euros", [cite(start=12, end=19, source="https://example.org/a?b=1&c=<2>")])
+    )
     assert 'href="https://example.org/a?b=1&amp;c=&lt;2&gt;"' in reply
 
 
@@ -182,15 +228,21 @@ def test_notice_and_question_are_escaped():
 
 def test_meta_line_shows_reader_score_and_time():
     reply = format_reply(
-        answer("2 euros", [cite(start=12, end=19)], reader="transformers:deepset/tinyroberta-squad2",
-               timings_ms={"total_ms": 1234.0})
+        answer(
+            "2 euros",
+            [cite(start=12, end=19)],
+            reader="transformers:deepset/tinyroberta-squad2",
+            timings_ms={"total_ms": 1234.0},
+        )
     )
     assert "reader: transformers:deepset/tinyroberta-squad2" in reply
     assert "confidence 0.80" in reply and "1.23 s" in reply
 
 
 def test_answer_alternatives_are_listed():
-    other = answer("3", [cite(start=TEXT.index("3"), end=TEXT.index("3") + 1, title="Adult fares")], confidence=0.3)
+    other = answer(
+        "3", [cite(start=TEXT.index("3"), end=TEXT.index("3") + 1, title="Adult fares")], confidence=0.3
+    )
     reply = format_reply(answer("2 euros", [cite(start=12, end=19)], alternatives=(other,)))
     assert "Other candidates" in reply and "<strong>3</strong>" in reply and "Adult fares" in reply
 

@@ -1,4 +1,5 @@
 """Load: twenty concurrent chat clients against a real app process, and one pipeline shared by threads."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,9 @@ from apphelpers import running_app, write_corpus
 
 from qa import config
 
-gradio_client = pytest.importorskip("gradio_client", reason="gradio_client is not installed (pip install -e '.[test]')")
+gradio_client = pytest.importorskip(
+    "gradio_client", reason="gradio_client is not installed (pip install -e '.[test]')"
+)
 
 pytestmark = pytest.mark.slow
 
@@ -35,7 +38,9 @@ def percentile(values: list[float], fraction: float) -> float:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("load")
-    with running_app(write_corpus(root / "articles"), root / "index", root / "app.log", reader="bundled") as app:
+    with running_app(
+        write_corpus(root / "articles"), root / "index", root / "app.log", reader="bundled"
+    ) as app:
         yield app
 
 
@@ -57,7 +62,9 @@ def test_twenty_concurrent_clients_are_all_answered(server):
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
         futures = [pool.submit(session, number) for number in range(CLIENTS)]
         done, pending = wait(futures, timeout=OVERALL_TIMEOUT_S)
-        assert not pending, f"{len(pending)} of {CLIENTS} clients not answered within {OVERALL_TIMEOUT_S} s:\n{server.log()}"
+        assert not pending, (
+            f"{len(pending)} of {CLIENTS} clients not answered within {OVERALL_TIMEOUT_S} s:\n{server.log()}"
+        )
         results = [result for future in futures for result in future.result()]
     elapsed = time.perf_counter() - started
 

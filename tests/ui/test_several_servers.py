@@ -1,5 +1,6 @@
 """Several chat servers on one Milvus store: two real app.py processes serve the store's live
 generation, and a rebuild reaches both from their next question, without a restart (issue 14)."""
+
 from __future__ import annotations
 
 import shutil
@@ -26,7 +27,10 @@ def test_two_chat_servers_on_one_milvus_store_both_serve_a_rebuild(milvus_server
     store = milvus_server.address("chat")
     location = parse_location(store)
     location.build(articles, embedder)  # before the apps start: they find it up to date
-    with running_app(articles, store, tmp_path / "first.log") as first, running_app(articles, store, tmp_path / "second.log") as second:
+    with (
+        running_app(articles, store, tmp_path / "first.log") as first,
+        running_app(articles, store, tmp_path / "second.log") as second,
+    ):
         clients = [gradio_client.Client(app.url, verbose=False) for app in (first, second)]
         for client in clients:
             before = client.predict(QUESTION, api_name="/ask")

@@ -8,6 +8,7 @@ does best: here the shipped run's answers to news questions and the other run's 
 (docs/reader.md). The result is written as a run folder with one complete checkpoint, so
 `python -m qa.read.training.export --run RUN_SOUP` ships it like any other run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,29 +34,44 @@ def average_runs(run_a: Path, run_b: Path, weight_a: float, out: Path) -> Path:
     a, b = (load_file(checkpoint / "model.safetensors") for checkpoint in checkpoints)
     if a.keys() != b.keys() or any(a[k].shape != b[k].shape for k in a):
         raise ValueError(f"{run_a} and {run_b} hold different models; only runs of one architecture average")
-    logs = [[json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()][-1]
-            for run in (run_a, run_b)]
+    logs = [
+        [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines() if line.strip()][-1]
+        for run in (run_a, run_b)
+    ]
     steps = sum(log["step"] for log in logs)
     shutil.rmtree(out, ignore_errors=True)
     (out / "checkpoint").mkdir(parents=True)
-    save_file({k: (weight_a * a[k] + (1.0 - weight_a) * b[k]).astype(a[k].dtype) for k in a},
-              str(out / "checkpoint" / "model.safetensors"), metadata={"format": "pt"})
+    save_file(
+        {k: (weight_a * a[k] + (1.0 - weight_a) * b[k]).astype(a[k].dtype) for k in a},
+        str(out / "checkpoint" / "model.safetensors"),
+        metadata={"format": "pt"},
+    )
     config = json.loads((run_a / "config.json").read_text())
-    config["train_files"] = sorted({*config["train_files"], *json.loads((run_b / "config.json").read_text())["train_files"]})
+    config["train_files"] = sorted(
+        {*config["train_files"], *json.loads((run_b / "config.json").read_text())["train_files"]}
+    )
     config["averaged"] = {"runs": [str(run_a), str(run_b)], "weight_a": weight_a}
     (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
-    record = {"step": steps, "total_steps": steps, "epoch": round(sum(log["epoch"] for log in logs), 3),
-              "averaged": config["averaged"]}
+    record = {
+        "step": steps,
+        "total_steps": steps,
+        "epoch": round(sum(log["epoch"] for log in logs), 3),
+        "averaged": config["averaged"],
+    }
     (out / "log.jsonl").write_text(json.dumps(record) + "\n")
     (out / "checkpoint" / "complete").write_text(str(steps))
     return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m qa.read.training.average", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m qa.read.training.average", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("run_a", type=Path)
     parser.add_argument("run_b", type=Path)
-    parser.add_argument("--weight-a", type=float, required=True, help="the share of RUN_A's weights (B gets the rest)")
+    parser.add_argument(
+        "--weight-a", type=float, required=True, help="the share of RUN_A's weights (B gets the rest)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="the averaged run folder (replaced)")
     args = parser.parse_args(argv)
     try:

@@ -1,7 +1,8 @@
 """The training curve: reader-alone F1 and EM on the measuring sample at each checkpoint, as an SVG.
 
-    python -m qa.read.training.curve RUN_DIR OUT.svg [--then RUN_DIR2] [--baseline "heuristic reader=44.8"]
+python -m qa.read.training.curve RUN_DIR OUT.svg [--then RUN_DIR2] [--baseline "heuristic reader=44.8"]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,18 +31,31 @@ def curve_svg(records: Sequence[dict[str, Any]], baselines: Sequence[tuple[str, 
     ]
     series += [(name, COLORS["grey"], [(0, value), (total, value)]) for name, value in baselines]
     questions = records[-1]["eval"].get("questions", "")
-    return standalone(line_chart(
-        f"Reader alone, {questions} questions of the measuring set", series, "training step", "percent",
-        (0, total), (0, 100), markers=True,
-    ))
+    return standalone(
+        line_chart(
+            f"Reader alone, {questions} questions of the measuring set",
+            series,
+            "training step",
+            "percent",
+            (0, total),
+            (0, 100),
+            markers=True,
+        )
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m qa.read.training.curve", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m qa.read.training.curve", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("run", type=Path, help="the training run folder (qa train-reader --out)")
     parser.add_argument("out", type=Path, help="the SVG file to write")
-    parser.add_argument("--then", type=Path, help="a run that continued from RUN's last checkpoint (its steps follow on)")
-    parser.add_argument("--baseline", action="append", default=[], metavar="NAME=F1", help="a flat reference line")
+    parser.add_argument(
+        "--then", type=Path, help="a run that continued from RUN's last checkpoint (its steps follow on)"
+    )
+    parser.add_argument(
+        "--baseline", action="append", default=[], metavar="NAME=F1", help="a flat reference line"
+    )
     args = parser.parse_args(argv)
     baselines = [(name, float(value)) for name, value in (b.rsplit("=", 1) for b in args.baseline)]
     records = read_log(args.run)

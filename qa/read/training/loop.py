@@ -5,6 +5,7 @@ windows, made once), `checkpoint/` (weights, optimiser, scheduler and RNG state,
 `log.jsonl` (loss and the measuring-set figures at every checkpoint). Stop it at any moment; the same
 command with `--resume` continues from the last checkpoint with the same batches it would have seen.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,7 +53,9 @@ class TrainConfig:
     # Not part of what is learnt: may differ on resume.
     checkpoint_minutes: float = field(default=10.0, compare=False)
     eval_questions: int = field(default=1000, compare=False)
-    max_steps: int = field(default=0, compare=False)  # stop after this many steps in total (0: run to the end)
+    max_steps: int = field(
+        default=0, compare=False
+    )  # stop after this many steps in total (0: run to the end)
 
     def learning_fields(self) -> dict[str, Any]:
         data = asdict(self)
@@ -63,7 +66,11 @@ class TrainConfig:
 
 def _default_learning_fields() -> dict[str, Any]:
     defaults = TrainConfig(train_files=(), eval_file=None, base_model="").learning_fields()
-    return {name: value for name, value in defaults.items() if name not in ("train_files", "eval_file", "base_model")}
+    return {
+        name: value
+        for name, value in defaults.items()
+        if name not in ("train_files", "eval_file", "base_model")
+    }
 
 
 class TrainingError(ValueError):
@@ -121,11 +128,15 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
         # A setting added after a run began is read as its default (what the run did).
         previous = {**_default_learning_fields(), **json.loads(config_path.read_text())}
         if not resume:
-            raise TrainingError(f"{out_dir} already holds a run: pass --resume to continue it, or choose another --out")
+            raise TrainingError(
+                f"{out_dir} already holds a run: pass --resume to continue it, or choose another --out"
+            )
         asked = json.loads(json.dumps(config.learning_fields()))  # tuples read back as lists
         if previous != asked:
             changed = sorted(k for k in set(previous) | set(asked) if previous.get(k) != asked.get(k))
-            raise TrainingError(f"--resume with different settings than the run in {out_dir}: {', '.join(changed)}")
+            raise TrainingError(
+                f"--resume with different settings than the run in {out_dir}: {', '.join(changed)}"
+            )
     else:
         config_path.write_text(json.dumps(config.learning_fields(), indent=2))
 
@@ -138,11 +149,18 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
         features = TrainFeatures.load(features_path)
     else:
         logger.info("tokenising the training files (once per run)")
-        features = featurize(training_examples(config), tokenizer, max_seq_len=config.max_seq_len,
-                             doc_stride=config.doc_stride, headline=config.headline)
+        features = featurize(
+            training_examples(config),
+            tokenizer,
+            max_seq_len=config.max_seq_len,
+            doc_stride=config.doc_stride,
+            headline=config.headline,
+        )
         features.save(features_path)
     eval_examples = (
-        measure.sample(load_squad(config.eval_file), config.eval_questions, config.seed) if config.eval_file else []
+        measure.sample(load_squad(config.eval_file), config.eval_questions, config.seed)
+        if config.eval_file
+        else []
     )
 
     # No dropout on attention probabilities: with it, PyTorch's attention leaves its fused kernel
@@ -185,7 +203,10 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
     while step < stop_at:
         epoch, within = divmod(step, steps_per_epoch)
         if epoch_cache is None or epoch_cache[0] != epoch:
-            epoch_cache = (epoch, epoch_batches(features.lengths, batch_size=config.batch_size, seed=config.seed, epoch=epoch))
+            epoch_cache = (
+                epoch,
+                epoch_batches(features.lengths, batch_size=config.batch_size, seed=config.seed, epoch=epoch),
+            )
         batch = features.batch(epoch_cache[1][within], pad_id)
         inputs = {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
@@ -202,9 +223,12 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
         if step == stop_at or time.monotonic() - last_save >= 60 * config.checkpoint_minutes:
             _save_checkpoint(out_dir, model, optimizer, scheduler, step, save_file)
             record = {
-                "step": step, "total_steps": total_steps, "epoch": round(step / steps_per_epoch, 3),
+                "step": step,
+                "total_steps": total_steps,
+                "epoch": round(step / steps_per_epoch, 3),
                 "loss": round(float(np.mean(losses)), 4) if losses else None,
-                "lr": scheduler.get_last_lr()[0], "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                "lr": scheduler.get_last_lr()[0],
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
             }
             if eval_examples:
                 record["eval"] = _measure(model, tokenizer, eval_examples, config)
@@ -218,13 +242,21 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
     return record
 
 
-def _measure(model: Any, tokenizer: Any, examples: list[SquadExample], config: TrainConfig) -> dict[str, float]:
+def _measure(
+    model: Any, tokenizer: Any, examples: list[SquadExample], config: TrainConfig
+) -> dict[str, float]:
     from qa.read.transformers_reader import TransformersReader
 
     model.eval()
-    reader = TransformersReader.from_model(model, tokenizer, name="training", max_seq_len=config.max_seq_len,
-                                           doc_stride=config.doc_stride, device=str(next(model.parameters()).device),
-                                           reads_headline=config.headline)
+    reader = TransformersReader.from_model(
+        model,
+        tokenizer,
+        name="training",
+        max_seq_len=config.max_seq_len,
+        doc_stride=config.doc_stride,
+        device=str(next(model.parameters()).device),
+        reads_headline=config.headline,
+    )
     return measure.reader_alone(reader, examples)
 
 
@@ -237,7 +269,9 @@ def latest_checkpoint(out_dir: Path) -> Path | None:
     return None
 
 
-def _save_checkpoint(out_dir: Path, model: Any, optimizer: Any, scheduler: Any, step: int, save_file: Any) -> None:
+def _save_checkpoint(
+    out_dir: Path, model: Any, optimizer: Any, scheduler: Any, step: int, save_file: Any
+) -> None:
     """Write a new checkpoint beside the old one, then swap: a kill at any point leaves one whole."""
     import torch
 
@@ -246,8 +280,15 @@ def _save_checkpoint(out_dir: Path, model: Any, optimizer: Any, scheduler: Any, 
     tmp.mkdir()
     state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
     save_file(state, str(tmp / "model.safetensors"))
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "torch_rng": torch.get_rng_state(), "step": step}, tmp / "trainer.pt")
+    torch.save(
+        {
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "step": step,
+        },
+        tmp / "trainer.pt",
+    )
     (tmp / "complete").write_text(str(step))
     for f in tmp.iterdir():
         with open(f, "rb") as handle:

@@ -1,4 +1,5 @@
 """Reader-alone figures during training: each question read with its gold paragraph (qa eval --reader-only's measurement)."""
+
 from __future__ import annotations
 
 import random
@@ -10,8 +11,15 @@ from qa.types import Passage
 
 def gold_passage(example: SquadExample) -> Passage:
     return Passage(
-        passage_id=f"{example.qid}::0.0", article_id=example.title, title=example.title, date=None,
-        place=None, source=example.title, path="", paragraph=0, text=example.context,
+        passage_id=f"{example.qid}::0.0",
+        article_id=example.title,
+        title=example.title,
+        date=None,
+        place=None,
+        source=example.title,
+        path="",
+        paragraph=0,
+        text=example.context,
     )
 
 
@@ -28,7 +36,9 @@ def reader_alone(reader: Any, examples: Sequence[SquadExample]) -> dict[str, flo
     from qa.eval.reader_alone import ReaderQuestion, evaluate_reader
 
     items = [
-        ReaderQuestion(Question(e.qid, e.question, e.all_answers), gold_passage(e)) for e in examples if e.answerable
+        ReaderQuestion(Question(e.qid, e.question, e.all_answers), gold_passage(e))
+        for e in examples
+        if e.answerable
     ]
     metrics = evaluate_reader(reader, items)
     return {"em": metrics["forced_exact_match"], "f1": metrics["forced_f1"], "questions": len(items)}

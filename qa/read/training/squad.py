@@ -1,4 +1,5 @@
 """SQuAD 1.1 / 2.0 JSON -> training examples, plus no-answer pairs made from other paragraphs."""
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,7 @@ def load_squad(path: Path | str) -> list[SquadExample]:
                 answers = [a for a in qa.get("answers", []) if a.get("text")]
                 impossible = bool(qa.get("is_impossible")) or not answers
                 first = None if impossible else answers[0]
-                if first is not None and context[first["answer_start"]:].startswith(first["text"]) is False:
+                if first is not None and context[first["answer_start"] :].startswith(first["text"]) is False:
                     # A misplaced offset would teach the wrong span: find the text instead.
                     found = context.find(first["text"])
                     if found < 0:
@@ -84,7 +85,9 @@ def other_paragraph_negatives(
         if not example.answerable or rng.random() >= ratio:
             continue
         answer = example.answer_text.lower()
-        others = [c for c in contexts_by_title[example.title] if c != example.context and answer not in c.lower()]
+        others = [
+            c for c in contexts_by_title[example.title] if c != example.context and answer not in c.lower()
+        ]
         if not others:
             continue
         negatives.append(

@@ -6,6 +6,7 @@ plausible span is still there. We have only 4,650 such questions; the same chang
 1.1's questions gives as many as asked. The swapped-in word comes from the same article (so it is
 on topic) and never occurs in the paragraph, so the paragraph cannot answer the new question.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -49,13 +50,16 @@ def _words(text: str) -> list[str]:
 def _asked_unanswerable(example: SquadExample, question: str, kind: str) -> SquadExample:
     """`example`'s paragraph with a changed question it cannot answer; the id says how it was made."""
     return dataclasses.replace(
-        example, qid=f"{example.qid}#{kind}", question=question, answer_text="", answer_start=None, all_answers=()
+        example,
+        qid=f"{example.qid}#{kind}",
+        question=question,
+        answer_text="",
+        answer_start=None,
+        all_answers=(),
     )
 
 
-def entity_swap_negatives(
-    examples: Sequence[SquadExample], *, ratio: float, seed: int
-) -> list[SquadExample]:
+def entity_swap_negatives(examples: Sequence[SquadExample], *, ratio: float, seed: int) -> list[SquadExample]:
     """About `ratio` of the answerable questions, one name or number swapped, as unanswerable.
 
     The word swapped is one the question shares with its paragraph (what ties the question to it);
@@ -85,7 +89,8 @@ def entity_swap_negatives(
         rng.shuffle(shared)
         for word in shared:
             choices = [
-                w for w in pool.get((example.title, _kind(word)), [])
+                w
+                for w in pool.get((example.title, _kind(word)), [])
                 if w.lower() not in context_lower and w not in example.question
             ]
             if not choices:
@@ -99,25 +104,78 @@ def entity_swap_negatives(
 # Antonym pairs (both ways): "the largest ..." -> "the smallest ..." asks for something the
 # paragraph does not state, unless the paragraph itself has the other word (then no edit).
 _ANTONYM_PAIRS = (
-    "first last", "largest smallest", "biggest smallest", "highest lowest", "most least",
-    "earliest latest", "oldest youngest", "before after", "increase decrease", "increased decreased",
-    "rise fall", "won lost", "win lose", "north south", "east west", "northern southern",
-    "eastern western", "maximum minimum", "major minor", "longest shortest", "best worst", "above below",
-    "upper lower", "inside outside", "began ended", "accepted rejected", "success failure",
-    "successful unsuccessful", "positive negative", "public private", "internal external",
-    "ancient modern", "top bottom", "strongest weakest", "greatest least", "richest poorest",
-    "legal illegal", "supported opposed", "allowed banned", "male female", "men women", "more fewer",
-    "higher lower", "larger smaller", "older newer", "longer shorter", "strong weak", "early late",
+    "first last",
+    "largest smallest",
+    "biggest smallest",
+    "highest lowest",
+    "most least",
+    "earliest latest",
+    "oldest youngest",
+    "before after",
+    "increase decrease",
+    "increased decreased",
+    "rise fall",
+    "won lost",
+    "win lose",
+    "north south",
+    "east west",
+    "northern southern",
+    "eastern western",
+    "maximum minimum",
+    "major minor",
+    "longest shortest",
+    "best worst",
+    "above below",
+    "upper lower",
+    "inside outside",
+    "began ended",
+    "accepted rejected",
+    "success failure",
+    "successful unsuccessful",
+    "positive negative",
+    "public private",
+    "internal external",
+    "ancient modern",
+    "top bottom",
+    "strongest weakest",
+    "greatest least",
+    "richest poorest",
+    "legal illegal",
+    "supported opposed",
+    "allowed banned",
+    "male female",
+    "men women",
+    "more fewer",
+    "higher lower",
+    "larger smaller",
+    "older newer",
+    "longer shorter",
+    "strong weak",
+    "early late",
 )
 _ANTONYM = {a: b for pair in _ANTONYM_PAIRS for a, b in [pair.split(), pair.split()[::-1]]}
 # An auxiliary right after the question word takes "n't": "What did X develop?" -> "What didn't X develop?"
 _NEGATED = {
-    "is": "isn't", "was": "wasn't", "are": "aren't", "were": "weren't", "did": "didn't", "does": "doesn't",
-    "do": "don't", "has": "hasn't", "have": "haven't", "had": "hadn't", "can": "can't", "could": "couldn't",
-    "would": "wouldn't", "will": "won't", "should": "shouldn't",
+    "is": "isn't",
+    "was": "wasn't",
+    "are": "aren't",
+    "were": "weren't",
+    "did": "didn't",
+    "does": "doesn't",
+    "do": "don't",
+    "has": "hasn't",
+    "have": "haven't",
+    "had": "hadn't",
+    "can": "can't",
+    "could": "couldn't",
+    "would": "wouldn't",
+    "will": "won't",
+    "should": "shouldn't",
 }
 _WH_AUXILIARY = re.compile(
-    r"\b(what|which|who|whom|whose|when|where|why|how(?: many| much)?)((?: [a-z]+){0,2}?) (" + "|".join(_NEGATED) + r")\b",
+    r"\b(what|which|who|whom|whose|when|where|why|how(?: many| much)?)((?: [a-z]+){0,2}?) ("
+    + "|".join(_NEGATED)
+    + r")\b",
     re.IGNORECASE,
 )
 
@@ -130,7 +188,7 @@ def _antonym_edit(question: str, context_lower: str) -> str | None:
     for match in re.finditer(r"\b[A-Za-z]+\b", question):
         other = _ANTONYM.get(match.group().lower())
         if other is not None and not re.search(rf"\b{other}\b", context_lower):
-            return question[: match.start()] + _same_case(other, match.group()) + question[match.end():]
+            return question[: match.start()] + _same_case(other, match.group()) + question[match.end() :]
     return None
 
 
@@ -160,7 +218,9 @@ def question_edit_negatives(
     for example in examples:
         if not example.answerable or rng.random() >= ratio:
             continue
-        question = _antonym_edit(example.question, example.context.lower()) or _negation_edit(example.question)
+        question = _antonym_edit(example.question, example.context.lower()) or _negation_edit(
+            example.question
+        )
         if question is None:
             continue
         negatives.append(_asked_unanswerable(example, question, "edit"))

@@ -8,6 +8,7 @@ The previous generation stays until the next build commits (readers still on it 
 question), older ones are dropped. Vectors of unchanged articles are copied from the live
 collection instead of embedded again, as the local build copies them (qa/store/build.py).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -85,12 +86,18 @@ def build_milvus(
         >>> build_milvus(parse_milvus_address("milvus://127.0.0.1:19530/news"), "articles/", load_embedder())  # doctest: +SKIP
     """
     if dense_index != "auto":
-        raise ValueError(f"--dense-index is for a local index; a Milvus store is indexed with HNSW on the server (got {dense_index!r})")
+        raise ValueError(
+            f"--dense-index is for a local index; a Milvus store is indexed with HNSW on the server (got {dense_index!r})"
+        )
     if keyword_tokens not in schema.KEYWORD_TOKENS:
-        raise ValueError(f"keyword_tokens must be one of {', '.join(schema.KEYWORD_TOKENS)}, got {keyword_tokens!r}")
+        raise ValueError(
+            f"keyword_tokens must be one of {', '.join(schema.KEYWORD_TOKENS)}, got {keyword_tokens!r}"
+        )
     if len(address.name) + schema.LONGEST_SUFFIX > 255:
-        raise ValueError(f"the store name {address.name!r} is too long: Milvus names hold 255 characters, "
-                         f"and a build adds {schema.LONGEST_SUFFIX}")
+        raise ValueError(
+            f"the store name {address.name!r} is too long: Milvus names hold 255 characters, "
+            f"and a build adds {schema.LONGEST_SUFFIX}"
+        )
     started = time.perf_counter()
     articles_dir = Path(articles_dir).resolve()  # recorded: found again from any working directory
     report = load_articles(articles_dir)
@@ -103,12 +110,26 @@ def build_milvus(
         hashes = {a.article_id: a.content_hash for a in report.articles}
         unchanged = {a for a in hashes if live is not None and live.articles.get(a) == hashes[a]}
         # In article id order, as the local build writes them: the same folder, the same rows.
-        passages = [p for article in sorted(report.articles, key=lambda a: a.article_id) for p in split_article(article)]
+        passages = [
+            p
+            for article in sorted(report.articles, key=lambda a: a.article_id)
+            for p in split_article(article)
+        ]
         del report
         reuse_rows = _reusable_rows(connection, live, unchanged, passages)
         _drop_unfinished(connection, address)
-        collection = _write_generation(connection, address, passages, reuse_rows, live, embedder, hashes,
-                                       str(articles_dir), keyword_tokens, show_progress)
+        collection = _write_generation(
+            connection,
+            address,
+            passages,
+            reuse_rows,
+            live,
+            embedder,
+            hashes,
+            str(articles_dir),
+            keyword_tokens,
+            show_progress,
+        )
         embedded = sum(1 for row in reuse_rows if row < 0)
     return BuildReport(status, len(passages), embedded, time.perf_counter() - started, collection)
 
@@ -126,10 +147,14 @@ def _live(connection: Connection, address: MilvusAddress, embedder_name: str) ->
         logger.warning("Not reusing the live collection: %s", error)
         return None
     connection.ensure_loaded(collection)
-    return LiveGeneration(collection, description, read_articles(connection, collection, description.article_count))
+    return LiveGeneration(
+        collection, description, read_articles(connection, collection, description.article_count)
+    )
 
 
-def _reusable_rows(connection: Connection, source: LiveGeneration | None, unchanged: set[str], passages: Sequence[Passage]) -> list[int]:
+def _reusable_rows(
+    connection: Connection, source: LiveGeneration | None, unchanged: set[str], passages: Sequence[Passage]
+) -> list[int]:
     """For each passage, its row in the live collection when its vector can be copied, else -1."""
     if source is None or not unchanged:
         return [-1] * len(passages)
@@ -139,8 +164,13 @@ def _reusable_rows(connection: Connection, source: LiveGeneration | None, unchan
     count = source.description.passage_count
     for start in range(0, count, config.MILVUS_QUERY_BATCH):
         expression = schema.range_expression(schema.ROW, start, min(start + config.MILVUS_QUERY_BATCH, count))
-        for record in connection.call("reading the live passages", "query", source.collection, filter=expression,
-                                      output_fields=[schema.ROW, schema.PASSAGE_ID, schema.ARTICLE_ID, schema.TEXT]):
+        for record in connection.call(
+            "reading the live passages",
+            "query",
+            source.collection,
+            filter=expression,
+            output_fields=[schema.ROW, schema.PASSAGE_ID, schema.ARTICLE_ID, schema.TEXT],
+        ):
             if record[schema.ARTICLE_ID] in unchanged:
                 known[record[schema.PASSAGE_ID]] = (_digest(record[schema.TEXT]), int(record[schema.ROW]))
     rows = []
@@ -169,21 +199,36 @@ def _write_generation(
     """Write a complete generation, switch the alias to it, drop the ones before the previous; its name."""
     from qa.store.keyword import tokenize
 
-    numbers = [n for c in connection.collections(address.name + "__gen_") if (n := schema.generation_number(address.name, c)) is not None]
+    numbers = [
+        n
+        for c in connection.collections(address.name + "__gen_")
+        if (n := schema.generation_number(address.name, c)) is not None
+    ]
     collection = schema.generation_collection(address.name, 1 + max(numbers, default=0))
     dates = sorted(p.date for p in passages if p.date)
     description = schema.Description(
-        format_version=schema.FORMAT_VERSION, embedder=embedder.name, dimension=int(embedder.dimension),
-        passage_count=len(passages), article_count=len(hashes), corpus_fingerprint=corpus_fingerprint(hashes),
-        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), articles_dir=articles_dir,
-        first_date=dates[0] if dates else "", last_date=dates[-1] if dates else "", keyword_tokens=keyword_tokens,
+        format_version=schema.FORMAT_VERSION,
+        embedder=embedder.name,
+        dimension=int(embedder.dimension),
+        passage_count=len(passages),
+        article_count=len(hashes),
+        corpus_fingerprint=corpus_fingerprint(hashes),
+        created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        articles_dir=articles_dir,
+        first_date=dates[0] if dates else "",
+        last_date=dates[-1] if dates else "",
+        keyword_tokens=keyword_tokens,
     )
     schema.create_passages_collection(connection, collection, int(embedder.dimension), description)
     schema.create_articles_collection(connection, schema.articles_collection(collection))
     article_rows = schema.article_records(hashes)
     for start in range(0, len(article_rows), config.MILVUS_INSERT_BATCH):
-        connection.call(f"writing articles to {collection}", "insert", schema.articles_collection(collection),
-                        article_rows[start : start + config.MILVUS_INSERT_BATCH])
+        connection.call(
+            f"writing articles to {collection}",
+            "insert",
+            schema.articles_collection(collection),
+            article_rows[start : start + config.MILVUS_INSERT_BATCH],
+        )
 
     to_embed, embedded = sum(1 for row in reuse_rows if row < 0), 0
     pause_for_tests("embedding")
@@ -195,37 +240,62 @@ def _write_generation(
             vectors[[i - start for i in fresh]] = embedder.encode([passages[i].text for i in fresh])
             embedded += len(fresh)
             if show_progress:
-                print(f"\rembedded {embedded:,} of {to_embed:,} passages", end="", file=sys.stderr, flush=True)
+                print(
+                    f"\rembedded {embedded:,} of {to_embed:,} passages", end="", file=sys.stderr, flush=True
+                )
         copied = [i for i in range(start, stop) if reuse_rows[i] >= 0]
         if copied:
-            vectors[[i - start for i in copied]] = _live_vectors(connection, source, [reuse_rows[i] for i in copied])
+            vectors[[i - start for i in copied]] = _live_vectors(
+                connection, source, [reuse_rows[i] for i in copied]
+            )
         texts = [passages[i].text for i in range(start, stop)]
         keywords = [" ".join(tokens) for tokens in tokenize(texts)] if keyword_tokens == "ours" else texts
-        records = [passage_record(start + j, passages[start + j], vectors[j], keywords[j]) for j in range(stop - start)]
+        records = [
+            passage_record(start + j, passages[start + j], vectors[j], keywords[j])
+            for j in range(stop - start)
+        ]
         for batch in range(0, len(records), config.MILVUS_INSERT_BATCH):
-            connection.call(f"writing passages to {collection}", "insert", collection, records[batch : batch + config.MILVUS_INSERT_BATCH])
+            connection.call(
+                f"writing passages to {collection}",
+                "insert",
+                collection,
+                records[batch : batch + config.MILVUS_INSERT_BATCH],
+            )
         pause_for_tests("milvus-writing")  # tests only: part of the rows are in, the generation is unfinished
     if show_progress and to_embed:
         print(file=sys.stderr)
 
     for name in (collection, schema.articles_collection(collection)):
         connection.call(f"flushing {name}", "flush", name)
-    rows, articles = count_rows(connection, collection), count_rows(connection, schema.articles_collection(collection))
+    rows, articles = (
+        count_rows(connection, collection),
+        count_rows(connection, schema.articles_collection(collection)),
+    )
     if (rows, articles) != (len(passages), len(hashes)):
-        raise MilvusStoreError(f"{address}: {collection} holds {rows} passages and {articles} articles after writing "
-                               f"{len(passages)} and {len(hashes)}; the alias stays on the last good generation")
+        raise MilvusStoreError(
+            f"{address}: {collection} holds {rows} passages and {articles} articles after writing "
+            f"{len(passages)} and {len(hashes)}; the alias stays on the last good generation"
+        )
     if config.MILVUS_REPLICAS > 1:  # loaded on creation with one; readers get every replica from the start
         connection.call(f"releasing {collection}", "release_collection", collection)
-        connection.call(f"loading {collection} with {config.MILVUS_REPLICAS} replicas", "load_collection", collection,
-                        replica_number=config.MILVUS_REPLICAS)
+        connection.call(
+            f"loading {collection} with {config.MILVUS_REPLICAS} replicas",
+            "load_collection",
+            collection,
+            replica_number=config.MILVUS_REPLICAS,
+        )
     complete = schema.Description(**{**description.__dict__, "complete": True})
-    connection.call(f"marking {collection} complete", "alter_collection_properties", collection, complete.to_properties())
+    connection.call(
+        f"marking {collection} complete", "alter_collection_properties", collection, complete.to_properties()
+    )
     pause_for_tests("before-commit")
     live = connection.alias_target(address.name)
     if live is None:
         connection.call(f"creating the alias {address.name}", "create_alias", collection, address.name)
     else:
-        connection.call(f"switching the alias {address.name}", "alter_alias", collection, address.name)  # the commit point
+        connection.call(
+            f"switching the alias {address.name}", "alter_alias", collection, address.name
+        )  # the commit point
     pause_for_tests("after-commit")
     _drop_old(connection, address, keep={collection, live})
     return collection
@@ -236,12 +306,20 @@ def _live_vectors(connection: Connection, source: LiveGeneration | None, rows: S
     found: dict[int, list[float]] = {}
     for start in range(0, len(rows), config.MILVUS_QUERY_BATCH):
         chunk = list(rows[start : start + config.MILVUS_QUERY_BATCH])
-        for record in connection.call("copying vectors", "query", source.collection, ids=chunk, output_fields=[schema.ROW, schema.VECTOR]):
+        for record in connection.call(
+            "copying vectors",
+            "query",
+            source.collection,
+            ids=chunk,
+            output_fields=[schema.ROW, schema.VECTOR],
+        ):
             found[int(record[schema.ROW])] = record[schema.VECTOR]
     missing = [row for row in rows if row not in found]
     if missing:
-        raise MilvusStoreError(f"{connection.address}: the live collection {source.collection} lost row {missing[0]} "
-                               f"while this build copied it; rerun with --rebuild")
+        raise MilvusStoreError(
+            f"{connection.address}: the live collection {source.collection} lost row {missing[0]} "
+            f"while this build copied it; rerun with --rebuild"
+        )
     return np.asarray([found[row] for row in rows], dtype=np.float32)
 
 
@@ -260,7 +338,11 @@ def _drop_old(connection: Connection, address: MilvusAddress, keep: set[str | No
     """Drop every generation but the new live one and the one before it (readers may still be on it)."""
     keep_all = {name for c in keep if c for name in (c, schema.articles_collection(c))}
     for collection in connection.collections(address.name + "__gen_"):
-        if collection not in keep_all and schema.generation_number(address.name, collection.removesuffix(schema.ARTICLES_SUFFIX)) is not None:
+        if (
+            collection not in keep_all
+            and schema.generation_number(address.name, collection.removesuffix(schema.ARTICLES_SUFFIX))
+            is not None
+        ):
             connection.call(f"dropping {collection}", "drop_collection", collection)
 
 
@@ -271,5 +353,7 @@ def build_lock(address: MilvusAddress, *, wait_seconds: float = 0.0) -> Iterator
     Builds of one store from two machines are not kept apart: run them from one place (a job, a
     cron entry), as docs/scale-out.md says.
     """
-    with exclusive_build(address.state_dir / "build.lock", str(address), wait_seconds=wait_seconds, error=MilvusStoreError):
+    with exclusive_build(
+        address.state_dir / "build.lock", str(address), wait_seconds=wait_seconds, error=MilvusStoreError
+    ):
         yield

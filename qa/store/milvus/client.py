@@ -1,5 +1,6 @@
 """One connection to a Milvus server: credentials from the environment, TLS for milvuss://, every
 call bounded by a timeout and every failure turned into a MilvusStoreError that names the address."""
+
 from __future__ import annotations
 
 import logging
@@ -141,4 +142,3 @@ def connect(address: MilvusAddress) -> Connection:
 def _reason(error: Any) -> str:
     message = getattr(error, "message", None) or str(error)
     return " ".join(str(message).split())  # one line, whatever the server sent
-

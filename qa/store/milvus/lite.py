@@ -1,5 +1,6 @@
 """A Milvus Lite server on 127.0.0.1, started and stopped by its process id: for the tests, the
 benchmarks (bench/milvus.py) and trying the Milvus store on one machine (docs/scale-out.md)."""
+
 from __future__ import annotations
 
 import os
@@ -58,17 +59,33 @@ class MilvusServer:
         self.data_dir.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "milvus_lite", "server", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--data-dir", str(self.data_dir)],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "milvus_lite",
+                    "server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--data-dir",
+                    str(self.data_dir),
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + config.MILVUS_LITE_START_TIMEOUT_S
         while not self._answers():
             if self.process.poll() is not None:
-                raise RuntimeError(f"milvus-lite exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"milvus-lite exited with {self.process.returncode}: {self.log.read_text()[-2000:]}"
+                )
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"milvus-lite did not answer on port {self.port} within {config.MILVUS_LITE_START_TIMEOUT_S} s")
+                raise RuntimeError(
+                    f"milvus-lite did not answer on port {self.port} within {config.MILVUS_LITE_START_TIMEOUT_S} s"
+                )
             time.sleep(0.2)
 
     def _answers(self) -> bool:

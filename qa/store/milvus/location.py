@@ -1,4 +1,5 @@
 """milvus://HOST:PORT/NAME as a StoreLocation: what `--store milvus://...` opens, builds, checks and reports."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,7 +38,12 @@ class MilvusLocation:
         if collection is None:
             return None
         description = read_description(connection, collection)
-        return StoredIndexInfo(description.embedder, description.passage_count, description.article_count, description.articles_dir)
+        return StoredIndexInfo(
+            description.embedder,
+            description.passage_count,
+            description.article_count,
+            description.articles_dir,
+        )
 
     def open(self, *, embedder: str | None = None, verify: bool = True) -> "MilvusStore":
         from qa.store.milvus.store import open_milvus_store
@@ -52,9 +58,13 @@ class MilvusLocation:
         store = open_milvus_store(self.address, verify=True)
         connection, collection, description = store.connection, store.collection, store.description
         problems = []
-        numbered = count_rows(connection, collection, schema.range_expression(schema.ROW, 0, description.passage_count))
+        numbered = count_rows(
+            connection, collection, schema.range_expression(schema.ROW, 0, description.passage_count)
+        )
         if numbered != description.passage_count:
-            problems.append(f"rows 0 to {description.passage_count - 1} hold {numbered} passages, not {description.passage_count}")
+            problems.append(
+                f"rows 0 to {description.passage_count - 1} hold {numbered} passages, not {description.passage_count}"
+            )
         articles = read_articles(connection, collection, description.article_count)
         listed = count_rows(connection, schema.articles_collection(collection))
         if len(articles) != description.article_count or listed != description.article_count:
@@ -66,8 +76,10 @@ class MilvusLocation:
                 f"{self.address}: {collection} is damaged: {'; '.join(problems)}. "
                 f"Rebuild it with: qa index --rebuild --articles DIR --store {self.address}"
             )
-        return (f"{self.address}: alias {self.address.name} -> {collection}, {description.passage_count} rows and "
-                f"{description.article_count} articles match its manifest (embedder {description.embedder})")
+        return (
+            f"{self.address}: alias {self.address.name} -> {collection}, {description.passage_count} rows and "
+            f"{description.article_count} articles match its manifest (embedder {description.embedder})"
+        )
 
     def status(self, articles_dir: Path, embedder_name: str) -> "IndexStatus":
         from qa.store.milvus.build import milvus_status

@@ -5,6 +5,7 @@ A store named NAME lives in collections named NAME__gen_000007 (passages: one ro
 number its primary key) and NAME__gen_000007_articles (article_id -> content_hash, what an
 incremental build compares a folder with). The alias NAME points at the live passages collection.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,7 +31,15 @@ KEYWORD_TOKENS = ("ours", "server")
 # Fields of the passages collection.
 ROW, VECTOR, TEXT, KEYWORDS, SPARSE = "row", "vector", "text", "keywords", "sparse"
 PASSAGE_ID, ARTICLE_ID, DATE, SOURCE, PASSAGE = "passage_id", "article_id", "date", "source_lc", "passage"
-PASSAGE_FIELDS = [ROW, VECTOR, TEXT, PASSAGE_ID, ARTICLE_ID, DATE, PASSAGE]  # all a Passage and its vector need
+PASSAGE_FIELDS = [
+    ROW,
+    VECTOR,
+    TEXT,
+    PASSAGE_ID,
+    ARTICLE_ID,
+    DATE,
+    PASSAGE,
+]  # all a Passage and its vector need
 # Fields of the articles collection.
 NUMBER, CONTENT_HASH, UNUSED = "number", "content_hash", "unused"
 
@@ -67,7 +76,10 @@ class Description:
     complete: bool = False  # set last, once every row is in and counted: only a complete one goes live
 
     def to_properties(self) -> dict[str, str]:
-        return {PROPERTY_PREFIX + key: str(int(value) if isinstance(value, bool) else value) for key, value in asdict(self).items()}
+        return {
+            PROPERTY_PREFIX + key: str(int(value) if isinstance(value, bool) else value)
+            for key, value in asdict(self).items()
+        }
 
     @classmethod
     def from_properties(cls, properties: Mapping[str, Any]) -> "Description":
@@ -80,7 +92,9 @@ class Description:
                     continue
                 raise ValueError(f"property {key!r} is missing")
             raw = str(properties[key])
-            values[field.name] = bool(int(raw)) if field.type == "bool" else int(raw) if field.type == "int" else raw
+            values[field.name] = (
+                bool(int(raw)) if field.type == "bool" else int(raw) if field.type == "int" else raw
+            )
         return cls(**values)
 
 
@@ -91,7 +105,11 @@ def _analyzer_params(keyword_tokens: str) -> dict[str, Any]:
         return {"tokenizer": "standard"}  # our tokens are runs of word characters, already lower-cased
     return {
         "tokenizer": "standard",
-        "filter": ["lowercase", {"type": "stop", "stop_words": sorted(STOPWORDS_EN)}, {"type": "stemmer", "language": "english"}],
+        "filter": [
+            "lowercase",
+            {"type": "stop", "stop_words": sorted(STOPWORDS_EN)},
+            {"type": "stemmer", "language": "english"},
+        ],
     }
 
 
@@ -100,30 +118,60 @@ def create_passages_collection(connection, collection: str, dimension: int, desc
     from pymilvus import DataType, Function, FunctionType
 
     if description.keyword_tokens not in KEYWORD_TOKENS:
-        raise ValueError(f"keyword_tokens must be one of {', '.join(KEYWORD_TOKENS)}, got {description.keyword_tokens!r}")
+        raise ValueError(
+            f"keyword_tokens must be one of {', '.join(KEYWORD_TOKENS)}, got {description.keyword_tokens!r}"
+        )
     client = connection.client
     schema = client.create_schema(auto_id=False, enable_dynamic_field=False)
     text_limit = config.MILVUS_MAX_TEXT_BYTES
     schema.add_field(ROW, DataType.INT64, is_primary=True)
     schema.add_field(VECTOR, DataType.FLOAT_VECTOR, dim=dimension)
     schema.add_field(TEXT, DataType.VARCHAR, max_length=text_limit)
-    schema.add_field(KEYWORDS, DataType.VARCHAR, max_length=text_limit, enable_analyzer=True,
-                     analyzer_params=_analyzer_params(description.keyword_tokens))
+    schema.add_field(
+        KEYWORDS,
+        DataType.VARCHAR,
+        max_length=text_limit,
+        enable_analyzer=True,
+        analyzer_params=_analyzer_params(description.keyword_tokens),
+    )
     schema.add_field(SPARSE, DataType.SPARSE_FLOAT_VECTOR)
     schema.add_field(PASSAGE_ID, DataType.VARCHAR, max_length=text_limit)
     schema.add_field(ARTICLE_ID, DataType.VARCHAR, max_length=text_limit)
     schema.add_field(DATE, DataType.VARCHAR, max_length=10)  # "YYYY-MM-DD", "" when undated
-    schema.add_field(SOURCE, DataType.VARCHAR, max_length=text_limit)  # "source\npath", lower-cased: `like` is case-sensitive
+    schema.add_field(
+        SOURCE, DataType.VARCHAR, max_length=text_limit
+    )  # "source\npath", lower-cased: `like` is case-sensitive
     schema.add_field(PASSAGE, DataType.JSON)  # title, place, source, path, paragraph
-    schema.add_function(Function(name="bm25", function_type=FunctionType.BM25,
-                                 input_field_names=[KEYWORDS], output_field_names=[SPARSE]))
+    schema.add_function(
+        Function(
+            name="bm25",
+            function_type=FunctionType.BM25,
+            input_field_names=[KEYWORDS],
+            output_field_names=[SPARSE],
+        )
+    )
     indexes = client.prepare_index_params()
-    indexes.add_index(VECTOR, index_type="HNSW", metric_type="IP",
-                      params={"M": config.MILVUS_HNSW_M, "efConstruction": config.MILVUS_HNSW_EF_CONSTRUCTION})
-    indexes.add_index(SPARSE, index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
-                      params={"bm25_k1": config.MILVUS_BM25_K1, "bm25_b": config.MILVUS_BM25_B})
-    connection.call(f"creating {collection}", "create_collection", collection, schema=schema, index_params=indexes,
-                    properties=description.to_properties(), consistency_level="Strong")
+    indexes.add_index(
+        VECTOR,
+        index_type="HNSW",
+        metric_type="IP",
+        params={"M": config.MILVUS_HNSW_M, "efConstruction": config.MILVUS_HNSW_EF_CONSTRUCTION},
+    )
+    indexes.add_index(
+        SPARSE,
+        index_type="SPARSE_INVERTED_INDEX",
+        metric_type="BM25",
+        params={"bm25_k1": config.MILVUS_BM25_K1, "bm25_b": config.MILVUS_BM25_B},
+    )
+    connection.call(
+        f"creating {collection}",
+        "create_collection",
+        collection,
+        schema=schema,
+        index_params=indexes,
+        properties=description.to_properties(),
+        consistency_level="Strong",
+    )
 
 
 def create_articles_collection(connection, collection: str) -> None:
@@ -139,13 +187,21 @@ def create_articles_collection(connection, collection: str) -> None:
     schema.add_field(UNUSED, DataType.FLOAT_VECTOR, dim=2)
     indexes = client.prepare_index_params()
     indexes.add_index(UNUSED, index_type="FLAT", metric_type="IP")
-    connection.call(f"creating {collection}", "create_collection", collection, schema=schema, index_params=indexes,
-                    consistency_level="Strong")
+    connection.call(
+        f"creating {collection}",
+        "create_collection",
+        collection,
+        schema=schema,
+        index_params=indexes,
+        consistency_level="Strong",
+    )
 
 
 def article_records(hashes: Mapping[str, str]) -> list[dict[str, Any]]:
-    return [{NUMBER: number, ARTICLE_ID: article_id, CONTENT_HASH: hashes[article_id], UNUSED: [1.0, 0.0]}
-            for number, article_id in enumerate(sorted(hashes))]
+    return [
+        {NUMBER: number, ARTICLE_ID: article_id, CONTENT_HASH: hashes[article_id], UNUSED: [1.0, 0.0]}
+        for number, article_id in enumerate(sorted(hashes))
+    ]
 
 
 def range_expression(field: str, start: int, stop: int) -> str:
@@ -154,7 +210,13 @@ def range_expression(field: str, start: int, stop: int) -> str:
 
 def literal(text: str) -> str:
     """A string literal of Milvus's filter language."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    escaped = (
+        text.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+    )
     return f'"{escaped}"'
 
 
@@ -178,7 +240,9 @@ def filter_expression(search_filter: SearchFilter | None) -> str:
         return ""
     parts = []
     if search_filter.date_from:
-        parts.append(f"{DATE} >= {literal(first_day(search_filter.date_from))}")  # "" sorts first: undated are out
+        parts.append(
+            f"{DATE} >= {literal(first_day(search_filter.date_from))}"
+        )  # "" sorts first: undated are out
     if search_filter.date_to:
         parts.append(f'{DATE} != "" and {DATE} <= {literal(last_day(search_filter.date_to))}')
     if search_filter.source:

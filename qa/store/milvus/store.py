@@ -1,4 +1,5 @@
 """A Milvus collection behind the Store protocol: the server searches (HNSW, BM25, filters); rows are the primary key."""
+
 from __future__ import annotations
 
 import re
@@ -70,7 +71,9 @@ class MilvusStore:
 
     def indexed_articles(self) -> Mapping[str, str]:
         if self._articles is None:
-            self._articles = MappingProxyType(read_articles(self.connection, self.collection, self.description.article_count))
+            self._articles = MappingProxyType(
+                read_articles(self.connection, self.collection, self.description.article_count)
+            )
         return self._articles
 
     def summary(self, max_titles: int = 5) -> CorpusSummary:
@@ -109,7 +112,9 @@ class MilvusStore:
             return np.zeros((0, self.description.dimension), dtype=np.float32)
         return np.stack([fetched[row][1] for row in checked.tolist()]).astype(np.float32, copy=False)
 
-    def dense_search(self, query_vectors: np.ndarray, k: int, search_filter: SearchFilter | None = None) -> list[Ranking]:
+    def dense_search(
+        self, query_vectors: np.ndarray, k: int, search_filter: SearchFilter | None = None
+    ) -> list[Ranking]:
         query_vectors = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
         if k <= 0:
             raise ValueError(f"k must be greater than 0, got {k}")
@@ -125,20 +130,38 @@ class MilvusStore:
         if limit == 0:
             return [[] for _ in query_vectors]
         results = self.connection.call(
-            "a vector search", "search", self.collection, data=query_vectors.tolist(), anns_field=schema.VECTOR,
-            limit=limit, filter=schema.filter_expression(search_filter), output_fields=[schema.ROW],
+            "a vector search",
+            "search",
+            self.collection,
+            data=query_vectors.tolist(),
+            anns_field=schema.VECTOR,
+            limit=limit,
+            filter=schema.filter_expression(search_filter),
+            output_fields=[schema.ROW],
             search_params={"metric_type": "IP", "params": {"ef": max(limit, config.MILVUS_EF_SEARCH)}},
         )
         return [_ranked((_row(hit), float(hit["distance"])) for hit in hits) for hits in results]
 
     def keyword_search(
-        self, query: str, k: int, search_filter: SearchFilter | None = None, *, drop_question_words: bool = True
+        self,
+        query: str,
+        k: int,
+        search_filter: SearchFilter | None = None,
+        *,
+        drop_question_words: bool = True,
     ) -> Ranking:
         if k <= 0:
             raise ValueError(f"k must be greater than 0, got {k}")
-        return self._bm25(query, min(k, config.MILVUS_MAX_TOPK), schema.filter_expression(search_filter), drop_question_words)
+        return self._bm25(
+            query,
+            min(k, config.MILVUS_MAX_TOPK),
+            schema.filter_expression(search_filter),
+            drop_question_words,
+        )
 
-    def keyword_scores(self, query: str, rows: Sequence[int], *, drop_question_words: bool = True) -> np.ndarray:
+    def keyword_scores(
+        self, query: str, rows: Sequence[int], *, drop_question_words: bool = True
+    ) -> np.ndarray:
         checked = self._checked(rows)
         scores = np.zeros(len(checked), dtype=np.float32)
         wanted = np.unique(checked)
@@ -162,8 +185,16 @@ class MilvusStore:
             words = content if content else words
         return " ".join(words)
 
-    def hybrid_search(self, query: str, query_vector: np.ndarray, k: int, search_filter: SearchFilter | None = None,
-                      *, rrf_k: float = config.RRF_K, drop_question_words: bool = True) -> Ranking:
+    def hybrid_search(
+        self,
+        query: str,
+        query_vector: np.ndarray,
+        k: int,
+        search_filter: SearchFilter | None = None,
+        *,
+        rrf_k: float = config.RRF_K,
+        drop_question_words: bool = True,
+    ) -> Ranking:
         """The server's own fusion: hybrid_search of the dense and BM25 searches with its RRFRanker.
 
         Not what the Retriever uses: its score fusion measured better on the SQuAD subset
@@ -175,13 +206,34 @@ class MilvusStore:
         expression = schema.filter_expression(search_filter)
         text = self.keyword_text(query, drop_question_words)
         vector = np.asarray(query_vector, dtype=np.float32).reshape(-1).tolist()
-        requests = [AnnSearchRequest(data=[vector], anns_field=schema.VECTOR, limit=limit, expr=expression,
-                                     param={"metric_type": "IP", "params": {"ef": max(limit, config.MILVUS_EF_SEARCH)}})]
+        requests = [
+            AnnSearchRequest(
+                data=[vector],
+                anns_field=schema.VECTOR,
+                limit=limit,
+                expr=expression,
+                param={"metric_type": "IP", "params": {"ef": max(limit, config.MILVUS_EF_SEARCH)}},
+            )
+        ]
         if text:
-            requests.append(AnnSearchRequest(data=[text], anns_field=schema.SPARSE, limit=limit, expr=expression,
-                                             param={"metric_type": "BM25"}))
-        results = self.connection.call("a hybrid search", "hybrid_search", self.collection, reqs=requests,
-                                       ranker=RRFRanker(int(rrf_k)), limit=limit, output_fields=[schema.ROW])
+            requests.append(
+                AnnSearchRequest(
+                    data=[text],
+                    anns_field=schema.SPARSE,
+                    limit=limit,
+                    expr=expression,
+                    param={"metric_type": "BM25"},
+                )
+            )
+        results = self.connection.call(
+            "a hybrid search",
+            "hybrid_search",
+            self.collection,
+            reqs=requests,
+            ranker=RRFRanker(int(rrf_k)),
+            limit=limit,
+            output_fields=[schema.ROW],
+        )
         return _ranked((_row(hit), float(hit["distance"])) for hit in results[0])
 
     def _bm25(self, query: str, limit: int, expression: str, drop_question_words: bool) -> Ranking:
@@ -189,12 +241,21 @@ class MilvusStore:
         if not text or limit <= 0 or self.description.passage_count == 0:
             return []
         results = self.connection.call(
-            "a keyword search", "search", self.collection, data=[text], anns_field=schema.SPARSE, limit=limit,
-            filter=expression, output_fields=[schema.ROW], search_params={"metric_type": "BM25"},
+            "a keyword search",
+            "search",
+            self.collection,
+            data=[text],
+            anns_field=schema.SPARSE,
+            limit=limit,
+            filter=expression,
+            output_fields=[schema.ROW],
+            search_params={"metric_type": "BM25"},
         )
         # Milvus returns BM25 scores; Milvus Lite returns them negated (as distances): either way
         # the score is the size. A passage sharing no word with the query is no evidence at all.
-        return _ranked((r, s) for r, s in ((_row(hit), abs(float(hit["distance"]))) for hit in results[0]) if s > 0)
+        return _ranked(
+            (r, s) for r, s in ((_row(hit), abs(float(hit["distance"]))) for hit in results[0]) if s > 0
+        )
 
     def _fetch(self, rows: np.ndarray) -> dict[int, tuple[Passage, np.ndarray]]:
         """row -> (passage, vector) for these rows, from the cache or in a few queries."""
@@ -205,10 +266,14 @@ class MilvusStore:
         missing = sorted(set(rows.tolist()) - found.keys())
         for start in range(0, len(missing), config.MILVUS_QUERY_BATCH):
             chunk = missing[start : start + config.MILVUS_QUERY_BATCH]
-            records = self.connection.call("reading passages", "query", self.collection, ids=chunk,
-                                           output_fields=schema.PASSAGE_FIELDS)
+            records = self.connection.call(
+                "reading passages", "query", self.collection, ids=chunk, output_fields=schema.PASSAGE_FIELDS
+            )
             for record in records:
-                found[int(record[schema.ROW])] = (passage_from_record(record), np.asarray(record[schema.VECTOR], dtype=np.float32))
+                found[int(record[schema.ROW])] = (
+                    passage_from_record(record),
+                    np.asarray(record[schema.VECTOR], dtype=np.float32),
+                )
             absent = [row for row in chunk if row not in found]
             if absent:
                 raise MilvusStoreError(
@@ -227,7 +292,9 @@ class MilvusStore:
         count = self.description.passage_count
         outside = rows[(rows < 0) | (rows >= count)]
         if len(outside):
-            raise ValueError(f"row {int(outside[0])} is not in this store: its {count} passages are rows 0 to {count - 1}")
+            raise ValueError(
+                f"row {int(outside[0])} is not in this store: its {count} passages are rows 0 to {count - 1}"
+            )
         return rows
 
 
@@ -267,8 +334,13 @@ def passage_record(row: int, passage: Passage, vector: np.ndarray, keywords: str
         schema.ARTICLE_ID: passage.article_id,
         schema.DATE: passage.date or "",
         schema.SOURCE: f"{passage.source}\n{passage.path}".lower(),
-        schema.PASSAGE: {"title": passage.title, "place": passage.place, "source": passage.source,
-                         "path": passage.path, "paragraph": passage.paragraph},
+        schema.PASSAGE: {
+            "title": passage.title,
+            "place": passage.place,
+            "source": passage.source,
+            "path": passage.path,
+            "paragraph": passage.paragraph,
+        },
     }
     for field in (schema.TEXT, schema.KEYWORDS, schema.SOURCE, schema.PASSAGE_ID):
         if len(record[field].encode("utf-8")) > config.MILVUS_MAX_TEXT_BYTES:
@@ -280,13 +352,20 @@ def passage_record(row: int, passage: Passage, vector: np.ndarray, keywords: str
 
 
 def count_rows(connection: Connection, collection: str, expression: str = "") -> int:
-    result = connection.call(f"counting the rows of {collection}", "query", collection, filter=expression,
-                             output_fields=["count(*)"])
+    result = connection.call(
+        f"counting the rows of {collection}",
+        "query",
+        collection,
+        filter=expression,
+        output_fields=["count(*)"],
+    )
     return int(result[0]["count(*)"])
 
 
 def read_description(connection: Connection, collection: str) -> schema.Description:
-    properties = connection.call(f"reading {collection}", "describe_collection", collection).get("properties", {})
+    properties = connection.call(f"reading {collection}", "describe_collection", collection).get(
+        "properties", {}
+    )
     try:
         return schema.Description.from_properties(properties)
     except (ValueError, TypeError) as error:
@@ -302,14 +381,23 @@ def read_articles(connection: Connection, collection: str, count: int) -> dict[s
     connection.ensure_loaded(articles)
     hashes: dict[str, str] = {}
     for start in range(0, count, config.MILVUS_QUERY_BATCH):
-        expression = schema.range_expression(schema.NUMBER, start, min(start + config.MILVUS_QUERY_BATCH, count))
-        for record in connection.call(f"reading the articles of {collection}", "query", articles, filter=expression,
-                                      output_fields=[schema.ARTICLE_ID, schema.CONTENT_HASH]):
+        expression = schema.range_expression(
+            schema.NUMBER, start, min(start + config.MILVUS_QUERY_BATCH, count)
+        )
+        for record in connection.call(
+            f"reading the articles of {collection}",
+            "query",
+            articles,
+            filter=expression,
+            output_fields=[schema.ARTICLE_ID, schema.CONTENT_HASH],
+        ):
             hashes[record[schema.ARTICLE_ID]] = record[schema.CONTENT_HASH]
     return hashes
 
 
-def check_compatible(address: MilvusAddress, collection: str, description: schema.Description, embedder: str | None) -> None:
+def check_compatible(
+    address: MilvusAddress, collection: str, description: schema.Description, embedder: str | None
+) -> None:
     rebuild = f"Rebuild it with: qa index --rebuild --articles DIR --store {address}"
     if description.format_version != schema.FORMAT_VERSION:
         raise IncompatibleStoreError(
@@ -326,15 +414,22 @@ def check_compatible(address: MilvusAddress, collection: str, description: schem
         )
 
 
-def open_milvus_store(address: MilvusAddress, *, embedder: str | None = None, verify: bool = True,
-                      connection: Connection | None = None) -> MilvusStore:
+def open_milvus_store(
+    address: MilvusAddress,
+    *,
+    embedder: str | None = None,
+    verify: bool = True,
+    connection: Connection | None = None,
+) -> MilvusStore:
     """The collection the alias points at, as a Store; refuses a missing, unfinished or incompatible one."""
     connection = connection if connection is not None else connect(address)
     retries = 5  # each retry needs a build to have moved the alias (and dropped what we read) meanwhile
     while True:
         collection = connection.alias_target(address.name)
         if collection is None:
-            raise MilvusStoreError(f"No index in {address}. Build one with: qa index --articles DIR --store {address}")
+            raise MilvusStoreError(
+                f"No index in {address}. Build one with: qa index --articles DIR --store {address}"
+            )
         try:
             description = read_description(connection, collection)
             check_compatible(address, collection, description, embedder)

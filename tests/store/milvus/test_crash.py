@@ -6,6 +6,7 @@ pid meanwhile. The build must then stop with a one-line error (exit 2), and, onc
 back, the alias must still point at the last good generation, which must answer; the next build
 must drop the half-written collection and finish.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,7 +41,9 @@ def own_server(tmp_path):
     server.stop()
 
 
-def test_a_server_killed_in_the_middle_of_indexing_leaves_the_last_good_generation_live(own_server, tmp_path, embedder):
+def test_a_server_killed_in_the_middle_of_indexing_leaves_the_last_good_generation_live(
+    own_server, tmp_path, embedder
+):
     articles = tmp_path / "articles"
     shutil.copytree(config.SAMPLE_ARTICLES_DIR, articles)
     store = own_server.address("crash")
@@ -53,10 +56,22 @@ def test_a_server_killed_in_the_middle_of_indexing_leaves_the_last_good_generati
         encoding="utf-8",
     )
 
-    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "QA_TEST_PAUSE_AT": "milvus-writing",
-                   "QA_TEST_PAUSE_SECONDS": "4", "QA_MILVUS_TIMEOUT": "5", "PYTHONUNBUFFERED": "1"}
-    build = subprocess.Popen([sys.executable, "-m", "qa.cli", "index", "--articles", str(articles), "--store", store],
-                             cwd=tmp_path, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "QA_TEST_PAUSE_AT": "milvus-writing",
+        "QA_TEST_PAUSE_SECONDS": "4",
+        "QA_MILVUS_TIMEOUT": "5",
+        "PYTHONUNBUFFERED": "1",
+    }
+    build = subprocess.Popen(
+        [sys.executable, "-m", "qa.cli", "index", "--articles", str(articles), "--store", store],
+        cwd=tmp_path,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line, deadline = "", time.monotonic() + TIMEOUT_S
         while "QA_TEST_PAUSED milvus-writing" not in line:
@@ -83,5 +98,7 @@ def test_a_server_killed_in_the_middle_of_indexing_leaves_the_last_good_generati
     assert finished.generation == "crash__gen_000002" and finished.embedded_passages == 1
     assert connection.alias_target("crash") == "crash__gen_000002"
     assert pipeline.ask("How much will the bicycle bridge over the Lenne cost?").answer == "18 million euros"
-    assert pipeline.store.generation == "crash__gen_000002"  # the pipeline moved to the new generation by itself
+    assert (
+        pipeline.store.generation == "crash__gen_000002"
+    )  # the pipeline moved to the new generation by itself
     assert location.check().startswith(f"{store}: alias crash -> crash__gen_000002, {good.passages + 1} rows")
