@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import resource
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 # As the `qa` command does (qa/cli.py): OpenMP threads that busy-wait lose a shared machine's
 # second core; set before torch or FAISS load, so baselines and ours run alike.

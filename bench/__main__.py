@@ -16,7 +16,7 @@ import argparse
 import json
 import platform
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 from bench import cpu_model
 

@@ -8,8 +8,8 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from qa import config
 from qa.logs import quiet_libraries

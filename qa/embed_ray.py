@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -119,7 +120,7 @@ class RayEmbedder:
         if self._started_cluster and self._ray.is_initialized():
             self._ray.shutdown()
 
-    def __enter__(self) -> "RayEmbedder":
+    def __enter__(self) -> RayEmbedder:
         return self
 
     def __exit__(self, *exc: Any) -> None:

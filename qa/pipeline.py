@@ -8,8 +8,8 @@ import re
 import threading
 import time
 import unicodedata
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from qa import config
 from qa.answer.calibration import resolve_threshold
@@ -100,7 +100,7 @@ class QAPipeline:
     @classmethod
     def load(
         cls,
-        store: "str | Path | StoreLocation | None" = None,
+        store: str | Path | StoreLocation | None = None,
         *,
         reader: str | Reader = "auto",
         embedder: str | Embedder | None = None,
@@ -108,7 +108,7 @@ class QAPipeline:
         verify: bool = True,
         embed_backend: str | None = None,
         reader_backend: str | None = None,
-    ) -> "QAPipeline":
+    ) -> QAPipeline:
         """`store`: an index folder (default config.DEFAULT_INDEX_DIR) or milvus://HOST:PORT/NAME
         (qa/store/location.py). ``embed_backend``: see qa.embed.load_embedder; ``reader_backend``:
         "torch", "onnx" or "onnx-int8" for a transformers reader (None: config.DEFAULT_READER_BACKEND).

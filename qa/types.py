@@ -39,7 +39,7 @@ class Passage:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Passage":
+    def from_dict(cls, data: dict[str, Any]) -> Passage:
         return cls(**data)
 
 
@@ -122,7 +122,7 @@ class Answer:
     reader: str
     citations: tuple[Citation, ...]
     search_query: str = ""  # what was searched (differs from question for follow-ups)
-    alternatives: tuple["Answer", ...] = ()  # other distinct answers, best first
+    alternatives: tuple[Answer, ...] = ()  # other distinct answers, best first
     timings_ms: dict[str, float] = field(default_factory=dict)
     # What the reader of the answer should know, e.g. that a newer article says otherwise (qa/recency.py).
     note: str = ""

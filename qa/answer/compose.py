@@ -6,7 +6,7 @@ import dataclasses
 import re
 import string
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 from qa import config
 from qa.types import Answer, Citation, Hit, Passage, ReaderResult, SpanCandidate

@@ -24,9 +24,7 @@ class EvalOptions:
 
     questions: Path  # JSONL, a JSON array or a SQuAD 2.0 file
     out: Path | None = None  # None: runs/eval-<timestamp>
-    store: "StoreLocation | None" = (
-        None  # None: config.DEFAULT_INDEX_DIR, or OUT/index when a corpus is built
-    )
+    store: StoreLocation | None = None  # None: config.DEFAULT_INDEX_DIR, or OUT/index when a corpus is built
     articles: Path | None = None  # build (incrementally) an index of this folder first
     corpus_from_dataset: bool = False  # build an index of the SQuAD file's own paragraphs first
     reader_only: bool = False  # no retrieval: each question read with its gold paragraph

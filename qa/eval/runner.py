@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from qa.eval.metrics import (
     RETRIEVAL_DEPTH,
@@ -186,7 +187,7 @@ def run_eval(options: EvalOptions) -> int:
 
 
 def save_best_threshold(
-    metrics: dict[str, Any], location: "StoreLocation", reader: str, out_dir: Path, *, k: int, mode: str
+    metrics: dict[str, Any], location: StoreLocation, reader: str, out_dir: Path, *, k: int, mode: str
 ) -> str:
     """Save the run's best-F1 threshold in the store's settings folder; the line to print about it."""
     from qa.answer.calibration import SavedThreshold, save_threshold
@@ -304,7 +305,7 @@ def _corpus_to_index(options: EvalOptions, question_set: QuestionSet, out_dir: P
     return options.articles
 
 
-def _store_location(options: EvalOptions, out_dir: Path, *, building: bool) -> "StoreLocation":
+def _store_location(options: EvalOptions, out_dir: Path, *, building: bool) -> StoreLocation:
     from qa.store.location import LocalLocation, parse_location
 
     if options.store is not None:
@@ -312,7 +313,7 @@ def _store_location(options: EvalOptions, out_dir: Path, *, building: bool) -> "
     return LocalLocation(out_dir / "index") if building else parse_location(None)
 
 
-def _embedder_for(location: "StoreLocation") -> Any:
+def _embedder_for(location: StoreLocation) -> Any:
     """The model that built the index (its vectors are searched with no other), else the default,
     as QAPipeline.load chooses: `qa eval` has no --embedder to name it."""
     from qa.embed import load_embedder
@@ -327,7 +328,7 @@ def _embedder_for(location: "StoreLocation") -> Any:
     return load_embedder(name)
 
 
-def _build_index(articles_dir: Path, location: "StoreLocation", embedder: Any) -> None:
+def _build_index(articles_dir: Path, location: StoreLocation, embedder: Any) -> None:
     """Bring the index of articles_dir up to date (only new or changed articles are embedded)."""
     print(f"Indexing {articles_dir} -> {location} ...", file=sys.stderr)
     report = location.build(articles_dir, embedder, show_progress=sys.stderr.isatty())
@@ -336,7 +337,7 @@ def _build_index(articles_dir: Path, location: "StoreLocation", embedder: Any) -
 
 
 def _run_config(
-    options: EvalOptions, question_set: QuestionSet, pipeline: Any, location: "StoreLocation"
+    options: EvalOptions, question_set: QuestionSet, pipeline: Any, location: StoreLocation
 ) -> dict[str, Any]:
     from qa.store.local import corpus_fingerprint
 

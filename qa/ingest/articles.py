@@ -10,9 +10,10 @@ import os
 import re
 import stat
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 from qa.ingest import jsonl, newswire
 from qa.ingest.front_matter import FrontMatterError, split_front_matter

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import Any, BinaryIO
 
 # The first key present wins. News exports name the same things differently (Reuters-21578's JSONL:
 # title, date, dateline, text; others: headline, body, content, published, url).

@@ -65,7 +65,7 @@ class FolderListing:
         )
 
     @classmethod
-    def from_json(cls, text: str) -> "FolderListing":
+    def from_json(cls, text: str) -> FolderListing:
         """Parse what to_json wrote; ValueError for anything else (a listing from another format, a damaged file)."""
         try:
             data = json.loads(text)

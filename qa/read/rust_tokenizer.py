@@ -10,8 +10,9 @@ the same ids, offsets and sequence ids (tests/read/test_rust_tokenizer.py compar
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 
 class RustTokenizer:
@@ -45,7 +46,7 @@ class RustTokenizer:
         self.pad_token_type_id = int(settings.get("pad_token_type_id", 0))
 
     @classmethod
-    def from_folder(cls, folder: Path | str) -> "RustTokenizer | None":
+    def from_folder(cls, folder: Path | str) -> RustTokenizer | None:
         """The tokenizer of a folder that has a tokenizer.json, else None."""
         return cls(folder) if (Path(folder) / "tokenizer.json").is_file() else None
 
@@ -69,7 +70,7 @@ class RustTokenizer:
         return_overflowing_tokens: bool = False,
         return_offsets_mapping: bool = False,
         padding: str | bool = False,
-    ) -> "Encoded":
+    ) -> Encoded:
         single = isinstance(first, str)
         firsts = [first] if single else list(first)
         seconds = None if second is None else ([second] if isinstance(second, str) else list(second))

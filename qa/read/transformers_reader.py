@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -174,7 +175,7 @@ class TransformersReader:
         n_best: int = config.READER_N_BEST,
         device: str = "cpu",
         reads_headline: bool = False,
-    ) -> "TransformersReader":
+    ) -> TransformersReader:
         """A reader around an already-built QA model and fast tokenizer (no loading)."""
         reader = cls.__new__(cls)
         reader._setup(

@@ -42,7 +42,7 @@ class Retriever:
         dense_weight: float | None = None,
         rrf_k: float = config.RRF_K,
         drop_question_words: bool = True,
-        reranker: "Reranker | str | None" = None,
+        reranker: Reranker | str | None = None,
     ):
         if dense_weight is None:  # the weight measured for this embedding model, else the default
             dense_weight = config.DENSE_WEIGHTS.get(getattr(embedder, "name", ""), config.DENSE_WEIGHT)

@@ -41,9 +41,10 @@ import shutil
 import sqlite3
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -527,12 +528,12 @@ class LoadedIndex:
     manifest: Manifest
     passages: table.PassageTable  # read on demand; row i is vectors[i]
     vectors: np.ndarray  # float16, memory-mapped (for builds and tests; questions read vector_rows)
-    dense: "faiss.Index"
-    keyword: "KeywordIndex"
+    dense: faiss.Index
+    keyword: KeywordIndex
     generation: str = ""  # the generation folder's name, "gen-000007": which version is served
     dates: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # YYYYMMDD per row, 0 undated
     sources: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # source text row per row
-    vector_rows: "VectorRows | None" = None  # the same vectors, read by row without a memory map
+    vector_rows: VectorRows | None = None  # the same vectors, read by row without a memory map
 
 
 def open_index(index_dir: Path | str, *, embedder: str | None = None, verify: bool = True) -> LoadedIndex:

@@ -47,7 +47,7 @@ class StoreLocation(Protocol):
         """The live index's embedder and counts; None when nothing has been built there yet."""
         ...
 
-    def open(self, *, embedder: str | None = None, verify: bool = True) -> "Store":
+    def open(self, *, embedder: str | None = None, verify: bool = True) -> Store:
         """The live index for search; `embedder` (when given) must be the one it was built with."""
         ...
 
@@ -55,20 +55,20 @@ class StoreLocation(Protocol):
         """Verify the live index in full (every byte, or every row); a one-line report, StoreError if damaged."""
         ...
 
-    def status(self, articles_dir: Path, embedder_name: str) -> "IndexStatus":
+    def status(self, articles_dir: Path, embedder_name: str) -> IndexStatus:
         """How the index compares with an articles folder (new, changed, removed articles)."""
         ...
 
     def build(
         self,
         articles_dir: Path,
-        embedder: "Embedder",
+        embedder: Embedder,
         *,
         rebuild: bool = False,
         wait_seconds: float = 0.0,
         show_progress: bool = False,
         **options: object,
-    ) -> "BuildReport":
+    ) -> BuildReport:
         """Bring the index up to date with the folder, embedding only new or changed articles."""
         ...
 
@@ -96,7 +96,7 @@ class LocalLocation:
             manifest.embedder, manifest.passage_count, manifest.article_count, manifest.articles_dir
         )
 
-    def open(self, *, embedder: str | None = None, verify: bool = True) -> "Store":
+    def open(self, *, embedder: str | None = None, verify: bool = True) -> Store:
         from qa.store.local_store import open_store
 
         return open_store(self.path, embedder=embedder, verify=verify)
@@ -112,12 +112,12 @@ class LocalLocation:
             f"({manifest.passage_count} passages from {manifest.article_count} articles)"
         )
 
-    def status(self, articles_dir: Path, embedder_name: str) -> "IndexStatus":
+    def status(self, articles_dir: Path, embedder_name: str) -> IndexStatus:
         from qa.store.build import index_status
 
         return index_status(articles_dir, self.path, embedder_name)
 
-    def build(self, articles_dir: Path, embedder: "Embedder", **options) -> "BuildReport":
+    def build(self, articles_dir: Path, embedder: Embedder, **options) -> BuildReport:
         from qa.store.build import build_index
 
         if self.path.exists() and not self.path.is_dir():
@@ -125,7 +125,7 @@ class LocalLocation:
         return build_index(articles_dir, self.path, embedder, **options)
 
 
-def parse_location(spec: "str | Path | StoreLocation | None") -> StoreLocation:
+def parse_location(spec: str | Path | StoreLocation | None) -> StoreLocation:
     """The location a user named: None for the default folder, a path, or a milvus:// address."""
     if spec is None:
         return LocalLocation(config.DEFAULT_INDEX_DIR)

@@ -6,8 +6,8 @@ import contextlib
 import fcntl
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 logger = logging.getLogger(__name__)
 

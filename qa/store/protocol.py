@@ -7,8 +7,9 @@ store object lives (one generation), so a retriever may cache by row.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -79,7 +80,7 @@ class Store(Protocol):
         """Counts, a few titles and the date range: cheap at a million passages."""
         ...
 
-    def count(self, search_filter: "SearchFilter | None" = None) -> int:
+    def count(self, search_filter: SearchFilter | None = None) -> int:
         """How many passages the filter lets through; all passages for None."""
         ...
 
@@ -92,7 +93,7 @@ class Store(Protocol):
         ...
 
     def dense_search(
-        self, query_vectors: np.ndarray, k: int, search_filter: "SearchFilter | None" = None
+        self, query_vectors: np.ndarray, k: int, search_filter: SearchFilter | None = None
     ) -> list[Ranking]:
         """For each query vector, up to k (row, inner product) of the passages the filter allows.
 
@@ -105,7 +106,7 @@ class Store(Protocol):
         self,
         query: str,
         k: int,
-        search_filter: "SearchFilter | None" = None,
+        search_filter: SearchFilter | None = None,
         *,
         drop_question_words: bool = True,
     ) -> Ranking:

@@ -15,10 +15,10 @@ from __future__ import annotations
 import sqlite3
 import threading
 from array import array
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 

@@ -37,7 +37,7 @@ CSS = """
 """
 
 
-def theme() -> "gr.themes.Base":
+def theme() -> gr.themes.Base:
     """The default look with local fonts: the app works offline, without fetching web fonts."""
     import gradio as gr
 

@@ -15,8 +15,8 @@ import argparse
 import json
 import shutil
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 
 def average_runs(run_a: Path, run_b: Path, weight_a: float, out: Path) -> Path:

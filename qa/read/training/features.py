@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -47,7 +48,7 @@ class TrainFeatures:
         tmp.replace(path)
 
     @classmethod
-    def load(cls, path: Path) -> "TrainFeatures":
+    def load(cls, path: Path) -> TrainFeatures:
         with np.load(path) as data:
             return cls(**{k: data[k] for k in data.files})
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 
 def split_by_article(path: Path, train_articles: int, out_dir: Path) -> tuple[Path, Path]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import random
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from qa.read.training.squad import SquadExample
 

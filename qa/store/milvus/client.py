@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from qa import config
 from qa.store.address import MilvusAddress

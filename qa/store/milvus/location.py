@@ -45,7 +45,7 @@ class MilvusLocation:
             description.articles_dir,
         )
 
-    def open(self, *, embedder: str | None = None, verify: bool = True) -> "MilvusStore":
+    def open(self, *, embedder: str | None = None, verify: bool = True) -> MilvusStore:
         from qa.store.milvus.store import open_milvus_store
 
         return open_milvus_store(self.address, embedder=embedder, verify=verify)
@@ -81,12 +81,12 @@ class MilvusLocation:
             f"{description.article_count} articles match its manifest (embedder {description.embedder})"
         )
 
-    def status(self, articles_dir: Path, embedder_name: str) -> "IndexStatus":
+    def status(self, articles_dir: Path, embedder_name: str) -> IndexStatus:
         from qa.store.milvus.build import milvus_status
 
         return milvus_status(self.address, articles_dir, embedder_name)
 
-    def build(self, articles_dir: Path, embedder: "Embedder", **options) -> "BuildReport":
+    def build(self, articles_dir: Path, embedder: Embedder, **options) -> BuildReport:
         from qa.store.milvus.build import build_milvus
 
         return build_milvus(self.address, articles_dir, embedder, **options)

@@ -9,8 +9,9 @@ incremental build compares a folder with). The alias NAME points at the live pas
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Mapping
+from typing import Any
 
 from qa import config
 from qa.retrieve.filters import SearchFilter, first_day, last_day
@@ -82,7 +83,7 @@ class Description:
         }
 
     @classmethod
-    def from_properties(cls, properties: Mapping[str, Any]) -> "Description":
+    def from_properties(cls, properties: Mapping[str, Any]) -> Description:
         """ValueError naming what is missing or malformed (a collection not written by a build)."""
         values: dict[str, Any] = {}
         for field in fields(cls):
