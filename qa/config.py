@@ -192,13 +192,6 @@ RRF_K = 60.0
 CANDIDATES_PER_K = 8
 CANDIDATES_MIN = 50
 
-# ---------------------------------------------------------------- Reranking (qa/retrieve/rerank.py)
-# With a cross-encoder, this many distinct candidates are rescored before the top k are kept.
-RERANK_PER_K = 4
-RERANK_MIN = 20
-RERANK_BATCH_SIZE = 16
-RERANK_MAX_LENGTH = 512  # word pieces of question + passage; longer pairs are truncated
-
 # ---------------------------------------------------------------- Near-duplicates (qa/retrieve/dedup.py)
 # Near-duplicates (syndicated copies of one wire story) fold into one Hit. Two text tests, either
 # one enough, and then a facts test that must also pass. Measured with `python bench/retrieval.py

@@ -2,34 +2,31 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from qa import config
 from qa.embed import Embedder
-from qa.retrieve.dedup import DuplicateFolder, Group
+from qa.retrieve.dedup import DuplicateFolder
 from qa.retrieve.filters import SearchFilter
 from qa.retrieve.fusion import fuse_rankings, fuse_scores
 from qa.store.protocol import Ranking, Store
-from qa.types import Hit, Passage
-
-if TYPE_CHECKING:
-    from qa.retrieve.rerank import Reranker
+from qa.types import Hit
 
 
 class Retriever:
     """Ranks passages for a question: dense, keyword or hybrid, with filters and duplicates folded.
 
     Hit scores by mode: dense, the cosine similarity; keyword, the BM25 score; hybrid, the fused
-    score in [0, 1] (fusion="score") or the RRF sum (fusion="rrf"); with a reranker, its score.
+    score in [0, 1] (fusion="score") or the RRF sum (fusion="rrf").
     Any Store serves (qa/store/protocol.py); the local FAISS + bm25s one is qa/store/local_store.py.
 
     Example:
         >>> from qa.embed import load_embedder
         >>> from qa.store.local_store import open_store
         >>> retriever = Retriever(open_store("index/"), load_embedder())  # doctest: +SKIP
-        >>> hits = retriever.search("What did the tram line cost?", 5, search_filter=SearchFilter(date_from="2024"))  # doctest: +SKIP
+        >>> hits = retriever.search(  # doctest: +SKIP
+        ...     "What did the tram line cost?", 5, search_filter=SearchFilter(date_from="2024")
+        ... )
         >>> hits[0].passage.title, [p.source for p in hits[0].passages]  # doctest: +SKIP
     """
 
@@ -42,7 +39,6 @@ class Retriever:
         dense_weight: float | None = None,
         rrf_k: float = config.RRF_K,
         drop_question_words: bool = True,
-        reranker: Reranker | str | None = None,
     ):
         if dense_weight is None:  # the weight measured for this embedding model, else the default
             dense_weight = config.DENSE_WEIGHTS.get(getattr(embedder, "name", ""), config.DENSE_WEIGHT)
@@ -52,17 +48,12 @@ class Retriever:
             raise ValueError(f"dense_weight must be between 0 and 1, got {dense_weight}")
         if rrf_k < 0:
             raise ValueError(f"rrf_k must be 0 or more, got {rrf_k}")
-        if isinstance(reranker, str):
-            from qa.retrieve.rerank import load_reranker
-
-            reranker = load_reranker(reranker)
         self.store = store
         self.embedder = embedder
         self.fusion = fusion
         self.dense_weight = dense_weight
         self.rrf_k = rrf_k
         self.drop_question_words = drop_question_words
-        self.reranker = reranker
         self.folder = DuplicateFolder()
 
     def dense_ranking(self, query: str, depth: int, search_filter: SearchFilter | None = None) -> Ranking:
@@ -118,18 +109,15 @@ class Retriever:
             ranked = self.keyword_ranking(query, depth, search_filter)
         else:
             ranked = self.hybrid_ranking(query, depth, search_filter)
-        limit = k if self.reranker is None else max(k * config.RERANK_PER_K, config.RERANK_MIN)
         if not collapse_duplicates:
-            ranked = ranked[:limit]
+            ranked = ranked[:k]
         rows = [row for row, _ in ranked]
         passages = self.store.passages(rows)  # every candidate's, in one call: the store may be remote
         if collapse_duplicates:
-            groups = self.folder.fold(ranked, passages, self.store.vectors(rows), limit)
+            groups = self.folder.fold(ranked, passages, self.store.vectors(rows), k)
         else:
             groups = [(row, score, []) for row, score in ranked]
         by_row = dict(zip(rows, passages))
-        if self.reranker is not None:
-            groups = self._rerank(query, groups, by_row)[:k]
         return [
             Hit(by_row[row], score, rank, tuple(by_row[d] for d in dups))
             for rank, (row, score, dups) in enumerate(groups)
@@ -137,14 +125,3 @@ class Retriever:
 
     def _encode(self, query: str) -> np.ndarray:
         return np.asarray(self.embedder.encode([query])[0], dtype=np.float32)
-
-    def _rerank(self, query: str, groups: list[Group], by_row: dict[int, Passage]) -> list[Group]:
-        if not groups:
-            return groups
-        scores = np.asarray(
-            self.reranker.score(query, [by_row[row].text for row, _, _ in groups]), dtype=np.float64
-        )
-        if scores.shape != (len(groups),):
-            raise ValueError(f"the reranker gave {scores.shape} scores for {len(groups)} passages")
-        order = sorted(range(len(groups)), key=lambda j: (-scores[j], j))
-        return [(groups[j][0], float(scores[j]), groups[j][2]) for j in order]
