@@ -96,7 +96,7 @@ def warm(index_dir: Path, folder: Path, questions: Sequence[str]) -> dict[str, f
 
 def run(quick: bool = False) -> dict[str, Any]:
     from qa.embed import load_embedder
-    from qa.store.build import build_index
+    from qa.store.local.build import build_index
 
     with tempfile.TemporaryDirectory(prefix="qa-bench-e2e-") as folder:
         folder = Path(folder)

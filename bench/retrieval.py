@@ -3,7 +3,7 @@
     python bench/retrieval.py [--quick] [--tune] [--duplicates] [--embed-backend NAME] [--squad PATH]
 
 Builds an index of the subset's context paragraphs with the real pipeline (a JSONL corpus, one
-article per paragraph, through qa.store.build.build_index and the default embedder), asks every
+article per paragraph, through qa.store.local.build.build_index and the default embedder), asks every
 answerable question in every mode, and prints recall@1/3/5/10 (share of questions whose answer
 text, SQuAD-normalised, occurs in one of the top k passages) and search latency p50/p95 measured
 in the same run, the modes interleaved question by question so that machine noise hits all alike.
@@ -36,9 +36,9 @@ from qa.ingest.articles import load_articles  # noqa: E402
 from qa.ingest.split import sentence_spans, split_articles  # noqa: E402
 from qa.retrieve.dedup import shingle_overlap, shingles  # noqa: E402
 from qa.retrieve.retriever import Retriever  # noqa: E402
-from qa.store.build import build_index  # noqa: E402
+from qa.store.local.build import build_index  # noqa: E402
 from qa.store.local import LoadedIndex, open_index  # noqa: E402
-from qa.store.local_store import LocalStore  # noqa: E402
+from qa.store.local.store import LocalStore  # noqa: E402
 
 DEFAULT_SQUAD = ROOT.parent / "shared" / "benchmarks" / "squad2-dev-subset.json"
 SHARED_ARTICLES = ROOT.parent / "shared" / "articles"
@@ -223,9 +223,8 @@ def tune(
     for name in ranked[:12]:
         print(f"  {name:44s} {scores(name, everyone)[0]:.3f} / {scores(name, everyone)[1]:.3f}")
     best_rrf = next(name for name in ranked if name.startswith("rrf"))
-    print(
-        f"  best RRF: {best_rrf:34s} {scores(best_rrf, everyone)[0]:.3f} / {scores(best_rrf, everyone)[1]:.3f}"
-    )
+    best_at_1, best_at_5 = scores(best_rrf, everyone)
+    print(f"  best RRF: {best_rrf:34s} {best_at_1:.3f} / {best_at_5:.3f}")
     print(
         "\nLeave one article out: chosen on two articles by mean of recall@1 and @5, reported on the third:"
     )
@@ -298,10 +297,12 @@ def duplicates_report(
     cosine = (originals * made).sum(axis=1)
     overlap = np.array([shingle_overlap(shingles(a), shingles(b)) for a, _, b in pairs])
     print(
-        f"\nNear-duplicates: {len(texts)} passages (shared and sample articles, SQuAD paragraphs) and copies of each"
+        f"\nNear-duplicates: {len(texts)} passages (shared and sample articles, SQuAD paragraphs) "
+        "and copies of each"
     )
     print(
-        f"| copy | n | cosine >= {config.NEAR_DUPLICATE_COSINE} | 3-gram overlap >= {config.NEAR_DUPLICATE_OVERLAP} | folded (either) | lowest cosine |"
+        f"| copy | n | cosine >= {config.NEAR_DUPLICATE_COSINE} "
+        f"| 3-gram overlap >= {config.NEAR_DUPLICATE_OVERLAP} | folded (either) | lowest cosine |"
     )
     print("|---|---|---|---|---|---|")
     for name in dict.fromkeys(p[1] for p in pairs):
@@ -311,11 +312,13 @@ def duplicates_report(
             cosine[chosen] >= config.NEAR_DUPLICATE_SCREEN
         )
         print(
-            f"| {name} | {chosen.sum()} | {by_vector.mean():.2f} | {by_words.mean():.2f} | {(by_vector | by_words).mean():.2f} | {cosine[chosen].min():.3f} |"
+            f"| {name} | {chosen.sum()} | {by_vector.mean():.2f} | {by_words.mean():.2f} "
+            f"| {(by_vector | by_words).mean():.2f} | {cosine[chosen].min():.3f} |"
         )
     lexical = overlap >= config.NEAR_DUPLICATE_OVERLAP
     print(
-        f"Lowest cosine of a copy sharing >= {config.NEAR_DUPLICATE_OVERLAP} of its 3-grams: {cosine[lexical].min():.3f} "
+        f"Lowest cosine of a copy sharing >= {config.NEAR_DUPLICATE_OVERLAP} of its 3-grams: "
+        f"{cosine[lexical].min():.3f} "
         f"(the word test runs from cosine {config.NEAR_DUPLICATE_SCREEN})"
     )
     vectors = embedder.encode(texts)
@@ -350,7 +353,8 @@ def duplicates_report(
                 sources.append(np.mean([len(h.passages) for h in hits]))
             label = "folded (default)" if collapse else "kept apart"
             print(
-                f"| {label} | {recall_at(ranks, 1):.3f} | {recall_at(ranks, 3):.3f} | {recall_at(ranks, 5):.3f} "
+                f"| {label} | {recall_at(ranks, 1):.3f} | {recall_at(ranks, 3):.3f} "
+                f"| {recall_at(ranks, 5):.3f} "
                 f"| {np.mean(distinct):.2f} | {np.mean(sources):.2f} |"
             )
 

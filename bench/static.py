@@ -35,7 +35,7 @@ from qa import config
 from qa.answer.compose import normalize_answer
 from qa.embed import load_embedder
 from qa.retrieve.retriever import Retriever
-from qa.store.local_store import LocalStore
+from qa.store.local.store import LocalStore
 
 REUTERS = ROOT.parent / "shared" / "corpora" / "reuters21578.jsonl"
 MODES = ("dense", "hybrid", "keyword")
@@ -95,7 +95,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         big = texts * (10 if quick else 20)  # the static model needs more text to time
         rates |= speed(big, {"static": embedders["static"]}, 3)
         print(
-            f"\nEmbedding speed, Reuters-21578 passages ({len(texts)} distinct, mean {np.mean([len(t) for t in texts]):.0f} characters)"
+            f"\nEmbedding speed, Reuters-21578 passages "
+            f"({len(texts)} distinct, mean {np.mean([len(t) for t in texts]):.0f} characters)"
         )
         print(
             table(

@@ -82,7 +82,7 @@ def run(
         print(f"bench.status: {REUTERS} not found; skipped")
         return {}
     from qa.ingest.articles import load_articles
-    from qa.store.build import _previous, build_index, compare_hashes, index_status
+    from qa.store.local.build import _previous, build_index, compare_hashes, index_status
 
     files = files if files is not None else (1000 if quick else 3000)
     rounds = rounds if rounds is not None else (3 if quick else 5)
@@ -132,7 +132,8 @@ def run(
         )
     )
     print(
-        f"listing vs full: {full_s / listing_s:.0f}x faster; a touched file costs {touched_s / full_s:.2f}x the full check "
+        f"listing vs full: {full_s / listing_s:.0f}x faster; "
+        f"a touched file costs {touched_s / full_s:.2f}x the full check "
         f"and is still up to date: {up_to_date}"
     )
     return {

@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         )
     )
 
-    from qa.read.training.command import add_arguments as add_training_arguments
+    from qa.training.command import add_arguments as add_training_arguments
 
     add_training_arguments(
         commands.add_parser(
@@ -463,7 +463,7 @@ def _user_errors() -> tuple[type[BaseException], ...]:
 
 
 def run_train_reader(args: argparse.Namespace) -> int:
-    from qa.read.training.command import run
+    from qa.training.command import run
 
     logging.getLogger("qa").setLevel(logging.INFO)  # the run's progress is what the user waits for
     return run(args)

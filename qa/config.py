@@ -37,7 +37,7 @@ EMBED_BATCH_SIZE = 64
 # `--embedder static`: DEFAULT_EMBEDDER distilled with model2vec into a static model (a vector per
 # word piece, PCA to 256 dimensions) in the user's data folder, once; its name in the manifest says
 # what it was made from, so `qa ask` loads (or distils) the same. For archives where MiniLM's ~90
-# passages/s is too slow (qa/embed.py StaticEmbedder; docs/benchmarks.md has its speed and recall).
+# passages/s is too slow (qa/embed/ StaticEmbedder; docs/benchmarks.md has its speed and recall).
 STATIC_EMBEDDER = "static"
 STATIC_EMBEDDER_DIMS = 256
 STATIC_EMBEDDER_NAME = f"static-all-MiniLM-L6-v2-pca{STATIC_EMBEDDER_DIMS}"
@@ -70,7 +70,7 @@ NO_ANSWER_THRESHOLD = 0.0
 # Questions the sample corpus can answer (and two it cannot): examples for the chat and a smoke eval.
 SAMPLE_QUESTIONS = Path(__file__).resolve().parent / "sample_questions.json"
 
-# Embedding backends (qa/embed.py; bench/embed.py measures them). "onnx-int8": the same model in
+# Embedding backends (qa/embed/; bench/embed.py measures them). "onnx-int8": the same model in
 # ONNX Runtime with int8 weights (per channel), read in small length-sorted batches; "onnx": the
 # same in float32; "torch": sentence-transformers as published. "auto" is onnx-int8 where
 # onnxruntime and onnx are installed, else torch. Vectors of the three differ slightly (cosine
@@ -99,7 +99,7 @@ LISTING_RACY_SECONDS = 2.0
 READER_BACKENDS = ("torch", "onnx", "onnx-int8")
 DEFAULT_READER_BACKEND = "torch"
 
-# ---------------------------------------------------------------- Vector store (qa/store/dense.py)
+# ---------------------------------------------------------------- Vector store (qa/store/local/dense.py)
 # Below this many passages exact search is fast enough (about 3 ms at 50k on an idle 2-core
 # machine) and always right.
 EXACT_SEARCH_MAX_PASSAGES = 50_000
@@ -114,15 +114,15 @@ DENSE_ADD_CHUNK = 65_536
 # IVF training sample: FAISS wants >= 39 points a list; more only slows training.
 TRAIN_POINTS_PER_LIST = 64
 # A filter letting through at least this many passages is handed to FAISS as a bitmap instead of a
-# hash set of ids (qa/store/dense.py): a hash set of 500k ids costs tens of ms per question.
+# hash set of ids (qa/store/local/dense.py): a hash set of 500k ids costs tens of ms per question.
 SELECTOR_BITMAP_MIN = 4096
 
-# ---------------------------------------------------------------- Keyword store (qa/store/keyword.py)
+# ---------------------------------------------------------------- Keyword store (qa/store/local/keyword.py)
 # Interrogatives and auxiliaries that shape a question but say nothing about its topic. They are
 # dropped from the query only (the index keeps every word): "When did the Normans ..." should not
 # favour passages that happen to say "when". Measured on the SQuAD 2.0 dev subset (bench/retrieval.py):
 # BM25 recall@1 0.825 -> 0.852, hybrid recall@1 0.879 -> 0.890 (docs/retrieval.md).
-# Passages tokenised at a time while the keyword index is built (memory: see qa/store/keyword.py).
+# Passages tokenised at a time while the keyword index is built (memory: see qa/store/local/keyword.py).
 KEYWORD_TOKENIZE_BATCH = 50_000
 QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how whatever whoever do does did many much".split()
@@ -137,7 +137,7 @@ MILVUS_TIMEOUT_S = float(os.environ.get("QA_MILVUS_TIMEOUT", "30"))
 MILVUS_HNSW_M = 16
 MILVUS_HNSW_EF_CONSTRUCTION = 200
 MILVUS_EF_SEARCH = DEFAULT_EF_SEARCH
-# BM25 on the server with bm25s's constants (qa/store/keyword.py: k1 1.5, b 0.75), so both stores
+# BM25 on the server with bm25s's constants (qa/store/local/keyword.py: k1 1.5, b 0.75), so both stores
 # score alike; Milvus's own defaults are k1 1.2, b 0.75.
 MILVUS_BM25_K1 = 1.5
 MILVUS_BM25_B = 0.75

@@ -40,7 +40,7 @@ class _EmbedWorker:
 
 
 class RayEmbedder:
-    """The Embedder protocol (qa/embed.py) over Ray actors: a build uses it as it uses a local model.
+    """The Embedder protocol (qa/embed/) over Ray actors: a build uses it as it uses a local model.
 
     `address`: "auto" starts a local cluster on 127.0.0.1 (config.RAY_LOCAL_CPUS CPUs), stopped
     by close(); anything else is an existing cluster's address ("HOST:PORT" of its head, or

@@ -1,6 +1,6 @@
 """Transformers models -> ONNX (float32 or int8 weights), exported once and cached for ONNX Runtime.
 
-Used by the ONNX backends of the embedder (qa/embed.py) and of the span reader (qa/transformers_reader.py).
+Used by the ONNX backends of the embedder (qa/embed/) and of the span reader (qa/transformers_reader.py).
 Exporting needs torch, transformers and onnx; loading an exported file needs only onnxruntime,
 so a process that finds its model in the cache never imports torch.
 """
@@ -63,7 +63,8 @@ def require_onnxruntime(way_out: str) -> Any:
 
 
 def session(path: Path, *, threads: int | None = None) -> Any:
-    """An ONNX Runtime CPU session that does not busy-wait (a shared 2-core machine loses a core to spinning)."""
+    """An ONNX Runtime CPU session that does not busy-wait (a shared 2-core machine loses a core to
+    spinning)."""
     ort = require_onnxruntime("or use the torch backend")
     options = ort.SessionOptions()
     if threads is not None:

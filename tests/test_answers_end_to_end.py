@@ -16,7 +16,7 @@ from qa import config
 from qa.answer.compose import normalize_answer
 from qa.pipeline import QAPipeline
 from qa.retrieve.conversation import Turn
-from qa.store.build import build_index
+from qa.store.local.build import build_index
 from qa.store.location import parse_location
 
 SAMPLE_QUESTIONS = json.loads(config.SAMPLE_QUESTIONS.read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""qa/embed.py StaticEmbedder: the vectors sentence-transformers' StaticEmbedding gives, without torch,
+"""qa/embed/ StaticEmbedder: the vectors sentence-transformers' StaticEmbedding gives, without torch,
 and an index built with one is searched with the same one."""
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def test_a_folder_of_a_static_model_loads_as_one_whatever_the_backend(static_fol
 
 def test_an_index_built_with_a_static_model_is_asked_with_it(static_folder, tmp_path, story_pair_dir):
     from qa.pipeline import QAPipeline
-    from qa.store.build import build_index
+    from qa.store.local.build import build_index
 
     articles = tmp_path / "articles"
     shutil.copytree(story_pair_dir, articles)
@@ -116,7 +116,7 @@ def test_status_compares_with_the_model_the_index_was_built_with(
     static_folder, tmp_path, story_pair_dir, capsys
 ):
     from qa.cli import main
-    from qa.store.build import build_index
+    from qa.store.local.build import build_index
 
     articles = tmp_path / "articles"
     shutil.copytree(story_pair_dir, articles)

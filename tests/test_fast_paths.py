@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from qa import config
-from qa.store import dense
+from qa.store.local import dense
 from qa.types import Passage, Query
 
 
@@ -101,7 +101,7 @@ class RandomEmbedder:
 
 
 def test_streamed_build_writes_every_vector_in_chunks(tmp_path, monkeypatch) -> None:
-    from qa.store.build import build_index
+    from qa.store.local.build import build_index
     from qa.store.local import open_index
 
     corpus = tmp_path / "corpus"

@@ -547,7 +547,7 @@ HOSTILE_QUESTIONS = [  # asked of the story pair (tests/data/story-pair): a ferr
 @pytest.mark.slow
 def test_pipeline_answers_or_refuses_every_hostile_question(tmp_path, story_pair_dir, embedder):
     from qa.pipeline import QAPipeline
-    from qa.store.build import build_index
+    from qa.store.local.build import build_index
 
     build_index(story_pair_dir, tmp_path / "index", embedder)
     pipeline = QAPipeline.load(tmp_path / "index", reader="bundled", embedder=embedder)

@@ -7,7 +7,7 @@ import pytest
 from qa.pipeline import QAPipeline
 from qa.read.protocol import empty_result
 from qa.retrieve.conversation import Turn
-from qa.store.build import build_index
+from qa.store.local.build import build_index
 from qa.types import Query
 
 

@@ -3,7 +3,7 @@
 A build records the listing of the folder it read (qa/ingest/articles.py `load_articles`, the stat
 of each file taken just before the file is read); `qa index --status` and the chat's start list the
 folder again, stat only, and when nothing differs the index is up to date without parsing a file
-(qa/store/build.py `index_status`). Anything that differs sends them to the full comparison of
+(qa/store/local/build.py `index_status`). Anything that differs sends them to the full comparison of
 content hashes, which stays the source of truth. Paths are relative to the folder, so a folder named
 another way (relative or absolute, through a link) lists the same.
 """

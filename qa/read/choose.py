@@ -27,7 +27,7 @@ class ReaderError(ValueError):
 
 
 def bundled_reader_info(folder: Path = config.BUNDLED_READER_DIR) -> dict[str, Any]:
-    """The bundled reader's card facts (qa/read/training/export.py writes them)."""
+    """The bundled reader's card facts (qa/training/export.py writes them)."""
     path = folder / config.READER_INFO_FILE
     try:
         return json.loads(path.read_text(encoding="utf-8"))

@@ -1,7 +1,7 @@
 """A paragraph read with its article's headline in front, so that a paragraph that never names its
 subject ("Turnout was 68.4 percent") can still answer a question that does ("the Seabright election").
 
-The same text goes to the reader in training (qa/read/training/features.py) and in use
+The same text goes to the reader in training (qa/training/features.py) and in use
 (qa/read/transformers_reader.py); answers may only come from the paragraph, never the headline.
 The headline is text before the paragraph, so of a paragraph longer than one window (384 tokens)
 only the first window reads it; news paragraphs almost always fit in one.

@@ -18,11 +18,11 @@ class Retriever:
 
     Hit scores by mode: dense, the cosine similarity; keyword, the BM25 score; hybrid, the fused
     score in [0, 1] (fusion="score") or the RRF sum (fusion="rrf").
-    Any Store serves (qa/store/protocol.py); the local FAISS + bm25s one is qa/store/local_store.py.
+    Any Store serves (qa/store/protocol.py); the local FAISS + bm25s one is qa/store/local/store.py.
 
     Example:
         >>> from qa.embed import load_embedder
-        >>> from qa.store.local_store import open_store
+        >>> from qa.store.local.store import open_store
         >>> retriever = Retriever(open_store("index/"), load_embedder())  # doctest: +SKIP
         >>> hits = retriever.search(  # doctest: +SKIP
         ...     "What did the tram line cost?", 5, search_filter=SearchFilter(date_from="2024")

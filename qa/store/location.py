@@ -3,7 +3,7 @@
 `qa index --store`, `qa ask --store`, `qa eval --store`, `qa chat --store` and
 `QAPipeline.load(store=...)` all take the same text:
 
-    index/                             a local index folder (the default; qa/store/local.py)
+    index/                             a local index folder (the default; qa/store/local/files.py)
     milvus://HOST:PORT/NAME            a Milvus server; NAME is the alias every build switches
     milvuss://HOST:PORT/NAME           the same over TLS
 
@@ -30,7 +30,7 @@ from qa.store.protocol import StoredIndexInfo, StoreError
 
 if TYPE_CHECKING:
     from qa.embed import Embedder
-    from qa.store.build import BuildReport, IndexStatus
+    from qa.store.local.build import BuildReport, IndexStatus
     from qa.store.protocol import Store
 
 
@@ -75,7 +75,7 @@ class StoreLocation(Protocol):
 
 @dataclass(frozen=True)
 class LocalLocation:
-    """An index folder on this machine (qa/store/local.py)."""
+    """An index folder on this machine (qa/store/local/files.py)."""
 
     path: Path
 
@@ -97,7 +97,7 @@ class LocalLocation:
         )
 
     def open(self, *, embedder: str | None = None, verify: bool = True) -> Store:
-        from qa.store.local_store import open_store
+        from qa.store.local.store import open_store
 
         return open_store(self.path, embedder=embedder, verify=verify)
 
@@ -113,12 +113,12 @@ class LocalLocation:
         )
 
     def status(self, articles_dir: Path, embedder_name: str) -> IndexStatus:
-        from qa.store.build import index_status
+        from qa.store.local.build import index_status
 
         return index_status(articles_dir, self.path, embedder_name)
 
     def build(self, articles_dir: Path, embedder: Embedder, **options) -> BuildReport:
-        from qa.store.build import build_index
+        from qa.store.local.build import build_index
 
         if self.path.exists() and not self.path.is_dir():
             raise ValueError(f"{self.path} is a file; an index is a folder: pass --store DIR")

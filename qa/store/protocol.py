@@ -1,6 +1,6 @@
 """What the retriever asks of an index: the Store protocol, which every index backend implements.
 
-The first implementation is qa/store/local_store.py (FAISS + bm25s in a folder of generations). A
+The first implementation is qa/store/local/store.py (FAISS + bm25s in a folder of generations). A
 store identifies a passage by its row, an int in [0, count()); rows are stable for as long as the
 store object lives (one generation), so a retriever may cache by row.
 """

@@ -79,7 +79,7 @@ def test_a_damaged_file_falls_back_to_the_default(tmp_path, caplog, content):
 def test_eval_saves_the_best_threshold_and_the_pipeline_answers_by_it(tmp_path, capsys, embedder):
     from qa.cli import main
     from qa.pipeline import QAPipeline
-    from qa.store.build import build_index
+    from qa.store.local.build import build_index
 
     index_dir, out = tmp_path / "index", tmp_path / "run"
     build_index(config.SAMPLE_ARTICLES_DIR, index_dir, embedder)

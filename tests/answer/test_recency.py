@@ -14,7 +14,7 @@ from qa.answer.recency import (
 )
 from qa.cli import format_answer
 from qa.pipeline import QAPipeline
-from qa.store.build import build_index
+from qa.store.local.build import build_index
 from qa.types import Answer, Citation, Hit, Passage, Query
 
 

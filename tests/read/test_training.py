@@ -1,4 +1,4 @@
-"""Tests for training the reader (qa/read/training): data, windows, batches, a tiny real run, resume, export."""
+"""Tests for training the reader (qa/training): data, windows, batches, a tiny real run, resume, export."""
 
 from __future__ import annotations
 
@@ -9,17 +9,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.read.training.command import main as train_command
-from qa.read.training.features import epoch_batches, featurize
-from qa.read.training.loop import (
+from qa.training.command import main as train_command
+from qa.training.features import epoch_batches, featurize
+from qa.training.loop import (
     TrainConfig,
     TrainingError,
     latest_checkpoint,
     train,
     training_examples,
 )
-from qa.read.training.squad import SquadExample, load_squad, other_paragraph_negatives
-from qa.read.training.unanswerable import entity_swap_negatives, question_edit_negatives
+from qa.training.squad import SquadExample, load_squad, other_paragraph_negatives
+from qa.training.unanswerable import entity_swap_negatives, question_edit_negatives
 
 TINY_SQUAD = Path(__file__).resolve().parents[1] / "data" / "tiny-squad.json"
 
@@ -267,7 +267,7 @@ def test_export_writes_fp16_weights_that_read_back_as_the_checkpoint(tmp_path, t
     from safetensors.torch import load_file
 
     from qa.read.choose import load_reader
-    from qa.read.training.export import ReaderInfo, export_reader, model_card
+    from qa.training.export import ReaderInfo, export_reader, model_card
     from qa.read.transformers_reader import TransformersReader
 
     run = tmp_path / "run"
@@ -306,7 +306,7 @@ def test_export_writes_fp16_weights_that_read_back_as_the_checkpoint(tmp_path, t
 
 def test_a_run_trained_on_headlines_exports_a_reader_that_reads_them(tmp_path, tiny_base) -> None:
     from qa.read.choose import load_reader
-    from qa.read.training.export import main as export
+    from qa.training.export import main as export
 
     run, out = tmp_path / "run", tmp_path / "reader"
     train(tiny_config(tiny_base, max_steps=1, headline=True), run, resume=False)
@@ -322,7 +322,7 @@ def test_a_run_trained_on_headlines_exports_a_reader_that_reads_them(tmp_path, t
 def test_the_training_curve_is_a_well_formed_svg_with_a_point_per_measured_checkpoint(tmp_path) -> None:
     import xml.etree.ElementTree as ET
 
-    from qa.read.training.curve import curve_svg, read_log
+    from qa.training.curve import curve_svg, read_log
 
     lines = [
         {"step": 10, "total_steps": 40, "eval": {"em": 20.0, "f1": 30.0, "questions": 5}},
@@ -343,7 +343,7 @@ def test_the_training_curve_is_a_well_formed_svg_with_a_point_per_measured_check
 
 
 def test_a_second_phase_continues_the_curve_from_the_first_runs_last_step(tmp_path) -> None:
-    from qa.read.training.curve import main as curve
+    from qa.training.curve import main as curve
 
     first, second = tmp_path / "first", tmp_path / "second"
     for run, steps in ((first, (10, 20)), (second, (5, 15))):
@@ -362,7 +362,7 @@ def test_a_second_phase_continues_the_curve_from_the_first_runs_last_step(tmp_pa
 
 
 def test_a_holdout_split_keeps_whole_articles_apart(tmp_path) -> None:
-    from qa.read.training.holdout import main, split_by_article
+    from qa.training.holdout import main, split_by_article
 
     original = json.loads(TINY_SQUAD.read_text(encoding="utf-8"))["data"]
     train, held_out = split_by_article(TINY_SQUAD, 1, tmp_path)
@@ -378,8 +378,8 @@ def test_a_holdout_split_keeps_whole_articles_apart(tmp_path) -> None:
 def test_two_runs_average_into_a_run_that_exports(tmp_path, tiny_base) -> None:
     from safetensors.torch import load_file
 
-    from qa.read.training.average import average_runs, main
-    from qa.read.training.export import main as export_main
+    from qa.training.average import average_runs, main
+    from qa.training.export import main as export_main
 
     run_a, run_b = tmp_path / "a", tmp_path / "b"
     train(tiny_config(tiny_base, max_steps=2), run_a, resume=False)

@@ -11,8 +11,8 @@ from crafted import HashEmbedder, write_article, write_crafted_corpus
 from qa.ingest.articles import load_article_file
 from qa.ingest.split import sentence_spans
 from qa.retrieve.retriever import Retriever
-from qa.store.build import build_index
-from qa.store.local_store import open_store
+from qa.store.local.build import build_index
+from qa.store.local.store import open_store
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,8 @@ from qa import config
 from qa.retrieve.dedup import DuplicateFolder, shingle_overlap, shingles
 from qa.retrieve.facts import facts_of
 from qa.retrieve.retriever import Retriever
-from qa.store.build import build_index
-from qa.store.local_store import open_store
+from qa.store.local.build import build_index
+from qa.store.local.store import open_store
 from qa.types import Passage
 
 # --------------------------------------------------------------------------- the two measures: word runs and facts

@@ -7,8 +7,8 @@ import pytest
 from crafted import HashEmbedder, write_article, write_crafted_corpus
 
 from qa.retrieve.retriever import Retriever
-from qa.store.build import build_index
-from qa.store.local_store import open_store
+from qa.store.local.build import build_index
+from qa.store.local.store import open_store
 
 # ------------------------------------------------------------------ rows in step after build, load, update
 

@@ -32,9 +32,9 @@ import pytest
 from qa import config
 from qa.retrieve.retriever import Retriever
 from qa.store import local as store
-from qa.store.build import build_index, index_status
+from qa.store.local.build import build_index, index_status
 from qa.store.local import open_index
-from qa.store.local_store import LocalStore
+from qa.store.local.store import LocalStore
 
 pytestmark = pytest.mark.slow
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from qa.retrieve.retriever import Retriever
-from qa.store import keyword
-from qa.store.build import build_index
-from qa.store.keyword import KeywordIndex, query_tokens, write_keyword_index
-from qa.store.local_store import open_store
+from qa.store.local import keyword
+from qa.store.local.build import build_index
+from qa.store.local.keyword import KeywordIndex, query_tokens, write_keyword_index
+from qa.store.local.store import open_store
 
 
 def _index(tmp_path, texts):

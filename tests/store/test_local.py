@@ -6,9 +6,9 @@ import pytest
 
 from qa.retrieve.retriever import Retriever
 from qa.store import local as store
-from qa.store.build import build_index, index_status
+from qa.store.local.build import build_index, index_status
 from qa.store.local import IndexStoreError, build_lock, open_index
-from qa.store.local_store import LocalStore
+from qa.store.local.store import LocalStore
 
 pytestmark = pytest.mark.slow
 
@@ -114,7 +114,7 @@ def test_failure_mid_write_leaves_previous_index_loadable(
     def crash(*_args, **_kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("qa.store.keyword.write_keyword_index", crash)
+    monkeypatch.setattr("qa.store.local.keyword.write_keyword_index", crash)
     with pytest.raises(OSError):
         build_index(articles, built, embedder)
     after = open_index(built, embedder=embedder.name)
@@ -183,7 +183,7 @@ def test_vectors_read_by_row_without_a_memory_map_equal_the_stored_ones(built, e
 
 
 def test_a_faiss_index_built_from_rows_read_with_pread_equals_one_built_from_the_map(tmp_path):
-    from qa.store.dense import build_dense_index
+    from qa.store.local.dense import build_dense_index
     from qa.store.local import VectorRows
 
     vectors = np.random.default_rng(15).standard_normal((5000, 16)).astype(np.float16)
@@ -200,7 +200,7 @@ def test_a_faiss_index_built_from_rows_read_with_pread_equals_one_built_from_the
 def test_keyword_ties_at_the_cut_keep_the_lowest_rows_whatever_the_cpu():
     # numpy's argpartition keeps different members of a tie on AVX2 and AVX-512 kernels (seen under
     # QEMU as an AVX2-only CPU): which passages make the list must not depend on it.
-    from qa.store.local_store import _top
+    from qa.store.local.store import _top
 
     scores = np.zeros(2000, np.float32)
     scores[::3] = 1.5

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from qa import config
-from qa.store.build import build_index
+from qa.store.local.build import build_index
 from qa.store.local import open_index
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -54,7 +54,7 @@ BUILD = (
 import json, sys
 from qa import config
 config.EMBED_CHUNK = %d
-from qa.store.build import build_index
+from qa.store.local.build import build_index
 report = build_index(sys.argv[1], sys.argv[2], LoggingHashEmbedder(sys.argv[3]))
 print("REPORT " + json.dumps({"embedded": report.embedded_passages, "resumed": report.resumed_passages,
                               "passages": report.passages}), flush=True)

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import qa.ingest.articles
-import qa.store.build
+import qa.store.local.build
 from qa.store import local as store
-from qa.store.build import build_index, compare_hashes, index_status
+from qa.store.local.build import build_index, compare_hashes, index_status
 from qa.store.local import open_index
 
 pytestmark = pytest.mark.slow
@@ -84,7 +84,7 @@ def forbid_reading(monkeypatch) -> None:
         raise AssertionError("an article was read")
 
     monkeypatch.setattr(qa.ingest.articles, "_load_file", refuse)
-    monkeypatch.setattr(qa.store.build, "load_articles", refuse)
+    monkeypatch.setattr(qa.store.local.build, "load_articles", refuse)
 
 
 def full_status(articles: Path, index_dir: Path):
@@ -214,7 +214,7 @@ def test_a_build_that_fails_leaves_the_old_generation_with_its_own_listing(
     def crash(*_args, **_kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("qa.store.keyword.write_keyword_index", crash)
+    monkeypatch.setattr("qa.store.local.keyword.write_keyword_index", crash)
     with pytest.raises(OSError):
         build_index(articles, built, embedder)
     monkeypatch.undo()

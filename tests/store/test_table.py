@@ -1,4 +1,4 @@
-"""qa/store/table.py: passages written to SQLite and read back by row, with the filter columns."""
+"""qa/store/local/table.py: passages written to SQLite and read back by row, with the filter columns."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 
-from qa.store.table import (
+from qa.store.local.table import (
     DATES_FILE,
     PASSAGES_FILE,
     SOURCES_FILE,

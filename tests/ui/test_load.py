@@ -89,7 +89,7 @@ def test_twenty_concurrent_clients_are_all_answered(server):
 
 def test_pipeline_shared_by_eight_threads_answers_as_it_does_alone(tmp_path, sample_articles_dir, embedder):
     from qa.pipeline import QAPipeline
-    from qa.store.build import build_index
+    from qa.store.local.build import build_index
 
     build_index(sample_articles_dir, tmp_path / "index", embedder)
     pipeline = QAPipeline.load(tmp_path / "index", reader="bundled", embedder=embedder)

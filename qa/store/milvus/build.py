@@ -6,7 +6,7 @@ counts it, marks it complete and only then moves the alias NAME from the live ge
 it, leaves the alias on the last good generation; the next build drops what was left half-written.
 The previous generation stays until the next build commits (readers still on it finish their
 question), older ones are dropped. Vectors of unchanged articles are copied from the live
-collection instead of embedded again, as the local build copies them (qa/store/build.py).
+collection instead of embedded again, as the local build copies them (qa/store/local/build.py).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from qa.embed import Embedder
 from qa.ingest.articles import load_articles
 from qa.ingest.split import split_article
 from qa.store.address import MilvusAddress
-from qa.store.build import BuildReport, IndexStatus, compare_hashes
+from qa.store.local.build import BuildReport, IndexStatus, compare_hashes
 from qa.store.local import corpus_fingerprint, pause_for_tests
 from qa.store.lock import exclusive_build
 from qa.store.milvus import schema
@@ -197,7 +197,7 @@ def _write_generation(
     show_progress: bool,
 ) -> str:
     """Write a complete generation, switch the alias to it, drop the ones before the previous; its name."""
-    from qa.store.keyword import tokenize
+    from qa.store.local.keyword import tokenize
 
     numbers = [
         n

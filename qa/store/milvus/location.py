@@ -13,7 +13,7 @@ from qa.store.protocol import StoredIndexInfo
 
 if TYPE_CHECKING:
     from qa.embed import Embedder
-    from qa.store.build import BuildReport, IndexStatus
+    from qa.store.local.build import BuildReport, IndexStatus
     from qa.store.milvus.store import MilvusStore
 
 

@@ -22,7 +22,7 @@ PROPERTY_PREFIX = "newsqa."
 # Milvus names: letters, digits and _, 255 at most; the longest suffix a build adds.
 LONGEST_SUFFIX = len("__gen_000000" + ARTICLES_SUFFIX)
 
-# How the keyword field is tokenised. "ours": the text as qa/store/keyword.py tokenises it for the
+# How the keyword field is tokenised. "ours": the text as qa/store/local/keyword.py tokenises it for the
 # local store (English stopwords dropped, Snowball-stemmed by PyStemmer), written space-separated,
 # so any server's standard analyzer finds exactly our tokens. "server": the raw text, tokenised by
 # the server (standard tokenizer, the same stopword list, and Milvus's English stemmer filter,
@@ -61,7 +61,7 @@ def generation_number(name: str, collection: str) -> int | None:
 
 @dataclass(frozen=True)
 class Description:
-    """A generation's manifest (qa/store/local.py's Manifest, less the files): collection properties."""
+    """A generation's manifest (qa/store/local/files.py's Manifest, less the files): collection properties."""
 
     format_version: int
     embedder: str

@@ -175,9 +175,9 @@ class MilvusStore:
         return scores
 
     def keyword_text(self, query: str, drop_question_words: bool = True) -> str:
-        """What the BM25 search sends: our tokens (qa/store/keyword.py), or the words for the server's analyzer."""
+        """What the BM25 search sends: our tokens (qa/store/local/keyword.py), or the words for the server's analyzer."""
         if self.description.keyword_tokens == "ours":
-            from qa.store.keyword import query_tokens
+            from qa.store.local.keyword import query_tokens
 
             return " ".join(query_tokens(query, drop_question_words=drop_question_words))
         words = _WORDS.findall(query)

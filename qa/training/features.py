@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from qa.read.headline import with_headline
-from qa.read.training.squad import SquadExample
+from qa.training.squad import SquadExample
 
 
 @dataclass(frozen=True)

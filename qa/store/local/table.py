@@ -22,7 +22,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from qa.store.npy import load_npy
+from qa.store.local.npy import load_npy
 from qa.types import Passage
 
 PASSAGES_FILE = "passages.sqlite"

@@ -37,7 +37,7 @@ def export_reader(run_dir: Path, out_dir: Path, info: ReaderInfo, *, card: str) 
     from safetensors.torch import load_file
     from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
 
-    from qa.read.training.loop import latest_checkpoint
+    from qa.training.loop import latest_checkpoint
 
     checkpoint = latest_checkpoint(run_dir)
     if checkpoint is None:
@@ -108,11 +108,11 @@ from all-MiniLM-L6-v2 (Apache-2.0): share them under CC BY-SA 4.0, crediting bot
 
 
 def main(argv: list[str] | None = None) -> int:
-    """python -m qa.read.training.export --run RUN_DIR [--figures F.json] [--threshold T --tuned-on NAME]"""
+    """python -m qa.training.export --run RUN_DIR [--figures F.json] [--threshold T --tuned-on NAME]"""
     import argparse
     import sys
 
-    p = argparse.ArgumentParser(prog="python -m qa.read.training.export", description=main.__doc__)
+    p = argparse.ArgumentParser(prog="python -m qa.training.export", description=main.__doc__)
     p.add_argument("--run", type=Path, required=True, help="training run folder (qa train-reader --out)")
     p.add_argument(
         "--out", type=Path, default=config.BUNDLED_READER_DIR, help="default: the package's bundled reader"
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--training", default="", help="how it was trained, for the card (default: from the run)")
     args = p.parse_args(argv)
     run_config = json.loads((args.run / "config.json").read_text())
-    from qa.read.training.loop import latest_checkpoint
+    from qa.training.loop import latest_checkpoint
 
     checkpoint = latest_checkpoint(args.run)
     if checkpoint is None:

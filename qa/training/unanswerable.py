@@ -14,7 +14,7 @@ import random
 import re
 from collections.abc import Sequence
 
-from qa.read.training.squad import SquadExample
+from qa.training.squad import SquadExample
 
 # A run of capitalised words (a name, a place: swapped whole) or a number of two digits or more.
 _NAME = re.compile(r"\b[A-Z][a-z]{2,}(?: [A-Z][a-z]+)*\b")

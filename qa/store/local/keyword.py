@@ -11,7 +11,7 @@ import bm25s
 import numpy as np
 
 from qa import config
-from qa.store.npy import HEADER_LOCK
+from qa.store.local.npy import HEADER_LOCK
 
 logger = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG on import, which would print build chatter on every index run.
@@ -86,7 +86,7 @@ class KeywordIndex:
 
     def __init__(self, path: Path, *, mmap: bool = False):
         # mmap: the score matrix stays on disk and a query pages in its words' postings only.
-        with HEADER_LOCK:  # bm25s reads .npy files: see qa/store/npy.py
+        with HEADER_LOCK:  # bm25s reads .npy files: see qa/store/local/npy.py
             self.retriever = bm25s.BM25.load(str(path), mmap=mmap)
 
     @property

@@ -7,7 +7,7 @@ Layout of an index directory:
     gen-000007/
         manifest.json    format version, embedder, dimension, counts, date range, fingerprint, file sizes
                          and checksums
-        passages.sqlite  the passages by row, read on demand (qa/store/table.py); row i is vector i
+        passages.sqlite  the passages by row, read on demand (qa/store/local/table.py); row i is vector i
         dates.npy        int32 per passage, YYYYMMDD (0: undated): the date filter's column
         sources.npy      int32 per passage, its source text's row: the source filter's column
         vectors.npy      float16 (n, dim), L2-normalised: the one exact copy of the vectors, memory-mapped;
@@ -49,16 +49,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.ingest.listing import FolderListing
-from qa.store import table
+import qa.store.local.table as table
 from qa.store.lock import exclusive_build
-from qa.store.npy import HEADER_LOCK, load_npy
+from qa.store.local.npy import HEADER_LOCK, load_npy
 from qa.store.protocol import StoreError
 from qa.types import Passage
 
 if TYPE_CHECKING:
     import faiss
 
-    from qa.store.keyword import KeywordIndex
+    from qa.store.local.keyword import KeywordIndex
 
 logger = logging.getLogger(__name__)
 
@@ -234,10 +234,9 @@ class _Stages:
 
 def write_generation(index_dir: Path, contents: IndexContents) -> Path:
     """Write a complete new generation, then switch CURRENT to it. Call under build_lock."""
-    from qa.store import (
-        dense,
-        keyword,  # heavy imports only where an index is written
-    )
+    # heavy imports only where an index is written
+    from qa.store.local.dense import write_dense_index
+    from qa.store.local.keyword import write_keyword_index
 
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -276,11 +275,11 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
     # mapped pages count as the build's resident memory (0.5 GB of the peak at 1M passages).
     rows = VectorRows(staging / VECTORS_FILE)
     try:
-        dense_description = dense.write_dense_index(staging / DENSE_FILE, rows, contents.dense_index)
+        dense_description = write_dense_index(staging / DENSE_FILE, rows, contents.dense_index)
     finally:
         rows.close()
     progress.start("building the keyword index")
-    keyword.write_keyword_index(staging / KEYWORD_DIR, [p.text for p in contents.passages])
+    write_keyword_index(staging / KEYWORD_DIR, [p.text for p in contents.passages])
     progress.start("checksums")
 
     files = {
@@ -472,7 +471,7 @@ class VectorRows:
                 if version == (1, 0)
                 else np.lib.format.read_array_header_2_0
             )
-            with HEADER_LOCK:  # see qa/store/npy.py
+            with HEADER_LOCK:  # see qa/store/local/npy.py
                 shape, fortran_order, dtype = read_header(handle)
             self._offset = handle.tell()
         if fortran_order or len(shape) != 2:
@@ -556,8 +555,8 @@ def open_index(index_dir: Path | str, *, embedder: str | None = None, verify: bo
 def _open_generation(
     index_dir: Path, generation: Path | None, embedder: str | None, verify: bool
 ) -> LoadedIndex:
-    from qa.store.dense import read_dense_index
-    from qa.store.keyword import KeywordIndex
+    from qa.store.local.dense import read_dense_index
+    from qa.store.local.keyword import KeywordIndex
 
     manifest = read_manifest(index_dir, generation)  # raises when generation is None
     check_compatible(manifest, index_dir, embedder)

@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from qa.read.training import measure
-from qa.read.training.features import TrainFeatures, epoch_batches, featurize
-from qa.read.training.squad import SquadExample, load_squad, other_paragraph_negatives
-from qa.read.training.unanswerable import entity_swap_negatives, question_edit_negatives
+from qa.training import measure
+from qa.training.features import TrainFeatures, epoch_batches, featurize
+from qa.training.squad import SquadExample, load_squad, other_paragraph_negatives
+from qa.training.unanswerable import entity_swap_negatives, question_edit_negatives
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The local index (qa/store/local.py) behind the Store protocol: FAISS, bm25s and filter columns memory-mapped,
+"""The local index (qa/store/local/files.py) behind the Store protocol: FAISS, bm25s and filter columns memory-mapped,
 passages read from SQLite by row."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from types import MappingProxyType
 import numpy as np
 
 from qa.retrieve.filters import SearchFilter, first_day, last_day
-from qa.store import dense
-from qa.store.local import LoadedIndex, current_generation, open_index
+import qa.store.local.dense as dense
+from qa.store.local.files import LoadedIndex, current_generation, open_index
 from qa.store.protocol import CorpusSummary, Ranking
-from qa.store.table import date_number
+from qa.store.local.table import date_number
 from qa.types import Passage
 
 

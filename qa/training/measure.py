@@ -6,7 +6,7 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from qa.read.training.squad import SquadExample
+from qa.training.squad import SquadExample
 from qa.types import Passage
 
 

@@ -1,6 +1,6 @@
 """Split a SQuAD file by article: the first N articles to train on, the rest held out for tuning.
 
-    python -m qa.read.training.holdout ../shared/squad/dev-v2.0-train.json --train-articles 20 --out DIR
+    python -m qa.training.holdout ../shared/squad/dev-v2.0-train.json --train-articles 20 --out DIR
 
 writes DIR/<name>-A20.json (articles 1-20) and DIR/<name>-B7.json (the rest, for a 27-article file).
 By article, not by question: questions about one paragraph share its words, so a threshold tuned on
@@ -39,7 +39,7 @@ def split_by_article(path: Path, train_articles: int, out_dir: Path) -> tuple[Pa
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m qa.read.training.holdout", description=__doc__.splitlines()[0]
+        prog="python -m qa.training.holdout", description=__doc__.splitlines()[0]
     )
     parser.add_argument("squad_file", type=Path)
     parser.add_argument(

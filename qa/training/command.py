@@ -1,4 +1,4 @@
-"""The training command's options and entry point: `qa train-reader` and `python -m qa.read.training`."""
+"""The training command's options and entry point: `qa train-reader` and `python -m qa.training`."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from qa.read.training.loop import TrainConfig, TrainingError, train
+from qa.training.loop import TrainConfig, TrainingError, train
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of `qa train-reader` (also `python -m qa.read.training`)."""
+    """The options of `qa train-reader` (also `python -m qa.training`)."""
     defaults = TrainConfig(train_files=(), eval_file=None, base_model="")
     p.add_argument(
         "--train", nargs="+", required=True, metavar="SQUAD_JSON", help="SQuAD 1.1 / 2.0 training files"

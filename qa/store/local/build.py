@@ -21,7 +21,7 @@ from qa.ingest.articles import SkippedFile, load_articles, scan_folder
 from qa.ingest.listing import FolderListing
 from qa.ingest.split import split_article
 from qa.store import local as store
-from qa.store.npy import load_npy
+from qa.store.local.npy import load_npy
 from qa.types import Article, Passage
 
 logger = logging.getLogger(__name__)
@@ -386,7 +386,7 @@ def _progress_bar(total: int, show: bool):
 
 
 def _resolved(dense_index: str, previous: store.Manifest) -> str:
-    from qa.store.dense import choose_factory
+    from qa.store.local.dense import choose_factory
 
     return choose_factory(previous.passage_count, dense_index)
 

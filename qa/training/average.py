@@ -1,12 +1,12 @@
 """Average the weights of two training runs that share a starting point (a "model soup").
 
-    python -m qa.read.training.average RUN_A RUN_B --weight-a 0.65 --out RUN_SOUP
+    python -m qa.training.average RUN_A RUN_B --weight-a 0.65 --out RUN_SOUP
 
 Both runs fine-tune the same phase-1 weights, so their weights lie in one basin and a weighted mean
 of them is a model too (Wortsman et al., 2022, "Model soups"). It lets one reader keep what each run
 does best: here the shipped run's answers to news questions and the other run's SQuAD accuracy
 (docs/reader.md). The result is written as a run folder with one complete checkpoint, so
-`python -m qa.read.training.export --run RUN_SOUP` ships it like any other run.
+`python -m qa.training.export --run RUN_SOUP` ships it like any other run.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def average_runs(run_a: Path, run_b: Path, weight_a: float, out: Path) -> Path:
     """Write weight_a * A + (1 - weight_a) * B (fp32, each run's last checkpoint) as a run folder at `out`."""
     from safetensors.numpy import load_file, save_file
 
-    from qa.read.training.loop import latest_checkpoint
+    from qa.training.loop import latest_checkpoint
 
     if not 0.0 < weight_a < 1.0:
         raise ValueError(f"--weight-a must be between 0 and 1, got {weight_a}")
@@ -65,7 +65,7 @@ def average_runs(run_a: Path, run_b: Path, weight_a: float, out: Path) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m qa.read.training.average", description=__doc__.splitlines()[0]
+        prog="python -m qa.training.average", description=__doc__.splitlines()[0]
     )
     parser.add_argument("run_a", type=Path)
     parser.add_argument("run_b", type=Path)

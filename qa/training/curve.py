@@ -1,6 +1,6 @@
 """The training curve: reader-alone F1 and EM on the measuring sample at each checkpoint, as an SVG.
 
-python -m qa.read.training.curve RUN_DIR OUT.svg [--then RUN_DIR2] [--baseline "heuristic reader=44.8"]
+python -m qa.training.curve RUN_DIR OUT.svg [--then RUN_DIR2] [--baseline "heuristic reader=44.8"]
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def curve_svg(records: Sequence[dict[str, Any]], baselines: Sequence[tuple[str, 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m qa.read.training.curve", description=__doc__.splitlines()[0]
+        prog="python -m qa.training.curve", description=__doc__.splitlines()[0]
     )
     parser.add_argument("run", type=Path, help="the training run folder (qa train-reader --out)")
     parser.add_argument("out", type=Path, help="the SVG file to write")
