@@ -1,4 +1,4 @@
-"""Ingestion: article files (markdown with front matter, dateline text, JSONL) -> cleaned Articles."""
+"""Ingestion: article files (markdown, dateline text, JSONL, web pages, WARC) -> cleaned Articles."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import os
 import re
 import stat
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from qa.ingest import jsonl, newswire
+from qa.ingest import jsonl, newswire, warc
 from qa.ingest.front_matter import FrontMatterError, split_front_matter
 from qa.ingest.listing import FileStamp, FolderListing
 from qa.ingest.split import sentence_spans
@@ -23,7 +24,9 @@ from qa.types import Article
 
 logger = logging.getLogger(__name__)
 
-SUFFIXES = frozenset({".md", ".markdown", ".txt", ".jsonl"})
+HTML_SUFFIXES = frozenset({".html", ".htm", ".html.gz", ".htm.gz"})
+WARC_SUFFIXES = frozenset({".warc", ".warc.gz"})
+SUFFIXES = frozenset({".md", ".markdown", ".txt", ".jsonl"}) | HTML_SUFFIXES | WARC_SUFFIXES
 MAX_FILE_BYTES = 20 * 1024 * 1024  # far above any article; keeps a stray dump out of memory
 MAX_FOLDER_DEPTH = 100  # sub-folders below the articles folder; real corpora use a few
 TITLE_MAX_CHARS = 80  # a title derived from the first sentence is cut to this
@@ -172,7 +175,7 @@ def _article_files(folder: Path) -> tuple[Path, list[_Found], list[SkippedFile]]
     """(the folder ids are relative to, the article files in walk order, entries the walk refused)."""
     skipped: list[SkippedFile] = []
     if folder.is_file():
-        if folder.suffix.lower() not in SUFFIXES:
+        if suffix(folder.name) not in SUFFIXES:
             raise IngestError(f"cannot ingest {folder}: expected one of {', '.join(sorted(SUFFIXES))}")
         return folder.parent, [_Found(folder, folder.name)], skipped
     if folder.is_dir():
@@ -219,7 +222,7 @@ def _walk(
         if name.startswith("."):
             continue
         is_dir = _is(entry.is_dir)
-        if not is_dir and os.path.splitext(name)[1].lower() not in SUFFIXES:
+        if not is_dir and suffix(name) not in SUFFIXES:
             continue
         path = folder / name
         if entry.is_symlink():
@@ -255,10 +258,23 @@ def _is(check) -> bool:
         return False
 
 
+def suffix(name: str) -> str:
+    """The suffix that says how a file is read: ".html.gz" and ".warc.gz" are two words long."""
+    base, ext = os.path.splitext(name.lower())
+    if ext == ".gz":
+        ext = os.path.splitext(base)[1] + ext
+    return ext
+
+
 def _load_file(path: Path, root: Path) -> tuple[list[Article], list[SkippedFile]]:
     article_id = Path(os.path.relpath(path, root)).as_posix()
-    if path.suffix.lower() == ".jsonl":
+    kind = suffix(path.name)
+    if kind == ".jsonl":
         return _load_jsonl(path, article_id)
+    if kind in HTML_SUFFIXES:
+        return [_load_html(path, article_id)], []
+    if kind in WARC_SUFFIXES:
+        return _load_warc(path, article_id)
     data, text = _read(path)
     try:
         meta, body = split_front_matter(text)
@@ -283,8 +299,8 @@ def _open_regular(path: Path) -> BinaryIO:
     return handle
 
 
-def _read(path: Path) -> tuple[bytes, str]:
-    """The raw bytes and the decoded text, or _Rejected saying why the file is not text we can use."""
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, at most MAX_FILE_BYTES, or _Rejected saying why they cannot be read."""
     try:
         with _open_regular(path) as handle:
             info = os.fstat(handle.fileno())
@@ -295,6 +311,12 @@ def _read(path: Path) -> tuple[bytes, str]:
         raise _Rejected(path, f"cannot read ({error.strerror})") from None
     if len(data) > MAX_FILE_BYTES:
         raise _Rejected(path, f"file is over the {MAX_FILE_BYTES}-byte limit")
+    return data
+
+
+def _read(path: Path) -> tuple[bytes, str]:
+    """The raw bytes and the decoded text, or _Rejected saying why the file is not text we can use."""
+    data = _read_bytes(path)
     encoding = "utf-8-sig"
     if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
         encoding = "utf-32"  # checked first: the UTF-32 LE mark starts with the UTF-16 LE one
@@ -318,6 +340,98 @@ def _read(path: Path) -> tuple[bytes, str]:
     if not text.strip():
         raise _Rejected(path, "empty file")
     return data, text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _load_html(path: Path, article_id: str) -> Article:
+    """A saved web page (gzipped or not) -> its article, or _Rejected saying why there is none."""
+    raw = _read_bytes(path)
+    data = _gunzip(path, raw) if suffix(path.name).endswith(".gz") else raw
+    if not data.strip():
+        raise _Rejected(path, "empty file")
+    return _page_article(path, article_id, data, raw)
+
+
+def _gunzip(path: Path, data: bytes) -> bytes:
+    """The decompressed bytes, bounded by MAX_FILE_BYTES however small the file (a gzip bomb)."""
+    out = bytearray()
+    while data:
+        inflater = zlib.decompressobj(wbits=31)  # gzip framing; a file may hold several members
+        try:
+            out += inflater.decompress(data, MAX_FILE_BYTES + 1 - len(out))
+        except zlib.error as error:
+            raise _Rejected(path, f"not a readable gzip file ({error})") from None
+        if len(out) > MAX_FILE_BYTES:
+            raise _Rejected(path, f"decompresses to over the {MAX_FILE_BYTES}-byte limit")
+        if not inflater.eof:
+            raise _Rejected(path, f"truncated gzip file (ends after {len(out)} decompressed bytes)")
+        data = inflater.unused_data
+    return bytes(out)
+
+
+def _page_article(
+    path: Path,
+    article_id: str,
+    page_bytes: bytes,
+    raw: bytes,
+    *,
+    url: str | None = None,
+    fallback_date: str | None = None,
+    what: str | None = None,
+) -> Article:
+    """The Article in a web page; `url` and `fallback_date` (a crawl's) stand in for what the page lacks."""
+    from qa.ingest import html  # trafilatura loads in 0.2 s: only when there are pages to read
+
+    try:
+        page = html.extract(page_bytes, url)
+    except html.NotAnArticle as error:
+        raise _Rejected(path, f"{what}: {error}" if what else str(error)) from None
+    paragraphs = [" ".join(p.translate(_CONTROL_CHARS).split()) for p in page.paragraphs]
+    paragraphs = [p for p in paragraphs if p]
+    if not paragraphs:
+        raise _Rejected(
+            path, f"{what}: no text left after cleaning" if what else "no text left after cleaning"
+        )
+    title = _scalar(page.title)
+    source = next(
+        (u for u in (page.url, url) if u and u.startswith(("http://", "https://"))), url or str(path)
+    )
+    return Article(
+        article_id=article_id,
+        title=" ".join(title.split()) if title else _derive_title(paragraphs[0]),
+        date=_iso_date(page.date) or _iso_date(fallback_date),
+        source=source.translate(_CONTROL_CHARS),
+        path=str(path),
+        place=None,
+        paragraphs=tuple(paragraphs),
+        content_hash=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def _load_warc(path: Path, relpath: str) -> tuple[list[Article], list[SkippedFile]]:
+    """Each HTML response in a WARC file, streamed; a broken record or a page without an article is
+    skipped and said, the rest are read. Ids are the record's byte offset ("crawl.warc.gz#1234")."""
+    articles, skipped = [], []
+    with _open_regular(path) as handle:
+        for item in warc.html_responses(handle, MAX_FILE_BYTES):
+            if isinstance(item, warc.BrokenRecord):
+                skipped.append(_skip(path, f"record at byte {item.offset}: {item.reason}"))
+                continue
+            what = f"record at byte {item.offset} ({item.uri})"
+            try:
+                articles.append(
+                    _page_article(
+                        path,
+                        f"{relpath}#{item.offset}",
+                        item.payload,
+                        item.uri.encode("utf-8", "replace") + b"\n" + item.payload,
+                        url=item.uri or None,
+                        fallback_date=item.date,
+                        what=what,
+                    )
+                )
+            except _Rejected as rejected:
+                skipped.append(_skip(path, rejected.reason))
+    return articles, skipped
 
 
 def _load_jsonl(path: Path, relpath: str) -> tuple[list[Article], list[SkippedFile]]:
