@@ -145,6 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
             "train-reader", help="fine-tune the bundled reader on SQuAD files (resumable; docs/reader.md)"
         )
     )
+    from qa.ingest.inspect import add_arguments as add_inspect_arguments
+
+    add_inspect_arguments(
+        commands.add_parser("inspect", help="show what ingestion makes of article files, before indexing")
+    )
     # Listed for --help; main() hands everything after "chat" to the app's own parser.
     commands.add_parser(
         "chat",
@@ -469,6 +474,12 @@ def run_train_reader(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def run_inspect(args: argparse.Namespace) -> int:
+    from qa.ingest.inspect import run
+
+    return run(args)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["chat"]:
@@ -482,7 +493,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         stream=sys.stderr,
     )
     quiet_libraries()
-    commands = {"index": run_index, "ask": run_ask, "eval": run_eval, "train-reader": run_train_reader}
+    commands = {
+        "index": run_index,
+        "ask": run_ask,
+        "eval": run_eval,
+        "train-reader": run_train_reader,
+        "inspect": run_inspect,
+    }
     try:
         status = commands[args.command](args)
         sys.stdout.flush()  # a reader that went away (`qa ask ... | head -1`) shows here, not at exit

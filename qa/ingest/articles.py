@@ -344,11 +344,17 @@ def _read(path: Path) -> tuple[bytes, str]:
 
 def _load_html(path: Path, article_id: str) -> Article:
     """A saved web page (gzipped or not) -> its article, or _Rejected saying why there is none."""
+    raw, data = read_page(path)
+    return _page_article(path, article_id, data, raw)
+
+
+def read_page(path: Path) -> tuple[bytes, bytes]:
+    """(the file's bytes, the page's bytes: gunzipped for .gz), or IngestError saying why not."""
     raw = _read_bytes(path)
     data = _gunzip(path, raw) if suffix(path.name).endswith(".gz") else raw
     if not data.strip():
         raise _Rejected(path, "empty file")
-    return _page_article(path, article_id, data, raw)
+    return raw, data
 
 
 def _gunzip(path: Path, data: bytes) -> bytes:
