@@ -1,4 +1,7 @@
-"""Benchmarks: `python -m bench [--quick]` runs the performance set (bench/embed.py, reader.py, ann.py, e2e.py)."""
+"""Benchmarks: `python -m bench [--quick]` runs the performance set.
+
+The set: bench/embed.py, reader.py, ann.py, e2e.py.
+"""
 
 from __future__ import annotations
 

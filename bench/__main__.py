@@ -5,9 +5,9 @@ rounds and questions everywhere. The real-text scale part (bench/scale.py, Reute
 $QA_SCALE_WORK) measures, with --quick, the 1M index if `python -m bench.scale` has built it there,
 else builds and measures 10k only and prints its 1M keys as null, saying so. The Reuters part
 indexes Reuters-21578 with `qa index` in a fresh process (--quick: its first 2,000 stories; keys null
-without ../shared). Every figure is a ratio
-or a recall measured against a baseline in the same process (or, for cold starts, alternated processes): the 2-core machine is shared and its
-absolute times move with its load.
+without ../shared). Every figure is a ratio or a recall measured against a baseline in the same
+process (or, for cold starts, alternated processes): the 2-core machine is shared and its absolute
+times move with its load.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 Vectors: 384-d, shaped like sentence embeddings: a Gaussian mixture of 200 topics x 50 subtopics,
 normalised, with points spread so that a query's 10th neighbour is close to its first (cosine
 ~0.32 against ~0.38), and queries drawn from the same mixture (near the data, not copies of it).
-Exact: IndexFlatIP. Approximate: what qa.store.dense chooses for the corpus size ("auto"). Latency is
+Exact: IndexFlatIP. Approximate: what qa.store.local.dense chooses for the corpus size ("auto"). Latency is
 one query at a time (as the chat asks), p50 over the queries; recall@10 is against exact search;
 memory is the index's serialised size (what it holds in RAM). The build part indexes a JSONL
 corpus of synthetic passages with a stand-in embedder (random unit vectors, so the model's cost
@@ -54,7 +54,7 @@ def synthetic_vectors(n: int, seed: int, topics: int = 200, subtopics: int = 50)
 
 
 def one_at_a_time(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, float]:
-    from qa.store import dense
+    from qa.store.local import dense
 
     ids, ms = [], []
     for q in queries:
@@ -68,7 +68,7 @@ def one_at_a_time(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, 
 def search_figures(n: int, n_queries: int) -> dict[str, Any]:
     import faiss
 
-    from qa.store import dense
+    from qa.store.local import dense
 
     started = time.perf_counter()
     vectors = synthetic_vectors(n, seed=0)
@@ -117,7 +117,9 @@ sys.path.insert(0, {root!r})
 import qa
 corpus, index_dir, build_file = sys.argv[1], sys.argv[2], sys.argv[3]
 spec = importlib.util.spec_from_file_location("qa._bench_build", build_file)
-module = importlib.util.module_from_spec(spec); sys.modules[spec.name] = module; spec.loader.exec_module(module)
+module = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = module
+spec.loader.exec_module(module)
 
 class RandomEmbedder:
     name, dimension = "bench-random", 384
@@ -129,7 +131,8 @@ started = time.perf_counter()
 report = module.build_index(corpus, index_dir, RandomEmbedder())
 # VmHWM, not ru_maxrss: Linux carries the parent's high-water mark across fork and exec.
 hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(json.dumps({{"passages": report.passages, "seconds": time.perf_counter() - started, "peak_rss_gib": hwm / 2**20}}))
+seconds = time.perf_counter() - started
+print(json.dumps({{"passages": report.passages, "seconds": seconds, "peak_rss_gib": hwm / 2**20}}))
 """
 
 

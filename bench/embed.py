@@ -34,7 +34,7 @@ from qa import config
 from qa.answer.compose import normalize_answer
 from qa.embed import load_embedder, resolve_model_location
 from qa.retrieve.retriever import Retriever
-from qa.store.local_store import LocalStore
+from qa.store.local.store import LocalStore
 
 BACKENDS = ("torch", "onnx", "onnx-int8")
 # --quick keeps what the headline figures need: fp32 (torch) against the default int8, plus fp32
@@ -110,7 +110,8 @@ def run(quick: bool = False, repeat: int = 1, squad: Path = DEFAULT_SQUAD) -> di
     with tempfile.TemporaryDirectory(prefix="qa-bench-embed-") as folder:
         recall, vectors = recall_matrix(squad, Path(folder), recall_backends)
     print(
-        "\nDense recall@5 on the SQuAD subset (answerable questions); rows: index built with, columns: questions embedded with"
+        "\nDense recall@5 on the SQuAD subset (answerable questions); "
+        "rows: index built with, columns: questions embedded with"
     )
     print(
         table(

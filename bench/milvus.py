@@ -1,4 +1,5 @@
-"""The Milvus store beside the local one: answer recall on the SQuAD subset, build and query times, Ray against one process.
+"""The Milvus store beside the local one: answer recall on the SQuAD subset, build and query times,
+Ray against one process.
 
     python bench/milvus.py [--quick] [--squad PATH] [--reuters N] [--no-ray]
 
@@ -36,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.retrieval import (
+from bench.retrieval import (  # noqa: E402
     DEFAULT_SQUAD,
     KS,
     WARMUP_QUESTIONS,
@@ -44,7 +45,7 @@ from bench.retrieval import (
     load_squad,
     recall_at,
     write_squad_corpus,
-)  # noqa: E402
+)
 from qa.answer.compose import normalize_answer  # noqa: E402
 from qa.embed import Embedder, load_embedder  # noqa: E402
 from qa.retrieve.retriever import Retriever  # noqa: E402
@@ -134,7 +135,8 @@ def squad_part(server: MilvusServer, embedder: Embedder, squad: Path, folder: Pa
 
     print(
         f"SQuAD 2.0 dev subset: {local_store.count()} passages, {len(asked)} answerable questions"
-        f"{' (--quick: every third)' if quick else ''}; embedder {embedder.name} ({getattr(embedder, 'backend', '?')})\n"
+        f"{' (--quick: every third)' if quick else ''}; "
+        f"embedder {embedder.name} ({getattr(embedder, 'backend', '?')})\n"
     )
     print("| system | " + " | ".join(f"R@{k}" for k in KS) + " | p50 ms | p95 ms |")
     print("|" + "---|" * (len(KS) + 3))
@@ -150,7 +152,8 @@ def squad_part(server: MilvusServer, embedder: Embedder, squad: Path, folder: Pa
     )
     print(f"\nAnswer recall@5, Milvus (our fusion) minus local: {gap:+.1f} points")
     print(
-        f"Build: embedding {embedding:.1f} s (once), then the store's own work: local {build['local']:.2f} s, "
+        f"Build: embedding {embedding:.1f} s (once), then the store's own work: "
+        f"local {build['local']:.2f} s, "
         f"Milvus Lite {build['milvus']:.2f} s ({build['milvus'] / build['local']:.1f}x)\n"
     )
     return {
@@ -243,8 +246,9 @@ def ray_part(corpus: Path, embedder_backend: str | None, folder: Path, rounds: i
         ray.close()
     best = {name: min(values) for name, values in times.items()}
     print(
-        f"Ray: a local cluster ({actors} actors, one CPU each; started in {startup:.1f} s) against one process "
-        f"({single.backend}), full builds of {corpus.name}, best of {rounds}: one process {best['one process']:.1f} s, "
+        f"Ray: a local cluster ({actors} actors, one CPU each; started in {startup:.1f} s) "
+        f"against one process ({single.backend}), full builds of {corpus.name}, best of {rounds}: "
+        f"one process {best['one process']:.1f} s, "
         f"Ray {best['ray']:.1f} s ({best['one process'] / best['ray']:.2f}x)\n"
     )
     return {
@@ -255,7 +259,7 @@ def ray_part(corpus: Path, embedder_backend: str | None, folder: Path, rounds: i
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])  # the first paragraph
     parser.add_argument(
         "--squad", type=Path, default=DEFAULT_SQUAD, help="SQuAD 2.0 JSON (default: %(default)s)"
     )

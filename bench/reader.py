@@ -176,7 +176,7 @@ def run_shape(shape: str, questions: Sequence[str], folder: Path) -> dict[str, A
         plain = TransformersReader(str(path), local_files_only=True, **{**settings, "reads_headline": False})
         systems["TransformersReader torch, no headlines"] = plain.read
     sets = passages_for_questions(len(questions))
-    for name, read in systems.items():  # warm-up
+    for read in systems.values():  # warm-up
         read(Query(questions[0]), sets[0])
     ms: dict[str, list[float]] = {name: [] for name in systems}
     same: dict[str, int] = {name: 0 for name in systems}

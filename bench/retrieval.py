@@ -36,8 +36,8 @@ from qa.ingest.articles import load_articles  # noqa: E402
 from qa.ingest.split import sentence_spans, split_articles  # noqa: E402
 from qa.retrieve.dedup import shingle_overlap, shingles  # noqa: E402
 from qa.retrieve.retriever import Retriever  # noqa: E402
-from qa.store.local.build import build_index  # noqa: E402
 from qa.store.local import LoadedIndex, open_index  # noqa: E402
+from qa.store.local.build import build_index  # noqa: E402
 from qa.store.local.store import LocalStore  # noqa: E402
 
 DEFAULT_SQUAD = ROOT.parent / "shared" / "benchmarks" / "squad2-dev-subset.json"

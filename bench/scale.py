@@ -1,4 +1,5 @@
-"""The local index at 10k, 100k and 1M real-text passages: build, cold start, server memory, search and answer latency.
+"""The local index at 10k, 100k and 1M real-text passages: build, cold start, server memory, search
+and answer latency.
 
     python -m bench.scale [--sizes 10000 100000 1000000] [--work DIR] [--embedder static] [--quick]
 
@@ -145,7 +146,7 @@ def build(corpus: Path, index_dir: Path, embedder: str) -> dict[str, Any]:
 def questions_from(index_dir: Path, count: int, seed: int = 15) -> list[str]:
     """Questions about random passages: 'What ... <six words of the passage>?' (latency only: the
     answers do not matter here; bench/reuters.py has questions with known answers)."""
-    from qa.store.local_store import open_store
+    from qa.store.local.store import open_store
 
     store = open_store(index_dir)
     rng = np.random.default_rng(seed)
@@ -276,9 +277,9 @@ def _server_memory(index_dir: Path, questions: Sequence[str], timeout: float) ->
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).read(1)
                 break
-            except OSError:
+            except OSError as err:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"the chat server did not start: see {log.name}")
+                    raise RuntimeError(f"the chat server did not start: see {log.name}") from err
                 time.sleep(0.5)
         ready_s = time.perf_counter() - started
         loaded = _rss_gib(server.pid)
@@ -315,9 +316,9 @@ def search_and_answer(index_dir: Path, questions: Sequence[str]) -> dict[str, fl
     timings: dict[str, list[float]] = {"hybrid": [], "hybrid+date": [], "answer": []}
     for question in questions:
         for name, run in (
-            ("hybrid", lambda: retriever.search(question, 5)),
-            ("hybrid+date", lambda: retriever.search(question, 5, search_filter=dated)),
-            ("answer", lambda: pipeline.ask(question, k=5)),
+            ("hybrid", lambda q=question: retriever.search(q, 5)),
+            ("hybrid+date", lambda q=question: retriever.search(q, 5, search_filter=dated)),
+            ("answer", lambda q=question: pipeline.ask(q, k=5)),
         ):
             started = time.perf_counter()
             run()
@@ -337,8 +338,7 @@ def vector_layouts(index_dir: Path, questions: Sequence[str]) -> None:
     import faiss
 
     from qa.embed import load_embedder
-    from qa.store import dense
-    from qa.store.local import VectorRows, current_generation, read_manifest, read_vectors
+    from qa.store.local import VectorRows, current_generation, dense, read_manifest, read_vectors
 
     generation = current_generation(index_dir)
     manifest = read_manifest(index_dir)
@@ -394,7 +394,8 @@ def vector_layouts(index_dir: Path, questions: Sequence[str]) -> None:
 
 
 def plot(results: dict[int, dict[str, Any]]) -> str:
-    """Each cost against corpus size (log scale), four charts in one SVG (qa/eval/svg.py, no plotting library)."""
+    """Each cost against corpus size (log scale), four charts in one SVG (qa/eval/svg.py, no plotting
+    library)."""
     from qa.eval.svg import COLORS, HEIGHT, WIDTH, line_chart, standalone
 
     sizes = sorted(results)
@@ -525,7 +526,8 @@ def run(
         chosen = [biggest] if built else [min(sizes)]
         for size in sorted(set(sizes) - set(chosen)):
             print(
-                f"[{size:,}] skipped by --quick (python -m bench.scale --sizes {size} --work {work} measures it"
+                f"[{size:,}] skipped by --quick "
+                f"(python -m bench.scale --sizes {size} --work {work} measures it"
                 f"{'' if (work / f'{size}-{embedder}' / 'build.json').is_file() else ', building it first'})",
                 flush=True,
             )
@@ -561,7 +563,8 @@ def run(
     biggest = results.get(1_000_000, {})
     if not biggest:
         print(
-            f"The 1M keys are null: no 1M index in {work} (python -m bench.scale --sizes 1000000 --work {work} builds it: 5-10 minutes here)"
+            f"The 1M keys are null: no 1M index in {work} "
+            f"(python -m bench.scale --sizes 1000000 --work {work} builds it: 5-10 minutes here)"
         )
     out |= {
         "cold_start_s_1m": biggest.get("cold_start_s"),
@@ -573,7 +576,7 @@ def run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])  # the first paragraph
     parser.add_argument(
         "--sizes",
         type=int,

@@ -12,10 +12,13 @@ from qa import config
 
 def git_state() -> tuple[str | None, bool | None]:
     """(HEAD commit, whether tracked files differ from it); (None, None) outside a git checkout."""
-    try:
-        run = lambda *cmd: subprocess.run(
+
+    def run(*cmd: str) -> str:
+        return subprocess.run(
             ["git", *cmd], cwd=config.REPO_ROOT, capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()  # noqa: E731
+        ).stdout.strip()
+
+    try:
         return run("rev-parse", "HEAD"), bool(run("status", "--porcelain", "--untracked-files=no"))
     except (OSError, subprocess.SubprocessError):
         return None, None

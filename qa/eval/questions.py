@@ -70,8 +70,9 @@ class QuestionSet:
 
 
 _SCHEMA = (
-    "one JSON object per line with 'id', 'question' and 'answers' (a list, [] when unanswerable); optional: "
-    "'source' (the article, or a list of the articles, that state the answer), 'from' and 'to' (dates, as --from/--to)"
+    "one JSON object per line with 'id', 'question' and 'answers' (a list, [] when unanswerable); "
+    "optional: 'source' (the article, or a list of the articles, that state the answer), "
+    "'from' and 'to' (dates, as --from/--to)"
 )
 
 
@@ -97,7 +98,8 @@ def load_questions(path: Path | str) -> QuestionSet:
         return QuestionSet(path, "json", _questions(path, records))
     if isinstance(whole, dict) and "question" not in whole and "\n" in text.strip():
         raise EvalInputError(
-            f"{path}: a JSON object without 'data' is neither a SQuAD 2.0 file nor JSONL questions ({_SCHEMA})"
+            f"{path}: a JSON object without 'data' is neither a SQuAD 2.0 file "
+            f"nor JSONL questions ({_SCHEMA})"
         )
     records = []
     # split("\n"), not splitlines(): JSON strings may hold U+2028 and other characters it splits on.

@@ -204,13 +204,18 @@ def format_reader_summary(metrics: dict[str, Any], out_dir: Path) -> str:
     read = metrics["latency_ms"].get("read", {})
     return "\n".join(
         [
-            f"{'PARTIAL: ' if metrics['partial'] else ''}Read {metrics['n']} of {metrics['questions_in_run']} questions, "
+            f"{'PARTIAL: ' if metrics['partial'] else ''}"
+            f"Read {metrics['n']} of {metrics['questions_in_run']} questions, "
             f"each with its own paragraph (reader {cfg['reader']}, no retrieval) -> {out_dir}",
-            f"  EM {num(metrics['exact_match'])}  F1 {num(metrics['f1'])}  (has-answer EM {num(metrics['has_ans_exact_match'])} "
-            f"F1 {num(metrics['has_ans_f1'])}; no-answer accuracy {num(metrics['no_ans_accuracy'])}; threshold {cfg['no_answer_threshold']})",
-            f"  forced answer (best span always taken, SQuAD 1.1 scoring, {metrics['n_has_answer']} answerable): "
+            f"  EM {num(metrics['exact_match'])}  F1 {num(metrics['f1'])}  "
+            f"(has-answer EM {num(metrics['has_ans_exact_match'])} "
+            f"F1 {num(metrics['has_ans_f1'])}; no-answer accuracy {num(metrics['no_ans_accuracy'])}; "
+            f"threshold {cfg['no_answer_threshold']})",
+            f"  forced answer (best span always taken, SQuAD 1.1 scoring, "
+            f"{metrics['n_has_answer']} answerable): "
             f"EM {num(metrics['forced_exact_match'])}  F1 {num(metrics['forced_f1'])}",
-            f"  best no-answer threshold {best['threshold']:+.4f}: F1 {num(best['f1'])} ({best['answered']} answered)",
+            f"  best no-answer threshold {best['threshold']:+.4f}: "
+            f"F1 {num(best['f1'])} ({best['answered']} answered)",
             f"  read p50 {num(read.get('p50'), 0)} ms, p95 {num(read.get('p95'), 0)} ms",
             f"  predictions: {out_dir / PREDICTIONS_FILE}",
         ]

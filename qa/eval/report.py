@@ -38,7 +38,8 @@ SNIPPET_CHARS = 260  # passage text shown either side of a highlighted span
 def write_report(
     path: Path, records: Sequence[dict[str, Any]], metrics: dict[str, Any], *, examples: int = 30
 ) -> Path:
-    """Write report.html for a run: headline figures, plots, error attribution with examples, every question."""
+    """Write report.html for a run: headline figures, plots, error attribution with examples, every
+    question."""
     path.write_text(render_report(records, metrics, examples=examples), encoding="utf-8")
     return path
 
@@ -48,13 +49,15 @@ def render_report(records: Sequence[dict[str, Any]], metrics: dict[str, Any], *,
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>QA evaluation: {_e(Path(str(cfg.get('questions', ''))).name)}</title><style>{_CSS}</style></head><body>",
+        f"<title>QA evaluation: {_e(Path(str(cfg.get('questions', ''))).name)}</title>"
+        f"<style>{_CSS}</style></head><body>",
         f"<h1>QA evaluation: {_e(Path(str(cfg.get('questions', ''))).name)}</h1>",
     ]
     if metrics.get("partial"):
         parts.append(
-            f"<p class='partial'>PARTIAL RUN: {metrics['n']} of {metrics.get('questions_in_run', '?')} questions were "
-            "evaluated (interrupted). Figures cover only those; rerun with <code>--resume</code> to finish.</p>"
+            f"<p class='partial'>PARTIAL RUN: {metrics['n']} of {metrics.get('questions_in_run', '?')} "
+            "questions were evaluated (interrupted). Figures cover only those; "
+            "rerun with <code>--resume</code> to finish.</p>"
         )
     parts += [_headline(metrics), _config_table(cfg)]
     parts.append("<h2>Plots</h2><div class='plots'>")
@@ -103,7 +106,8 @@ def _headline(m: dict[str, Any]) -> str:
         (
             "MRR",
             _fmt(m["mrr"], 3),
-            f"first passage holding the answer, top {m.get('config', {}).get('retrieval_depth', RETRIEVAL_DEPTH)}",
+            "first passage holding the answer, "
+            f"top {m.get('config', {}).get('retrieval_depth', RETRIEVAL_DEPTH)}",
         ),
         (
             "Reader when retrieved",
@@ -114,14 +118,20 @@ def _headline(m: dict[str, Any]) -> str:
         (
             "Best no-answer threshold",
             f"{best['threshold']:+.3f}",
-            f"F1 {_fmt(best['f1'])} · EM {_fmt(best['exact_match'])} (now {m['no_answer_threshold']['used']})",
+            f"F1 {_fmt(best['f1'])} · EM {_fmt(best['exact_match'])} "
+            f"(now {m['no_answer_threshold']['used']})",
         ),
     ]
     body = "".join(
-        f"<div class='card'><div class='label'>{_e(a)}</div><div class='value'>{_e(b)}</div><div class='sub'>{_e(c)}</div></div>"
+        f"<div class='card'><div class='label'>{_e(a)}</div><div class='value'>{_e(b)}</div>"
+        f"<div class='sub'>{_e(c)}</div></div>"
         for a, b, c in cards
     )
-    return f"<div class='cards'>{body}</div><p class='note'>EM, F1, accuracies and recall in percent (SQuAD 2.0 normalisation; unanswerable questions score 1 only for a null answer). Retrieval figures count answerable questions whose answer text occurs in a retrieved passage.</p>"
+    return (
+        f"<div class='cards'>{body}</div><p class='note'>EM, F1, accuracies and recall in percent "
+        "(SQuAD 2.0 normalisation; unanswerable questions score 1 only for a null answer). "
+        "Retrieval figures count answerable questions whose answer text occurs in a retrieved passage.</p>"
+    )
 
 
 def _config_table(cfg: dict[str, Any]) -> str:
@@ -182,7 +192,8 @@ def _recall_plot(records: Sequence[dict[str, Any]], m: dict[str, Any]) -> str:
     )
     return _figure(
         chart,
-        f"Share of the {len(answerable)} answerable questions with a passage holding the answer among the top k. The reader sees the top {k}; left of the line the reader could have answered.",
+        f"Share of the {len(answerable)} answerable questions with a passage holding the answer "
+        f"among the top k. The reader sees the top {k}; left of the line the reader could have answered.",
     )
 
 
@@ -214,7 +225,8 @@ def _sweep_plot(records: Sequence[dict[str, Any]], m: dict[str, Any]) -> str:
     )
     return _figure(
         chart,
-        f"Raising the threshold answers more questions (fewer nulls). Best F1 {best.f1:.1f} at {best.threshold:+.3f}; pass it as --threshold to qa ask / qa eval.",
+        "Raising the threshold answers more questions (fewer nulls). "
+        f"Best F1 {best.f1:.1f} at {best.threshold:+.3f}; pass it as --threshold to qa ask / qa eval.",
     )
 
 
@@ -233,7 +245,8 @@ def _answer_score_plot(records: Sequence[dict[str, Any]]) -> str:
     )
     return _figure(
         chart,
-        "Scores of the non-null answers. Where the two overlap, the score cannot tell a right answer from a wrong one.",
+        "Scores of the non-null answers. "
+        "Where the two overlap, the score cannot tell a right answer from a wrong one.",
     )
 
 
@@ -252,7 +265,8 @@ def _margin_plot(records: Sequence[dict[str, Any]], m: dict[str, Any]) -> str:
     )
     return _figure(
         chart,
-        "The pipeline answers when the margin is at least −threshold (right of the line). Well separated colours mean a threshold can tell answerable from unanswerable questions.",
+        "The pipeline answers when the margin is at least −threshold (right of the line). "
+        "Well separated colours mean a threshold can tell answerable from unanswerable questions.",
     )
 
 
@@ -277,7 +291,8 @@ def _latency_plots(records: Sequence[dict[str, Any]], m: dict[str, Any]) -> str:
         out.append(
             _figure(
                 chart,
-                f"Per-question {stage} time; mean {_fmt(stats.get('mean'), 1)} ms. Indicative: other work may share the CPU.",
+                f"Per-question {stage} time; mean {_fmt(stats.get('mean'), 1)} ms. "
+                "Indicative: other work may share the CPU.",
             )
         )
     return "".join(out)
@@ -288,7 +303,8 @@ def _errors_section(records: Sequence[dict[str, Any]], m: dict[str, Any], exampl
     n = max(1, m["n"])
     bars = [(name, counts.get(name, 0), CLASS_COLORS[name]) for name in ("correct", *ERROR_CLASSES)]
     rows = "".join(
-        f"<tr><td><span class='dot' style='background:{CLASS_COLORS[name]}'></span>{_e(name)}</td><td class='num'>{count}</td>"
+        f"<tr><td><span class='dot' style='background:{CLASS_COLORS[name]}'></span>{_e(name)}</td>"
+        f"<td class='num'>{count}</td>"
         f"<td class='num'>{100 * count / n:.1f}%</td><td>{_e(ERROR_MEANINGS[name])}</td></tr>"
         for name, count, _ in bars
     )
@@ -297,9 +313,11 @@ def _errors_section(records: Sequence[dict[str, Any]], m: dict[str, Any], exampl
         "<div class='plots'>"
         + _figure(
             bar_chart("Outcomes", bars),
-            "Each wrong answer gets one class: retrieval first (the reader never saw the answer), then the reader's choice.",
+            "Each wrong answer gets one class: retrieval first (the reader never saw the answer), "
+            "then the reader's choice.",
         )
-        + f"<table class='counts'><tr><th>class</th><th>count</th><th>share</th><th>meaning</th></tr>{rows}</table></div>",
+        + "<table class='counts'><tr><th>class</th><th>count</th><th>share</th><th>meaning</th></tr>"
+        f"{rows}</table></div>",
     ]
     for name in ERROR_CLASSES:
         wrong = [r for r in records if r["error_class"] == name]
@@ -314,7 +332,8 @@ def _errors_section(records: Sequence[dict[str, Any]], m: dict[str, Any], exampl
         body = "".join(_example_row(r) for r in shown)
         parts.append(
             f"<details open><summary><b>{_e(name)}</b>: {len(wrong)} questions, showing {note}</summary>"
-            f"<table class='examples'><tr><th>question</th><th>prediction</th><th>gold</th><th>passage</th></tr>{body}</table></details>"
+            "<table class='examples'><tr><th>question</th><th>prediction</th><th>gold</th>"
+            f"<th>passage</th></tr>{body}</table></details>"
         )
     return "\n".join(parts)
 
@@ -345,10 +364,19 @@ def _example_row(r: dict[str, Any]) -> str:
             where = f"answer in read passage #{r['read_answer_rank'] + 1}"
         else:
             where = f"answer only at rank {r['answer_rank'] + 1} of {len(r.get('retrieved', []))} (not read)"
-        passage += f"<div class='sub'>{where}: {_e(holder['title'])}</div>{_snippet(holder['text'], _find(holder['text'], r['gold']))}"
+        passage += (
+            f"<div class='sub'>{where}: {_e(holder['title'])}</div>"
+            f"{_snippet(holder['text'], _find(holder['text'], r['gold']))}"
+        )
     elif r["has_answer"] and holder is None:
-        passage += f"<div class='sub'>none of the {len(r.get('retrieved', []))} retrieved passages holds the answer</div>"
-    return f"<tr><td>{_e(r['question'])}<div class='sub'>{_e(r['id'])}</div></td><td>{prediction}</td><td>{gold}</td><td class='passage'>{passage}</td></tr>"
+        passage += (
+            f"<div class='sub'>none of the {len(r.get('retrieved', []))} retrieved passages "
+            "holds the answer</div>"
+        )
+    return (
+        f"<tr><td>{_e(r['question'])}<div class='sub'>{_e(r['id'])}</div></td><td>{prediction}</td>"
+        f"<td>{gold}</td><td class='passage'>{passage}</td></tr>"
+    )
 
 
 def _all_questions(records: Sequence[dict[str, Any]]) -> str:
@@ -356,13 +384,21 @@ def _all_questions(records: Sequence[dict[str, Any]]) -> str:
         f"<tr class='{_e(r['error_class'] or 'correct')}'><td>{_e(r['id'])}</td><td>{_e(r['question'])}</td>"
         f"<td>{'<i>null</i>' if r['answer'] is None else _e(r['answer'])}</td>"
         f"<td>{'<i>unanswerable</i>' if not r['has_answer'] else ' | '.join(_e(g) for g in r['gold'])}</td>"
-        f"<td>{_e(r['error_class'] or 'correct')}</td><td class='num'>{r['f1']:.2f}</td><td class='num'>{_fmt(r['confidence'], 2)}</td>"
-        f"<td class='num'>{_fmt(r.get('margin'), 2)}</td><td class='num'>{'-' if r['answer_rank'] is None else r['answer_rank'] + 1}</td>"
+        f"<td>{_e(r['error_class'] or 'correct')}</td><td class='num'>{r['f1']:.2f}</td>"
+        f"<td class='num'>{_fmt(r['confidence'], 2)}</td>"
+        f"<td class='num'>{_fmt(r.get('margin'), 2)}</td>"
+        f"<td class='num'>{'-' if r['answer_rank'] is None else r['answer_rank'] + 1}</td>"
         f"<td class='num'>{r['timings_ms']['total_ms']:.0f}</td></tr>"
         for r in records
     )
-    head = "<tr><th>id</th><th>question</th><th>prediction</th><th>gold</th><th>outcome</th><th>F1</th><th>confidence</th><th>margin</th><th>answer rank</th><th>ms</th></tr>"
-    return f"<h2>Every question</h2><details><summary>{len(records)} questions (also in predictions.jsonl)</summary><table class='all'>{head}{rows}</table></details>"
+    head = (
+        "<tr><th>id</th><th>question</th><th>prediction</th><th>gold</th><th>outcome</th><th>F1</th>"
+        "<th>confidence</th><th>margin</th><th>answer rank</th><th>ms</th></tr>"
+    )
+    return (
+        f"<h2>Every question</h2><details><summary>{len(records)} questions (also in predictions.jsonl)"
+        f"</summary><table class='all'>{head}{rows}</table></details>"
+    )
 
 
 def _find(text: str, answers: Sequence[str]) -> tuple[int, int] | None:
@@ -396,16 +432,20 @@ def _e(value: Any) -> str:
 
 _CSS = (
     """
-body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;padding:0 16px;color:#111}
+body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;
+padding:0 16px;color:#111}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #ddd;padding-bottom:4px}
 .partial{background:#fef3c7;border:1px solid #f59e0b;padding:8px 12px;border-radius:6px;font-weight:600}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:10px}
 .card{border:1px solid #e5e7eb;border-radius:8px;padding:10px 12px}.card .label{color:#555;font-size:13px}
 .card .value{font-size:24px;font-weight:600}.sub{color:#666;font-size:12px}.note{color:#555;font-size:13px}
-.plots{display:flex;flex-wrap:wrap;gap:12px}figure{margin:0;border:1px solid #eee;border-radius:8px;padding:6px;max-width:552px}
+.plots{display:flex;flex-wrap:wrap;gap:12px}
+figure{margin:0;border:1px solid #eee;border-radius:8px;padding:6px;max-width:552px}
 figcaption{font-size:13px;color:#444;max-width:540px}svg{max-width:100%;height:auto}
-table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #e5e7eb;padding:4px 6px;vertical-align:top;text-align:left}
-td.num{text-align:right;font-variant-numeric:tabular-nums}table.examples td{max-width:340px}td.passage{max-width:520px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px}
+th,td{border:1px solid #e5e7eb;padding:4px 6px;vertical-align:top;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}table.examples td{max-width:340px}
+td.passage{max-width:520px}
 .snippet{font-size:12px;color:#333;margin-bottom:6px}mark{background:#fde68a;padding:0 1px}
 .dot{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 details{margin:10px 0}summary{cursor:pointer}table.config th{background:#f9fafb}

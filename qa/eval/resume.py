@@ -64,7 +64,8 @@ def check_same_run(
     ]
     if changed:
         raise EvalInputError(
-            f"--resume: {out_dir} holds a different run ({'; '.join(changed)}); use another --out or --overwrite"
+            f"--resume: {out_dir} holds a different run ({'; '.join(changed)}); "
+            "use another --out or --overwrite"
         )
 
 

@@ -22,7 +22,8 @@ CHART_CSS = (
     "svg .t{font-size:14px;font-weight:600}svg .g{stroke:#eee}svg .a{stroke:#999}"
     "svg .yl{font-size:11px;text-anchor:end;fill:#444}svg .xl{font-size:11px;text-anchor:middle;fill:#444}"
     "svg .al{font-size:12px;text-anchor:middle;fill:#333}"
-    "svg .vl{font-size:11px;paint-order:stroke;stroke:#fff;stroke-width:3px}svg .lg{font-size:11px;text-anchor:end}"
+    "svg .vl{font-size:11px;paint-order:stroke;stroke:#fff;stroke-width:3px}"
+    "svg .lg{font-size:11px;text-anchor:end}"
     "svg .lgv{font-size:12px}"
 )
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 44, 42
@@ -63,27 +64,33 @@ class _Frame:
         if self.y1 <= self.y0:
             self.y1 = self.y0 + 1.0
         self.parts = [
-            f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='{WIDTH}' height='{HEIGHT}' role='img' aria-label='{_e(title)}'>",
+            f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' "
+            f"width='{WIDTH}' height='{HEIGHT}' role='img' aria-label='{_e(title)}'>",
             f"<text x='{LEFT - 40}' y='16' class='t'>{_e(title)}</text>",
         ]
         for value in ticks(self.y0, self.y1):
             y = self.y(value)
             self.parts.append(
-                f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{y:.1f}' y2='{y:.1f}' class='g'/><text x='{LEFT - 6}' y='{y + 4:.1f}' class='yl'>{_tick_label(value)}</text>"
+                f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{y:.1f}' y2='{y:.1f}' class='g'/>"
+                f"<text x='{LEFT - 6}' y='{y + 4:.1f}' class='yl'>{_tick_label(value)}</text>"
             )
         for value in ticks(self.x0, self.x1, 6):
             x = self.x(value)
             self.parts.append(
-                f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{HEIGHT - BOTTOM}' y2='{HEIGHT - BOTTOM + 4}' class='a'/><text x='{x:.1f}' y='{HEIGHT - BOTTOM + 16}' class='xl'>{_tick_label(value)}</text>"
+                f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{HEIGHT - BOTTOM}' y2='{HEIGHT - BOTTOM + 4}' "
+                "class='a'/>"
+                f"<text x='{x:.1f}' y='{HEIGHT - BOTTOM + 16}' class='xl'>{_tick_label(value)}</text>"
             )
         self.parts.append(
-            f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{HEIGHT - BOTTOM}' y2='{HEIGHT - BOTTOM}' class='a'/>"
+            f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{HEIGHT - BOTTOM}' y2='{HEIGHT - BOTTOM}' "
+            "class='a'/>"
         )
         self.parts.append(
             f"<text x='{(LEFT + WIDTH - RIGHT) / 2:.0f}' y='{HEIGHT - 6}' class='al'>{_e(x_label)}</text>"
         )
         self.parts.append(
-            f"<text transform='translate(14 {(TOP + HEIGHT - BOTTOM) / 2:.0f}) rotate(-90)' class='al'>{_e(y_label)}</text>"
+            f"<text transform='translate(14 {(TOP + HEIGHT - BOTTOM) / 2:.0f}) rotate(-90)' class='al'>"
+            f"{_e(y_label)}</text>"
         )
 
     def x(self, value: float) -> float:
@@ -100,8 +107,10 @@ class _Frame:
             anchor = "end" if x > WIDTH - 90 else "start"
             dx = -4 if anchor == "end" else 4
             self.parts.append(
-                f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{TOP}' y2='{HEIGHT - BOTTOM}' stroke='{color}' stroke-dasharray='4 3'/>"
-                f"<text x='{x + dx:.1f}' y='{TOP + 10 + 12 * i}' fill='{color}' text-anchor='{anchor}' class='vl'>{_e(label)}</text>"
+                f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{TOP}' y2='{HEIGHT - BOTTOM}' stroke='{color}' "
+                "stroke-dasharray='4 3'/>"
+                f"<text x='{x + dx:.1f}' y='{TOP + 10 + 12 * i}' fill='{color}' text-anchor='{anchor}' "
+                f"class='vl'>{_e(label)}</text>"
             )
 
     def legend(self, entries: Sequence[tuple[str, str]]) -> None:
@@ -141,7 +150,8 @@ def line_chart(
             frame.parts.append(f"<polyline points='{path}' fill='none' stroke='{color}' stroke-width='2'/>")
         if markers:
             frame.parts += [
-                f"<circle cx='{frame.x(x):.1f}' cy='{frame.y(y):.1f}' r='3' fill='{color}'><title>{_e(f'{x:g}: {y:.1f}')}</title></circle>"
+                f"<circle cx='{frame.x(x):.1f}' cy='{frame.y(y):.1f}' r='3' fill='{color}'>"
+                f"<title>{_e(f'{x:g}: {y:.1f}')}</title></circle>"
                 for x, y in points
             ]
     frame.vlines(vlines)
@@ -178,8 +188,10 @@ def histogram(
             if count:
                 x, y = frame.x(lo + i * width) + g * bar_px, frame.y(count)
                 frame.parts.append(
-                    f"<rect x='{x:.1f}' y='{y:.1f}' width='{bar_px:.1f}' height='{HEIGHT - BOTTOM - y:.1f}' fill='{color}' fill-opacity='0.85'>"
-                    f"<title>{_e(f'{label}: {count} in [{lo + i * width:.3g}, {lo + (i + 1) * width:.3g})')}</title></rect>"
+                    f"<rect x='{x:.1f}' y='{y:.1f}' width='{bar_px:.1f}' height='{HEIGHT - BOTTOM - y:.1f}' "
+                    f"fill='{color}' fill-opacity='0.85'>"
+                    f"<title>{_e(f'{label}: {count} in [{lo + i * width:.3g}, {lo + (i + 1) * width:.3g})')}"
+                    "</title></rect>"
                 )
     frame.vlines(vlines)
     frame.legend([(label, color) for label, color, _ in groups])
@@ -192,7 +204,8 @@ def bar_chart(title: str, bars: Sequence[tuple[str, int, str]]) -> str:
     row = (HEIGHT - TOP - 10) / max(1, len(bars))
     left = 130
     parts = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' width='{WIDTH}' height='{HEIGHT}' role='img' aria-label='{_e(title)}'>",
+        f"<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 {WIDTH} {HEIGHT}' "
+        f"width='{WIDTH}' height='{HEIGHT}' role='img' aria-label='{_e(title)}'>",
         f"<text x='{LEFT - 40}' y='16' class='t'>{_e(title)}</text>",
     ]
     for i, (label, value, color) in enumerate(bars):
@@ -200,7 +213,8 @@ def bar_chart(title: str, bars: Sequence[tuple[str, int, str]]) -> str:
         length = (WIDTH - left - 60) * value / top
         parts.append(
             f"<text x='{left - 8}' y='{y + row * 0.55:.1f}' class='yl'>{_e(label)}</text>"
-            f"<rect x='{left}' y='{y + row * 0.15:.1f}' width='{length:.1f}' height='{row * 0.7:.1f}' fill='{color}'/>"
+            f"<rect x='{left}' y='{y + row * 0.15:.1f}' width='{length:.1f}' height='{row * 0.7:.1f}' "
+            f"fill='{color}'/>"
             f"<text x='{left + length + 6:.1f}' y='{y + row * 0.55:.1f}' class='lgv'>{value}</text>"
         )
     return "".join(parts) + "</svg>"

@@ -1,6 +1,8 @@
-"""The chat UI: Gradio wiring only (formatting is qa/ui/chat.py); every answer comes from one shared QAPipeline.
+"""The chat UI: Gradio wiring only (formatting is qa/ui/chat.py); every answer comes from one shared
+QAPipeline.
 
-    qa chat [--store DIR|milvus://HOST:PORT/NAME] [--articles DIR] [--host H] [--port P] [--reader NAME]   (or: python app.py ...)
+    qa chat [--store DIR|milvus://HOST:PORT/NAME] [--articles DIR] [--host H] [--port P] [--reader NAME]
+    (or: python app.py ...)
 
 At start the index is built (or brought up to date) when it is missing or stale against the
 articles, then one pipeline is loaded and shared by every session; a question never loads a model.
@@ -61,7 +63,8 @@ def parse_date(value: str | None, label: str) -> str | None:
         text = str(value).strip()
         shown = text if len(text) <= 40 else text[:40] + "…"
         raise FilterError(
-            f"The '{label}' filter {shown!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2019-11-02)."
+            f"The '{label}' filter {shown!r} is not a date: "
+            "use YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2019-11-02)."
         ) from None
 
 
@@ -73,7 +76,8 @@ def parse_filters(date_from: str | None, date_to: str | None, source: str | None
     source = " ".join((source or "").split())
     if len(source) > MAX_SOURCE_FILTER_CHARS:
         raise FilterError(
-            f"The 'source contains' filter is {len(source):,} characters; use at most {MAX_SOURCE_FILTER_CHARS}."
+            f"The 'source contains' filter is {len(source):,} characters; "
+            f"use at most {MAX_SOURCE_FILTER_CHARS}."
         )
     return {"date_from": start, "date_to": end, "source": source or None}
 
@@ -249,7 +253,8 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
                 )
                 with gr.Row():
                     message = gr.Textbox(
-                        placeholder="Ask a question…",  # one line even on a phone (the chat above says about what)
+                        # one line even on a phone (the chat above says about what)
+                        placeholder="Ask a question…",
                         show_label=False,
                         container=False,
                         scale=8,

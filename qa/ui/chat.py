@@ -28,7 +28,8 @@ _INVISIBLE = {code: None for code in (*range(0, 9), 11, 12, *range(14, 32), 127)
 
 
 def escape(text: object) -> str:
-    """Untrusted text -> HTML text: <, >, &, quotes escaped; control characters dropped; line breaks as <br>."""
+    """Untrusted text -> HTML text: <, >, &, quotes escaped; control characters dropped; line breaks as
+    <br>."""
     escaped = html.escape(
         str(text).replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE), quote=True
     )
@@ -108,7 +109,8 @@ def format_citation(number: int, citation: Citation, *, open_: bool = False) -> 
     return (
         f'<details class="qa-citation"{" open" if open_ else ""}>'
         f'<summary><span class="qa-number">[{number}]</span> {" · ".join(meta)}</summary>'
-        f'<blockquote class="qa-passage">{highlight(citation.text, citation.start, citation.end)}</blockquote>'
+        '<blockquote class="qa-passage">'
+        f"{highlight(citation.text, citation.start, citation.end)}</blockquote>"
         "</details>"
     )
 
@@ -132,7 +134,10 @@ def _alternative(candidate: Answer) -> str:
         first = candidate.citations[0]
         dated = f", {escape(first.date)}" if first.date else ""
         where = f" <small>in {escape(first.title or first.article_id)}{dated}</small>"
-    return f"<li><strong>{escape(candidate.answer)}</strong> <small>(confidence {candidate.confidence:.2f})</small>{where}</li>"
+    return (
+        f"<li><strong>{escape(candidate.answer)}</strong> "
+        f"<small>(confidence {candidate.confidence:.2f})</small>{where}</li>"
+    )
 
 
 NO_ANSWER = "The articles do not hold an answer to this question."
@@ -146,7 +151,8 @@ def format_reply(answer: Answer) -> str:
         >>> from qa.types import Answer, Citation
         >>> c = Citation("a::0.0", "a", "Tram opens", "2024-03-14", "https://example.org/t", 0,
         ...              9, 25, "The tram cost 412 million euros.", 0.9)
-        >>> "<strong>cost 412 million</strong>" in format_reply(Answer("Cost?", "cost 412 million", 0.8, 0.1, "bundled:r", (c,)))
+        >>> answer = Answer("Cost?", "cost 412 million", 0.8, 0.1, "bundled:r", (c,))
+        >>> "<strong>cost 412 million</strong>" in format_reply(answer)
         True
     """
     parts = ['<div class="qa-reply">']

@@ -1,4 +1,5 @@
-"""How the chat looks: its style sheet (the classes qa/ui/chat.py writes) and a Gradio theme with local fonts."""
+"""How the chat looks: its style sheet (the classes qa/ui/chat.py writes) and a Gradio theme with local
+fonts."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ if TYPE_CHECKING:
 CSS = """
 .qa-reply { line-height: 1.5; }
 .qa-reply .qa-answer { font-size: 1.3em; margin: 0 0 .35em; }
-.qa-reply .qa-note { margin: 0 0 .5em; padding: .3em .6em; border-left: 3px solid #d9a400; background: rgba(217,164,0,.08); }
+.qa-reply .qa-note { margin: 0 0 .5em; padding: .3em .6em; border-left: 3px solid #d9a400;
+  background: rgba(217,164,0,.08); }
 .qa-reply .qa-no-answer { color: var(--body-text-color); }
 .qa-reply .qa-label { font-weight: 600; margin: .45em 0 .15em; font-size: .92em; }
 .qa-reply details.qa-citation { border: 1px solid var(--border-color-primary); border-radius: 8px;
@@ -21,8 +23,8 @@ CSS = """
 .qa-reply .qa-date, .qa-reply .qa-where { white-space: nowrap; }  /* never '2024-' / '09-12' */
 .qa-reply .qa-date { color: var(--body-text-color-subdued); }
 .qa-reply a.qa-source { color: var(--link-text-color); text-decoration: underline; overflow-wrap: anywhere; }
-.qa-reply span.qa-source { color: var(--body-text-color-subdued); font-family: var(--font-mono); font-size: .9em;
-  overflow-wrap: anywhere; }
+.qa-reply span.qa-source { color: var(--body-text-color-subdued); font-family: var(--font-mono);
+  font-size: .9em; overflow-wrap: anywhere; }
 .qa-reply .qa-passage { margin: .45em 0 .2em; padding: .1em 0 .1em .8em;
   border-left: 3px solid var(--color-accent); font-size: .95em; }
 .qa-reply mark.qa-mark { background: #ffe066; color: #1f2937; padding: 0 .15em; border-radius: 3px;
