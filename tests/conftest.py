@@ -1,4 +1,5 @@
-"""Shared fixtures: where the repository, the shared data, the bundled sample corpus and the tests' own story pair live."""
+"""Shared fixtures: where the repository, the shared data, the bundled sample corpus and the tests' own
+story pair live."""
 
 from __future__ import annotations
 
@@ -99,7 +100,8 @@ def milvus_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def ray_cluster():
-    """A local Ray cluster on 127.0.0.1 (2 CPUs), as `qa index --ray auto` starts it; ray.shutdown() at the end."""
+    """A local Ray cluster on 127.0.0.1 (2 CPUs), as `qa index --ray auto` starts it; ray.shutdown() at
+    the end."""
     from importlib.util import find_spec
 
     if find_spec("ray") is None:

@@ -18,8 +18,8 @@ import pytest
 from qa import config
 from qa.retrieve.retriever import Retriever
 from qa.store import local as store
-from qa.store.local.build import build_index
 from qa.store.local import open_index
+from qa.store.local.build import build_index
 from qa.store.local.store import LocalStore
 
 # Every command starts a Python and most load the embedding model: seconds each.

@@ -101,8 +101,8 @@ class RandomEmbedder:
 
 
 def test_streamed_build_writes_every_vector_in_chunks(tmp_path, monkeypatch) -> None:
-    from qa.store.local.build import build_index
     from qa.store.local import open_index
+    from qa.store.local.build import build_index
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

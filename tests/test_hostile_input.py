@@ -27,7 +27,10 @@ from qa.pipeline import QuestionError, clean_question
 from qa.types import Answer, Citation
 from qa.ui.chat import format_notice, format_question, format_reply
 
-GOOD = "---\ntitle: Harbour budget\ndate: 2024-01-02\n---\n\nThe council approved the new harbour budget on Monday.\n"
+GOOD = (
+    "---\ntitle: Harbour budget\ndate: 2024-01-02\n---\n\n"
+    "The council approved the new harbour budget on Monday.\n"
+)
 CHILD_TIMEOUT_S = 120  # a hang, not slowness: the whole fuzz corpus ingests in a few seconds
 MAX_RSS_BYTES = 2 * 1024**3
 # For the 10 MB files: they peak near 175 MiB; the "**" one once took 1.4 GB, which this catches.
@@ -51,7 +54,9 @@ CHILD = textwrap.dedent(
         except (OSError, StopIteration):
             return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     started = time.perf_counter()
     try:
         report = load_articles(sys.argv[1])
@@ -64,14 +69,19 @@ CHILD = textwrap.dedent(
         passages = split_article(article)
         for field in (text, article.title, article.source):
             field.encode("utf-8")  # strict: what the index writer will do
-            if any(ord(ch) < 32 and ch not in "\n\t" or 127 <= ord(ch) < 160 and ch != "\x85" for ch in field):
+            if any(
+                ord(ch) < 32 and ch not in "\n\t" or 127 <= ord(ch) < 160 and ch != "\x85" for ch in field
+            ):
                 problems.append(f"{article.article_id}: control character in {field[:60]!r}")
         if not article.paragraphs or not all(p.strip() for p in article.paragraphs) or not article.title:
             problems.append(f"{article.article_id}: empty paragraph or title")
         if not passages or any(p.text not in text for p in passages):
             problems.append(f"{article.article_id}: passages are not slices of the article text")
         articles[article.article_id] = {
-            "title": article.title, "text": text if len(text) < 300_000 else text[:2000], "chars": len(text), "passages": len(passages),
+            "title": article.title,
+            "text": text if len(text) < 300_000 else text[:2000],
+            "chars": len(text),
+            "passages": len(passages),
         }
     print(json.dumps({
         "articles": articles,

@@ -1,4 +1,5 @@
-"""An installed package (pip install ., not editable) works on its own: reader, sample articles, index folder."""
+"""An installed package (pip install ., not editable) works on its own: reader, sample articles, index
+folder."""
 
 from __future__ import annotations
 

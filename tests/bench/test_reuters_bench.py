@@ -21,14 +21,16 @@ STORIES = [
         "date": "1987-03-02T10:00:00",
         "dateline": "VALMORA, March 2 -",
         "text": "The city of Valmora opened its Green\nLine tram on Monday after four years of\nworks.\n"
-        "    The line cost 412 mln dlrs, of which\n160 mln dlrs came from a regional grant,\nthe mayor said.\n Reuter\n",
+        "    The line cost 412 mln dlrs, of which\n160 mln dlrs came from a regional grant,\n"
+        "the mayor said.\n Reuter\n",
     },
     {
         "id": "w-2",
         "title": "HARBOUR STRIKE IDLES 300 DOCKERS",
         "date": "1987-03-03T09:00:00",
         "dateline": "PORTSEA, March 3 -",
-        "text": "About 300 dockers stopped work at\nPortsea harbour in a dispute over pay,\nthe union said.\n Reuter\n",
+        "text": "About 300 dockers stopped work at\nPortsea harbour in a dispute over pay,\n"
+        "the union said.\n Reuter\n",
     },
     {
         "id": "w-3",
@@ -43,7 +45,8 @@ STORIES = [
         "title": "COCOA ARRIVALS RISE",
         "date": "1987-03-04T15:00:00",
         "dateline": "SALVADOR, March 4 -",
-        "text": "Cocoa arrivals in the Bahia zone rose to\n155,221 bags in the week, exporters said.\n Reuter\n",
+        "text": "Cocoa arrivals in the Bahia zone rose to\n155,221 bags in the week, "
+        "exporters said.\n Reuter\n",
     },
 ]
 QUESTIONS = [

@@ -245,7 +245,7 @@ def test_sweep_at_the_used_threshold_reproduces_the_run():
     # Decisions taken at threshold 0 by the pipeline rule; the sweep point there must give the same F1.
     rng = np.random.default_rng(0)
     records = []
-    for i in range(60):
+    for _ in range(60):
         has = bool(rng.random() < 0.6)
         margin = float(np.round(rng.normal(0, 0.3), 6))
         cand_f1 = float(rng.choice([0.0, 0.5, 1.0])) if has else 0.0

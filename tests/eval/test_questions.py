@@ -1,4 +1,5 @@
-"""qa/eval/questions.py: question files (JSONL, JSON array, SQuAD 2.0), their errors, the corpus from SQuAD."""
+"""qa/eval/questions.py: question files (JSONL, JSON array, SQuAD 2.0), their errors, the corpus from
+SQuAD."""
 
 from __future__ import annotations
 
@@ -120,7 +121,8 @@ def test_corpus_from_squad_is_ingestible_and_sources_name_its_articles(tmp_path)
         ("[]", "no questions"),
         ('{"version": "v2.0", "data": {}}', "'data' must be a list"),
         (
-            '{"version": "v2.0", "data": [{"title": "T", "paragraphs": [{"context": "c", "qas": [{"id": "x", "question": "Q?"}]}]}]}',
+            '{"version": "v2.0", "data": [{"title": "T", "paragraphs": '
+            '[{"context": "c", "qas": [{"id": "x", "question": "Q?"}]}]}]}',
             "data[0].paragraphs[0].qas[0]: no 'answers'",
         ),
         ('{\n  "questions": []\n}\n', "neither a SQuAD 2.0 file nor JSONL"),

@@ -57,7 +57,9 @@ def test_answer_all_skips_what_is_done_and_asks_a_cut_line_again(tmp_path):
         return {"id": item, "exact_match": 1.0, "f1": 1.0}
 
     path.write_text(
-        '{"id": "a", "exact_match": 0.0, "f1": 0.5}\n{"id": "gone", "exact_match": 1.0, "f1": 1.0}\n{"id": "b", "exa'
+        '{"id": "a", "exact_match": 0.0, "f1": 0.5}\n'
+        '{"id": "gone", "exact_match": 1.0, "f1": 1.0}\n'
+        '{"id": "b", "exa'
     )
     records, partial = answer_all(["a", "b", "c"], evaluate, path, key=str, resume=True)
     assert not partial and asked == ["b", "c"]

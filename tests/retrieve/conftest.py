@@ -1,4 +1,5 @@
-"""Indexes the retrieve tests share, each built once per run: the crafted corpus and the story pair with the sample articles."""
+"""Indexes the retrieve tests share, each built once per run: the crafted corpus and the story pair
+with the sample articles."""
 
 from __future__ import annotations
 

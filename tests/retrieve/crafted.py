@@ -59,7 +59,8 @@ OTHER_STORIES = {
         "2024-05-03",
         "https://outlet-e.example/minister-visit",
         [
-            "The minister visited the school hall on Wednesday and met families who had spent three nights there.",
+            "The minister visited the school hall on Wednesday and met families who had spent "
+            "three nights there.",
             QUOTE + " during the visit.",
         ],
     ),
@@ -75,15 +76,16 @@ OTHER_STORIES = {
         "2023-08-20",
         "https://outlet-g.example/harvest-festival",
         [
-            "The harvest festival drew record crowds to the old town this weekend, with music on three stages "
-            "and a parade of decorated tractors through the main square.",
+            "The harvest festival drew record crowds to the old town this weekend, "
+            "with music on three stages and a parade of decorated tractors through the main square.",
         ],
     ),
     "undated/notes.md": (
         None,
         "https://outlet-h.example/notes",
         [
-            "Road closures this week include the valley road near Morrow Creek and two lanes of the ring road.",
+            "Road closures this week include the valley road near Morrow Creek "
+            "and two lanes of the ring road.",
         ],
     ),
 }
@@ -108,7 +110,8 @@ def write_crafted_corpus(folder: Path) -> Path:
         "https://outlet-a.example/landslide",
         LANDSLIDE,
     )
-    # Syndicated: the same story with the outlet's credit line (a short last paragraph joins the last passage).
+    # Syndicated: the same story with the outlet's credit line (a short last paragraph joins the last
+    # passage).
     write_article(
         folder,
         "outlet-b/landslide.md",

@@ -1,4 +1,5 @@
-"""qa/retrieve/dedup.py and facts.py: copies of one story fold into one hit; an update never does (issue 12)."""
+"""qa/retrieve/dedup.py and facts.py: copies of one story fold into one hit; an update never does
+(issue 12)."""
 
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from qa.store.local.build import build_index
 from qa.store.local.store import open_store
 from qa.types import Passage
 
-# --------------------------------------------------------------------------- the two measures: word runs and facts
+# ---------------------------------------------------------------------- the two measures: word runs and facts
 
 
 def test_shingle_overlap_tells_copies_from_other_stories():
@@ -223,7 +224,7 @@ def test_the_sample_corpus_keeps_the_june_and_september_rate_reports_apart(
         assert all(not hit.duplicates for hit in leads), mode
 
 
-# --------------------------------------------------------------------------- the crafted corpus (tests/retrieve/crafted.py)
+# ------------------------------------------------------------- the crafted corpus (tests/retrieve/crafted.py)
 
 
 @pytest.mark.slow
@@ -292,7 +293,7 @@ def test_k_hits_are_k_different_pieces_of_evidence(crafted):
     )
 
 
-# --------------------------------------------------------------------------- the story pair and its copies (real model)
+# ----------------------------------------------------------------- the story pair and its copies (real model)
 
 
 @pytest.mark.slow

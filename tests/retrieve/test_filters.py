@@ -82,7 +82,7 @@ def test_blank_filters_are_no_filters():
     assert SearchFilter(source=" beebom.com ").source == "beebom.com"
 
 
-# --------------------------------------------------------------------------- filters resolved by the store, crafted corpus
+# -------------------------------------------------------------- filters resolved by the store, crafted corpus
 
 
 @pytest.mark.slow
@@ -129,7 +129,7 @@ def test_source_filter_matches_site_or_folder_case_insensitively(crafted):
     assert crafted.search("landslide", 5, search_filter=SearchFilter(source="nowhere.example")) == []
 
 
-# --------------------------------------------------------------------------- filters on the story pair and the sample articles (real model)
+# --------------------------------------------- filters on the story pair and the sample articles (real model)
 
 
 @pytest.mark.slow

@@ -21,15 +21,21 @@ STORY_PAIR = REPO_ROOT / "tests" / "data" / "story-pair"
 
 HOSTILE_TITLE = "<script>window.__xss=1</script>Hostile"
 HOSTILE_IMG = '<img src=x onerror="window.__xss=2">'
+HOSTILE_PARAGRAPHS = (
+    f"The Zorblatt bulletin carried a planted tag {HOSTILE_IMG} beside a script tag "
+    "<script>window.__xss=4</script> in its opening paragraph.",
+    "The Zorblatt bulletin was printed by the Quibbleton Gazette in the town of Fennimore, "
+    "which sold 7,300 copies of it in May 2021.",
+)
 HOSTILE_ARTICLE = f"""---
 title: '{HOSTILE_TITLE}'
 date: 2021-05-05
 source: 'javascript:window.__xss=3'
 ---
 
-The Zorblatt bulletin carried a planted tag {HOSTILE_IMG} beside a script tag <script>window.__xss=4</script> in its opening paragraph.
+{HOSTILE_PARAGRAPHS[0]}
 
-The Zorblatt bulletin was printed by the Quibbleton Gazette in the town of Fennimore, which sold 7,300 copies of it in May 2021.
+{HOSTILE_PARAGRAPHS[1]}
 """
 START_TIMEOUT_S = 300.0  # loading the embedder and building the index on a slow two-core machine
 

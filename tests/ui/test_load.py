@@ -21,7 +21,8 @@ pytestmark = pytest.mark.slow
 CLIENTS = 20
 QUESTIONS_PER_CLIENT = 3
 OVERALL_TIMEOUT_S = 600  # every request answered within this; the speed itself is printed, not asserted
-QUESTIONS = {  # question -> what the answer may be written as (the story pair and apphelpers' hostile article)
+# question -> what the answer may be written as (the story pair and apphelpers' hostile article)
+QUESTIONS = {
     "How many customer accounts were broken into?": ("2,600", "2600"),
     # Not "... of Ardenia?": the bundled reader's known miss (tests/test_answers_end_to_end.py).
     "Who is the Transport Minister?": ("Brune",),
