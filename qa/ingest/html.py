@@ -25,6 +25,7 @@ EXTRACT_OPTIONS = {"favor_precision": True, "include_comments": False, "include_
 _MARKUP = re.compile(rb"<\s*(?:!doctype|html|head|body|p|div|article|meta|title|span|table|h[1-6])\b", re.I)
 _SNIFF_BYTES = 64 * 1024
 _WORD = re.compile(r"\w+")
+MIN_SENTENCE_WORDS = 8  # a page whose longest line is shorter holds links and labels, not an article
 
 # What trafilatura leaves in, written for news pages in general (never for one site): a line that is
 # only a section label of the page around the article ("Related", "3 Comments", "Don't miss") ...
@@ -94,6 +95,10 @@ def extract(html: bytes | str, url: str | None = None) -> Page:
     paragraphs, dropped = clean_lines(text.split("\n"))
     if not paragraphs:
         raise NotAnArticle("no article text left after dropping boilerplate")
+    if max(len(_WORD.findall(p)) for p in paragraphs) < MIN_SENTENCE_WORDS:
+        # trafilatura falls back to all of a page's text when it finds no article: on a home page or
+        # a menu that is a handful of link labels, which no question should be answered from.
+        raise NotAnArticle(f"no article text found (only short lines such as links: {paragraphs[0][:60]!r})")
     return Page(
         title=_one_line(document.title),
         date=document.date or None,
