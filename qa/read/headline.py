@@ -2,7 +2,7 @@
 subject ("Turnout was 68.4 percent") can still answer a question that does ("the Seabright election").
 
 The same text goes to the reader in training (qa/training/features.py) and in use
-(qa/read/transformers_reader.py); answers may only come from the paragraph, never the headline.
+(qa/read/steps.py); answers may only come from the paragraph, never the headline.
 The headline is text before the paragraph, so of a paragraph longer than one window (384 tokens)
 only the first window reads it; news paragraphs almost always fit in one.
 """

@@ -10,11 +10,17 @@ from typing import Any
 import numpy as np
 
 from qa import config
-from qa.read.decode import decode_spans
-from qa.read.headline import HeadlinedText, with_headline
-from qa.read.protocol import empty_result, strip_span
+from qa.read.protocol import empty_result
 from qa.read.rust_tokenizer import RustTokenizer
-from qa.types import Passage, Query, ReaderResult, SpanCandidate
+from qa.read.steps import (
+    WindowLogits,
+    Windows,
+    WindowSettings,
+    aggregate,
+    decode_windows,
+    prepare_windows,
+)
+from qa.types import Passage, Query, ReaderResult
 
 logger = logging.getLogger(__name__)
 
@@ -27,48 +33,19 @@ def _require_torch() -> Any:
     return torch
 
 
-def _paragraph_only(
-    offsets: Sequence[Sequence[int]],
-    sequence_ids: Sequence[int | None],
-    attention_mask: Sequence[int],
-    context_id: int,
-    paragraph_start: int,
-) -> tuple[Sequence[Sequence[int]], Sequence[int | None], Sequence[int]]:
-    """One window's offsets moved into the passage's own text, with its headline tokens neither
-    context nor scored.
-
-    No answer is taken from the headline, and none of the probability is left on it: a news
-    headline often holds the answer too ("Regulator fines Nimbly 38 million euros"), and the mass
-    the model puts there would otherwise be lost to the paragraph's span against the null answer.
-    """
-    if paragraph_start == 0:  # no headline: the window as the tokenizer gave it
-        return offsets, sequence_ids, attention_mask
-    moved_offsets: list[tuple[int, int]] = []
-    moved_ids: list[int | None] = []
-    mask: list[int] = []
-    for (a, b), seq, attended in zip(offsets, sequence_ids, attention_mask):
-        if seq == context_id:
-            if a < paragraph_start:
-                seq, a, b, attended = None, 0, 0, 0
-            else:
-                a, b = a - paragraph_start, b - paragraph_start
-        moved_offsets.append((a, b))
-        moved_ids.append(seq)
-        mask.append(attended)
-    return moved_offsets, moved_ids, mask
-
-
 class TransformersReader:
     """An extractive QA model (``AutoModelForQuestionAnswering``) with a fast tokenizer.
 
     Every window of every passage goes through one batched forward pass; passages longer than
     ``max_seq_len`` are read in overlapping windows (``doc_stride`` tokens of overlap) so that
-    no answer is lost to truncation.
+    no answer is lost to truncation. ``read`` is four steps (qa/read/steps.py): prepare the
+    windows, run the model on them, decode each window's spans, aggregate over windows.
 
     >>> reader = TransformersReader("deepset/tinyroberta-squad2")  # doctest: +SKIP
     >>> result = reader.read(Query("Who wrote it?"), passages)  # doctest: +SKIP
     >>> best = result.candidates[0]  # doctest: +SKIP
-    >>> best.text == next(p for p in passages if p.passage_id == best.passage_id).text[best.start:best.end]  # doctest: +SKIP
+    >>> passage = next(p for p in passages if p.passage_id == best.passage_id)  # doctest: +SKIP
+    >>> best.text == passage.text[best.start : best.end]  # doctest: +SKIP
     True
     """
 
@@ -252,17 +229,26 @@ class TransformersReader:
 
         return Path(snapshot_download(model, local_files_only=local_files_only))
 
-    def _logits(self, enc: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Start and end logits, shape (features, padded length), from torch or ONNX Runtime."""
+    def window_settings(self) -> WindowSettings:
+        return WindowSettings(
+            max_seq_len=self.max_seq_len,
+            doc_stride=self.doc_stride,
+            max_question_tokens=self.max_question_tokens,
+            reads_headline=self.reads_headline,
+            question_first=self.question_first,
+        )
+
+    def run(self, windows: Windows) -> WindowLogits:
+        """Start and end logits of every window, shape (windows, padded length): torch or ONNX Runtime."""
         names = set(getattr(self.tokenizer, "model_input_names", ("input_ids", "attention_mask")))
-        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc and k in names]
+        keys = [k for k in windows.model_inputs if k in names]
         if self.session is None:
             torch = _require_torch()
-            inputs = {k: torch.tensor(enc[k], device=self.device) for k in keys}
+            inputs = {k: torch.tensor(windows.model_inputs[k], device=self.device) for k in keys}
             with torch.inference_mode():
                 out = self.model(**inputs)
-            return out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy()
-        arrays = {k: np.asarray(enc[k], dtype=np.int64) for k in keys}
+            return WindowLogits(out.start_logits.float().cpu().numpy(), out.end_logits.float().cpu().numpy())
+        arrays = {k: np.asarray(windows.model_inputs[k], dtype=np.int64) for k in keys}
         mask = arrays["attention_mask"]
         if "token_type_ids" not in arrays:
             arrays["token_type_ids"] = np.zeros_like(mask)
@@ -277,15 +263,7 @@ class TransformersReader:
             feed = {k: arrays[k][f : f + 1, cols] for k in wanted}
             s, e = self.session.run(["start_logits", "end_logits"], feed)
             start[f, cols], end[f, cols] = s[0], e[0]
-        return start, end
-
-    def _clip_question(self, question: str) -> str:
-        question = question.strip()
-        enc = self.tokenizer(question, add_special_tokens=False, return_offsets_mapping=True)
-        offsets = enc["offset_mapping"]
-        if len(offsets) > self.max_question_tokens:
-            question = question[: offsets[self.max_question_tokens - 1][1]]
-        return question
+        return WindowLogits(start, end)
 
     def read(self, query: Query, passages: Sequence[Passage]) -> ReaderResult:
         """Answer spans for ``query`` in ``passages``, best first, with a null score.
@@ -293,83 +271,14 @@ class TransformersReader:
         A follow-up's carried words follow its own question ("And in India? how many users
         targeted"): the model reads them as more question words, its own first.
         """
-        question = " ".join((query.question, *query.context))
-        question = self._clip_question(question) if question.strip() else ""
-        indices = [i for i, p in enumerate(passages) if p.text and p.text.strip()]
-        if not question or not indices:
+        windows = prepare_windows(self.tokenizer, query, passages, self.window_settings())
+        if not len(windows):
             return empty_result(self.name)
-        # What the model reads of each passage, and where the passage's own text starts in it.
-        headlined = [
-            with_headline(passages[i].title or "", passages[i].text)
-            if self.reads_headline
-            else HeadlinedText(passages[i].text, 0)
-            for i in indices
-        ]
-        contexts = [h.text for h in headlined]
-        questions = [question] * len(contexts)
-        tok = self.tokenizer
-        n_question = len(tok(question, add_special_tokens=False)["input_ids"])
-        room = self.max_seq_len - n_question - tok.num_special_tokens_to_add(pair=True)
-        if room < 2:
-            raise ValueError(f"max_seq_len={self.max_seq_len} leaves no room for context after the question")
-        # The tokenizer refuses a stride that is not smaller than the context room.
-        stride = min(self.doc_stride, room // 2)
-        first, second = (questions, contexts) if self.question_first else (contexts, questions)
-        enc = tok(
-            first,
-            second,
-            truncation="only_second" if self.question_first else "only_first",
-            max_length=self.max_seq_len,
-            stride=stride,
-            return_overflowing_tokens=True,
-            return_offsets_mapping=True,
-            padding="longest",
+        decoded = decode_windows(
+            windows,
+            self.run(windows),
+            passages,
+            max_answer_tokens=self.max_answer_tokens,
+            n_best=self.n_best,
         )
-        sample_map = list(enc["overflow_to_sample_mapping"])
-        offsets = enc["offset_mapping"]
-        start_logits, end_logits = self._logits(enc)
-
-        context_id = 1 if self.question_first else 0
-        best: dict[tuple[int, int, int], float] = {}
-        null_scores: list[float] = []
-        for f, sample in enumerate(sample_map):
-            input_ids = enc["input_ids"][f]
-            cls_id = tok.cls_token_id
-            cls_index = input_ids.index(cls_id) if cls_id is not None and cls_id in input_ids else 0
-            feature_offsets, sequence_ids, scored = _paragraph_only(
-                offsets[f],
-                enc.sequence_ids(f),
-                enc["attention_mask"][f],
-                context_id,
-                headlined[sample].paragraph_start,
-            )
-            spans, null = decode_spans(
-                start_logits[f],
-                end_logits[f],
-                feature_offsets,
-                sequence_ids,
-                context_id=context_id,
-                cls_index=cls_index,
-                attention_mask=scored,
-                max_answer_tokens=self.max_answer_tokens,
-                n_best=self.n_best,
-            )
-            null_scores.append(null)
-            passage_index = indices[sample]
-            text = passages[passage_index].text
-            for a, b, score in spans:
-                a, b = strip_span(text, a, b)
-                if a >= b:
-                    continue
-                key = (passage_index, a, b)
-                if score > best.get(key, -1.0):
-                    best[key] = score
-        ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[: self.n_best]
-        candidates = tuple(
-            SpanCandidate(
-                passage_id=passages[pi].passage_id, start=a, end=b, text=passages[pi].text[a:b], score=score
-            )
-            for (pi, a, b), score in ranked
-        )
-        # As utils_qa: the null answer of an example is its least confident window's.
-        return ReaderResult(reader=self.name, candidates=candidates, no_answer_score=float(min(null_scores)))
+        return aggregate(decoded, passages, reader=self.name, n_best=self.n_best)
