@@ -23,7 +23,7 @@ from qa.retrieve.filters import SearchFilter
 from qa.retrieve.retriever import Retriever
 from qa.store.location import LocalLocation, StoreLocation, parse_location
 from qa.store.protocol import Store, StoreError
-from qa.types import Answer, Hit, Query, ReaderResult
+from qa.types import Answer, AnswerResult, Hit, Query, ReaderResult
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ def clean_question(question: str) -> str:
         raise QuestionError(f"A question must be text, got {type(question).__name__}")
     if len(question) > config.MAX_QUESTION_CHARS * 4:
         raise QuestionError(
-            f"The question is {len(question):,} characters long; ask in at most {config.MAX_QUESTION_CHARS:,}."
+            f"The question is {len(question):,} characters long; "
+            f"ask in at most {config.MAX_QUESTION_CHARS:,}."
         )
     if _SURROGATE.search(question):
         # Bytes that were not UTF-8 on a command line arrive as lone surrogates ("caf\udce9"), and
@@ -163,7 +164,7 @@ class QAPipeline:
         search_filter = SearchFilter(date_from or None, date_to or None, source or None)
         with self._lock:
             self._serve_newest_generation()
-            answer, _hits, _result = answer_from(
+            answer = answer_from(
                 self.retriever,
                 self.reader,
                 query,
@@ -171,7 +172,7 @@ class QAPipeline:
                 mode=mode,
                 search_filter=search_filter,
                 no_answer_threshold=self.threshold(k, mode)[0],
-            )
+            ).answer
         return answer
 
     def _serve_newest_generation(self) -> None:
@@ -202,7 +203,7 @@ def answer_from(
     mode: str,
     no_answer_threshold: float,
     search_filter: SearchFilter | None = None,
-) -> tuple[Answer, Sequence[Hit], ReaderResult]:
+) -> AnswerResult:
     """Search, read, compose: the answer (timed per stage) and the evidence behind it.
 
     `QAPipeline.ask` answers through it, and `qa eval` too, which also scores the evidence.
@@ -223,7 +224,7 @@ def answer_from(
         "read_ms": round((read - retrieved) * 1000, 2),
         "total_ms": round((time.perf_counter() - started) * 1000, 2),
     }
-    return dataclasses.replace(answer, timings_ms=timings), hits, result
+    return AnswerResult(dataclasses.replace(answer, timings_ms=timings), tuple(hits), result)
 
 
 def compose_answer(

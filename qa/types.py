@@ -145,3 +145,13 @@ class Answer:
 
     def to_json(self, **kwargs: Any) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, **kwargs)
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    """An answer with the evidence behind it (qa/pipeline.py `answer_from`): `ask` keeps the
+    answer, `qa eval` also scores the passages read and the reader's own null score."""
+
+    answer: Answer  # timed per stage (answer.timings_ms)
+    hits: tuple[Hit, ...]  # the passages read, best first
+    reader_result: ReaderResult  # the reader's spans before merging and the no-answer decision

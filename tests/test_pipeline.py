@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from qa.pipeline import QAPipeline
+from qa.pipeline import QAPipeline, answer_from
 from qa.read.protocol import empty_result
 from qa.retrieve.conversation import Turn
 from qa.store.local.build import build_index
-from qa.types import Query
+from qa.types import AnswerResult, Query
 
 
 class SpyReader:
@@ -50,6 +50,28 @@ def test_a_self_contained_question_carries_nothing(sample_index, embedder) -> No
         "Who is the mayor of Valmora?", history=[Turn("How much did the tram cost?", "412 million euros")]
     )
     assert spy.queries == [Query("Who is the mayor of Valmora?")]
+
+
+def test_answer_from_gives_the_answer_with_the_passages_read_and_the_readers_result(sample_index, embedder):
+    spy = PassageSpy()
+    pipeline = QAPipeline.load(sample_index, reader=spy, embedder=embedder)
+    returned = []
+    spy_read = spy.read
+    spy.read = lambda query, passages: returned.append(spy_read(query, passages)) or returned[-1]
+    result = answer_from(
+        pipeline.retriever,
+        spy,
+        Query("Who is the mayor of Valmora?"),
+        k=3,
+        mode="hybrid",
+        no_answer_threshold=0.0,
+    )
+    assert isinstance(result, AnswerResult)
+    assert result.reader_result is returned[0]  # the reader's own result, before composing
+    assert len(result.hits) == 3 and [h.rank for h in result.hits] == [0, 1, 2]
+    assert spy.articles == [{h.passage.article_id for h in result.hits}]
+    assert result.answer.answer is None and result.answer.question == "Who is the mayor of Valmora?"
+    assert set(result.answer.timings_ms) == {"retrieve_ms", "read_ms", "total_ms"}
 
 
 class PassageSpy(SpyReader):

@@ -37,6 +37,7 @@ from qa.eval.resume import (
 from qa.provenance import provenance
 
 if TYPE_CHECKING:
+    from qa.pipeline import QAPipeline
     from qa.store.location import StoreLocation
 
 # Settings that must match for --resume to append to an earlier run.
@@ -80,7 +81,7 @@ def _cites_source(citations: Sequence[dict[str, Any]], sources: Sequence[str]) -
     )
 
 
-def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -> dict[str, Any]:
+def evaluate_question(pipeline: QAPipeline, question: Question, *, k: int, mode: str) -> dict[str, Any]:
     """Answer one question as `QAPipeline.ask` does, keeping what the metrics need besides the answer.
 
     The reader gets exactly what `ask` gives it: `search(question, k)`. Recall@10 needs a deeper
@@ -92,7 +93,7 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
 
     text = clean_question(question.question)
     search_filter = question.search_filter
-    answer, hits, result = answer_from(
+    answered = answer_from(
         pipeline.retriever,
         pipeline.reader,
         Query(text),
@@ -101,6 +102,7 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
         no_answer_threshold=pipeline.threshold(k, mode)[0],
         search_filter=search_filter,
     )
+    answer, hits = answered.answer, answered.hits
     ranked = (
         hits
         if k >= RETRIEVAL_DEPTH
@@ -119,7 +121,7 @@ def evaluate_question(pipeline: Any, question: Question, *, k: int, mode: str) -
         "question": question.question,
         "gold": list(question.answers),
         "has_answer": question.has_answer,
-        **answer_scores(answer, result.no_answer_score, question.answers),
+        **answer_scores(answer, answered.reader_result.no_answer_score, question.answers),
         "error_class": classify_error(answer.answer, question.answers, read_rank is not None),
         # 0-based rank of the first passage holding a gold answer: in the RETRIEVAL_DEPTH-deep
         # ranking (recall@k, MRR) and among the k passages read (error attribution); None: absent.
@@ -219,7 +221,7 @@ def save_best_threshold(
 
 
 def run_questions(
-    pipeline: Any,
+    pipeline: QAPipeline,
     questions: Sequence[Question],
     predictions_path: Path,
     *,
