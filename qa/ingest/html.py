@@ -101,7 +101,7 @@ def extract(html: bytes | str, url: str | None = None) -> Page:
         raise NotAnArticle(f"no article text found (only short lines such as links: {paragraphs[0][:60]!r})")
     return Page(
         title=_one_line(document.title),
-        date=document.date or None,
+        date=_own_date(html, document.date or None, url),
         url=document.url or url,
         paragraphs=tuple(paragraphs),
         dropped=tuple(dropped),
@@ -141,6 +141,17 @@ def clean_lines(lines: list[str]) -> tuple[list[str], list[Dropped]]:
         else:
             kept.append(text[2:] if is_item else text)
     return kept, dropped
+
+
+def _own_date(html: bytes | str, found: str | None, url: str | None) -> str | None:
+    """The page's date, without htmldate's last resort: with nothing better, its extensive search
+    takes the year of a "Copyright 2024" footer and answers January 1st, a date no article gave.
+    Such a date stands only if the page's metadata or markup (the search without guesses) says so."""
+    if not found or not found.endswith("-01-01"):
+        return found
+    from htmldate import find_date
+
+    return find_date(html, url=url, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
 
 
 def _one_line(value: str | None) -> str | None:

@@ -45,28 +45,36 @@ def html_responses(handle: BinaryIO, max_payload_bytes: int) -> Iterator[Respons
     from warcio.archiveiterator import ArchiveIterator
 
     start = 0
-    compressed = handle.read(2) == _GZIP_MAGIC[:2]
+    head = handle.read(4096)
+    compressed = head.startswith(_GZIP_MAGIC[:2])
+    if not _starts_like_warc(head, compressed):
+        # warcio reads almost anything as records of some kind (and prints warnings as it goes)
+        yield BrokenRecord(0, "not a WARC file (it does not start with a WARC/1.x record)")
+        return
     resyncing = False  # reading again after a break: a failure before any record is the same break
     while True:
         handle.seek(start)
         records = ArchiveIterator(handle)
-        offset = start
+        offset = start  # where the next record begins, as far as is known
         try:
             for record in records:
-                offset = start + records.get_record_offset()
+                item = None
+                if record.rec_type == "response" and _is_html(record):
+                    payload = record.content_stream().read(max_payload_bytes + 1)
+                    uri = record.rec_headers.get_header("WARC-Target-URI") or ""
+                    date = _iso_day(record.rec_headers.get_header("WARC-Date"))
+                    item = (payload, uri, date)
+                # Asked only now: warcio reads the record to its end to know its offset and length.
+                offset = records.get_record_offset()  # from the handle: absolute after a seek
+                following = offset + records.get_record_length()
                 resyncing = False
-                if record.rec_type != "response" or not _is_html(record):
-                    continue
-                payload = record.content_stream().read(max_payload_bytes + 1)
-                if len(payload) > max_payload_bytes:
-                    yield BrokenRecord(offset, f"page is over the {max_payload_bytes}-byte limit")
-                    continue
-                yield Response(
-                    offset,
-                    record.rec_headers.get_header("WARC-Target-URI") or "",
-                    _iso_day(record.rec_headers.get_header("WARC-Date")),
-                    payload,
-                )
+                if item is not None:
+                    payload, uri, date = item
+                    if len(payload) > max_payload_bytes:
+                        yield BrokenRecord(offset, f"page is over the {max_payload_bytes}-byte limit")
+                    else:
+                        yield Response(offset, uri, date, payload)
+                offset = following
             return
         except (Exception, zlib.error) as error:  # warcio raises many kinds on damaged input
             if not resyncing:
@@ -76,6 +84,15 @@ def html_responses(handle: BinaryIO, max_payload_bytes: int) -> Iterator[Respons
         if following is None:
             return
         start = following
+
+
+def _starts_like_warc(head: bytes, compressed: bool) -> bool:
+    if compressed:
+        try:  # the first bytes of the first member are enough
+            head = zlib.decompressobj(wbits=31).decompress(head, 16)
+        except zlib.error:
+            return False
+    return head.startswith((b"WARC/1.0", b"WARC/1.1"))
 
 
 def _is_html(record) -> bool:

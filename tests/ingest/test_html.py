@@ -183,3 +183,16 @@ def test_one_page_named_directly_is_read(tmp_path):
 def test_extract_says_why_there_is_no_article():
     with pytest.raises(html.NotAnArticle, match="no markup"):
         html.extract("plain text, no tags at all")
+
+
+def test_a_page_without_a_date_gets_none_not_its_copyright_year(tmp_path):
+    # The footer says "Copyright 2024": htmldate's last resort would call that 2024-01-01.
+    _write(tmp_path, "undated.html", article_page(date=None).encode())
+    (article,) = load_articles(tmp_path).articles
+    assert article.date is None
+
+
+def test_a_real_january_first_date_stands(tmp_path):
+    _write(tmp_path, "new-year.html", article_page(date="2024-01-01").encode())
+    (article,) = load_articles(tmp_path).articles
+    assert article.date == "2024-01-01"
