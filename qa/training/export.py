@@ -29,22 +29,24 @@ class ReaderInfo:
     training: str = ""  # how it was trained, in a sentence or two (default: from the run's config)
     # Trained on "Headline. paragraph" (qa/read/headline.py): the loader reads passages so too.
     reads_headline: bool = False
+    # The card's architecture line for a base other than the bundled MiniLM (e.g. the MPNet teacher).
+    architecture: str = ""
 
 
 def export_reader(run_dir: Path, out_dir: Path, info: ReaderInfo, *, card: str) -> Path:
     """Write `run_dir`'s last checkpoint to `out_dir` in fp16 (half the bytes; read back in fp32)."""
     import torch
     from safetensors.torch import load_file
-    from transformers import AutoTokenizer, BertConfig, BertForQuestionAnswering
+    from transformers import AutoConfig, AutoModelForQuestionAnswering, AutoTokenizer
 
+    from qa.training.bases import resolve_base
     from qa.training.loop import latest_checkpoint
 
     checkpoint = latest_checkpoint(run_dir)
     if checkpoint is None:
         raise FileNotFoundError(f"no complete checkpoint in {run_dir}")
-    base = json.loads((run_dir / "config.json").read_text())["base_model"]
-    model_config = BertConfig.from_pretrained(base)
-    model = BertForQuestionAnswering(model_config)
+    base = resolve_base(json.loads((run_dir / "config.json").read_text())["base_model"])
+    model = AutoModelForQuestionAnswering.from_config(AutoConfig.from_pretrained(base))
     model.load_state_dict(load_file(checkpoint / "model.safetensors"))
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -69,8 +71,9 @@ def model_card(info: ReaderInfo) -> str:
     )
     files = ", ".join(Path(f).name for f in info.train_files)
     training = info.training or (
-        f"{info.steps} of {info.total_steps} steps ({info.epochs:.2f} epochs, {info.examples_seen:,} windows of "
-        "at most 384 tokens, stride 128), batch 32, AdamW with 10% warm-up and linear decay, bf16 autocast"
+        f"{info.steps} of {info.total_steps} steps ({info.epochs:.2f} epochs, {info.examples_seen:,} "
+        "windows of at most 384 tokens, stride 128), batch 32, AdamW with 10% warm-up and linear decay, "
+        "bf16 autocast"
     )
     headline = (
         '\n- Reads each paragraph with its article\'s headline in front ("Headline. paragraph"); '
@@ -78,13 +81,17 @@ def model_card(info: ReaderInfo) -> str:
         if info.reads_headline
         else ""
     )
+    architecture = info.architecture or (
+        "BERT, 6 layers, hidden size 384, uncased WordPiece vocabulary (BertForQuestionAnswering)"
+    )
+    base_licence = "all-MiniLM-L6-v2 (Apache-2.0)" if not info.architecture else info.base_model
     return f"""# {info.name}
 
 The extractive reader that newsqa ships: given a question and a passage it returns the answer span
 (start and end token) or says the passage holds none. `qa ask --reader bundled` uses it; `auto` uses
 it whenever deepset/tinyroberta-squad2 is not in the local Hugging Face cache.
 
-- Architecture: BERT, 6 layers, hidden size 384, uncased WordPiece vocabulary (BertForQuestionAnswering).
+- Architecture: {architecture}.
 - Base weights: {info.base_model}.
 - Training data: {files} — the SQuAD 1.1 training set and 27 articles of the SQuAD 2.0 development
   set with their unanswerable questions, plus questions paired with another paragraph of the same
@@ -103,8 +110,21 @@ it whenever deepset/tinyroberta-squad2 is not in the local Hugging Face cache.
 ## Licence
 
 The weights are derived from SQuAD (Rajpurkar et al., 2016 and 2018), licensed CC BY-SA 4.0, and
-from all-MiniLM-L6-v2 (Apache-2.0): share them under CC BY-SA 4.0, crediting both.
+from {base_licence}: share them under CC BY-SA 4.0, crediting both.
 """
+
+
+def architecture(base_model: str) -> str:
+    """The card's architecture line for a run's base: "" (the bundled default) for a 6-layer BERT."""
+    from transformers import AutoConfig
+
+    from qa.training.bases import resolve_base
+
+    c = AutoConfig.from_pretrained(resolve_base(base_model))
+    if c.model_type == "bert" and c.num_hidden_layers == 6 and c.hidden_size == 384:
+        return ""
+    name = f"{type(c).__name__.removesuffix('Config')}ForQuestionAnswering"
+    return f"{c.model_type}, {c.num_hidden_layers} layers, hidden size {c.hidden_size} ({name})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -150,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         no_answer_threshold=args.threshold,
         threshold_tuned_on=args.tuned_on,
         reads_headline=bool(run_config.get("headline", False)),
+        architecture=architecture(run_config["base_model"]),
         figures=json.loads(args.figures.read_text()) if args.figures else {},
     )
     export_reader(args.run, args.out, info, card=model_card(info))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +76,20 @@ class TrainFeatures:
         }
 
 
-def featurize(
+@dataclass(frozen=True)
+class Window:
+    """One tokenised window of one example, with what is needed to read its text again."""
+
+    example: SquadExample  # as read: with ``headline`` its context is "Headline. paragraph"
+    input_ids: list[int]
+    token_type_ids: list[int]
+    offsets: list[tuple[int, int]]  # character span of each token in its own text
+    sequence_ids: list[int | None]  # 0: question, 1: context, None: special tokens
+    start: int  # label: answer's first and last token, (0, 0) when the window does not hold it
+    end: int
+
+
+def windows(
     examples: Sequence[SquadExample],
     tokenizer: Any,
     *,
@@ -84,18 +97,14 @@ def featurize(
     doc_stride: int,
     chunk: int = 2000,
     headline: bool = False,
-) -> TrainFeatures:
-    """Windows of (question, context) with labels, as transformers' run_qa.py prepares them.
+) -> Iterator[Window]:
+    """Windows of (question, context) with labels, in order, as transformers' run_qa.py prepares them.
 
     With ``headline`` the context is the article's title then the paragraph (qa/read/headline.py),
     as the reader is given it in use; the answer is always labelled in the paragraph.
     """
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError("training needs a fast tokenizer (offset mappings)")
-    tokens: list[np.ndarray] = []
-    types: list[np.ndarray] = []
-    starts: list[int] = []
-    ends: list[int] = []
     for a in range(0, len(examples), chunk):
         part = examples[a : a + chunk]
         if headline:
@@ -112,11 +121,40 @@ def featurize(
         )
         for f, sample in enumerate(enc["overflow_to_sample_mapping"]):
             example = part[sample]
-            tokens.append(np.asarray(enc["input_ids"][f], dtype=np.int32))
-            types.append(np.asarray(enc["token_type_ids"][f], dtype=np.int8))
-            start, end = _label(example, enc["offset_mapping"][f], enc.sequence_ids(f))
-            starts.append(start)
-            ends.append(end)
+            sequence_ids = enc.sequence_ids(f)
+            start, end = _label(example, enc["offset_mapping"][f], sequence_ids)
+            yield Window(
+                example,
+                enc["input_ids"][f],
+                enc["token_type_ids"][f],
+                enc["offset_mapping"][f],
+                sequence_ids,
+                start,
+                end,
+            )
+
+
+def featurize(
+    examples: Sequence[SquadExample],
+    tokenizer: Any,
+    *,
+    max_seq_len: int,
+    doc_stride: int,
+    chunk: int = 2000,
+    headline: bool = False,
+) -> TrainFeatures:
+    """The `windows` of `examples`, stored flat (see `windows` for what a window reads)."""
+    tokens: list[np.ndarray] = []
+    types: list[np.ndarray] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for window in windows(
+        examples, tokenizer, max_seq_len=max_seq_len, doc_stride=doc_stride, chunk=chunk, headline=headline
+    ):
+        tokens.append(np.asarray(window.input_ids, dtype=np.int32))
+        types.append(np.asarray(window.token_type_ids, dtype=np.int8))
+        starts.append(window.start)
+        ends.append(window.end)
     offsets = np.zeros(len(tokens) + 1, dtype=np.int64)
     offsets[1:] = np.cumsum([len(t) for t in tokens])
     return TrainFeatures(

@@ -1,7 +1,8 @@
-"""The training run: a seeded, checkpointed, resumable fine-tune of a BERT encoder for extractive QA.
+"""The training run: a seeded, checkpointed, resumable fine-tune of an encoder for extractive QA.
 
 A run lives in one folder (`--out`): `config.json` (what was asked), `features.npz` (the tokenised
-windows, made once), `checkpoint/` (weights, optimiser, scheduler and RNG state, the step), and
+windows, made once), with `--teacher` the teacher's distributions per window (`teacher/`, made once:
+qa/training/distill.py), `checkpoint/` (weights, optimiser, scheduler and RNG state, the step), and
 `log.jsonl` (loss and the measuring-set figures at every checkpoint). Stop it at any moment; the same
 command with `--resume` continues from the last checkpoint with the same batches it would have seen.
 """
@@ -19,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from qa.training import measure
-from qa.training.features import TrainFeatures, epoch_batches, featurize
+from qa.training import distill, measure
+from qa.training.bases import resolve_base
+from qa.training.features import TrainFeatures, epoch_batches, featurize, windows
 from qa.training.squad import SquadExample, load_squad, other_paragraph_negatives
 from qa.training.unanswerable import entity_swap_negatives, question_edit_negatives
 
@@ -48,6 +50,11 @@ class TrainConfig:
     edit_ratio: float = 0.0
     # Read each paragraph with its article's title in front (qa/read/headline.py).
     headline: bool = False
+    # Distillation (qa/training/distill.py): a reader folder whose start/end distributions the
+    # student learns too, the weight of that loss against the gold spans', and the temperature.
+    teacher: str | None = None
+    distill_weight: float = 0.5
+    distill_temperature: float = 2.0
     seed: int = 42
     limit_examples: int = 0  # 0: all; a small number for a smoke run
     # Not part of what is learnt: may differ on resume.
@@ -117,11 +124,16 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
     import torch
     from safetensors.torch import load_file, save_file
     from tqdm.auto import tqdm
-    from transformers import AutoTokenizer, BertForQuestionAnswering
+    from transformers import AutoModelForQuestionAnswering, AutoTokenizer
 
     for path in (*config.train_files, *([config.eval_file] if config.eval_file else [])):
         if not Path(path).is_file():
             raise TrainingError(f"training file not found: {path}")
+    if not 0.0 <= config.distill_weight <= 1.0:
+        raise TrainingError(f"--distill-weight must be between 0 and 1, got {config.distill_weight}")
+    if config.teacher is not None and config.distill_temperature <= 0:
+        raise TrainingError(f"--distill-temperature must be above 0, got {config.distill_temperature}")
+    teacher = _teacher_folder(config.teacher) if config.teacher else None
     out_dir.mkdir(parents=True, exist_ok=True)
     config_path = out_dir / "config.json"
     if config_path.exists():
@@ -143,7 +155,8 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
     torch.manual_seed(config.seed)
     device = _device()
     dtype = _autocast_dtype(device)
-    tokenizer = AutoTokenizer.from_pretrained(config.base_model)
+    base = resolve_base(config.base_model)
+    tokenizer = AutoTokenizer.from_pretrained(base)
     features_path = out_dir / "features.npz"
     if features_path.exists():
         features = TrainFeatures.load(features_path)
@@ -157,6 +170,11 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
             headline=config.headline,
         )
         features.save(features_path)
+    targets = (
+        _teacher_targets(teacher, config, features, tokenizer, out_dir, device, dtype)
+        if teacher is not None
+        else None
+    )
     eval_examples = (
         measure.sample(load_squad(config.eval_file), config.eval_questions, config.seed)
         if config.eval_file
@@ -166,9 +184,11 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
     # No dropout on attention probabilities: with it, PyTorch's attention leaves its fused kernel
     # for the plain one, 4x slower per step on a CPU; hidden-state dropout still regularises.
     # fp32 master weights whatever the base holds: the bundled reader (fp16) can be a base too.
-    model = BertForQuestionAnswering.from_pretrained(
-        config.base_model, attention_probs_dropout_prob=0.0, dtype=torch.float32
+    model = AutoModelForQuestionAnswering.from_pretrained(
+        base, attention_probs_dropout_prob=0.0, dtype=torch.float32
     ).to(device)
+    # MPNet takes no token types: give the model what its tokenizer makes, and the labels.
+    wanted = {*getattr(tokenizer, "model_input_names", ()), "start_positions", "end_positions"}
     decay = [p for n, p in model.named_parameters() if not n.endswith("bias") and "LayerNorm" not in n]
     no_decay = [p for n, p in model.named_parameters() if n.endswith("bias") or "LayerNorm" in n]
     optimizer = torch.optim.AdamW(
@@ -207,10 +227,26 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
                 epoch,
                 epoch_batches(features.lengths, batch_size=config.batch_size, seed=config.seed, epoch=epoch),
             )
-        batch = features.batch(epoch_cache[1][within], pad_id)
-        inputs = {k: torch.from_numpy(v).to(device) for k, v in batch.items()}
+        indices = epoch_cache[1][within]
+        batch = features.batch(indices, pad_id)
+        inputs = {k: torch.from_numpy(v).to(device) for k, v in batch.items() if k in wanted}
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            loss = model(**inputs).loss
+            out = model(**inputs)
+        loss = out.loss
+        if targets is not None:
+            taught = torch.from_numpy(
+                distill.teacher_batch(targets, features, indices, batch["input_ids"].shape[1])
+            ).to(device)
+            loss, _ = distill.distillation_loss(
+                out.start_logits,
+                out.end_logits,
+                out.loss,
+                taught[0],
+                taught[1],
+                inputs["attention_mask"],
+                weight=config.distill_weight,
+                temperature=config.distill_temperature,
+            )
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -240,6 +276,53 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
             last_save = time.monotonic()
     bar.close()
     return record
+
+
+def _teacher_folder(name: str) -> str:
+    """The teacher's folder (a reader exported by `python -m qa.training.export`); never the hub."""
+    try:
+        folder = resolve_base(name, allow_hub=False)
+    except FileNotFoundError as error:
+        raise TrainingError(str(error)) from error
+    if not (Path(folder) / "config.json").is_file():
+        raise TrainingError(f"--teacher must be a reader folder with a config.json, got {name}")
+    return folder
+
+
+def _teacher_targets(
+    teacher: str,
+    config: TrainConfig,
+    features: TrainFeatures,
+    tokenizer: Any,
+    out_dir: Path,
+    device: Any,
+    dtype: Any,
+) -> np.ndarray:
+    """The teacher's distributions for every window: read from the run's cache, computing what is missing."""
+    import torch
+
+    def run_windows() -> Any:  # the run's windows again, in the order features.npz holds them
+        return windows(
+            training_examples(config),
+            tokenizer,
+            max_seq_len=config.max_seq_len,
+            doc_stride=config.doc_stride,
+            headline=config.headline,
+        )
+
+    cached = distill.cache_teacher(
+        features,
+        run_windows,
+        teacher,
+        out_dir / "teacher",
+        temperature=config.distill_temperature,
+        device=device,
+        dtype=dtype,
+    )
+    logger.info("teacher: %d of %d windows read now, the rest cached", cached.computed, cached.windows)
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    return cached.load()
 
 
 def _measure(

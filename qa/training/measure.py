@@ -1,4 +1,4 @@
-"""Reader-alone figures during training: each question read with its gold paragraph (qa eval --reader-only's measurement)."""
+"""Reader-alone figures during training: each question read with its gold paragraph (as --reader-only)."""
 
 from __future__ import annotations
 
