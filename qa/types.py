@@ -34,6 +34,10 @@ class Passage:
     path: str
     paragraph: int  # index of the paragraph in the article
     text: str  # the text shown to users and given to the reader
+    # Where `text` starts in the article's text (qa/ingest/split.py article_text): exact, so an
+    # answer's offsets in the passage are offsets in the article too. None: not known (a passage
+    # made by hand, or read from a store that does not keep it).
+    article_offset: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from qa import config
 from qa.types import Article, Passage
 
-# Joins paragraphs merged into one passage: every passage text is then a verbatim slice of
-# PARAGRAPH_SEPARATOR.join(article.paragraphs), so character offsets into it stay exact.
+# Joins paragraphs merged into one passage: every passage text is then a verbatim slice of the
+# article's text (article_text), at Passage.article_offset.
 PARAGRAPH_SEPARATOR = "\n\n"
 
 _GAP = re.compile(r"\s+")
@@ -65,6 +65,20 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     if start < end:
         spans.append((start, end))
     return spans
+
+
+def article_text(article: Article) -> str:
+    """The article's paragraphs as one text, the one that `Passage.article_offset` indexes:
+    ``text[p.article_offset : p.article_offset + len(p.text)] == p.text`` for each of its passages.
+
+    Blank paragraphs (ingestion makes none) are left out, as splitting leaves them out.
+
+    Example:
+        >>> from qa.types import Article
+        >>> article_text(Article("a.md", "T", None, "a.md", "a.md", None, ("One.", " ", "Two."), "0"))
+        'One.\\n\\nTwo.'
+    """
+    return PARAGRAPH_SEPARATOR.join(p for p in article.paragraphs if p.strip())
 
 
 def _merge_fragments(paragraphs: Iterable[str], min_words: int) -> list[tuple[int, str]]:
@@ -126,7 +140,7 @@ def split_article(
     first full one); longer than `max_words`, they are split between sentences into parts that share
     `overlap_sentences` sentences. `Passage.paragraph` is the 0-based index into `article.paragraphs`
     and `passage_id` is "{article_id}::{paragraph}.{part}". Passage texts are verbatim slices of
-    `PARAGRAPH_SEPARATOR.join(article.paragraphs)`.
+    `article_text(article)`, starting at `Passage.article_offset`.
 
     Example:
         >>> from qa.types import Article
@@ -142,6 +156,9 @@ def split_article(
     if min_words < 0:
         raise ValueError(f"min_words must be 0 or more, got {min_words}")
     passages = []
+    # The groups are the article's non-blank paragraphs in order, each joined as in article_text:
+    # a group starts where the previous one ended, plus the separator.
+    group_offset = 0
     for paragraph, text in _merge_fragments(article.paragraphs, min_words):
         for part, (start, end) in enumerate(_parts(text, max_words, overlap_sentences)):
             passages.append(
@@ -155,8 +172,10 @@ def split_article(
                     path=article.path,
                     paragraph=paragraph,
                     text=text[start:end],
+                    article_offset=group_offset + start,
                 )
             )
+        group_offset += len(text) + len(PARAGRAPH_SEPARATOR)
     return passages
 
 

@@ -7,6 +7,7 @@ import pytest
 from qa.ingest.articles import load_articles
 from qa.ingest.split import (
     PARAGRAPH_SEPARATOR,
+    article_text,
     sentence_spans,
     split_article,
     split_articles,
@@ -96,6 +97,43 @@ def test_empty_article_gives_no_passages():
     assert split_article(_article()) == []
 
 
+# Offsets into the article
+
+
+def _assert_exact_offsets(article: Article, passages) -> None:
+    text = article_text(article)
+    for passage in passages:
+        start = passage.article_offset
+        assert start is not None and text[start : start + len(passage.text)] == passage.text
+
+
+def test_each_passage_knows_where_it_starts_in_the_article():
+    merged = "With inputs from IANS"
+    article = _article(LONG, merged, LONG + " Again.")
+    passages = split_article(article)
+    assert [p.article_offset for p in passages] == [
+        0,
+        len(LONG + PARAGRAPH_SEPARATOR + merged + PARAGRAPH_SEPARATOR),
+    ]
+    _assert_exact_offsets(article, passages)
+
+
+def test_offsets_stay_exact_through_fragments_blank_paragraphs_and_overlapping_parts():
+    long_paragraph = " ".join(_sentence(i) for i in range(6))  # 48 words: parts at max_words=20
+    article = _article(
+        "Breaking:", LONG, "  ", "Tiny.", long_paragraph, "", LONG + " Twice.", LONG + " Twice."
+    )
+    for options in ({}, {"max_words": 20}, {"max_words": 20, "overlap_sentences": 0}, {"min_words": 0}):
+        passages = split_article(article, **options)
+        _assert_exact_offsets(article, passages)
+        offsets = [p.article_offset for p in passages]
+        assert offsets == sorted(offsets) and len(set(offsets)) == len(offsets)
+    # The two equal paragraphs are told apart by where they are.
+    twice = [p for p in split_article(article) if p.text == LONG + " Twice."]
+    assert len(twice) == 2 and twice[0].article_offset < twice[1].article_offset
+    assert article_text(article).count(PARAGRAPH_SEPARATOR) == 5  # six paragraphs: the blank two left out
+
+
 # Long paragraphs
 
 
@@ -183,6 +221,16 @@ def test_passages_carry_article_metadata(corpus):
             article.source,
             article.path,
         )
+
+
+def test_passages_start_at_their_article_offset(corpus):
+    by_id = {a.article_id: a for a in corpus}
+    for article in corpus:
+        assert article_text(article) == PARAGRAPH_SEPARATOR.join(article.paragraphs)  # no blank ones
+    for max_words in (None, 25):
+        options = {} if max_words is None else {"max_words": max_words}
+        for article in corpus:
+            _assert_exact_offsets(by_id[article.article_id], split_article(article, **options))
 
 
 def test_passage_ids_are_stable_and_unique(corpus):
