@@ -1,10 +1,17 @@
-"""The data that flows between stages: Article -> Passage -> Hit -> ReaderResult -> Answer."""
+"""The data that flows between stages: Article -> Passage -> Hit -> ReaderResult -> Answer; and the
+contracts every stage shares: SearchFilter (what a store filters by) and the Embedder protocol."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+from qa.dates import first_day, last_day, parse_date_bound
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -128,7 +135,8 @@ class Answer:
     search_query: str = ""  # what was searched (differs from question for follow-ups)
     alternatives: tuple[Answer, ...] = ()  # other distinct answers, best first
     timings_ms: dict[str, float] = field(default_factory=dict)
-    # What the reader of the answer should know, e.g. that a newer article says otherwise (qa/recency.py).
+    # What the reader of the answer should know, e.g. that a newer article says otherwise
+    # (qa/answer/recency.py).
     note: str = ""
 
     @property
@@ -159,3 +167,55 @@ class AnswerResult:
     answer: Answer  # timed per stage (answer.timings_ms)
     hits: tuple[Hit, ...]  # the passages read, best first
     reader_result: ReaderResult  # the reader's spans before merging and the no-answer decision
+
+
+@dataclass(frozen=True)
+class SearchFilter:
+    """Metadata filters, checked on creation.
+
+    `date_from` / `date_to` take YYYY, YYYY-MM or YYYY-MM-DD (or a datetime.date); a bound covers its
+    whole period, so date_to="2019-11" keeps 30 November. Passages without a date are left out when
+    either bound is set. `source` matches, case-insensitively, part of the source URL or the file
+    path (a site such as "beebom.com" or a folder such as "wire/"). Empty strings mean no filter.
+    A store resolves the filter (qa/store/protocol.py): frozen, so it can key a store's cache.
+
+    Example:
+        >>> SearchFilter(date_from="2019-11", date_to="2019-11-30").active
+        True
+        >>> SearchFilter(date_from="02/11/2019")
+        Traceback (most recent call last):
+        ...
+        ValueError: date_from must be a date written YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2019-11-02), got '02/11/2019'
+    """  # noqa: E501 - the doctest's message is one line
+
+    date_from: str | None = None
+    date_to: str | None = None
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        date_from = parse_date_bound(self.date_from, "date_from")
+        date_to = parse_date_bound(self.date_to, "date_to")
+        if date_from and date_to and first_day(date_from) > last_day(date_to):
+            raise ValueError(f"date_from {date_from!r} is after date_to {date_to!r}: no article can match")
+        if self.source is not None and not isinstance(self.source, str):
+            raise ValueError(f"source must be text (part of a URL or a folder), got {self.source!r}")
+        source = self.source.strip() if self.source is not None else ""
+        # Frozen, so the checked values are written past __setattr__, once, here.
+        object.__setattr__(self, "date_from", date_from)
+        object.__setattr__(self, "date_to", date_to)
+        object.__setattr__(self, "source", source or None)
+
+    @property
+    def active(self) -> bool:
+        return any(v is not None for v in (self.date_from, self.date_to, self.source))
+
+
+class Embedder(Protocol):
+    """Text -> vectors. The backends: qa/embed/ (torch, ONNX Runtime, static), qa/embed_ray.py (Ray)."""
+
+    name: str  # recorded in the index manifest; an index only loads with the same name
+    dimension: int
+
+    def encode(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        """Rows of float32, L2-normalised, one per text."""
+        ...

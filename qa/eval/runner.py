@@ -341,7 +341,7 @@ def _build_index(articles_dir: Path, location: StoreLocation, embedder: Any) -> 
 def _run_config(
     options: EvalOptions, question_set: QuestionSet, pipeline: Any, location: StoreLocation
 ) -> dict[str, Any]:
-    from qa.store.local import corpus_fingerprint
+    from qa.store.report import corpus_fingerprint
 
     threshold, threshold_source = pipeline.threshold(options.k, options.mode)
     summary = pipeline.store.summary(max_titles=0)

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from qa import config
-from qa.embed import Embedder
 from qa.retrieve.dedup import DuplicateFolder
 from qa.retrieve.filters import SearchFilter
 from qa.retrieve.fusion import fuse_rankings, fuse_scores
 from qa.store.protocol import Ranking, Store
-from qa.types import Hit
+from qa.types import Embedder, Hit
 
 
 class Retriever:

@@ -44,7 +44,8 @@ def parse_milvus_address(text: str) -> MilvusAddress:
         raise ValueError(f"not a Milvus address: {text!r} (expected e.g. {example})")
     if parts.username or parts.password:
         raise ValueError(
-            "put Milvus credentials in the environment ($MILVUS_TOKEN, or $MILVUS_USER and $MILVUS_PASSWORD), "
+            "put Milvus credentials in the environment ($MILVUS_TOKEN, or $MILVUS_USER and "
+            "$MILVUS_PASSWORD), "
             "not in the store address: command lines end up in shell history and process lists"
         )
     try:
@@ -56,7 +57,7 @@ def parse_milvus_address(text: str) -> MilvusAddress:
     name = parts.path.strip("/")
     if not _NAME.match(name) or parts.query or parts.fragment:
         raise ValueError(
-            f"a Milvus store needs a collection name after the port, letters, digits and _ only, not starting "
-            f"with a digit: {text!r} (expected e.g. {example})"
+            "a Milvus store needs a collection name after the port, letters, digits and _ only, not "
+            f"starting with a digit: {text!r} (expected e.g. {example})"
         )
     return MilvusAddress(parts.hostname, port, name, tls=parts.scheme == "milvuss")

@@ -3,7 +3,7 @@
 `qa index --store`, `qa ask --store`, `qa eval --store`, `qa chat --store` and
 `QAPipeline.load(store=...)` all take the same text:
 
-    index/                             a local index folder (the default; qa/store/local/files.py)
+    index/                             a local index folder (the default; qa/store/local/)
     milvus://HOST:PORT/NAME            a Milvus server; NAME is the alias every build switches
     milvuss://HOST:PORT/NAME           the same over TLS
 
@@ -18,20 +18,20 @@ store (the no-answer thresholds of `qa eval --save-threshold`).
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from qa import config
 
-# Re-exported here, where every store is named; the Milvus store imports them from their own modules.
+# Re-exported here, where every store is named; each backend imports them from their own modules.
 from qa.store.address import MILVUS_SCHEMES, MilvusAddress, parse_milvus_address  # noqa: F401
+from qa.store.local.location import LocalLocation
 from qa.store.protocol import StoredIndexInfo, StoreError
 
 if TYPE_CHECKING:
-    from qa.embed import Embedder
-    from qa.store.local.build import BuildReport, IndexStatus
     from qa.store.protocol import Store
+    from qa.store.report import BuildReport, IndexStatus
+    from qa.types import Embedder
 
 
 @runtime_checkable
@@ -52,7 +52,8 @@ class StoreLocation(Protocol):
         ...
 
     def check(self) -> str:
-        """Verify the live index in full (every byte, or every row); a one-line report, StoreError if damaged."""
+        """Verify the live index in full (every byte, or every row); a one-line report, StoreError if
+        damaged."""
         ...
 
     def status(self, articles_dir: Path, embedder_name: str) -> IndexStatus:
@@ -71,58 +72,6 @@ class StoreLocation(Protocol):
     ) -> BuildReport:
         """Bring the index up to date with the folder, embedding only new or changed articles."""
         ...
-
-
-@dataclass(frozen=True)
-class LocalLocation:
-    """An index folder on this machine (qa/store/local/files.py)."""
-
-    path: Path
-
-    def __str__(self) -> str:
-        return str(self.path)
-
-    @property
-    def state_dir(self) -> Path:
-        return self.path
-
-    def info(self) -> StoredIndexInfo | None:
-        from qa.store.local import current_generation, read_manifest
-
-        if current_generation(self.path) is None:
-            return None
-        manifest = read_manifest(self.path)
-        return StoredIndexInfo(
-            manifest.embedder, manifest.passage_count, manifest.article_count, manifest.articles_dir
-        )
-
-    def open(self, *, embedder: str | None = None, verify: bool = True) -> Store:
-        from qa.store.local.store import open_store
-
-        return open_store(self.path, embedder=embedder, verify=verify)
-
-    def check(self) -> str:
-        from qa.store import local
-
-        generation = local.current_generation(self.path)
-        manifest = local.read_manifest(self.path, generation)  # IndexStoreError when there is none
-        local.verify_files(generation, manifest, self.path, checksums=True)
-        return (
-            f"{self.path}: {generation.name}, {len(manifest.files)} files match their checksums "
-            f"({manifest.passage_count} passages from {manifest.article_count} articles)"
-        )
-
-    def status(self, articles_dir: Path, embedder_name: str) -> IndexStatus:
-        from qa.store.local.build import index_status
-
-        return index_status(articles_dir, self.path, embedder_name)
-
-    def build(self, articles_dir: Path, embedder: Embedder, **options) -> BuildReport:
-        from qa.store.local.build import build_index
-
-        if self.path.exists() and not self.path.is_dir():
-            raise ValueError(f"{self.path} is a file; an index is a folder: pass --store DIR")
-        return build_index(articles_dir, self.path, embedder, **options)
 
 
 def parse_location(spec: str | Path | StoreLocation | None) -> StoreLocation:

@@ -35,7 +35,8 @@ def exclusive_build(
             except BlockingIOError:
                 if time.monotonic() >= deadline:
                     raise error(
-                        f"Another `qa index` is building {store} right now; wait for it to finish (or pass --wait SECONDS)."
+                        f"Another `qa index` is building {store} right now; wait for it to finish (or pass "
+                        "--wait SECONDS)."
                     ) from None
                 if not waiting:  # said once, so that a waiting build does not look hung
                     logger.warning(

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from qa.types import Passage
-
-if TYPE_CHECKING:
-    from qa.retrieve.filters import SearchFilter
+from qa.types import Passage, SearchFilter
 
 # (row, score) pairs, best first.
 Ranking = list[tuple[int, float]]

@@ -2,7 +2,7 @@
 
 The build runs as a real subprocess (`python -m qa.cli index`). To kill it at a chosen moment
 rather than at a random one, the test sets QA_TEST_PAUSE_AT=<stage>: the build prints
-"QA_TEST_PAUSED <stage>" and sleeps there (qa.store.local.pause_for_tests), and the test kills it with
+"QA_TEST_PAUSED <stage>" and sleeps there (qa.store.pause.pause_for_tests), and the test kills it with
 SIGKILL on that line. After each kill the last good index must open, with its old contents (the
 new ones once CURRENT has been switched), search correctly, and the next build must finish the
 work and leave nothing behind.
@@ -32,8 +32,8 @@ import pytest
 from qa import config
 from qa.retrieve.retriever import Retriever
 from qa.store import local as store
-from qa.store.local.build import build_index, index_status
 from qa.store.local import open_index
+from qa.store.local.build import build_index, index_status
 from qa.store.local.store import LocalStore
 
 pytestmark = pytest.mark.slow

@@ -4,10 +4,11 @@ import numpy as np
 import pytest
 
 from qa.retrieve.retriever import Retriever
-from qa.store.local import keyword
+from qa.store import tokens
 from qa.store.local.build import build_index
-from qa.store.local.keyword import KeywordIndex, query_tokens, write_keyword_index
+from qa.store.local.keyword import KeywordIndex, write_keyword_index
 from qa.store.local.store import open_store
+from qa.store.tokens import query_tokens
 
 
 def _index(tmp_path, texts):
@@ -65,9 +66,9 @@ def test_empty_texts_do_not_break_the_index(tmp_path):
 
 
 def test_question_words_are_stemmed_like_the_queries():
-    assert keyword._question_tokens() >= {"what", "who", "when", "how"}
+    assert tokens._question_tokens() >= {"what", "who", "when", "how"}
     assert all(
-        token in keyword._question_tokens() for token in query_tokens("does many", drop_question_words=False)
+        token in tokens._question_tokens() for token in query_tokens("does many", drop_question_words=False)
     )
 
 

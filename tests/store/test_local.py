@@ -6,8 +6,8 @@ import pytest
 
 from qa.retrieve.retriever import Retriever
 from qa.store import local as store
-from qa.store.local.build import build_index, index_status
 from qa.store.local import IndexStoreError, build_lock, open_index
+from qa.store.local.build import build_index, index_status
 from qa.store.local.store import LocalStore
 
 pytestmark = pytest.mark.slow
@@ -183,8 +183,8 @@ def test_vectors_read_by_row_without_a_memory_map_equal_the_stored_ones(built, e
 
 
 def test_a_faiss_index_built_from_rows_read_with_pread_equals_one_built_from_the_map(tmp_path):
-    from qa.store.local.dense import build_dense_index
     from qa.store.local import VectorRows
+    from qa.store.local.dense import build_dense_index
 
     vectors = np.random.default_rng(15).standard_normal((5000, 16)).astype(np.float16)
     np.save(tmp_path / "vectors.npy", vectors)

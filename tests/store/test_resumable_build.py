@@ -3,7 +3,7 @@ what it had already embedded, and ends with the index a build in one go makes.
 
 The build runs as a real subprocess and is stopped for real: with QA_TEST_PAUSE_AT=embedded-half it
 prints "QA_TEST_PAUSED embedded-half" once half of its passages are embedded (and checkpointed)
-and sleeps there (qa.store.local.pause_for_tests). Its embedder writes every text it is given to a
+and sleeps there (qa.store.pause.pause_for_tests). Its embedder writes every text it is given to a
 log, so the test counts what each run really embedded.
 """
 
@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from qa import config
-from qa.store.local.build import build_index
 from qa.store.local import open_index
+from qa.store.local.build import build_index
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STORIES = 120

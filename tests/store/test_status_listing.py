@@ -14,8 +14,8 @@ import pytest
 import qa.ingest.articles
 import qa.store.local.build
 from qa.store import local as store
-from qa.store.local.build import build_index, compare_hashes, index_status
 from qa.store.local import open_index
+from qa.store.local.build import build_index, compare_hashes, index_status
 
 pytestmark = pytest.mark.slow
 

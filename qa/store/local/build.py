@@ -9,63 +9,23 @@ import shutil
 import sqlite3
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from qa import config
-from qa.embed import Embedder
 from qa.ingest.articles import SkippedFile, load_articles, scan_folder
 from qa.ingest.listing import FolderListing
 from qa.ingest.split import split_article
 from qa.store import local as store
 from qa.store.local.npy import load_npy
-from qa.types import Article, Passage
+from qa.store.pause import pause_for_tests
+from qa.store.report import BuildReport, IndexStatus, compare_hashes
+from qa.types import Article, Embedder, Passage
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class IndexStatus:
-    """How an index compares with the articles folder."""
-
-    added: tuple[str, ...]
-    changed: tuple[str, ...]
-    removed: tuple[str, ...]
-    unchanged: int
-    skipped: tuple[SkippedFile, ...]
-    has_index: bool
-
-    @property
-    def stale(self) -> bool:
-        return not self.has_index or bool(self.added or self.changed or self.removed)
-
-    def describe(self) -> str:
-        if not self.has_index:
-            return "no index yet"
-        if not self.stale:
-            return f"up to date ({self.unchanged} articles)"
-        return (
-            f"stale: {len(self.added)} new, {len(self.changed)} changed, "
-            f"{len(self.removed)} removed, {self.unchanged} unchanged articles"
-        )
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    status: IndexStatus  # what the build found before it started
-    passages: int
-    embedded_passages: int  # passages that needed the model; the rest were reused
-    seconds: float
-    generation: (
-        Path | str | None
-    )  # the new generation (a folder; a collection in Milvus); None when nothing had to change
-    # Of embedded_passages, those read back from an interrupted build's checkpoints instead of embedded again.
-    resumed_passages: int = 0
-    articles: int = 0  # articles indexed
-    disk_bytes: int = 0  # the live generation's files
 
 
 @dataclass(frozen=True)
@@ -95,22 +55,6 @@ def _previous(index_dir: Path, embedder_name: str) -> _Previous | None:
     except (store.IndexStoreError, OSError, sqlite3.Error) as error:
         logger.warning("Not reusing the existing index: %s", error)
         return None
-
-
-def compare_hashes(articles: tuple[Article, ...], known: Mapping[str, str] | None, skipped=()) -> IndexStatus:
-    """How a folder's articles compare with what an index holds (article_id -> content_hash; None:
-    no index). Any store's build uses it (qa/store/milvus/build.py too)."""
-    has_index = known is not None
-    known = known if known is not None else {}
-    current = {a.article_id: a.content_hash for a in articles}
-    return IndexStatus(
-        added=tuple(sorted(a for a in current if a not in known)),
-        changed=tuple(sorted(a for a in current if a in known and known[a] != current[a])),
-        removed=tuple(sorted(a for a in known if a not in current)),
-        unchanged=sum(1 for a in current if known.get(a) == current[a]),
-        skipped=tuple(skipped),
-        has_index=has_index,
-    )
 
 
 def index_status(articles_dir: Path, index_dir: Path, embedder_name: str) -> IndexStatus:
@@ -330,7 +274,7 @@ def _write_vectors(
     dimension = int(embedder.dimension)
     to_embed = sum(1 for row in reuse_rows if row < 0)
     embedded = resumed = 0
-    store.pause_for_tests("embedding")  # a no-op outside tests/test_crash_safety.py
+    pause_for_tests("embedding")  # a no-op outside tests/test_crash_safety.py
     bar = _progress_bar(to_embed, show_progress)
     with open(path, "wb") as handle:
         np.lib.format.write_array_header_1_0(
@@ -360,7 +304,7 @@ def _write_vectors(
                 if bar is not None:
                     bar.update(len(fresh))
                 if 2 * embedded >= to_embed > 2 * (embedded - len(fresh)):
-                    store.pause_for_tests(
+                    pause_for_tests(
                         "embedded-half"
                     )  # tests/store/test_resumable_build.py kills the build here
             for i in range(start, stop):

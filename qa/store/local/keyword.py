@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from functools import lru_cache
 from pathlib import Path
 
 import bm25s
@@ -12,43 +11,11 @@ import numpy as np
 
 from qa import config
 from qa.store.local.npy import HEADER_LOCK
+from qa.store.tokens import query_tokens, tokenize
 
 logger = logging.getLogger(__name__)
 # bm25s sets its own logger to DEBUG on import, which would print build chatter on every index run.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
-
-
-@lru_cache(maxsize=1)
-def _stemmer():
-    try:
-        import Stemmer  # PyStemmer
-
-        return Stemmer.Stemmer("english")
-    except ImportError:  # stemming helps ("trams" finds "tram") but is not essential
-        logger.info("PyStemmer is not installed; keyword search runs without stemming")
-        return None
-
-
-@lru_cache(maxsize=1)
-def _question_tokens() -> frozenset[str]:
-    """config.QUESTION_WORDS as the tokenizer writes them (stemmed: "does" -> "doe")."""
-    return frozenset(token for tokens in tokenize(sorted(config.QUESTION_WORDS)) for token in tokens)
-
-
-def tokenize(texts: Sequence[str]) -> list[list[str]]:
-    """Lower-cased, English stopwords removed, stemmed when PyStemmer is installed."""
-    return bm25s.tokenize(
-        list(texts), stopwords="en", stemmer=_stemmer(), return_ids=False, show_progress=False
-    )
-
-
-def query_tokens(query: str, *, drop_question_words: bool = True) -> list[str]:
-    """The tokens a query is scored with; question words go unless nothing else is left ("Who?")."""
-    tokens = tokenize([query])[0]
-    if drop_question_words:
-        content = [t for t in tokens if t not in _question_tokens()]
-        tokens = content if content else tokens
-    return tokens
 
 
 def write_keyword_index(path: Path, texts: Sequence[str]) -> None:

@@ -1,5 +1,5 @@
-"""The local index (qa/store/local/files.py) behind the Store protocol: FAISS, bm25s and filter columns memory-mapped,
-passages read from SQLite by row."""
+"""The local index (qa/store/local/files.py) behind the Store protocol: FAISS, bm25s and filter
+columns memory-mapped, passages read from SQLite by row."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from types import MappingProxyType
 
 import numpy as np
 
-from qa.retrieve.filters import SearchFilter, first_day, last_day
 import qa.store.local.dense as dense
-from qa.store.local.files import LoadedIndex, current_generation, open_index
-from qa.store.protocol import CorpusSummary, Ranking
+from qa.dates import first_day, last_day
+from qa.store.local.files import current_generation
+from qa.store.local.loaded import LoadedIndex, open_index
 from qa.store.local.table import date_number
-from qa.types import Passage
+from qa.store.protocol import CorpusSummary, Ranking
+from qa.types import Passage, SearchFilter
 
 
 class LocalStore:
@@ -22,7 +23,8 @@ class LocalStore:
 
     Example:
         >>> store = open_store("index/")  # doctest: +SKIP
-        >>> store.count(SearchFilter(date_from="2024")), store.keyword_search("tram cost", 3)  # doctest: +SKIP
+        >>> in_2024 = SearchFilter(date_from="2024")
+        >>> store.count(in_2024), store.keyword_search("tram cost", 3)  # doctest: +SKIP
         (41, [(12, 7.9), (3, 2.1), (30, 1.4)])
     """
 

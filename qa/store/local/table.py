@@ -38,8 +38,8 @@ CREATE TABLE sources (id INTEGER PRIMARY KEY, key TEXT NOT NULL);
 CREATE TABLE article_hashes (article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL);
 """
 _SELECT = (
-    "SELECT p.row, p.passage_id, a.article_id, a.title, a.date, a.place, a.source, a.path, p.paragraph, p.text "
-    "FROM passages p JOIN articles a ON a.id = p.article"
+    "SELECT p.row, p.passage_id, a.article_id, a.title, a.date, a.place, a.source, a.path, p.paragraph, "
+    "p.text FROM passages p JOIN articles a ON a.id = p.article"
 )
 _BATCH = 10_000  # rows per executemany while writing
 _IN_LIMIT = 500  # rows per "WHERE row IN (...)": well under SQLite's variable limit

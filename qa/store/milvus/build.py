@@ -23,12 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from qa import config
-from qa.embed import Embedder
 from qa.ingest.articles import load_articles
 from qa.ingest.split import split_article
 from qa.store.address import MilvusAddress
-from qa.store.local.build import BuildReport, IndexStatus, compare_hashes
-from qa.store.local import corpus_fingerprint, pause_for_tests
 from qa.store.lock import exclusive_build
 from qa.store.milvus import schema
 from qa.store.milvus.client import (
@@ -37,14 +34,16 @@ from qa.store.milvus.client import (
     MilvusStoreError,
     connect,
 )
-from qa.store.milvus.store import (
+from qa.store.milvus.records import (
     check_compatible,
     count_rows,
     passage_record,
     read_articles,
     read_description,
 )
-from qa.types import Passage
+from qa.store.pause import pause_for_tests
+from qa.store.report import BuildReport, IndexStatus, compare_hashes, corpus_fingerprint
+from qa.types import Embedder, Passage
 
 logger = logging.getLogger(__name__)
 
@@ -79,15 +78,18 @@ def build_milvus(
     dense_index: str = "auto",
     keyword_tokens: str = "ours",
 ) -> BuildReport:
-    """Index the articles into a new generation and switch the alias to it; embed only new or changed articles.
+    """Index the articles into a new generation and switch the alias to it; embed only new or changed
+    articles.
 
     Example:
         >>> from qa.embed import load_embedder
-        >>> build_milvus(parse_milvus_address("milvus://127.0.0.1:19530/news"), "articles/", load_embedder())  # doctest: +SKIP
+        >>> news = parse_milvus_address("milvus://127.0.0.1:19530/news")
+        >>> build_milvus(news, "articles/", load_embedder())  # doctest: +SKIP
     """
     if dense_index != "auto":
         raise ValueError(
-            f"--dense-index is for a local index; a Milvus store is indexed with HNSW on the server (got {dense_index!r})"
+            "--dense-index is for a local index; a Milvus store is indexed with HNSW on the server (got "
+            f"{dense_index!r})"
         )
     if keyword_tokens not in schema.KEYWORD_TOKENS:
         raise ValueError(
@@ -197,7 +199,7 @@ def _write_generation(
     show_progress: bool,
 ) -> str:
     """Write a complete generation, switch the alias to it, drop the ones before the previous; its name."""
-    from qa.store.local.keyword import tokenize
+    from qa.store.tokens import tokenize
 
     numbers = [
         n

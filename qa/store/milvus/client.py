@@ -19,7 +19,8 @@ INSTALL = 'pip install "newsqa[milvus]"  (or: pip install "pymilvus[milvus-lite]
 
 
 class MilvusStoreError(StoreError):
-    """Anything wrong with a Milvus store: unreachable, refused, missing or damaged; the message names the address."""
+    """Anything wrong with a Milvus store: unreachable, refused, missing or damaged; the message names the
+    address."""
 
 
 class IncompatibleStoreError(MilvusStoreError):
@@ -88,7 +89,8 @@ class Connection:
         return self.call(f"reading the alias {alias}", "describe_alias", alias)["collection_name"]
 
     def ensure_loaded(self, collection: str) -> None:
-        """Load a collection into the server's memory unless it is (a restarted server has released them all)."""
+        """Load a collection into the server's memory unless it is (a restarted server has released them
+        all)."""
         state = self.call(f"reading the load state of {collection}", "get_load_state", collection)
         if "Loaded" not in str(state.get("state", "")):
             self.call(f"loading {collection}", "load_collection", collection)

@@ -84,7 +84,8 @@ class MilvusServer:
             if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(
-                    f"milvus-lite did not answer on port {self.port} within {config.MILVUS_LITE_START_TIMEOUT_S} s"
+                    f"milvus-lite did not answer on port {self.port} within "
+                    f"{config.MILVUS_LITE_START_TIMEOUT_S} s"
                 )
             time.sleep(0.2)
 

@@ -1,4 +1,5 @@
-"""milvus://HOST:PORT/NAME as a StoreLocation: what `--store milvus://...` opens, builds, checks and reports."""
+"""milvus://HOST:PORT/NAME as a StoreLocation: what `--store milvus://...` opens, builds, checks and
+reports."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from qa.store.address import MilvusAddress
 from qa.store.milvus import schema
 from qa.store.milvus.client import MilvusStoreError, connect
 from qa.store.protocol import StoredIndexInfo
+from qa.store.report import corpus_fingerprint
 
 if TYPE_CHECKING:
-    from qa.embed import Embedder
-    from qa.store.local.build import BuildReport, IndexStatus
     from qa.store.milvus.store import MilvusStore
+    from qa.store.report import BuildReport, IndexStatus
+    from qa.types import Embedder
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class MilvusLocation:
         return self.address.state_dir
 
     def info(self) -> StoredIndexInfo | None:
-        from qa.store.milvus.store import read_description
+        from qa.store.milvus.records import read_description
 
         connection = connect(self.address)
         collection = connection.alias_target(self.address.name)
@@ -52,8 +54,8 @@ class MilvusLocation:
 
     def check(self) -> str:
         """Every row and every article against the manifest in the collection's properties."""
-        from qa.store.local import corpus_fingerprint
-        from qa.store.milvus.store import count_rows, open_milvus_store, read_articles
+        from qa.store.milvus.records import count_rows, read_articles
+        from qa.store.milvus.store import open_milvus_store
 
         store = open_milvus_store(self.address, verify=True)
         connection, collection, description = store.connection, store.collection, store.description
@@ -63,7 +65,8 @@ class MilvusLocation:
         )
         if numbered != description.passage_count:
             problems.append(
-                f"rows 0 to {description.passage_count - 1} hold {numbered} passages, not {description.passage_count}"
+                f"rows 0 to {description.passage_count - 1} hold {numbered} passages, not "
+                f"{description.passage_count}"
             )
         articles = read_articles(connection, collection, description.article_count)
         listed = count_rows(connection, schema.articles_collection(collection))
@@ -77,8 +80,8 @@ class MilvusLocation:
                 f"Rebuild it with: qa index --rebuild --articles DIR --store {self.address}"
             )
         return (
-            f"{self.address}: alias {self.address.name} -> {collection}, {description.passage_count} rows and "
-            f"{description.article_count} articles match its manifest (embedder {description.embedder})"
+            f"{self.address}: alias {self.address.name} -> {collection}, {description.passage_count} rows "
+            f"and {description.article_count} articles match its manifest (embedder {description.embedder})"
         )
 
     def status(self, articles_dir: Path, embedder_name: str) -> IndexStatus:

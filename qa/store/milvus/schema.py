@@ -14,7 +14,8 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from qa import config
-from qa.retrieve.filters import SearchFilter, first_day, last_day
+from qa.dates import first_day, last_day
+from qa.types import SearchFilter
 
 FORMAT_VERSION = 1
 ARTICLES_SUFFIX = "_articles"
@@ -22,7 +23,7 @@ PROPERTY_PREFIX = "newsqa."
 # Milvus names: letters, digits and _, 255 at most; the longest suffix a build adds.
 LONGEST_SUFFIX = len("__gen_000000" + ARTICLES_SUFFIX)
 
-# How the keyword field is tokenised. "ours": the text as qa/store/local/keyword.py tokenises it for the
+# How the keyword field is tokenised. "ours": the text as qa/store/tokens.py tokenises it for the
 # local store (English stopwords dropped, Snowball-stemmed by PyStemmer), written space-separated,
 # so any server's standard analyzer finds exactly our tokens. "server": the raw text, tokenised by
 # the server (standard tokenizer, the same stopword list, and Milvus's English stemmer filter,

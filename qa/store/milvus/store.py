@@ -1,4 +1,5 @@
-"""A Milvus collection behind the Store protocol: the server searches (HNSW, BM25, filters); rows are the primary key."""
+"""A Milvus collection behind the Store protocol: the server searches (HNSW, BM25, filters); rows are the
+primary key."""
 
 from __future__ import annotations
 
@@ -12,17 +13,18 @@ from typing import Any
 import numpy as np
 
 from qa import config
-from qa.retrieve.filters import SearchFilter
 from qa.store.address import MilvusAddress
 from qa.store.milvus import schema
-from qa.store.milvus.client import (
-    Connection,
-    IncompatibleStoreError,
-    MilvusStoreError,
-    connect,
+from qa.store.milvus.client import Connection, MilvusStoreError, connect
+from qa.store.milvus.records import (
+    check_compatible,
+    count_rows,
+    passage_from_record,
+    read_articles,
+    read_description,
 )
 from qa.store.protocol import CorpusSummary, Ranking
-from qa.types import Passage
+from qa.types import Passage, SearchFilter
 
 _WORDS = re.compile(r"\w+")
 
@@ -175,9 +177,10 @@ class MilvusStore:
         return scores
 
     def keyword_text(self, query: str, drop_question_words: bool = True) -> str:
-        """What the BM25 search sends: our tokens (qa/store/local/keyword.py), or the words for the server's analyzer."""
+        """What the BM25 search sends: our tokens (qa/store/tokens.py), or the words for the server's
+        analyzer."""
         if self.description.keyword_tokens == "ours":
-            from qa.store.local.keyword import query_tokens
+            from qa.store.tokens import query_tokens
 
             return " ".join(query_tokens(query, drop_question_words=drop_question_words))
         words = _WORDS.findall(query)
@@ -278,8 +281,9 @@ class MilvusStore:
             absent = [row for row in chunk if row not in found]
             if absent:
                 raise MilvusStoreError(
-                    f"{self.connection.address}: {self.collection} is out of step: row {absent[0]} is missing. "
-                    f"Rebuild it with: qa index --rebuild --articles DIR --store {self.connection.address}"
+                    f"{self.connection.address}: {self.collection} is out of step: row {absent[0]} is "
+                    "missing. Rebuild it with: qa index --rebuild --articles DIR --store "
+                    f"{self.connection.address}"
                 )
         with self._lock:
             for row in missing:
@@ -309,112 +313,6 @@ def _ranked(pairs) -> Ranking:
     return sorted(pairs, key=lambda pair: (-pair[1], pair[0]))
 
 
-def passage_from_record(record: Mapping[str, Any]) -> Passage:
-    extra = record[schema.PASSAGE]
-    return Passage(
-        passage_id=record[schema.PASSAGE_ID],
-        article_id=record[schema.ARTICLE_ID],
-        title=extra["title"],
-        date=record[schema.DATE] or None,
-        place=extra.get("place"),
-        source=extra["source"],
-        path=extra["path"],
-        paragraph=int(extra["paragraph"]),
-        text=record[schema.TEXT],
-    )
-
-
-def passage_record(row: int, passage: Passage, vector: np.ndarray, keywords: str) -> dict[str, Any]:
-    """The row a build inserts for a passage; MilvusStoreError naming a passage too long for a VARCHAR field."""
-    record = {
-        schema.ROW: row,
-        schema.VECTOR: vector.tolist(),
-        schema.TEXT: passage.text,
-        schema.KEYWORDS: keywords,
-        schema.PASSAGE_ID: passage.passage_id,
-        schema.ARTICLE_ID: passage.article_id,
-        schema.DATE: passage.date or "",
-        schema.SOURCE: f"{passage.source}\n{passage.path}".lower(),
-        schema.PASSAGE: {
-            "title": passage.title,
-            "place": passage.place,
-            "source": passage.source,
-            "path": passage.path,
-            "paragraph": passage.paragraph,
-        },
-    }
-    for field in (schema.TEXT, schema.KEYWORDS, schema.SOURCE, schema.PASSAGE_ID):
-        if len(record[field].encode("utf-8")) > config.MILVUS_MAX_TEXT_BYTES:
-            raise MilvusStoreError(
-                f"passage {passage.passage_id}: its {field} field is over Milvus's {config.MILVUS_MAX_TEXT_BYTES:,} "
-                "bytes; split the article's paragraph (or keep this corpus in a local index)"
-            )
-    return record
-
-
-def count_rows(connection: Connection, collection: str, expression: str = "") -> int:
-    result = connection.call(
-        f"counting the rows of {collection}",
-        "query",
-        collection,
-        filter=expression,
-        output_fields=["count(*)"],
-    )
-    return int(result[0]["count(*)"])
-
-
-def read_description(connection: Connection, collection: str) -> schema.Description:
-    properties = connection.call(f"reading {collection}", "describe_collection", collection).get(
-        "properties", {}
-    )
-    try:
-        return schema.Description.from_properties(properties)
-    except (ValueError, TypeError) as error:
-        raise IncompatibleStoreError(
-            f"{connection.address}: {collection} was not written by `qa index` or is damaged ({error}). "
-            f"Rebuild it with: qa index --rebuild --articles DIR --store {connection.address}"
-        ) from None
-
-
-def read_articles(connection: Connection, collection: str, count: int) -> dict[str, str]:
-    """article_id -> content_hash of a generation (its _articles collection, `count` rows)."""
-    articles = schema.articles_collection(collection)
-    connection.ensure_loaded(articles)
-    hashes: dict[str, str] = {}
-    for start in range(0, count, config.MILVUS_QUERY_BATCH):
-        expression = schema.range_expression(
-            schema.NUMBER, start, min(start + config.MILVUS_QUERY_BATCH, count)
-        )
-        for record in connection.call(
-            f"reading the articles of {collection}",
-            "query",
-            articles,
-            filter=expression,
-            output_fields=[schema.ARTICLE_ID, schema.CONTENT_HASH],
-        ):
-            hashes[record[schema.ARTICLE_ID]] = record[schema.CONTENT_HASH]
-    return hashes
-
-
-def check_compatible(
-    address: MilvusAddress, collection: str, description: schema.Description, embedder: str | None
-) -> None:
-    rebuild = f"Rebuild it with: qa index --rebuild --articles DIR --store {address}"
-    if description.format_version != schema.FORMAT_VERSION:
-        raise IncompatibleStoreError(
-            f"{address}: {collection} has format version {description.format_version}; this version of qa reads "
-            f"format {schema.FORMAT_VERSION}. {rebuild}"
-        )
-    if not description.complete:
-        raise IncompatibleStoreError(f"{address}: {collection} is an unfinished build. {rebuild}")
-    if embedder is not None and description.embedder != embedder:
-        raise IncompatibleStoreError(
-            f"{address}: {collection} was built with the embedding model {description.embedder!r}, not {embedder!r}; "
-            f"its vectors cannot be searched with another model. Use --embedder {description.embedder} or "
-            f"{rebuild[0].lower()}{rebuild[1:]}"
-        )
-
-
 def open_milvus_store(
     address: MilvusAddress,
     *,
@@ -437,8 +335,9 @@ def open_milvus_store(
             connection.ensure_loaded(collection)
             if verify and count_rows(connection, collection) != description.passage_count:
                 raise MilvusStoreError(
-                    f"{address}: {collection} is out of step: it holds {count_rows(connection, collection)} rows, its "
-                    f"manifest says {description.passage_count}. Rebuild it with: qa index --rebuild --articles DIR --store {address}"
+                    f"{address}: {collection} is out of step: it holds {count_rows(connection, collection)} "
+                    f"rows, its manifest says {description.passage_count}. Rebuild it with: qa index "
+                    f"--rebuild --articles DIR --store {address}"
                 )
             return MilvusStore(connection, address.name, collection, description)
         except MilvusStoreError:

@@ -1,7 +1,7 @@
 """Crash safety of a Milvus store: the server SIGKILLed in the middle of `qa index` (a real subprocess).
 
 The build pauses for a few seconds once part of its rows are in the new collection
-(QA_TEST_PAUSE_AT=milvus-writing, qa.store.local.pause_for_tests); the test kills the server by its
+(QA_TEST_PAUSE_AT=milvus-writing, qa.store.pause.pause_for_tests); the test kills the server by its
 pid meanwhile. The build must then stop with a one-line error (exit 2), and, once the server is
 back, the alias must still point at the last good generation, which must answer; the next build
 must drop the half-written collection and finish.
