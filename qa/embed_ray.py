@@ -1,4 +1,5 @@
-"""Text -> vectors on a Ray cluster: the embedding work of `qa index --ray` spread over actors, each loading the model once."""
+"""Text -> vectors on a Ray cluster: the embedding work of `qa index --ray` spread over actors, each loading
+the model once."""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ class RayEmbedder:
 
     `address`: "auto" starts a local cluster on 127.0.0.1 (config.RAY_LOCAL_CPUS CPUs), stopped
     by close(); anything else is an existing cluster's address ("HOST:PORT" of its head, or
-    "ray://HOST:10001"), whose nodes need newsqa installed. One actor per CPU of the cluster unless `actors` says.
+    "ray://HOST:10001"), whose nodes need newsqa installed. One actor per CPU of the cluster unless
+    `actors` says.
     Each encode() cuts its texts into contiguous batches, one or more per actor, and puts the
     vectors back in order: the same vectors as one process makes (with onnx-int8, the default,
     bit for bit: it reads one text at a time).
@@ -86,7 +88,8 @@ class RayEmbedder:
                 raise
             if isinstance(error, ray.exceptions.GetTimeoutError):
                 raise EmbedderError(
-                    f"Ray did not start {count} embedding actors within {config.RAY_ACTOR_START_TIMEOUT_S:.0f} s "
+                    f"Ray did not start {count} embedding actors within "
+                    f"{config.RAY_ACTOR_START_TIMEOUT_S:.0f} s "
                     f"(one CPU each; the cluster has {cpus}, other jobs may hold them)"
                 ) from None
             raise EmbedderError(f"Ray could not start the embedding actors for {model!r}: {error}") from error
@@ -151,8 +154,9 @@ def start_ray(address: str) -> tuple[Any, bool]:
             if host not in ("127.0.0.1", "localhost"):
                 ray.shutdown()
                 raise EmbedderError(
-                    f"the local Ray cluster bound {host}, not 127.0.0.1 (ray was imported before --ray auto could "
-                    "keep it on loopback); start one with `ray start --head --node-ip-address 127.0.0.1` and pass its address"
+                    f"the local Ray cluster bound {host}, not 127.0.0.1 (ray was imported before --ray auto "
+                    "could keep it on loopback); start one with "
+                    "`ray start --head --node-ip-address 127.0.0.1` and pass its address"
                 )
         else:
             ray.init(address=address, log_to_driver=False)
