@@ -93,9 +93,9 @@ RESUME_DIR = ".resume"
 # could change again within the same timestamp tick (coarse kernel clocks; 1-2 s on FAT and HFS+),
 # so such a listing is not trusted and status compares contents instead.
 LISTING_RACY_SECONDS = 2.0
-# Reader backends (qa/transformers_reader.py TransformersReader; bench/reader.py measures them): "torch" runs the
-# model as published, all windows in one batched forward; "onnx" and "onnx-int8" run its ONNX
-# export (int8: weights per channel) one window at a time, unpadded.
+# Reader backends (qa/read/transformers_reader.py TransformersReader; bench/reader.py measures
+# them): "torch" runs the model as published, all windows in one batched forward; "onnx" and
+# "onnx-int8" run its ONNX export (int8: weights per channel) one window at a time, unpadded.
 READER_BACKENDS = ("torch", "onnx", "onnx-int8")
 DEFAULT_READER_BACKEND = "torch"
 
@@ -128,7 +128,7 @@ QUESTION_WORDS = frozenset(
     "what which who whom whose when where why how whatever whoever do does did many much".split()
 )
 
-# ---------------------------------------------------------------- Milvus store (qa/store/milvus/, docs/scale-out.md)
+# -------------------------------------------------------- Milvus store (qa/store/milvus/, docs/scale-out.md)
 # Every call to the server gives up after this many seconds (pymilvus retries an unreachable
 # server until then): a dead server is a one-line error, not a hang. $QA_MILVUS_TIMEOUT overrides.
 MILVUS_TIMEOUT_S = float(os.environ.get("QA_MILVUS_TIMEOUT", "30"))
@@ -221,7 +221,7 @@ NEAR_DUPLICATE_SCREEN = 0.5
 # 75-word passage.
 SHINGLE_CACHE_PASSAGES = 2048
 
-# ---------------------------------------------------------------- Questions and follow-ups (qa/pipeline.py, qa/retrieve/conversation.py)
+# ------------------------------ Questions and follow-ups (qa/pipeline.py, qa/retrieve/conversation.py)
 # Said when a library loaded on first use is missing: the command ran outside newsqa's environment.
 INSTALL_HINT = (
     "run newsqa from the Python environment it was installed in, or install it there "

@@ -1,6 +1,6 @@
 """Transformers models -> ONNX (float32 or int8 weights), exported once and cached for ONNX Runtime.
 
-Used by the ONNX backends of the embedder (qa/embed/) and of the span reader (qa/transformers_reader.py).
+Used by the ONNX backends of the embedder (qa/embed/) and of the span reader (qa/read/transformers_reader.py).
 Exporting needs torch, transformers and onnx; loading an exported file needs only onnxruntime,
 so a process that finds its model in the cache never imports torch.
 """

@@ -1,4 +1,5 @@
-"""qa/recency.py: a newer article's different answer is flagged, "now" questions take it, and a named month or year picks its article."""
+"""qa/answer/recency.py: a newer article's different answer is flagged, "now" questions take it, and a
+named month or year picks its article."""
 
 from __future__ import annotations
 
@@ -134,7 +135,8 @@ def test_a_question_naming_a_time_is_answered_from_an_article_of_that_time():
     assert result.answer == "4.5 percent" and result.citations == september.citations
     assert (
         result.note
-        == "Answered from the article of 2024-09-12, the time the question names; an article of 2024-06-06 said: 4.25 percent"
+        == "Answered from the article of 2024-09-12, the time the question names; an article of 2024-06-06 "
+        "said: 4.25 percent"
     )
     # Already from its time: kept, and a newer article is no news to a question about June.
     in_june = with_alternatives(
