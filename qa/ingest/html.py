@@ -100,7 +100,7 @@ def extract(html: bytes | str, url: str | None = None) -> Page:
         # a menu that is a handful of link labels, which no question should be answered from.
         raise NotAnArticle(f"no article text found (only short lines such as links: {paragraphs[0][:60]!r})")
     return Page(
-        title=_one_line(document.title),
+        title=headline(_one_line(document.title), document.sitename, document.hostname),
         date=_own_date(html, document.date or None, url),
         url=document.url or url,
         paragraphs=tuple(paragraphs),
@@ -141,6 +141,50 @@ def clean_lines(lines: list[str]) -> tuple[list[str], list[Dropped]]:
         else:
             kept.append(text[2:] if is_item else text)
     return kept, dropped
+
+
+def headline(title: str | None, sitename: str | None, hostname: str | None) -> str | None:
+    """The title without the site's name, which pages put in <title> and trafilatura keeps.
+
+    >>> headline("Pier to reopen in May | The Valmora Courier", "Valmora Courier", "courier.example")
+    'Pier to reopen in May'
+    >>> headline("Courier: Pier to reopen in May", "Courier", None), headline("Pier - Plans", "Courier", None)
+    ('Pier to reopen in May', 'Pier - Plans')
+    """
+    if not title:
+        return title
+    names = {_name_key(sitename), _name_key((hostname or "").removeprefix("www.").split(".")[0])} - {""}
+    for name in filter(None, (sitename,)):
+        for separator in _TITLE_SEPARATORS:  # "Story - Site - Tagline": the whole site name at once
+            if title.endswith(separator + name) and len(title) > len(separator + name):
+                return title[: -len(separator + name)]
+            if title.startswith(name + separator) and len(title) > len(name + separator):
+                return title[len(name + separator) :]
+    for separator in _TITLE_SEPARATORS:
+        head, found, tail = title.rpartition(separator)
+        if found and head and _is_site(tail, names):
+            return head
+        tail, found, head = title.partition(separator)  # "Site: Story", "Site | Story"
+        if found and head.strip() and _is_site(tail, names):
+            return head.strip()
+    return title
+
+
+_TITLE_SEPARATORS = (" | ", " – ", " — ", " - ", " :: ", " · ", ": ")
+
+
+def _name_key(name: str | None) -> str:
+    return "".join(c for c in (name or "").lower() if c.isalnum())
+
+
+def _is_site(part: str, names: set[str]) -> bool:
+    """`part` names the site: equal to its name or host, or the start of it ("Inexhibit" of
+    "Inexhibit magazine"), the leading "The" aside."""
+    key = _name_key(part)
+    if len(key) < 4:  # "The", "AP": too short to tell a site from a word
+        return False
+    bare = key.removeprefix("the")
+    return any(key == n or bare == n.removeprefix("the") or n.startswith(key) for n in names)
 
 
 def _own_date(html: bytes | str, found: str | None, url: str | None) -> str | None:

@@ -196,3 +196,23 @@ def test_a_real_january_first_date_stands(tmp_path):
     _write(tmp_path, "new-year.html", article_page(date="2024-01-01").encode())
     (article,) = load_articles(tmp_path).articles
     assert article.date == "2024-01-01"
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Pier to reopen | Valmora Courier", "Pier to reopen"),
+        ("Pier to reopen – The Valmora Courier", "Pier to reopen"),
+        ("Pier to reopen - Valmora Courier - News from the harbour", "Pier to reopen"),
+        ("Valmora Courier: Pier to reopen", "Pier to reopen"),
+        ("Pier to reopen | Valmora", "Pier to reopen"),  # the start of the site's name
+        ("Pier to reopen | Courier", "Pier to reopen | Courier"),
+        ("Opinion | Pier to reopen", "Opinion | Pier to reopen"),  # a section, not the site
+        ("Pier: the plans - and the costs", "Pier: the plans - and the costs"),
+    ],
+)
+def test_the_headline_loses_the_site_name_only(title, expected):
+    assert (
+        html.headline(title, "Valmora Courier - News from the harbour", "www.valmoracourier.example")
+        == expected
+    )
