@@ -216,3 +216,13 @@ def test_the_headline_loses_the_site_name_only(title, expected):
         html.headline(title, "Valmora Courier - News from the harbour", "www.valmoracourier.example")
         == expected
     )
+
+
+def test_a_50_mb_page_is_one_line_and_never_read(tmp_path):
+    _write(tmp_path, "good.html", article_page().encode())
+    with open(tmp_path / "huge.html", "wb") as handle:
+        handle.truncate(50 * 1024 * 1024)  # sparse: its size is all the check looks at
+    report = load_articles(tmp_path)
+    assert [a.article_id for a in report.articles] == ["good.html"]
+    (skipped,) = report.skipped
+    assert skipped.reason == f"file is {50 * 1024 * 1024} bytes, over the {20 * 1024 * 1024}-byte limit"
