@@ -82,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--articles",
         type=Path,
         default=None,
-        help="folder of .md/.txt/.jsonl articles (default: the folder the index was built from; for a new index, the bundled sample corpus)",
+        help="folder of .md/.txt/.jsonl/.html/.warc articles (default: the folder the index was built from; for a new index, the bundled sample corpus)",
     )
     _add_index_options(index)
     index.add_argument(
