@@ -91,8 +91,10 @@ def _synthetic_articles(rng: random.Random) -> list[dict]:
                 "title": f"{name} lights its lanterns",
                 "date": f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}",
                 "text": (
-                    f"The village of {name} lit {lanterns} paper lanterns on the night of its founding festival, "
-                    f"the organisers said on Sunday. The festival has been held in {name} every year since {year}."
+                    f"The village of {name} lit {lanterns} paper lanterns on the night of its founding "
+                    "festival, "
+                    f"the organisers said on Sunday. The festival has been held in {name} every year since "
+                    f"{year}."
                 ),
                 "lanterns": lanterns,
             }
@@ -196,7 +198,8 @@ class Build:
         while needle not in self.stderr:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(
-                    f"no {needle!r} on the build's stderr (exit {self.process.returncode}):\n{self.stderr[-3000:]}"
+                    f"no {needle!r} on the build's stderr (exit "
+                    f"{self.process.returncode}):\n{self.stderr[-3000:]}"
                 )
             time.sleep(0.2)
 
@@ -371,7 +374,9 @@ DAMAGE = {  # how -> what the refusal says
     "CURRENT names a missing generation": "No index in",
     "manifest of the wrong shape": "damaged (manifest.json: 'files' is not a dict)",
     "manifest cut short": "damaged (manifest.json",
-    "passages cut short": f"damaged: {store.PASSAGES_FILE} is missing or not as it was written (its size differs)",
+    "passages cut short": (
+        f"damaged: {store.PASSAGES_FILE} is missing or not as it was written (its size differs)"
+    ),
     "keyword file missing": "damaged: keyword/",
 }
 

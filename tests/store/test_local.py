@@ -59,7 +59,8 @@ def test_index_of_another_format_version_is_refused(built, embedder):
 
 
 def test_an_index_of_the_first_format_is_refused_with_the_command_that_rebuilds_it(built, embedder):
-    """Format 1 held passages.jsonl and float32 vectors; reading it would cost the full load this format removes."""
+    """Format 1 held passages.jsonl and float32 vectors; reading it would cost the full load this format
+    removes."""
     generation = store.current_generation(built)
     manifest = json.loads((generation / store.MANIFEST_FILE).read_text())
     manifest["format_version"] = 1

@@ -21,12 +21,14 @@ ARTICLES = {
     "harbour/fee.md": (
         "2024-05-02",
         "https://harbour.example/fee",
-        "The port authority of Valmora raised the harbour fee to 4.25 euros a tonne to pay for a new breakwater.",
+        "The port authority of Valmora raised the harbour fee to 4.25 euros a tonne to pay for a new "
+        "breakwater.",
     ),
     "harbour/storm.md": (
         "2024-06-10",
         "https://harbour.example/storm",
-        "A spring storm closed the harbour for two days and damaged three fishing boats moored at the old pier.",
+        "A spring storm closed the harbour for two days and damaged three fishing boats moored at the old "
+        "pier.",
     ),
     "city/library.md": (
         "2023-11-20",

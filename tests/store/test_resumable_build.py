@@ -50,16 +50,16 @@ class LoggingHashEmbedder:
 """
 BUILD = (
     EMBEDDER
-    + """
+    + f"""
 import json, sys
 from qa import config
-config.EMBED_CHUNK = %d
-from qa.store.local.build import build_index
+config.EMBED_CHUNK = {CHUNK}
+"""
+    + """from qa.store.local.build import build_index
 report = build_index(sys.argv[1], sys.argv[2], LoggingHashEmbedder(sys.argv[3]))
 print("REPORT " + json.dumps({"embedded": report.embedded_passages, "resumed": report.resumed_passages,
                               "passages": report.passages}), flush=True)
 """
-    % CHUNK
 )
 
 
@@ -80,7 +80,10 @@ def corpus(tmp_path) -> Path:
                     {
                         "title": f"Story {i}",
                         "date": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}",
-                        "text": f"The council of town {i} approved a budget of {i * 37} crowns for its {i % 7} bridges.",
+                        "text": (
+                            f"The council of town {i} approved a budget of {i * 37} crowns for its "
+                            f"{i % 7} bridges."
+                        ),
                     }
                 )
                 + "\n"

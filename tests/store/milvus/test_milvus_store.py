@@ -1,4 +1,5 @@
-"""qa/store/milvus/: builds, generations, checks, filters and errors of a Milvus store, on a real Milvus Lite server."""
+"""qa/store/milvus/: builds, generations, checks, filters and errors of a Milvus store, on a real Milvus Lite
+server."""
 
 from __future__ import annotations
 
