@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from qa.types import Answer, Citation
@@ -98,20 +99,44 @@ def highlight(text: str, start: int | None, end: int | None) -> str:
 
 
 def format_citation(number: int, citation: Citation, *, open_: bool = False) -> str:
-    """One numbered citation: title, date and source; opening it shows the paragraph, answer marked."""
-    meta = [f'<span class="qa-title">{escape(citation.title or citation.article_id)}</span>']
-    meta.append(f'<span class="qa-date">{escape(citation.date or "undated")}</span>')
+    """One numbered source of one passage: see `format_source_group`."""
+    return format_source_group(number, (citation,), open_=open_)
+
+
+def group_by_article(citations: Sequence[Citation]) -> list[tuple[Citation, ...]]:
+    """Citations grouped by article, in the order each article first appears: two paragraphs of one
+    article are one source with two passages."""
+    groups: dict[str, list[Citation]] = {}
+    for citation in citations:
+        groups.setdefault(citation.article_id, []).append(citation)
+    return [tuple(group) for group in groups.values()]
+
+
+def _paragraphs(group: Sequence[Citation]) -> str:
+    numbers = [str(c.paragraph + 1) for c in group]
+    if len(numbers) == 1:
+        return f"paragraph {numbers[0]}"
+    return f"paragraphs {', '.join(numbers[:-1])} and {numbers[-1]}"
+
+
+def format_source_group(number: int, group: Sequence[Citation], *, open_: bool = False) -> str:
+    """One numbered source (an article): title, date, paragraphs and link; opening it shows each cited
+    paragraph with the answer marked."""
+    first = group[0]
+    meta = [f'<span class="qa-title">{escape(first.title or first.article_id)}</span>']
+    meta.append(f'<span class="qa-date">{escape(first.date or "undated")}</span>')
     # Several passages of one article look alike when closed; the paragraph tells them apart.
-    meta.append(f'<span class="qa-where">paragraph {citation.paragraph + 1}</span>')
-    source = format_source(citation.source, fallback=citation.article_id)
+    meta.append(f'<span class="qa-where">{_paragraphs(group)}</span>')
+    source = format_source(first.source, fallback=first.article_id)
     if source:
         meta.append(source)
+    passages = "".join(
+        f'<blockquote class="qa-passage">{highlight(c.text, c.start, c.end)}</blockquote>' for c in group
+    )
     return (
         f'<details class="qa-citation"{" open" if open_ else ""}>'
         f'<summary><span class="qa-number">[{number}]</span> {" · ".join(meta)}</summary>'
-        '<blockquote class="qa-passage">'
-        f"{highlight(citation.text, citation.start, citation.end)}</blockquote>"
-        "</details>"
+        f"{passages}</details>"
     )
 
 
@@ -160,15 +185,12 @@ def format_reply(answer: Answer) -> str:
         parts.append(f'<p class="qa-answer"><strong>{escape(answer.answer)}</strong></p>')
         if answer.note:
             parts.append(f'<p class="qa-note">{escape(answer.note)}</p>')
-        if answer.citations:
-            label = (
-                "Source"
-                if len(answer.citations) == 1
-                else f"{len(answer.citations)} sources give this answer"
-            )
+        groups = group_by_article(answer.citations)
+        if groups:
+            label = "Source" if len(groups) == 1 else f"{len(groups)} sources give this answer"
             parts.append(f'<div class="qa-label">{label}:</div>')
-        for number, citation in enumerate(answer.citations, start=1):
-            parts.append(format_citation(number, citation, open_=number == 1))
+        for number, group in enumerate(groups, start=1):
+            parts.append(format_source_group(number, group, open_=number == 1))
         others = [a for a in answer.alternatives if a.answer][:MAX_ALTERNATIVES_SHOWN]
         if others:
             parts.append(
@@ -182,8 +204,8 @@ def format_reply(answer: Answer) -> str:
         parts.append(f'<p class="qa-answer qa-no-answer"><strong>{headline}</strong></p>')
         if answer.citations:
             parts.append('<div class="qa-label">Closest passages, so you can judge for yourself:</div>')
-            for number, citation in enumerate(answer.citations, start=1):
-                parts.append(format_citation(number, citation))
+            for number, group in enumerate(group_by_article(answer.citations), start=1):
+                parts.append(format_source_group(number, group))
         else:
             parts.append('<div class="qa-label">No passage matched the question (or the filters).</div>')
         candidates = [a for a in answer.alternatives if a.answer][:MAX_ALTERNATIVES_SHOWN]
@@ -193,13 +215,14 @@ def format_reply(answer: Answer) -> str:
             parts.extend(_alternative(a) for a in candidates)
             parts.append("</ul>")
     parts.append(_meta_line(answer))
+    parts.append(_hidden_plain(plain_reply(answer)))
     parts.append("</div>")
     return "".join(parts)
 
 
 def format_notice(message: str) -> str:
     """A reply that is not an answer (a refused question, a bad filter, an apology), escaped."""
-    return f'<div class="qa-reply qa-notice">{escape(message)}</div>'
+    return f'<div class="qa-reply qa-notice">{escape(message)}{_hidden_plain(message)}</div>'
 
 
 def format_question(question: str) -> str:
@@ -207,3 +230,76 @@ def format_question(question: str) -> str:
     if len(question) > MAX_QUESTION_SHOWN:
         question = f"{question[:MAX_QUESTION_SHOWN]}… ({len(question):,} characters)"
     return f'<span class="qa-question">{escape(question)}</span>'
+
+
+# --------------------------------------------------------------------------- the reply as plain text
+
+# Characters of a quoted sentence in the plain text; a run-on paragraph is cut there.
+MAX_QUOTE_CHARS = 300
+# Where a sentence ends: . ! or ? (and a closing quote or bracket), then white space.
+_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+")
+
+
+def quoted_sentence(text: str, start: int | None, end: int | None) -> str:
+    """The sentence of `text` that holds text[start:end] (the first sentence without offsets), cut
+    at MAX_QUOTE_CHARS around the span."""
+    if start is None or end is None or not 0 <= start < end <= len(text):
+        start = end = 0
+    first, last = 0, len(text)
+    for boundary in _SENTENCE_END.finditer(text):
+        if boundary.end() <= start:
+            first = boundary.end()
+        elif boundary.start() >= max(end - 1, 0):
+            last = boundary.start() + 1
+            break
+    sentence = " ".join(text[first:last].split())
+    if len(sentence) > MAX_QUOTE_CHARS:
+        sentence = sentence[: MAX_QUOTE_CHARS - 1] + "…"
+    return sentence
+
+
+def _plain_source(number: int, group: Sequence[Citation]) -> list[str]:
+    first = group[0]
+    url = safe_url(first.source)
+    lines = [
+        f"[{number}] {first.title or first.article_id} ({first.date or 'undated'}) {url or first.article_id}"
+    ]
+    for c in group:
+        lines.append(f'    paragraph {c.paragraph + 1}: "{quoted_sentence(c.text, c.start, c.end)}"')
+    return lines
+
+
+def plain_reply(answer: Answer) -> str:
+    """The reply as plain text, to copy or to read aloud: the answer, the note, then the numbered
+    sources (title, date, link, the quoted sentence).
+
+    >>> from qa.types import Answer, Citation
+    >>> c = Citation("a::0.0", "a", "Tram opens", "2024-03-14", "https://example.org/t", 0,
+    ...              9, 25, "Opened. The tram cost 412 million. Fine.", 0.9)
+    >>> print(plain_reply(Answer("Cost?", "cost 412 million", 0.8, 0.1, "bundled:r", (c,))))
+    cost 412 million
+    <BLANKLINE>
+    Source:
+    [1] Tram opens (2024-03-14) https://example.org/t
+        paragraph 1: "The tram cost 412 million."
+    """
+    groups = group_by_article(answer.citations)
+    if answer.answer is not None:
+        lines = [answer.answer]
+        if answer.note:
+            lines.append(answer.note)
+        label = "Source:" if len(groups) == 1 else f"{len(groups)} sources give this answer:"
+    else:
+        lines = [NO_CLEAR_ANSWER if answer.too_weak_to_give else NO_ANSWER]
+        label = "Closest passages:"
+    if groups:
+        lines += ["", label]
+        for number, group in enumerate(groups, start=1):
+            lines += _plain_source(number, group)
+    return "\n".join(lines)
+
+
+def _hidden_plain(text: str) -> str:
+    """The plain text inside the reply, hidden (CSS): what the browser copies and gives screen readers
+    as the message's label (qa/ui/script.py), escaped like everything else."""
+    return f'<div class="qa-copy">{escape(text)}</div>'

@@ -12,6 +12,8 @@ from qa.ui.chat import (
     format_reply,
     highlight,
     markdown_text,
+    plain_reply,
+    quoted_sentence,
     safe_url,
 )
 
@@ -220,7 +222,10 @@ def test_control_characters_are_dropped_and_emoji_kept():
 
 
 def test_notice_and_question_are_escaped():
-    assert format_notice("<b>no</b>") == '<div class="qa-reply qa-notice">&lt;b&gt;no&lt;/b&gt;</div>'
+    assert format_notice("<b>no</b>") == (
+        '<div class="qa-reply qa-notice">&lt;b&gt;no&lt;/b&gt;'
+        '<div class="qa-copy">&lt;b&gt;no&lt;/b&gt;</div></div>'
+    )
     assert "&lt;script&gt;" in format_question("<script>alert(1)</script>")
     long = format_question("x" * 5000)
     assert "5,000 characters" in long and len(long) < 700
@@ -254,3 +259,58 @@ def test_markdown_text_cannot_make_links_headings_or_tags():
     # every markdown character is backslash-escaped
     assert re.search(r"(?<!\\)[\[\]()#*$]", text) is None, text
     assert text.startswith("\\# Title \\[click\\]\\(javascript:alert\\(1\\)\\)")
+
+
+def test_two_paragraphs_of_one_article_are_one_source_with_two_passages():
+    other = "Students pay 2 euros a ride."
+    reply = format_reply(
+        answer(
+            "2 euros",
+            [
+                cite(start=12, end=19),
+                cite(other, 13, 20, passage_id="fares.md::3.0", paragraph=3),
+                cite("Tickets: 2 euros.", 9, 16, title="Tickets", passage_id="t.md::0.0"),
+            ],
+        )
+    )
+    assert "2 sources give this answer" in reply and "3 sources" not in reply
+    assert reply.count("<details") == 2 and "[3]" not in reply
+    first = reply[: reply.index("[2]")]
+    assert first.count('<blockquote class="qa-passage">') == 2
+    assert "paragraphs 1 and 4" in first and first.count("<mark") == 2
+    one = format_reply(answer("2 euros", [cite(start=12, end=19), cite(other, 13, 20, paragraph=3)]))
+    assert "Source:" in one and "sources give" not in one
+
+
+def test_quoted_sentence_is_the_one_with_the_span():
+    second = TEXT.index("2 euros", TEXT.index("2 euros") + 1)
+    assert (
+        quoted_sentence(TEXT, second, second + 7)
+        == "Since March the fare is 2 euros for students and 3 for adults."
+    )
+    assert quoted_sentence(TEXT, 12, 19) == "The fare is 2 euros."
+    assert quoted_sentence(TEXT, None, None) == "The fare is 2 euros."
+    assert quoted_sentence("No full stop " + "x" * 400, 0, 2).endswith("…")
+
+
+def test_plain_reply_is_text_with_numbered_sources():
+    text = 'Before <img src=x onerror="alert(2)"> the fare is 2 euros. After.'
+    start = text.index("2 euros")
+    reply = answer(
+        "2 euros",
+        [
+            cite(text, start, start + 7, title="<b>Fares</b>"),
+            cite("Tickets: 2 euros.", 9, 16, title="Tickets", source="/srv/t.md", passage_id="t.md::0.0"),
+        ],
+        note="A newer article (2024-09-12) says: 3 euros",
+    )
+    plain = plain_reply(reply)
+    assert plain.splitlines()[:2] == ["2 euros", "A newer article (2024-09-12) says: 3 euros"]
+    assert "[1] <b>Fares</b> (2024-03-14) https://example.org/fares" in plain  # text, as it is
+    assert 'paragraph 1: "Before <img src=x onerror="alert(2)"> the fare is 2 euros."' in plain
+    assert "[2] Tickets (2024-03-14) t.md" in plain and "/srv" not in plain
+    # in the HTML it is hidden, escaped text
+    html_reply = format_reply(reply)
+    assert "<img" not in html_reply and "&lt;b&gt;Fares&lt;/b&gt; (2024-03-14)" in html_reply
+    no_answer = plain_reply(answer(None, [cite()], confidence=None, no_answer_score=0.9))
+    assert no_answer.startswith("The articles do not hold an answer") and "Closest passages:" in no_answer
