@@ -85,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="folder of .md/.txt/.jsonl/.html/.warc articles (default: the folder the index was built from; for a new index, the bundled sample corpus)",
     )
     _add_index_options(index)
+    from qa.ingest.web import add_index_arguments as add_fetch_arguments
+
+    add_fetch_arguments(index)
     index.add_argument(
         "--rebuild", action="store_true", help="re-embed everything instead of only what changed"
     )
@@ -236,6 +239,9 @@ def run_index(args: argparse.Namespace) -> int:
         print(location.check())
         return 0
     args.articles = _articles_to_index(location, args.articles)
+    from qa.ingest.web import fetch_for_index
+
+    fetch_for_index(args)  # --url, --feed: pages fetched into the articles folder, then built as files
     if args.status:
         # Compared with the model the index was built with, unless another is named: an index built
         # with --embedder static is not "no index yet" to a status asked without it.
