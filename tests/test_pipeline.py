@@ -105,3 +105,17 @@ def test_a_rebuilt_index_is_served_from_the_next_question_on(tmp_path, sample_ar
     build_index(articles, index_dir, embedder)  # another process's rebuild, as far as the pipeline knows
     pipeline.ask(question)
     assert "lighthouse.md" in spy.articles[-1]
+
+
+def test_passages_from_the_index_keep_their_exact_offset_into_the_article(
+    sample_index, sample_articles_dir, embedder
+):
+    from qa.ingest.articles import load_articles
+    from qa.ingest.split import article_text
+
+    texts = {a.article_id: article_text(a) for a in load_articles(sample_articles_dir).articles}
+    store = QAPipeline.load(sample_index, reader=SpyReader(), embedder=embedder).store
+    passages = store.passages(range(store.count()))
+    assert passages and all(p.article_offset is not None for p in passages)
+    for p in passages:
+        assert texts[p.article_id][p.article_offset : p.article_offset + len(p.text)] == p.text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import sqlite3
 import threading
 
 import numpy as np
@@ -114,3 +116,22 @@ def test_an_empty_table(tmp_path):
     stats = write_passages(tmp_path, [])
     assert (stats.count, stats.first_date) == (0, None)
     assert len(PassageTable(tmp_path / PASSAGES_FILE)) == 0 and len(read_column(tmp_path / DATES_FILE)) == 0
+
+
+def test_article_offsets_come_back_and_a_table_from_before_them_reads_none(tmp_path):
+    passages = [dataclasses.replace(p, article_offset=40 * i) for i, p in enumerate(_passages())]
+    (tmp_path / "new").mkdir()
+    write_passages(tmp_path / "new", passages)
+    table = PassageTable(tmp_path / "new" / PASSAGES_FILE)
+    assert list(table) == passages and table.get([3])[0].article_offset == 120
+    table.close()
+    # A table written before the column existed: same rows, offsets unknown.
+    (tmp_path / "old").mkdir()
+    write_passages(tmp_path / "old", passages)
+    db = sqlite3.connect(tmp_path / "old" / PASSAGES_FILE)
+    db.execute("ALTER TABLE passages DROP COLUMN article_offset")
+    db.commit()
+    db.close()
+    old = PassageTable(tmp_path / "old" / PASSAGES_FILE)
+    assert list(old) == [dataclasses.replace(p, article_offset=None) for p in passages]
+    assert old.get([3, 1]) == [dataclasses.replace(passages[i], article_offset=None) for i in (3, 1)]

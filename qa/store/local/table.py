@@ -4,8 +4,8 @@ A million passages held as Python objects cost gigabytes and tens of seconds to 
 opens a file, and a question reads the few dozen rows it ranks. Rows are the vector rows.
 
     passages.sqlite   articles (one row per distinct article metadata), passages (row, article,
-                      paragraph, passage_id, text), sources (the lower-cased "source\\npath" texts
-                      the source filter matches)
+                      paragraph, passage_id, text, article_offset), sources (the lower-cased
+                      "source\\npath" texts the source filter matches)
     dates.npy         int32 per passage: the date as YYYYMMDD, 0 when undated (the date filter)
     sources.npy       int32 per passage: its row in the sources table (the source filter)
 """
@@ -33,14 +33,17 @@ _SCHEMA = """
 CREATE TABLE articles (id INTEGER PRIMARY KEY, article_id TEXT NOT NULL, title TEXT NOT NULL, date TEXT,
                        place TEXT, source TEXT NOT NULL, path TEXT NOT NULL);
 CREATE TABLE passages (row INTEGER PRIMARY KEY, article INTEGER NOT NULL, paragraph INTEGER NOT NULL,
-                       passage_id TEXT NOT NULL, text TEXT NOT NULL);
+                       passage_id TEXT NOT NULL, text TEXT NOT NULL, article_offset INTEGER);
 CREATE TABLE sources (id INTEGER PRIMARY KEY, key TEXT NOT NULL);
 CREATE TABLE article_hashes (article_id TEXT PRIMARY KEY, content_hash TEXT NOT NULL);
 """
 _SELECT = (
     "SELECT p.row, p.passage_id, a.article_id, a.title, a.date, a.place, a.source, a.path, p.paragraph, "
-    "p.text FROM passages p JOIN articles a ON a.id = p.article"
+    "p.text, {offset} FROM passages p JOIN articles a ON a.id = p.article"
 )
+# Tables written before passages kept their article offset lack the column (and the format version
+# did not change for it: a column more is invisible to older readers): their offsets read as None.
+_OFFSET_COLUMN = "article_offset"
 _BATCH = 10_000  # rows per executemany while writing
 _IN_LIMIT = 500  # rows per "WHERE row IN (...)": well under SQLite's variable limit
 
@@ -98,11 +101,13 @@ def write_passages(
                 db.execute("INSERT INTO sources VALUES (?, ?)", (source, text_key))
             dates.append(date_number(passage.date))
             source_rows.append(source)
-            batch.append((row, article, passage.paragraph, passage.passage_id, passage.text))
+            batch.append(
+                (row, article, passage.paragraph, passage.passage_id, passage.text, passage.article_offset)
+            )
             if len(batch) >= _BATCH:
-                db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?)", batch)
+                db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?)", batch)
                 batch.clear()
-        db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?)", batch)
+        db.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?)", batch)
         db.executemany("INSERT INTO article_hashes VALUES (?, ?)", sorted(article_hashes.items()))
         db.commit()
     finally:
@@ -148,6 +153,8 @@ class PassageTable(Sequence[Passage]):
             self._count = int(
                 self._db.execute("SELECT coalesce(max(row) + 1, 0) FROM passages").fetchone()[0]
             )
+            columns = {record[1] for record in self._db.execute("PRAGMA table_info(passages)")}
+        self._select = _SELECT.format(offset=f"p.{_OFFSET_COLUMN}" if _OFFSET_COLUMN in columns else "NULL")
 
     def __len__(self) -> int:
         return self._count
@@ -160,7 +167,7 @@ class PassageTable(Sequence[Passage]):
         with self._lock:
             for start in range(0, len(unique), _IN_LIMIT):
                 part = unique[start : start + _IN_LIMIT]
-                query = f"{_SELECT} WHERE p.row IN ({','.join('?' * len(part))})"
+                query = f"{self._select} WHERE p.row IN ({','.join('?' * len(part))})"
                 for record in self._db.execute(query, part):
                     found[record[0]] = _passage(record)
         missing = [r for r in wanted if r not in found]
@@ -181,7 +188,7 @@ class PassageTable(Sequence[Passage]):
         for start in range(0, self._count, _BATCH):
             with self._lock:
                 records = self._db.execute(
-                    f"{_SELECT} WHERE p.row >= ? AND p.row < ? ORDER BY p.row", (start, start + _BATCH)
+                    f"{self._select} WHERE p.row >= ? AND p.row < ? ORDER BY p.row", (start, start + _BATCH)
                 ).fetchall()
             yield from (_passage(r) for r in records)
 
@@ -235,8 +242,8 @@ class PassageTable(Sequence[Passage]):
 
 
 def _passage(record: tuple) -> Passage:
-    _row, passage_id, article_id, title, date, place, source, path, paragraph, text = record
-    return Passage(passage_id, article_id, title, date, place, source, path, paragraph, text)
+    _row, passage_id, article_id, title, date, place, source, path, paragraph, text, offset = record
+    return Passage(passage_id, article_id, title, date, place, source, path, paragraph, text, offset)
 
 
 def read_column(path: Path) -> np.ndarray:

@@ -27,6 +27,8 @@ def passage_from_record(record: Mapping[str, Any]) -> Passage:
         path=extra["path"],
         paragraph=int(extra["paragraph"]),
         text=record[schema.TEXT],
+        # Collections built before passages kept their offset lack the key: None, as for a hand-made passage.
+        article_offset=extra.get("article_offset"),
     )
 
 
@@ -48,6 +50,7 @@ def passage_record(row: int, passage: Passage, vector: np.ndarray, keywords: str
             "source": passage.source,
             "path": passage.path,
             "paragraph": passage.paragraph,
+            "article_offset": passage.article_offset,
         },
     }
     for field in (schema.TEXT, schema.KEYWORDS, schema.SOURCE, schema.PASSAGE_ID):

@@ -143,7 +143,7 @@ def create_passages_collection(connection, collection: str, dimension: int, desc
     schema.add_field(
         SOURCE, DataType.VARCHAR, max_length=text_limit
     )  # "source\npath", lower-cased: `like` is case-sensitive
-    schema.add_field(PASSAGE, DataType.JSON)  # title, place, source, path, paragraph
+    schema.add_field(PASSAGE, DataType.JSON)  # title, place, source, path, paragraph, article_offset
     schema.add_function(
         Function(
             name="bm25",
