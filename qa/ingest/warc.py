@@ -76,7 +76,7 @@ def html_responses(handle: BinaryIO, max_payload_bytes: int) -> Iterator[Respons
                         yield Response(offset, uri, date, payload)
                 offset = following
             return
-        except (Exception, zlib.error) as error:  # warcio raises many kinds on damaged input
+        except Exception as error:  # warcio raises many kinds on damaged input (zlib.error among them)
             if not resyncing:
                 yield BrokenRecord(offset, f"broken record ({type(error).__name__}: {_short(error)})")
             resyncing = True
