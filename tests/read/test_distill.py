@@ -460,3 +460,11 @@ def test_an_mpnet_base_trains_and_an_mpnet_teacher_teaches_a_bert_student(tmp_pa
     assert targets.shape == (2, features["tokens"].shape[0])
     sums = np.add.reduceat(targets.astype(np.float64), features["offsets"][:-1], axis=1)
     np.testing.assert_allclose(sums, 1.0, atol=5e-3)
+
+
+def test_the_step_cost_of_a_base_is_timed_as_the_run_trains_it(student_base) -> None:
+    from qa.training.stepcost import step_seconds
+
+    record = step_seconds(str(student_base), batch_size=2, width=32, steps=2, device=torch.device("cpu"))
+    assert record["model"] == "BertForQuestionAnswering" and record["batch"] == [2, 32]
+    assert len(record["train_steps_s"]) == 2 and record["train_step_s"] > 0 and record["forward_s"] > 0
