@@ -24,7 +24,7 @@ from qa.retrieve.conversation import Turn
 from qa.retrieve.filters import parse_date_bound
 from qa.store.location import STORE_HELP, StoreLocation
 from qa.store.location import store_argument as store_location
-from qa.ui.chat import format_notice, format_question, format_reply, markdown_text
+from qa.ui.chat import markdown_text
 from qa.ui.theme import CSS, theme
 
 if TYPE_CHECKING:  # gradio loads inside the functions: `python app.py --help` stays fast
@@ -142,9 +142,18 @@ def _placeholder(pipeline: Any) -> str:
 # --------------------------------------------------------------------------- the app
 
 
-def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News QA") -> "gr.Blocks":
+def build_app(
+    pipeline: Any,
+    *,
+    examples: Sequence[str] = (),
+    title: str = "News QA",
+    feedback_file: Path | None = None,
+) -> "gr.Blocks":
     """The chat app around one loaded pipeline (shared by every session).
 
+    `examples`: questions shown on the start screen (qa/ui/examples.py's `examples_for` makes them
+    from the indexed articles). `feedback_file`: where thumbs up/down are appended (default:
+    feedback.jsonl in the store's state folder, beside the index; qa/ui/feedback.py).
     Launch it with `.queue()` and `launch(css=CSS)`, as `main` does:
 
         >>> demo = build_app(QAPipeline.load("index/"), examples=["Who is the mayor?"])  # doctest: +SKIP
@@ -153,6 +162,10 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
     import gradio as gr
 
     from qa.pipeline import QuestionError
+    from qa.ui.api import describe_endpoint, parameter_descriptions
+    from qa.ui.feedback import FEEDBACK_FILE, FeedbackLog
+    from qa.ui.script import CHAT_JS
+    from qa.ui.session import ChatSession
 
     def ask(
         question: Any, turns: Sequence[Turn], k: Any, mode: Any, date_from: Any, date_to: Any, source: Any
@@ -168,34 +181,6 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
             **parse_filters(date_from, date_to, source),
         )
 
-    def answer_question(message: str, turns: list[Turn], *options: Any) -> tuple[str, Turn | None]:
-        """(reply HTML, the turn to remember); never raises: every failure becomes a reply."""
-        try:
-            answer = ask(message, turns, *options)
-        except (QuestionError, FilterError) as error:
-            return format_notice(str(error)), None
-        except Exception:  # noqa: BLE001 - the user gets an apology, the log gets the traceback
-            logger.exception("Could not answer %r", message[:200])
-            return format_notice(APOLOGY), None
-        return format_reply(answer), Turn(answer.question, answer.answer)
-
-    def respond(message, history, turns, k, mode, date_from, date_to, source):
-        message = message if isinstance(message, str) else ""
-        history = list(history or [])
-        # A cleared chat starts a new conversation.
-        turns = list(turns or []) if history else []
-        if not message.strip():  # nothing asked: no question bubble and no answer bubble
-            yield history, turns, message
-            return
-        history.append({"role": "user", "content": format_question(message)})
-        # Show the question at once; the answer follows when the pipeline is done.
-        yield history, turns, ""
-        reply, turn = answer_question(message, turns, k, mode, date_from, date_to, source)
-        if turn is not None:
-            turns = (turns + [turn])[-MAX_TURNS:]
-        history.append({"role": "assistant", "content": reply})
-        yield history, turns, ""
-
     def ask_api(
         question: str,
         k: int = config.DEFAULT_TOP_K,
@@ -205,10 +190,8 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
         source: str = "",
         history: list[dict] | None = None,
     ) -> dict:
-        """Answer a question from the indexed articles; returns Answer.to_dict() as JSON.
-
-        history: earlier turns for a follow-up, oldest first, as [{"question": ..., "answer": ...}].
-        """
+        """Answer a question from the indexed articles; returns Answer.to_dict() as JSON (the fields of
+        `qa ask --json`)."""
         turns = [
             Turn(str(t.get("question", "")), t["answer"] if isinstance(t.get("answer"), str) else None)
             for t in history or ()
@@ -223,6 +206,17 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
             raise gr.Error(APOLOGY, print_exception=False) from None
         return answer.to_dict()
 
+    location = getattr(pipeline, "location", None)
+    if feedback_file is None and location is not None:
+        feedback_file = location.state_dir / FEEDBACK_FILE
+    session = ChatSession(
+        pipeline,
+        ask,
+        (QuestionError, FilterError),
+        FeedbackLog(feedback_file) if feedback_file is not None else None,
+        filters=parse_filters,
+        examples=examples,
+    )
     reader = getattr(pipeline.reader, "name", type(pipeline.reader).__name__)
     with gr.Blocks(title=title, analytics_enabled=False, fill_height=True) as demo:
         gr.Markdown(
@@ -233,7 +227,7 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
             f"<small>Reader: {markdown_text(reader)}</small>",
             latex_delimiters=[],
         )
-        turns = gr.State([])
+        log = gr.State([])
         with gr.Row(equal_height=False):
             with gr.Column(scale=4, min_width=360):
                 chatbot = gr.Chatbot(
@@ -243,13 +237,16 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
                     height="72vh",
                     min_height=420,
                     layout="panel",
+                    autoscroll=False,  # each reply is scrolled to its first line (qa/ui/script.py)
                     render_markdown=False,  # replies are HTML built by qa.ui.chat from escaped text
                     sanitize_html=True,  # and the browser's sanitizer runs on them as well
                     allow_tags=False,
                     latex_delimiters=[],
-                    feedback_options=None,
-                    buttons=[],  # a copied message would be its HTML source; select the text instead
-                    placeholder=_placeholder(pipeline),
+                    feedback_options=("Like", "Dislike"),
+                    # copied as plain text, not as the reply's HTML (qa/ui/script.py)
+                    buttons=["copy", "copy_all"],
+                    placeholder=_start_text(pipeline) if examples else _placeholder(pipeline),
+                    examples=[{"text": q} for q in examples] or None,
                 )
                 with gr.Row():
                     message = gr.Textbox(
@@ -263,11 +260,7 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
                         max_lines=6,
                     )
                     send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="qa-ask")
-                example_box = (
-                    gr.Examples(examples=[[q] for q in examples], inputs=[message], label="Example questions")
-                    if examples
-                    else None
-                )
+                hint = gr.Markdown(visible=False, elem_id="qa-hint", latex_delimiters=[])
             with gr.Column(scale=1, min_width=220):
                 gr.Markdown("#### Search options")
                 k = gr.Slider(1, MAX_K, value=config.DEFAULT_TOP_K, step=1, label="Passages to read (k)")
@@ -281,31 +274,39 @@ def build_app(pipeline: Any, *, examples: Sequence[str] = (), title: str = "News
                 date_to = gr.Textbox(label="Date to", placeholder="YYYY[-MM[-DD]]", max_lines=1)
                 source = gr.Textbox(label="Source contains", placeholder="e.g. beebom.com", max_lines=1)
 
-        inputs = [message, chatbot, turns, k, mode, date_from, date_to, source]
-        outputs = [chatbot, turns, message]
-        gr.on(
-            [message.submit, send.click],
-            respond,
-            inputs,
-            outputs,
-            api_visibility="private",
-            concurrency_id="pipeline",
-            concurrency_limit=CONCURRENCY_LIMIT,
-            show_progress="minimal",
+        options = [k, mode, date_from, date_to, source]
+        outputs = [chatbot, log, message, hint]
+        queued = {
+            "api_visibility": "private",
+            "concurrency_id": "pipeline",
+            "concurrency_limit": CONCURRENCY_LIMIT,
+            "show_progress": "minimal",
+        }
+        asked = [message, chatbot, log, *options]
+        gr.on([message.submit, send.click], session.respond, asked, outputs, **queued)
+        chatbot.retry(session.retry, [chatbot, log, *options], outputs, **queued)
+        chatbot.example_select(session.example, [chatbot, log, *options], outputs, **queued)
+        chatbot.undo(
+            session.undo, [chatbot, log], [chatbot, log, message], api_visibility="private", queue=False
         )
-        if example_box is not None:
-            example_box.load_input_event.then(
-                respond,
-                inputs,
-                outputs,
-                api_visibility="private",
-                concurrency_id="pipeline",
-                show_progress="minimal",
-            )
+        chatbot.like(session.rate, [log], None, api_visibility="private", queue=False)
         # The chat's trash icon starts a new conversation: forget the turns too.
-        chatbot.clear(lambda: [], None, turns, api_visibility="private", queue=False)
+        chatbot.clear(lambda: [], None, log, api_visibility="private", queue=False)
         gr.api(ask_api, api_name="ask", concurrency_id="pipeline", concurrency_limit=CONCURRENCY_LIMIT)
+        describe_endpoint(demo, "ask", parameter_descriptions(MAX_K))
+        demo.load(None, None, None, js=CHAT_JS)
     return demo
+
+
+def _start_text(pipeline: Any) -> str:
+    """The start screen above the example questions: what is indexed, in one line."""
+    summary = pipeline.store.summary(max_titles=0)
+    count, first, last = summary.article_count, summary.first_date, summary.last_date
+    span = "" if first is None else first if first == last else f"{first} to {last}"
+    line = f"**Ask a question about the {count} indexed article{'s' if count != 1 else ''}**"
+    if span:
+        line += f" ({markdown_text(span)})"
+    return line + "\n\nAnswers are copied word for word from the articles, with their sources. For example:"
 
 
 # --------------------------------------------------------------------------- command line
@@ -424,7 +425,9 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         embedder = prepare_index(args.store, articles, None)
         print(f"Loading the pipeline (reader: {args.reader}) ...", flush=True)
         pipeline = QAPipeline.load(args.store, reader=args.reader, embedder=embedder)
-        demo = build_app(pipeline, examples=default_examples(articles))
+        from qa.ui.examples import examples_for  # questions from the indexed articles (issue 29)
+
+        demo = build_app(pipeline, examples=examples_for(pipeline))
         demo.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_MAX_SIZE)
         demo.launch(
             server_name=args.host,

@@ -36,6 +36,11 @@ CSS = """
 .qa-reply .qa-meta { color: var(--body-text-color-subdued); margin-top: .5em; font-size: .9em; }
 .qa-reply .qa-searched { color: var(--body-text-color); font-style: italic; }
 .qa-notice { color: var(--body-text-color); }
+/* the reply's plain text, for copy and screen readers (qa/ui/script.py) */
+.qa-reply .qa-copy { display: none; }
+/* each reply is scrolled to its first line; Gradio's scroll-down arrow would cover its sources */
+#qa-chat .scroll-down-button-container { display: none !important; }
+#qa-hint { color: var(--body-text-color-subdued); font-size: .92em; margin-top: -.25em; }
 """
 
 

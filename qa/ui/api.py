@@ -1,0 +1,47 @@
+"""The chat server's named endpoint `/ask`: each parameter named and described on its API page.
+
+`gr.api` makes one input per parameter of the function, labelled "1st", "2nd", ..., and the API page
+describes each as "The input value that is provided in the 1st Api component"; here each input is
+labelled with its parameter's name and given its description, which the page and gradio_client's
+`view_api()` show after that sentence.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from qa import config
+
+
+def parameter_descriptions(max_k: int) -> dict[str, str]:
+    """What each parameter of /ask means, in the words of the API page."""
+    return {
+        "question": f"The question, in plain English (at most {config.MAX_QUESTION_CHARS:,} characters).",
+        "k": f"How many passages the reader reads: 1 to {max_k} (default {config.DEFAULT_TOP_K}).",
+        "mode": "How passages are found: 'hybrid' (meaning and keywords, the default), 'dense' "
+        "(meaning) or 'keyword' (BM25).",
+        "date_from": "Only articles dated in or after this period: YYYY, YYYY-MM or YYYY-MM-DD; "
+        "empty for no bound.",
+        "date_to": "Only articles dated in or before this period (the whole month or year it names); "
+        "empty for no bound.",
+        "source": "Only articles whose source URL or file path contains this text (any case); empty for all.",
+        "history": "Earlier turns for a follow-up question, oldest first: "
+        '[{"question": "...", "answer": "..." or null}]; empty for a new conversation.',
+    }
+
+
+def describe_endpoint(demo: Any, api_name: str, descriptions: dict[str, str]) -> None:
+    """Label the inputs of `api_name` (made by gr.api inside `demo`) with their parameter names and
+    descriptions; a parameter without one is refused, so a new parameter cannot go undescribed."""
+    for function in demo.fns.values():
+        if function.api_name != api_name:
+            continue
+        names = list(inspect.signature(function.fn).parameters)
+        for block, name in zip(function.inputs, names):
+            if name not in descriptions:
+                raise ValueError(f"/{api_name}: parameter {name!r} has no description")
+            block.label = name
+            block._api_info = {**block.api_info(), "additional_description": descriptions[name]}
+        return
+    raise ValueError(f"no endpoint /{api_name} in the app")
