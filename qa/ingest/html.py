@@ -43,10 +43,14 @@ _TEASER = re.compile(
 )
 _TEASER_MAX_WORDS = 25  # a headline; a longer line is the article's own paragraph that begins so
 # ... and a call to follow, share or subscribe, or a cookie notice.
+# An article may mention a newsletter or a subscription; an imperative to sign up, or the two words
+# together, is the page talking to its reader.
 _CALL_TO_ACTION = re.compile(
     r"\b(?:follow (?:us|[\w@.]+(?: [\w@.]+){0,5}) on (?:facebook|twitter|x|instagram|youtube|linkedin)"
-    r"|share (?:it|this)(?: story| article| post)? with|sign up (?:for|to)|subscribe to"
-    r"|newsletters?\b|we use cookies|(?:accept|consent to) (?:all )?cookies|cookie (?:policy|settings))",
+    r"|share (?:it|this)(?: story| article| post)? with"
+    r"|(?:sign up|subscribe)\b.{0,80}\bnewsletters?\b|newsletters?\b.{0,80}\b(?:sign up|subscribe|inbox)"
+    r"|we use cookies|(?:accept|consent to) (?:all )?cookies|cookie (?:policy|settings))"
+    r"|^(?:sign up|subscribe|follow us|join us)\b",
     re.I,
 )
 _CALL_MAX_WORDS = 30
