@@ -431,7 +431,7 @@ def _load_warc(path: Path, relpath: str) -> tuple[list[Article], list[SkippedFil
                         item.payload,
                         item.uri.encode("utf-8", "replace") + b"\n" + item.payload,
                         url=item.uri or None,
-                        fallback_date=item.date,
+                        fallback_date=item.published or item.date,
                         what=what,
                     )
                 )

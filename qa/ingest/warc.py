@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+FEED_DATE_FIELD = "X-Feed-Published"  # a WARC extension field: the item's date in the feed that listed it
 _SCAN_CHUNK = 1 << 20
 # Where a record can begin: a gzip member (one per record in a .warc.gz, as crawlers write them),
 # or a "WARC/1.x" version line in an uncompressed file.
@@ -28,6 +29,9 @@ class Response:
     uri: str  # WARC-Target-URI
     date: str | None  # ISO "YYYY-MM-DD" of WARC-Date: when it was crawled
     payload: bytes  # the HTTP body, transfer and content encodings undone
+    # The date the feed that listed the page gave it (FEED_DATE_FIELD, written by qa/ingest/web.py):
+    # a better fallback than the crawl date for a page without a date of its own.
+    published: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,17 +67,18 @@ def html_responses(handle: BinaryIO, max_payload_bytes: int) -> Iterator[Respons
                     payload = record.content_stream().read(max_payload_bytes + 1)
                     uri = record.rec_headers.get_header("WARC-Target-URI") or ""
                     date = _iso_day(record.rec_headers.get_header("WARC-Date"))
-                    item = (payload, uri, date)
+                    published = _iso_day(record.rec_headers.get_header(FEED_DATE_FIELD))
+                    item = (payload, uri, date, published)
                 # Asked only now: warcio reads the record to its end to know its offset and length.
                 offset = records.get_record_offset()  # from the handle: absolute after a seek
                 following = offset + records.get_record_length()
                 resyncing = False
                 if item is not None:
-                    payload, uri, date = item
+                    payload, uri, date, published = item
                     if len(payload) > max_payload_bytes:
                         yield BrokenRecord(offset, f"page is over the {max_payload_bytes}-byte limit")
                     else:
-                        yield Response(offset, uri, date, payload)
+                        yield Response(offset, uri, date, payload, published)
                 offset = following
             return
         except Exception as error:  # warcio raises many kinds on damaged input (zlib.error among them)

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from qa.ingest.warc import FEED_DATE_FIELD
+
 USER_AGENT = "newsqa/0.1 (question answering over news articles; qa index --url)"
 TIMEOUT_SECONDS = 15.0
 # What ingestion would refuse is not worth downloading (qa/ingest/articles.py MAX_FILE_BYTES; not
@@ -167,6 +169,7 @@ def fetch_into(
         print(f"fetch failed: {url}: {reason}", file=err)
 
     pages = list(dict.fromkeys(urls))
+    published: dict[str, str | None] = {}  # feed item -> its date in the feed
     for feed in dict.fromkeys(feeds):
         try:
             items = _feed_items(fetcher, feed, state)
@@ -176,9 +179,11 @@ def fetch_into(
         new = [link for link in items if link not in state.pages]
         summary.unchanged += len(items) - len(new)
         pages.extend(link for link in new if link not in pages)
+        for link in new:
+            published.setdefault(link, items[link])
     for url in pages:
         try:
-            path = _fetch_page(fetcher, url, root, state)
+            path = _fetch_page(fetcher, url, root, state, published.get(url))
         except FetchError as error:
             failed(url, str(error))
             continue
@@ -191,29 +196,34 @@ def fetch_into(
     return summary
 
 
-def _feed_items(fetcher: Fetcher, feed: str, state: _State) -> list[str]:
-    """The item links of a feed, in its order; [] when a conditional request finds it unchanged."""
+def _feed_items(fetcher: Fetcher, feed: str, state: _State) -> dict[str, str | None]:
+    """Item link -> the item's date in the feed (ISO day, None when it gives none), in the feed's
+    order; empty when a conditional request finds the feed unchanged."""
     import feedparser
 
     known = state.feeds.get(feed, {})
     response = fetcher.get(feed, etag=known.get("etag"), last_modified=known.get("last_modified"))
     if response.status == 304:
-        return []
+        return {}
     parsed = feedparser.parse(response.body)
     if not parsed.entries and (parsed.bozo or not parsed.version):
         why = getattr(parsed, "bozo_exception", None)
         detail = f" ({' '.join(str(why).split())[:100]})" if why else ""
         raise FetchError(f"not an RSS or Atom feed{detail}")
-    links = []
+    links: dict[str, str | None] = {}
     for entry in parsed.entries:
         link = entry.get("link")
         if link:
-            links.append(urllib.parse.urljoin(response.final_url, link))
+            when = entry.get("published_parsed") or entry.get("updated_parsed")
+            day = time.strftime("%Y-%m-%d", when) if when else None
+            links.setdefault(urllib.parse.urljoin(response.final_url, link), day)
     state.feeds[feed] = _validators(response)
     return links
 
 
-def _fetch_page(fetcher: Fetcher, url: str, root: Path, state: _State) -> Path | None:
+def _fetch_page(
+    fetcher: Fetcher, url: str, root: Path, state: _State, published: str | None = None
+) -> Path | None:
     """Fetch one page into a WARC file; None when the server says it has not changed."""
     known = state.pages.get(url, {})
     response = fetcher.get(url, etag=known.get("etag"), last_modified=known.get("last_modified"))
@@ -225,12 +235,12 @@ def _fetch_page(fetcher: Fetcher, url: str, root: Path, state: _State) -> Path |
     host = urllib.parse.urlsplit(url).hostname or "unknown"
     name = hashlib.sha256(url.encode("utf-8")).hexdigest()[:20] + ".warc.gz"
     path = root / _safe(host) / name
-    _write_warc(path, response)
+    _write_warc(path, response, published)
     state.pages[url] = {**_validators(response), "file": path.relative_to(root.parent).as_posix()}
     return path
 
 
-def _write_warc(path: Path, response: Fetched) -> None:
+def _write_warc(path: Path, response: Fetched, published: str | None = None) -> None:
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
@@ -247,7 +257,7 @@ def _write_warc(path: Path, response: Fetched) -> None:
         "response",
         payload=io.BytesIO(response.body),
         http_headers=http_headers,
-        warc_headers_dict={"WARC-Date": now},
+        warc_headers_dict={"WARC-Date": now, **({FEED_DATE_FIELD: published} if published else {})},
     )
     writer.write_record(record)
     path.parent.mkdir(parents=True, exist_ok=True)

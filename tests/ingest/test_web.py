@@ -33,12 +33,16 @@ class Site:
             "/library": article_page(SECOND, title="Library stays open", canonical=None).encode(),
         }
         self.feed_items = ["/pier", "/library"]
+        self.pub_dates: dict[str, str] = {}  # path -> its <pubDate> element
         self.hits: Counter = Counter()
         self.headers: dict[str, dict[str, str]] = {}
         self.fail_first: dict[str, int] = {}  # path -> how many 500s before it works
 
     def feed(self) -> bytes:
-        items = "".join(f"<item><title>{p}</title><link>{p}</link></item>" for p in self.feed_items)
+        items = "".join(
+            f"<item><title>{p}</title><link>{p}</link>{self.pub_dates.get(p, '')}</item>"
+            for p in self.feed_items
+        )
         channel = f"<channel><title>Courier</title>{items}</channel>"
         return f'<?xml version="1.0"?><rss version="2.0">{channel}</rss>'.encode()
 
@@ -220,3 +224,12 @@ def test_qa_index_url_builds_an_index_of_the_fetched_pages(tmp_path, server, cap
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "0 new or changed pages, 1 unchanged" in out and "already up to date" in out
+
+
+def test_a_page_without_a_date_takes_its_date_in_the_feed(tmp_path, server):
+    server.pages["/undated"] = article_page(SECOND, title="Library", date=None, canonical=None).encode()
+    server.feed_items = ["/undated"]
+    server.pub_dates["/undated"] = "<pubDate>Tue, 02 Apr 2024 10:00:00 GMT</pubDate>"
+    web.fetch_into(tmp_path, feeds=[server.base + "/feed.xml"], fetcher=_fetcher(), err=io.StringIO())
+    (article,) = load_articles(tmp_path).articles
+    assert article.date == "2024-04-02" and article.source == server.base + "/undated"
