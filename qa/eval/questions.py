@@ -25,6 +25,8 @@ class Question:
     sources: tuple[str, ...] = ()
     # Asked as with `qa ask --from/--to`: only articles dated in the range are searched.
     search_filter: SearchFilter | None = None
+    # Answers known to be wrong (a thumbs-down in the chat's feedback file); see _feedback.
+    wrong_answers: tuple[str, ...] = ()
 
     @property
     def has_answer(self) -> bool:
@@ -52,7 +54,7 @@ class Context:
 @dataclass(frozen=True)
 class QuestionSet:
     path: Path
-    format: str  # "jsonl", "json" (an array of question objects) or "squad"
+    format: str  # "jsonl", "json" (an array of question objects), "squad" or "feedback" (the chat's)
     questions: tuple[Question, ...]
     contexts: tuple[Context, ...] = ()  # SQuAD only; Question.source is "{corpus_name}#{line}"
 
@@ -114,7 +116,54 @@ def load_questions(path: Path | str) -> QuestionSet:
                 "or a SQuAD 2.0 JSON file"
             ) from None
         records.append((f"{path}:{number}", f"{number}", record))
+    if records and all(isinstance(record, dict) and "rating" in record for _w, _i, record in records):
+        return QuestionSet(path, "feedback", _questions(path, _feedback(path, records)))
     return QuestionSet(path, "jsonl", _questions(path, records))
+
+
+def _feedback(path: Path, records: list[tuple[str, str, Any]]) -> list[tuple[str, str, Any]]:
+    """The chat's feedback file (qa/ui/feedback.py: one line a thumbs up/down) as question records.
+
+    Ratings are grouped by the question searched (a follow-up with its context) and its date range;
+    the latest rating of each answer counts. Answers rated up are the gold answers, and the articles
+    they cite its sources (a thumbs-up on "no answer" makes the question one the articles do not
+    answer). A question with no answer rated up is asked as one the articles do not answer, with the
+    answers rated down kept as known wrong: leaving it unanswered scores, the rejected answer scores
+    0 and so does any other answer (unconfirmed, until rated up in the chat), so that
+    `--save-threshold` learns to hold back where users rejected answers. A question whose only
+    rating is a thumbs-down on "no answer" has no answer to score against and is left out.
+    """
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for where, default_id, record in records:
+        rating = record.get("rating")
+        if rating not in ("up", "down"):
+            raise EvalInputError(f'{where}: \'rating\' must be "up" or "down", got {rating!r}')
+        question = record.get("search_query") or record.get("question")
+        answer = record.get("answer")
+        if not isinstance(answer, (str, type(None))):
+            raise EvalInputError(f"{where}: 'answer' must be a string or null, got {_kind(answer)}")
+        key = (question, record.get("from"), record.get("to"))
+        group = groups.setdefault(key, {"where": where, "id": default_id, "ratings": {}, "sources": {}})
+        group["ratings"].pop(answer, None)  # the latest rating of an answer counts, in its place
+        group["ratings"][answer] = rating
+        if rating == "up" and answer is not None:
+            cited = [c.get("article_id") for c in record.get("citations") or () if isinstance(c, dict)]
+            group["sources"][answer] = [name for name in cited if isinstance(name, str)]
+    questions = []
+    for (question, date_from, date_to), group in groups.items():
+        ratings = group["ratings"]
+        golds = [a for a, r in ratings.items() if r == "up" and a is not None]
+        wrong = [a for a, r in ratings.items() if r == "down" and a is not None]
+        if not golds and not wrong and ratings.get(None) != "up":
+            continue  # only "no answer" rated down: right is unknown
+        sources = [name for gold in golds for name in group["sources"].get(gold, ())]
+        item = {"id": f"feedback-{group['id']}", "question": question, "answers": golds}
+        item.update({"wrong_answers": wrong, "source": list(dict.fromkeys(sources)) or None})
+        item.update({"from": date_from, "to": date_to})
+        questions.append((group["where"], group["id"], item))
+    if not questions:
+        raise EvalInputError(f"{path}: no rated answer to ask again (only thumbs-down on 'no answer')")
+    return questions
 
 
 def _read_text(path: Path) -> str:
@@ -172,6 +221,7 @@ def _question(record: Any, where: str, default_id: str) -> Question:
         _answers(record["answers"], where),
         _sources(record.get("source"), where),
         _search_filter(record, where),
+        tuple(a for a in record.get("wrong_answers") or () if isinstance(a, str)),
     )
 
 

@@ -164,3 +164,116 @@ def test_cli_bad_file_exits_2_with_one_line(tmp_path, capsys):
     assert err.startswith("error: ") and "q.jsonl:2: duplicate id 'a'" in err and "Traceback" not in err
     assert main(["eval", str(path), "--k", "0"]) == 2
     assert "--k must be greater than 0" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------------
+# The chat's feedback file (qa/ui/feedback.py) as a question set
+
+
+def _rated(question, answer, article_id="tram-line.md", *, search_query=None, date_to=None):
+    from qa.types import Answer, Citation
+
+    citations = ()
+    if answer is not None:
+        text = f"The Green Line cost {answer}, of which 160 million came from a grant."
+        start = text.index(answer)
+        citations = (
+            Citation(
+                f"{article_id}::2.0",
+                article_id,
+                "Tram",
+                "2024-03-14",
+                "x",
+                2,
+                start,
+                start + len(answer),
+                text,
+                0.9,
+            ),
+        )
+    return Answer(
+        question, answer, 0.9 if answer else None, 0.1, "bundled:t", citations, search_query or question
+    )
+
+
+def _feedback_file(path, *ratings):
+    from qa.ui.feedback import FeedbackLog, answer_record
+
+    log = FeedbackLog(path)
+    for answer, liked, date_to in ratings:
+        filters = {"date_from": None, "date_to": date_to, "source": None}
+        log.save(answer_record(answer, generation="gen-000003", k=5, mode="hybrid", filters=filters), liked)
+    return path
+
+
+def test_feedback_file_is_a_question_set(tmp_path):
+    tram = "How much did the Green Line tram cost?"
+    path = _feedback_file(
+        tmp_path / "feedback.jsonl",
+        (_rated(tram, "160 million"), True, None),  # first liked, then taken back by a dislike
+        (_rated(tram, "412 million euros"), True, None),
+        (_rated(tram, "160 million"), False, None),
+        (_rated("What is the population of Valmora?", "22 stops"), False, None),
+        (_rated("Who won Eurovision?", None), True, None),  # "no answer" was right
+        (_rated("Who built it?", None), False, None),  # "no answer" was wrong: right unknown, left out
+        (
+            _rated("And the cost?", "412 million euros", search_query="And the cost? (Green Line)"),
+            True,
+            "2024",
+        ),
+    )
+    line = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
+    assert (
+        line["rating"] == "up" and line["index_generation"] == "gen-000003" and line["reader"] == "bundled:t"
+    )
+    assert line["citations"][0]["article_id"] == "tram-line.md"
+    qs = load_questions(path)
+    assert qs.format == "feedback"
+    by_question = {q.question: q for q in qs.questions}
+    assert list(by_question) == [
+        tram,
+        "What is the population of Valmora?",
+        "Who won Eurovision?",
+        "And the cost? (Green Line)",  # the follow-up as it was searched, with its date range
+    ]
+    assert by_question[tram].answers == ("412 million euros",) and by_question[tram].wrong_answers == (
+        "160 million",
+    )
+    assert by_question[tram].sources == ("tram-line.md",)
+    down = by_question["What is the population of Valmora?"]
+    assert not down.has_answer and down.wrong_answers == ("22 stops",)
+    assert not by_question["Who won Eurovision?"].has_answer
+    assert by_question["And the cost? (Green Line)"].search_filter.date_to == "2024"
+    assert len({q.id for q in qs.questions}) == 4
+
+
+def test_feedback_with_a_bad_rating_names_the_line(tmp_path):
+    path = _jsonl(tmp_path / "f.jsonl", {"rating": "meh", "question": "Who?", "answer": None})
+    with pytest.raises(EvalInputError, match=r"f.jsonl:1: 'rating' must be"):
+        load_questions(path)
+    path = _feedback_file(tmp_path / "g.jsonl", (_rated("Who built it?", None), False, None))
+    with pytest.raises(EvalInputError, match="no rated answer"):
+        load_questions(path)
+
+
+@pytest.mark.slow
+def test_feedback_round_trips_through_qa_eval_and_tunes_the_threshold(tmp_path, capsys):
+    from qa.cli import main
+    from qa.eval.resume import METRICS_FILE, PREDICTIONS_FILE
+
+    path = _feedback_file(
+        tmp_path / "feedback.jsonl",
+        (_rated("How much did the Green Line tram cost?", "412 million euros"), True, None),
+        (_rated("What is the population of Valmora?", "22 stops"), False, None),
+    )
+    out = tmp_path / "run"
+    argv = ["eval", str(path), "--articles", str(config.SAMPLE_ARTICLES_DIR), "--reader", "bundled"]
+    status = main([*argv, "--k", "3", "--out", str(out), "--save-threshold"])
+    assert status == 0, capsys.readouterr().err
+    metrics = json.loads((out / METRICS_FILE).read_text())
+    assert metrics["n"] == 2 and metrics["n_has_answer"] == 1 and metrics["n_no_answer"] == 1
+    records = {r["question"]: r for r in map(json.loads, (out / PREDICTIONS_FILE).read_text().splitlines())}
+    assert records["How much did the Green Line tram cost?"]["exact_match"] == 1.0
+    rejected = records["What is the population of Valmora?"]
+    assert rejected["exact_match"] == (1.0 if rejected["answer"] is None else 0.0)  # scored as unanswerable
+    assert "Saved no-answer threshold" in capsys.readouterr().out
