@@ -383,12 +383,13 @@ def _page_article(
     url: str | None = None,
     fallback_date: str | None = None,
     what: str | None = None,
+    charset: str | None = None,
 ) -> Article:
     """The Article in a web page; `url` and `fallback_date` (a crawl's) stand in for what the page lacks."""
     from qa.ingest import html  # trafilatura loads in 0.2 s: only when there are pages to read
 
     try:
-        page = html.extract(page_bytes, url)
+        page = html.extract(page_bytes, url, declared_charset=charset)
     except html.NotAnArticle as error:
         raise _Rejected(path, f"{what}: {error}" if what else str(error)) from None
     paragraphs = [" ".join(p.translate(_CONTROL_CHARS).split()) for p in page.paragraphs]
@@ -432,6 +433,7 @@ def _load_warc(path: Path, relpath: str) -> tuple[list[Article], list[SkippedFil
                         item.uri.encode("utf-8", "replace") + b"\n" + item.payload,
                         url=item.uri or None,
                         fallback_date=item.published or item.date,
+                        charset=item.charset,
                         what=what,
                     )
                 )

@@ -4,6 +4,7 @@ around an article (related-article lists, "Read more:" teasers, follow-us and ne
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import dataclass
 
@@ -22,8 +23,20 @@ except ImportError as error:  # pragma: no cover - a dependency in pyproject.tom
 EXTRACT_OPTIONS = {"favor_precision": True, "include_comments": False, "include_tables": True}
 
 # Anything shaped like markup in the first bytes: a text file named .html has none.
-_MARKUP = re.compile(rb"<\s*(?:!doctype|html|head|body|p|div|article|meta|title|span|table|h[1-6])\b", re.I)
+_MARKUP = re.compile(r"<\s*(?:!doctype|html|head|body|p|div|article|meta|title|span|table|h[1-6])\b", re.I)
 _SNIFF_BYTES = 64 * 1024
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),  # before UTF-16 LE, whose mark it starts with
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# <meta charset="x"> or <meta http-equiv="Content-Type" content="text/html; charset=x">, and an XML
+# declaration's encoding (XHTML)
+_META_CHARSET = re.compile(
+    r"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)|<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)""", re.I
+)
 _WORD = re.compile(r"\w+")
 MIN_SENTENCE_WORDS = 8  # a page whose longest line is shorter holds links and labels, not an article
 
@@ -77,8 +90,49 @@ class Page:
     dropped: tuple[Dropped, ...] = ()
 
 
-def extract(html: bytes | str, url: str | None = None) -> Page:
-    """The article in `html` (bytes: the encoding is found from the page, as a browser does).
+def decode(data: bytes, declared: str | None = None) -> str:
+    """A page's text, its encoding found as a browser finds it: a byte order mark, else the charset
+    the server `declared` or the page's own <meta> names, else UTF-8 when the bytes are valid UTF-8,
+    else windows-1252 (the web's default for unlabelled pages, which "ISO-8859-1" means there).
+
+    trafilatura guesses from the bytes alone when it is given bytes, and on a short unlabelled page
+    in windows-1252 its guess can be another code page (a "ï" read as "’").
+
+    >>> decode(b"caf\\xe9"), decode(b'<meta charset="utf-8">caf\\xc3\\xa9')[-4:]
+    ('café', 'café')
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(encoding, errors="replace")
+    head = data[:_SNIFF_BYTES].decode("ascii", errors="replace")
+    meta = _META_CHARSET.search(head)
+    for name in (declared, (meta[1] or meta[2]) if meta else None):
+        encoding = _codec(name)
+        if encoding is not None:
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                continue  # mislabelled: try the next clue
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.strip().strip("\"'").lower()
+    if name in ("iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii"):
+        return "cp1252"  # what browsers read these labels as (WHATWG Encoding)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
+def extract(html: bytes | str, url: str | None = None, *, declared_charset: str | None = None) -> Page:
+    """The article in `html` (bytes are decoded as a browser would: `decode`).
 
     Raises NotAnArticle for a page that is not HTML or has no main text.
 
@@ -89,8 +143,9 @@ def extract(html: bytes | str, url: str | None = None) -> Page:
         >>> page.title, len(page.paragraphs)
         ('Tram opens', 1)
     """
-    head = html[:_SNIFF_BYTES]
-    if not _MARKUP.search(head if isinstance(head, bytes) else head.encode("utf-8", "replace")):
+    if isinstance(html, bytes):
+        html = decode(html, declared_charset)
+    if not _MARKUP.search(html[:_SNIFF_BYTES]):
         raise NotAnArticle("not an HTML page (no markup)")
     document = trafilatura.bare_extraction(html, url=url, with_metadata=True, **EXTRACT_OPTIONS)
     text = document.text if document is not None else None

@@ -32,6 +32,7 @@ class Response:
     # The date the feed that listed the page gave it (FEED_DATE_FIELD, written by qa/ingest/web.py):
     # a better fallback than the crawl date for a page without a date of its own.
     published: str | None = None
+    charset: str | None = None  # as the response's Content-Type declared it
 
 
 @dataclass(frozen=True)
@@ -68,17 +69,17 @@ def html_responses(handle: BinaryIO, max_payload_bytes: int) -> Iterator[Respons
                     uri = record.rec_headers.get_header("WARC-Target-URI") or ""
                     date = _iso_day(record.rec_headers.get_header("WARC-Date"))
                     published = _iso_day(record.rec_headers.get_header(FEED_DATE_FIELD))
-                    item = (payload, uri, date, published)
+                    item = (payload, uri, date, published, _charset(record))
                 # Asked only now: warcio reads the record to its end to know its offset and length.
                 offset = records.get_record_offset()  # from the handle: absolute after a seek
                 following = offset + records.get_record_length()
                 resyncing = False
                 if item is not None:
-                    payload, uri, date, published = item
+                    payload, uri, date, published, charset = item
                     if len(payload) > max_payload_bytes:
                         yield BrokenRecord(offset, f"page is over the {max_payload_bytes}-byte limit")
                     else:
-                        yield Response(offset, uri, date, payload, published)
+                        yield Response(offset, uri, date, payload, published, charset)
                 offset = following
             return
         except Exception as error:  # warcio raises many kinds on damaged input (zlib.error among them)
@@ -104,6 +105,14 @@ def _is_html(record) -> bool:
     headers = record.http_headers
     content_type = headers.get_header("Content-Type", "") if headers is not None else ""
     return not content_type or content_type.split(";")[0].strip().lower() in _HTML_TYPES
+
+
+def _charset(record) -> str | None:
+    headers = record.http_headers
+    match = re.search(
+        r"charset\s*=\s*[\"']?([\w.:-]+)", headers.get_header("Content-Type", "") if headers else ""
+    )
+    return match[1] if match else None
 
 
 def _next_record_start(handle: BinaryIO, position: int, compressed: bool) -> int | None:

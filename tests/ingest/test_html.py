@@ -120,6 +120,17 @@ def test_a_page_in_another_encoding_keeps_its_letters(tmp_path):
     assert article.title == "Festa al moll de Valmora"
 
 
+@pytest.mark.parametrize("encoding", ["cp1252", "utf-16", "utf-8"])
+def test_a_page_without_a_charset_label_is_read_as_a_browser_reads_it(tmp_path, encoding):
+    story = (
+        "Els veïns de Valmora celebren la reobertura del moll nord amb una festa a la plaça major. " * 2,
+    )
+    page = article_page(story, title="Festa al moll").replace('<meta charset="utf-8">', "")
+    _write(tmp_path, "festa.html", page.encode(encoding))  # Python's UTF-16 starts with a byte order mark
+    (article,) = load_articles(tmp_path).articles
+    assert article.paragraphs == (" ".join(story[0].split()),)
+
+
 def test_bad_pages_are_skipped_one_warning_each_and_the_rest_read(tmp_path, caplog):
     _write(tmp_path, "good.html", article_page().encode())
     _write(tmp_path, "notes.html", b"Just a line of text someone saved with the wrong name.\n")
