@@ -26,7 +26,8 @@ def with_headline(headline: str, paragraph: str) -> HeadlinedText:
     HeadlinedText(text='Seabright election. Turnout was 68.4 percent.', paragraph_start=20)
     >>> with_headline("  ", "Turnout was 68.4 percent.").paragraph_start
     0
-    >>> with_headline("Turnout was 68.4…", "Port Ellery: Turnout was 68.4 percent, the highest since 1998.").paragraph_start
+    >>> lead = "Port Ellery: Turnout was 68.4 percent, the highest since 1998."
+    >>> with_headline("Turnout was 68.4…", lead).paragraph_start
     0
     """
     # SQuAD titles are Wikipedia page names ("Super_Bowl_50").
