@@ -198,13 +198,14 @@ def fetch_into(
 
 def _feed_items(fetcher: Fetcher, feed: str, state: _State) -> dict[str, str | None]:
     """Item link -> the item's date in the feed (ISO day, None when it gives none), in the feed's
-    order; empty when a conditional request finds the feed unchanged."""
+    order. A feed the server finds unchanged (304) gives the items it had: one whose page could not
+    be fetched last time is tried again."""
     import feedparser
 
     known = state.feeds.get(feed, {})
     response = fetcher.get(feed, etag=known.get("etag"), last_modified=known.get("last_modified"))
     if response.status == 304:
-        return {}
+        return dict(known.get("items", {}))
     parsed = feedparser.parse(response.body)
     if not parsed.entries and (parsed.bozo or not parsed.version):
         why = getattr(parsed, "bozo_exception", None)
@@ -217,7 +218,7 @@ def _feed_items(fetcher: Fetcher, feed: str, state: _State) -> dict[str, str | N
             when = entry.get("published_parsed") or entry.get("updated_parsed")
             day = time.strftime("%Y-%m-%d", when) if when else None
             links.setdefault(urllib.parse.urljoin(response.final_url, link), day)
-    state.feeds[feed] = _validators(response)
+    state.feeds[feed] = {**_validators(response), "items": links}
     return links
 
 
@@ -279,7 +280,7 @@ def _safe(host: str) -> str:
 class _State:
     path: Path
     pages: dict[str, dict[str, str]]
-    feeds: dict[str, dict[str, str]]
+    feeds: dict[str, dict]  # feed URL -> its validators and "items" (link -> date)
 
     @classmethod
     def load(cls, path: Path) -> _State:

@@ -60,7 +60,11 @@ def _handler(site: Site):
                 site.fail_first[path] -= 1
                 return self._send(500, b"oops", "text/plain")
             if path == "/feed.xml":
-                return self._send(200, site.feed(), "application/rss+xml")
+                feed = site.feed()
+                etag = f'"{hash(feed) & 0xFFFFFFFF:x}"'
+                if self.headers.get("If-None-Match") == etag:
+                    return self._send(304, b"", None, etag)
+                return self._send(200, feed, "application/rss+xml", etag)
             if path == "/not-a-feed":
                 return self._send(200, b"<html><body>no feed here, just {broken", "text/plain")
             if path == "/slow":
@@ -233,3 +237,15 @@ def test_a_page_without_a_date_takes_its_date_in_the_feed(tmp_path, server):
     web.fetch_into(tmp_path, feeds=[server.base + "/feed.xml"], fetcher=_fetcher(), err=io.StringIO())
     (article,) = load_articles(tmp_path).articles
     assert article.date == "2024-04-02" and article.source == server.base + "/undated"
+
+
+def test_a_feed_item_that_failed_is_tried_again_when_the_feed_is_unchanged(tmp_path, server):
+    feed = server.base + "/feed.xml"
+    server.fail_first["/library"] = 99
+    summary = web.fetch_into(tmp_path, feeds=[feed], fetcher=_fetcher(retries=0), err=io.StringIO())
+    assert len(summary.saved) == 1 and len(summary.failed) == 1
+    server.fail_first["/library"] = 0
+    # the feed itself is unchanged: the server answers 304
+    summary = web.fetch_into(tmp_path, feeds=[feed], fetcher=_fetcher(), err=io.StringIO())
+    assert len(summary.saved) == 1 and summary.failed == [] and server.hits["/library"] == 2
+    assert "If-None-Match" in server.headers["/feed.xml"]
