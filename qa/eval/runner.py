@@ -1,4 +1,5 @@
-"""End-to-end evaluation: a question set through the pipeline -> predictions.jsonl, metrics.json, report.html."""
+"""End-to-end evaluation: a question set through the pipeline -> predictions.jsonl, metrics.json,
+report.html."""
 
 from __future__ import annotations
 
@@ -214,8 +215,9 @@ def save_best_threshold(
     location.state_dir.mkdir(parents=True, exist_ok=True)
     path = save_threshold(location.state_dir, saved)
     return (
-        f"Saved no-answer threshold {saved.threshold:+.4f} for reader {reader} at k={k}, {mode} retrieval, in {path}: it answers "
-        f"{saved.answered} of {saved.questions} of these questions (F1 {saved.f1_before:.1f} -> {saved.f1:.1f}). "
+        f"Saved no-answer threshold {saved.threshold:+.4f} for reader {reader} at k={k}, {mode} retrieval, "
+        f"in {path}: it answers {saved.answered} of {saved.questions} of these questions "
+        f"(F1 {saved.f1_before:.1f} -> {saved.f1:.1f}). "
         f"`qa ask --store {location}` and the chat use it; --threshold overrides it."
     )
 
@@ -274,13 +276,17 @@ def format_summary(metrics: dict[str, Any], out_dir: Path) -> str:
     total = metrics["latency_ms"].get("total", {})
     best = metrics["no_answer_threshold"]["best_f1"]
     lines = [
-        f"{'PARTIAL: ' if metrics['partial'] else ''}Evaluated {metrics['n']} of {metrics['questions_in_run']} questions "
+        f"{'PARTIAL: ' if metrics['partial'] else ''}Evaluated {metrics['n']} of "
+        f"{metrics['questions_in_run']} questions "
         f"(reader {cfg['reader']}, k={cfg['k']}, {cfg['mode']}) -> {out_dir}",
-        f"  EM {num(metrics['exact_match'])}  F1 {num(metrics['f1'])}  (has-answer EM {num(metrics['has_ans_exact_match'])} "
+        f"  EM {num(metrics['exact_match'])}  F1 {num(metrics['f1'])}  "
+        f"(has-answer EM {num(metrics['has_ans_exact_match'])} "
         f"F1 {num(metrics['has_ans_f1'])}; no-answer accuracy {num(metrics['no_ans_accuracy'])})",
-        f"  retrieval recall@{'/'.join(metrics['retrieval_recall_at_k'])}: {recall}  MRR {num(metrics['mrr'], 3)}",
+        f"  retrieval recall@{'/'.join(metrics['retrieval_recall_at_k'])}: {recall}  "
+        f"MRR {num(metrics['mrr'], 3)}",
         f"  latency total p50 {num(total.get('p50'), 0)} ms, p95 {num(total.get('p95'), 0)} ms",
-        f"  best no-answer threshold {best['threshold']:+.4f}: F1 {num(best['f1'])} (now {cfg['no_answer_threshold']})",
+        f"  best no-answer threshold {best['threshold']:+.4f}: F1 {num(best['f1'])} "
+        f"(now {cfg['no_answer_threshold']})",
         *([_citation_line(metrics["citations"])] if "citations" in metrics else []),
         f"  report: {out_dir / REPORT_FILE}",
     ]
