@@ -267,8 +267,8 @@ def test_export_writes_fp16_weights_that_read_back_as_the_checkpoint(tmp_path, t
     from safetensors.torch import load_file
 
     from qa.read.choose import load_reader
-    from qa.training.export import ReaderInfo, export_reader, model_card
     from qa.read.transformers_reader import TransformersReader
+    from qa.training.export import ReaderInfo, export_reader, model_card
 
     run = tmp_path / "run"
     train(tiny_config(tiny_base, max_steps=2), run, resume=False)
