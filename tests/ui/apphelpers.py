@@ -139,3 +139,32 @@ def running_app(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=15)
+
+
+# An article whose sentence the example-question patterns (qa/ui/examples.py) turn into a question
+# that carries markup: the start screen must show it as text.
+EXAMPLE_MARKUP = "<img src=x onerror=alert(7)>"
+EXAMPLE_SENTENCE = (
+    f"In June the Zorblatt press said 4,100 souvenir copies were stamped {EXAMPLE_MARKUP} by hand "
+    "at the Quibbleton works."
+)
+HOSTILE_EXAMPLE_ARTICLE = f"""---
+title: 'Zorblatt <b>press</b> run'
+date: 2021-06-01
+---
+
+{EXAMPLE_SENTENCE}
+
+The stamping took nine days, the press said.
+"""
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
