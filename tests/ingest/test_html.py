@@ -8,11 +8,11 @@ import logging
 from pathlib import Path
 
 import pytest
+from web_pages import COOKIE, MENU, RELATED, SHARE, STORY, article_page
 
 from qa.ingest import html
 from qa.ingest.articles import load_articles, scan_folder
 from qa.ingest.split import PARAGRAPH_SEPARATOR, split_article
-from tests.ingest.pages import COOKIE, MENU, RELATED, SHARE, STORY, article_page
 
 TITLE = "Harbour board approves the rebuilding of the north pier"
 

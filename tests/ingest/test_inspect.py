@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import gzip
 import json
+import sys
 from pathlib import Path
 
 import pytest
+from web_pages import STORY, article_page
 
 from qa.cli import main
-from tests.ingest.pages import STORY, article_page
 
-CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpora" / "article-extraction"
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT.parent / "shared" / "corpora" / "article-extraction"
 
 
 def test_json_gives_one_object_per_article_and_line(tmp_path, capsys):
@@ -60,6 +62,8 @@ def test_a_missing_path_is_exit_status_2(tmp_path, capsys):
 @pytest.mark.skipif(not (CORPUS / "ground-truth.json").is_file(), reason="needs ../shared/corpora")
 def test_extraction_on_the_shared_pages_beats_trafilatura_defaults():
     """The 120 pages of the article-extraction benchmark, scored as bench/extraction.py scores them."""
+    if str(ROOT) not in sys.path:  # `bench` is a folder of the checkout, not an installed package
+        sys.path.insert(0, str(ROOT))
     from bench.extraction import score
     from qa.ingest.articles import load_articles
 

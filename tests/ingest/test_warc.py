@@ -8,10 +8,10 @@ import logging
 from pathlib import Path
 
 import pytest
+from web_pages import STORY, article_page
 
 from qa.ingest import warc
 from qa.ingest.articles import load_articles
-from tests.ingest.pages import STORY, article_page
 
 warcio = pytest.importorskip("warcio")
 from warcio.statusandheaders import StatusAndHeaders  # noqa: E402

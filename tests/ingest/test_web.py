@@ -11,10 +11,10 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from web_pages import STORY, article_page
 
 from qa.ingest import web
 from qa.ingest.articles import load_articles
-from tests.ingest.pages import STORY, article_page
 
 SECOND = (
     "The town council of Valmora voted on Thursday to keep the public library open on Sundays, after "

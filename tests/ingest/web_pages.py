@@ -1,4 +1,6 @@
-"""Small web pages written for the tests: an article with the furniture real news pages put around it."""
+"""Small web pages written for the tests: an article with the furniture real news pages put around it.
+
+Imported as `web_pages`: pytest puts this folder on sys.path (tests/ is not a package)."""
 
 from __future__ import annotations
 
