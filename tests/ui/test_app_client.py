@@ -205,3 +205,18 @@ def test_concurrent_requests_are_all_answered(server):
         assert data["question"] == question
         check_answer(data)
     assert server.process.poll() is None, server.log()
+
+
+@pytest.mark.slow
+def test_every_parameter_of_ask_is_named_and_described(client):
+    parameters = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/ask"][
+        "parameters"
+    ]
+    names = ["question", "k", "mode", "date_from", "date_to", "source", "history"]
+    assert [p["parameter_name"] for p in parameters] == names
+    for parameter in parameters:
+        assert parameter["label"] == parameter["parameter_name"]  # not "1st", "2nd", ...
+        assert len(parameter["python_type"]["description"]) > 20, parameter
+    by_name = {p["parameter_name"]: p for p in parameters}
+    assert "YYYY-MM" in by_name["date_from"]["python_type"]["description"]
+    assert "hybrid" in by_name["mode"]["python_type"]["description"]
