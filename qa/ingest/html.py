@@ -147,7 +147,10 @@ def extract(html: bytes | str, url: str | None = None, *, declared_charset: str 
         html = decode(html, declared_charset)
     if not _MARKUP.search(html[:_SNIFF_BYTES]):
         raise NotAnArticle("not an HTML page (no markup)")
-    document = trafilatura.bare_extraction(html, url=url, with_metadata=True, **EXTRACT_OPTIONS)
+    try:
+        document = trafilatura.bare_extraction(html, url=url, with_metadata=True, **EXTRACT_OPTIONS)
+    except Exception as error:  # lxml and the date parsers fail in ways of their own: one page, not the build
+        raise NotAnArticle(f"the page could not be parsed ({type(error).__name__}: {error})") from None
     text = document.text if document is not None else None
     if not text or not text.strip():
         raise NotAnArticle("no article text found in the page")
