@@ -257,7 +257,10 @@ def _own_date(html: bytes | str, found: str | None, url: str | None) -> str | No
         return found
     from htmldate import find_date
 
-    return find_date(html, url=url, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
+    try:
+        return find_date(html, url=url, extensive_search=False, original_date=True, outputformat="%Y-%m-%d")
+    except Exception:  # as in extract: a parser's failure costs the date, not the page
+        return None
 
 
 def _one_line(value: str | None) -> str | None:
