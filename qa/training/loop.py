@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from qa.training import distill, measure
-from qa.training.bases import resolve_base
+from qa.training.bases import NAMES, resolve_base
 from qa.training.features import TrainFeatures, epoch_batches, featurize, windows
 from qa.training.squad import SquadExample, load_squad, other_paragraph_negatives
 from qa.training.unanswerable import entity_swap_negatives, question_edit_negatives
@@ -280,6 +280,8 @@ def train(config: TrainConfig, out_dir: Path, *, resume: bool) -> dict[str, Any]
 
 def _teacher_folder(name: str) -> str:
     """The teacher's folder (a reader exported by `python -m qa.training.export`); never the hub."""
+    if name in NAMES:  # a base's QA head is untrained: nothing to learn from
+        raise TrainingError(f"--teacher must be a trained reader folder, not the base {name!r}")
     try:
         folder = resolve_base(name, allow_hub=False)
     except FileNotFoundError as error:

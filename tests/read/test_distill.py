@@ -325,6 +325,8 @@ def test_a_distilled_run_caches_the_teacher_once_and_resumes_to_the_unbroken_wei
 def test_a_teacher_that_is_not_a_reader_folder_is_refused_before_anything_is_written(tmp_path, student_base):
     with pytest.raises(TrainingError, match="--teacher"):
         train(tiny_config(student_base, teacher=str(tmp_path / "nowhere")), tmp_path / "run", resume=False)
+    with pytest.raises(TrainingError, match="not the base 'mpnet'"):
+        train(tiny_config(student_base, teacher="mpnet"), tmp_path / "run", resume=False)
     with pytest.raises(TrainingError, match="--distill-weight"):
         train(tiny_config(student_base, distill_weight=1.5), tmp_path / "run", resume=False)
     assert not (tmp_path / "run").exists()
