@@ -67,7 +67,8 @@ def test_an_index_of_the_first_format_is_refused_with_the_command_that_rebuilds_
     (generation / store.MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(
         IndexStoreError,
-        match="format version 1; this version of qa reads format 2. Rebuild it with: qa index --rebuild",
+        match="format version 1; this version of qa reads formats 2 and 3. Rebuild it with: qa index "
+        "--rebuild",
     ):
         open_index(built, embedder=embedder.name)
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from qa.store.local.durable import sha256_file
-from qa.store.local.files import FORMAT_VERSION, IndexStoreError, Manifest
+from qa.store.local.files import READABLE_FORMATS, IndexStoreError, Manifest
 
 
 def check_compatible(manifest: Manifest, index_dir: Path, embedder: str | None) -> None:
     rebuild = f"Rebuild it with: qa index --rebuild --articles DIR --index {index_dir}"
-    if manifest.format_version != FORMAT_VERSION:
+    if manifest.format_version not in READABLE_FORMATS:
         raise IndexStoreError(
             f"The index in {index_dir} has format version {manifest.format_version}; "
-            f"this version of qa reads format {FORMAT_VERSION}. {rebuild}"
+            f"this version of qa reads formats {' and '.join(map(str, READABLE_FORMATS))}. {rebuild}"
         )
     if embedder is not None and manifest.embedder != embedder:
         raise IndexStoreError(

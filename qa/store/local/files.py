@@ -14,12 +14,21 @@ Layout of an index directory:
                          rescores FAISS's candidates and is reused by incremental builds
         dense.faiss      FAISS index over them: exact (Flat) up to 50k passages, IVF over 8-bit codes
                          above; memory-mapped on load
-        keyword/         bm25s index over the same passages, same order, memory-mapped on load
+        keyword/         BM25 term frequencies over the same passages, same order (qa/store/local/keyword.py;
+                         bm25s's own files in format 2), memory-mapped on load
         listing.json     the articles folder as the build read it: each file's path, size and mtime
                          (qa/ingest/listing.py), so that a status check of an unchanged folder reads
                          no article. A cache, outside the manifest's checksums: a build that finds
                          the folder's contents unchanged but its stamps not (a touched file, an index
                          from before listings) replaces it; missing or unreadable, status compares contents
+
+        seg-000009/      a segment added by a later build (format 3): the same files as above, for
+                         the new or changed articles only (qa/store/local/segments.py)
+        tombstones/      per segment, the rows of removed or changed articles (int64 .npy)
+
+The files above the seg-* folders are the generation's first segment. Segments are immutable: a new
+generation hard-links the files of the segments it keeps (copies where links fail), so every
+generation folder is whole on its own and removing an old one never touches a live file.
 
 Why float16 beside the FAISS index, and not fp32 or the vectors read back from a Flat index: at a
 million passages fp32 vectors cost 1.5 GB of disk (384 dimensions) and an exact Flat index as much
@@ -44,8 +53,10 @@ from qa.store.protocol import StoreError
 
 logger = logging.getLogger(__name__)
 
-# 2: passages in SQLite, filter columns, float16 vectors (1: passages.jsonl and float32 vectors).
-FORMAT_VERSION = 2
+# 3: segments, tombstones, BM25 as term frequencies (2: passages in SQLite, filter columns, float16
+# vectors, bm25s's index, one segment; 1: passages.jsonl and float32 vectors).
+FORMAT_VERSION = 3
+READABLE_FORMATS = (2, 3)
 CURRENT_FILE = "CURRENT"
 LOCK_FILE = ".lock"
 MANIFEST_FILE = "manifest.json"
@@ -57,6 +68,7 @@ VECTOR_DTYPE = np.float16
 DENSE_FILE = "dense.faiss"
 KEYWORD_DIR = "keyword"
 LISTING_FILE = "listing.json"
+TOMBSTONE_DIR = "tombstones"
 
 
 class IndexStoreError(StoreError):
@@ -83,6 +95,9 @@ class Manifest:
     sizes: dict[str, int] = field(default_factory=dict)
     first_date: str | None = None  # oldest and newest passage date: the chat's summary without a scan
     last_date: str | None = None
+    # Format 3: the live segments, oldest first (qa/store/local/segments.py SegmentInfo); format 2
+    # lists none and is one segment, the generation folder itself.
+    segments: list[dict] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
@@ -116,6 +131,7 @@ def read_manifest(index_dir: Path, generation: Path | None = None) -> Manifest:
             ("files", dict),
             ("sizes", dict),
             ("articles", dict),
+            ("segments", list),
             ("passage_count", int),
             ("dimension", int),
         ):

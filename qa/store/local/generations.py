@@ -9,7 +9,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,19 +20,23 @@ from qa.ingest.listing import FolderListing
 from qa.store.local.durable import fsync_dir, fsync_file, sha256_file, write_durably
 from qa.store.local.files import (
     CURRENT_FILE,
+    DATES_FILE,
     DENSE_FILE,
     FORMAT_VERSION,
     KEYWORD_DIR,
     LISTING_FILE,
     LOCK_FILE,
     MANIFEST_FILE,
+    TOMBSTONE_DIR,
     VECTOR_DTYPE,
     VECTORS_FILE,
     IndexStoreError,
     Manifest,
     current_generation,
+    read_manifest,
 )
 from qa.store.local.npy import load_npy
+from qa.store.local.segments import SEGMENT_PREFIX, SegmentInfo
 from qa.store.local.vectors import VectorRows
 from qa.store.lock import exclusive_build
 from qa.store.pause import pause_for_tests
@@ -86,6 +90,9 @@ class IndexContents:
     vectors_file: Path | None = None
     show_progress: bool = False  # name each step on stderr, with its seconds
     listing: FolderListing | None = None  # the articles folder as read: written beside the manifest
+    # The hashes of the articles in this segment, when `articles` names every article served (an
+    # addition): what the segment's table records.
+    articles_written: Mapping[str, str] | None = None
 
 
 class _Stages:
@@ -107,12 +114,23 @@ class _Stages:
         self.name = ""
 
 
-def write_generation(index_dir: Path, contents: IndexContents) -> Path:
-    """Write a complete new generation, then switch CURRENT to it. Call under build_lock."""
-    # heavy imports only where an index is written
-    from qa.store.local.dense import write_dense_index
-    from qa.store.local.keyword import write_keyword_index
+def write_generation(
+    index_dir: Path,
+    contents: IndexContents,
+    *,
+    base: Path | None = None,
+    kept: Sequence[SegmentInfo] = (),
+    tombstones: Mapping[str, np.ndarray] | None = None,
+) -> Path:
+    """Write a complete new generation, then switch CURRENT to it. Call under build_lock.
 
+    Without `base`: one segment, `contents`, in the generation folder itself (a first build, a
+    rebuild, a full merge). With `base` (the live generation): its segments named in `kept` are
+    hard-linked in unchanged, with `tombstones` (segment name -> its deleted rows, all of them) for
+    those that lost passages, and `contents`, when it holds passages, is a new small segment
+    `seg-NNNNNN/` (an addition; the merge of small segments). `contents.articles` is then every
+    article the generation serves.
+    """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
     _remove_unfinished_builds(index_dir)
@@ -121,67 +139,49 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
     )
     staging = index_dir / f".building-{number:06d}-{os.getpid()}"
     staging.mkdir()
-    if contents.vectors_file is not None:
-        os.replace(contents.vectors_file, staging / VECTORS_FILE)
-        vectors = load_npy(staging / VECTORS_FILE, mmap_mode="r")
-        if vectors.dtype != VECTOR_DTYPE:
-            raise ValueError(f"the streamed vectors file holds {vectors.dtype}, not {np.dtype(VECTOR_DTYPE)}")
-    else:
-        vectors = np.asarray(contents.vectors)
-        if vectors.dtype not in (np.float16, np.float32):
-            raise ValueError(
-                f"vectors must be a float16 or float32 matrix, got {vectors.dtype} {vectors.shape}"
-            )
-        vectors = np.ascontiguousarray(vectors, dtype=VECTOR_DTYPE)
-    if len(vectors) and vectors.ndim != 2:
-        raise ValueError(f"vectors must be a matrix, got shape {vectors.shape}")
-    if len(contents.passages) != len(vectors):
-        raise ValueError(f"{len(contents.passages)} passages but {len(vectors)} vectors")
-
     progress = _Stages(contents.show_progress)
-    progress.start("writing passages")
-    written = table.write_passages(staging, contents.passages, contents.articles)
-    if contents.vectors_file is None:
-        with open(staging / VECTORS_FILE, "wb") as handle:
-            np.save(handle, vectors)
-    pause_for_tests("writing")
-    progress.start("building the vector index")
-    # Read back with pread, not the map: FAISS's training sample touches nearly every page, and
-    # mapped pages count as the build's resident memory (0.5 GB of the peak at 1M passages).
-    rows = VectorRows(staging / VECTORS_FILE)
-    try:
-        dense_description = write_dense_index(staging / DENSE_FILE, rows, contents.dense_index)
-    finally:
-        rows.close()
-    progress.start("building the keyword index")
-    write_keyword_index(staging / KEYWORD_DIR, [p.text for p in contents.passages])
-    progress.start("checksums")
-
-    files = {
-        str(path.relative_to(staging)): sha256_file(path)
-        for path in sorted(staging.rglob("*"))
-        if path.is_file()
-    }
+    files: dict[str, str] = {}
+    infos: list[SegmentInfo] = []
+    if base is not None:
+        base_manifest = read_manifest(index_dir, base)
+        files, infos = _link_segments(base, base_manifest, staging, kept, tombstones or {})
+    new_name = "" if base is None else f"{SEGMENT_PREFIX}{number:06d}"
+    dimension = None
+    if base is None or len(contents.passages):
+        folder = staging / new_name if new_name else staging
+        folder.mkdir(exist_ok=True)
+        description, dimension = _write_segment(folder, contents, progress)
+        infos.append(SegmentInfo(new_name, len(contents.passages), description))
+        progress.start("checksums")
+        for path in sorted(folder.rglob("*")):
+            relative = str(path.relative_to(staging))
+            if path.is_file() and (base is None or relative.startswith(new_name)):
+                files[relative] = sha256_file(path)
+    for info in infos:
+        if info.deleted:
+            files[info.tombstones] = sha256_file(staging / info.tombstones)
     # Every file on disk before the manifest names it and CURRENT points at it: after a power cut
     # the live generation is whole, not a set of names with empty files behind them.
     for relative in files:
         fsync_file(staging / relative)
     for folder in {(staging / relative).parent for relative in files}:
         fsync_dir(folder)
+    first, last = _date_range(staging, infos)
     manifest = Manifest(
         format_version=FORMAT_VERSION,
         embedder=contents.embedder,
-        dimension=int(vectors.shape[1]) if vectors.ndim == 2 else 0,
-        passage_count=len(contents.passages),
+        dimension=dimension if dimension is not None else base_manifest.dimension,
+        passage_count=sum(info.live for info in infos),
         article_count=len(contents.articles),
         corpus_fingerprint=corpus_fingerprint(contents.articles),
-        dense_index=dense_description,
+        dense_index=infos[0].dense_index,
         files=files,
         sizes={relative: (staging / relative).stat().st_size for relative in files},
         created=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         articles_dir=contents.articles_dir,
-        first_date=written.first_date,
-        last_date=written.last_date,
+        first_date=first,
+        last_date=last,
+        segments=[info.to_json() for info in infos],
     )
     progress.done()
     if contents.listing is not None:  # after the checksums: a later build may replace it (replace_listing)
@@ -199,6 +199,95 @@ def write_generation(index_dir: Path, contents: IndexContents) -> Path:
     pause_for_tests("after-commit")
     _remove_old_generations(index_dir, live=generation.name)
     return generation
+
+
+def _write_segment(folder: Path, contents: IndexContents, progress: _Stages) -> tuple[str, int]:
+    """Passages, filter columns, vectors, FAISS and keyword files of one segment: (FAISS description,
+    dimension)."""
+    # heavy imports only where an index is written
+    from qa.store.local.dense import write_dense_index
+    from qa.store.local.keyword import write_keyword_index
+
+    if contents.vectors_file is not None:
+        os.replace(contents.vectors_file, folder / VECTORS_FILE)
+        vectors = load_npy(folder / VECTORS_FILE, mmap_mode="r")
+        if vectors.dtype != VECTOR_DTYPE:
+            raise ValueError(f"the streamed vectors file holds {vectors.dtype}, not {np.dtype(VECTOR_DTYPE)}")
+    else:
+        vectors = np.asarray(contents.vectors)
+        if vectors.dtype not in (np.float16, np.float32):
+            raise ValueError(
+                f"vectors must be a float16 or float32 matrix, got {vectors.dtype} {vectors.shape}"
+            )
+        vectors = np.ascontiguousarray(vectors, dtype=VECTOR_DTYPE)
+    if len(vectors) and vectors.ndim != 2:
+        raise ValueError(f"vectors must be a matrix, got shape {vectors.shape}")
+    if len(contents.passages) != len(vectors):
+        raise ValueError(f"{len(contents.passages)} passages but {len(vectors)} vectors")
+
+    progress.start("writing passages")
+    written = contents.articles_written if contents.articles_written is not None else contents.articles
+    table.write_passages(folder, contents.passages, written)
+    if contents.vectors_file is None:
+        with open(folder / VECTORS_FILE, "wb") as handle:
+            np.save(handle, vectors)
+    pause_for_tests("writing")
+    progress.start("building the vector index")
+    # Read back with pread, not the map: FAISS's training sample touches nearly every page, and
+    # mapped pages count as the build's resident memory (0.5 GB of the peak at 1M passages).
+    rows = VectorRows(folder / VECTORS_FILE)
+    try:
+        description = write_dense_index(folder / DENSE_FILE, rows, contents.dense_index)
+    finally:
+        rows.close()
+    progress.start("building the keyword index")
+    write_keyword_index(folder / KEYWORD_DIR, [p.text for p in contents.passages])
+    return description, int(vectors.shape[1]) if vectors.ndim == 2 else 0
+
+
+def _link_segments(
+    base: Path,
+    manifest: Manifest,
+    staging: Path,
+    kept: Sequence[SegmentInfo],
+    tombstones: Mapping[str, np.ndarray],
+) -> tuple[dict[str, str], list[SegmentInfo]]:
+    """Hard-link the kept segments' files from `base` into `staging` (a copy where the file system
+    cannot link) and write their tombstones: (relative path -> checksum, the segments as listed)."""
+    files: dict[str, str] = {}
+    for info in kept:
+        for relative, checksum in manifest.files.items():
+            top = relative.split("/", 1)[0]
+            mine = top == info.name if info.name else not top.startswith((SEGMENT_PREFIX, TOMBSTONE_DIR))
+            if not mine or relative.startswith(TOMBSTONE_DIR):
+                continue
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(base / relative, target)
+            except OSError:
+                shutil.copy2(base / relative, target)
+            files[relative] = checksum  # immutable: the checksum the segment was written with
+        if info.deleted:
+            rows = np.unique(np.asarray(tombstones[info.name], dtype=np.int64))
+            (staging / TOMBSTONE_DIR).mkdir(exist_ok=True)
+            with open(staging / info.tombstones, "wb") as handle:
+                np.save(handle, rows)
+    return files, list(kept)
+
+
+def _date_range(generation: Path, infos: Sequence[SegmentInfo]) -> tuple[str | None, str | None]:
+    """The oldest and newest date of the live passages: the chat's summary without a scan."""
+    low, high = None, None
+    for info in infos:
+        dates = np.asarray(load_npy(info.folder(generation) / DATES_FILE))
+        if info.deleted:
+            dates = np.delete(dates, load_npy(generation / info.tombstones))
+        dates = dates[dates > 0]
+        if len(dates):
+            low = int(dates.min()) if low is None else min(low, int(dates.min()))
+            high = int(dates.max()) if high is None else max(high, int(dates.max()))
+    return (table.iso_date(low) if low else None), (table.iso_date(high) if high else None)
 
 
 def _remove_unfinished_builds(index_dir: Path) -> None:

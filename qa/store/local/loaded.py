@@ -1,4 +1,4 @@
-"""Opening the live generation for search: every file of one consistent generation, checked, as a
+"""Opening the live generation for search: every segment of one consistent generation, checked, as a
 LoadedIndex (qa/store/local/store.py serves it through the Store protocol)."""
 
 from __future__ import annotations
@@ -7,62 +7,80 @@ import logging
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 import qa.store.local.table as table
 from qa.store.local.checks import check_compatible, verify_files
 from qa.store.local.files import (
-    DATES_FILE,
-    DENSE_FILE,
-    KEYWORD_DIR,
     PASSAGES_FILE,
-    SOURCES_FILE,
-    VECTORS_FILE,
     IndexStoreError,
     Manifest,
     current_generation,
     read_manifest,
 )
-from qa.store.local.vectors import VectorRows, read_vectors
-
-if TYPE_CHECKING:
-    import faiss
-
-    from qa.store.local.keyword import KeywordIndex
+from qa.store.local.segments import LivePassages, RowMap, Segment, counts_in_step, open_segment, segment_infos
 
 logger = logging.getLogger(__name__)
 
 
 def read_passages(generation: Path) -> table.PassageTable:
-    """The generation's passages, read by row on demand."""
+    """The first segment's passages, read by row on demand (all of a one-segment generation's)."""
     return table.PassageTable(generation / PASSAGES_FILE)
 
 
 def read_article_hashes(generation: Path) -> dict[str, str]:
-    """article_id -> content_hash of every article in the generation: what a build compares a folder with."""
-    passages = table.PassageTable(generation / PASSAGES_FILE)
-    try:
-        return passages.article_hashes()
-    finally:
-        passages.close()
+    """article_id -> content_hash of every article the generation serves: what a build compares a
+    folder with."""
+    manifest = read_manifest(generation.parent, generation)
+    hashes: dict[str, str] = {}
+    for info in segment_infos(manifest):
+        passages = table.PassageTable(info.folder(generation) / PASSAGES_FILE)
+        try:
+            gone = set(info.deleted_articles)
+            hashes.update((a, h) for a, h in passages.article_hashes().items() if a not in gone)
+        finally:
+            passages.close()
+    return hashes
 
 
 @dataclass(frozen=True)
 class LoadedIndex:
-    """An index opened for search: everything in one consistent generation."""
+    """An index opened for search: the segments of one consistent generation.
+
+    `passages`, `vectors`, `dates` and `sources` are the live rows of all segments in store-row
+    order; `dense` and `keyword` the first segment's (the whole index when it has one segment).
+    """
 
     index_dir: Path
     manifest: Manifest
-    passages: table.PassageTable  # read on demand; row i is vectors[i]
-    vectors: np.ndarray  # float16, memory-mapped (for builds and tests; questions read vector_rows)
-    dense: faiss.Index
-    keyword: KeywordIndex
+    segments: tuple[Segment, ...]
     generation: str = ""  # the generation folder's name, "gen-000007": which version is served
-    dates: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # YYYYMMDD per row, 0 undated
-    sources: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # source text row per row
-    vector_rows: VectorRows | None = None  # the same vectors, read by row without a memory map
+    rows: RowMap = field(init=False, repr=False)
+    passages: LivePassages = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rows", RowMap(self.segments))
+        object.__setattr__(self, "passages", LivePassages(self.rows))
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """float16 (count, dim): memory-mapped for one segment without tombstones, else gathered."""
+        if len(self.segments) == 1 and self.segments[0].live_rows is None:
+            return self.segments[0].vectors
+        return np.concatenate([s.vectors[s.physical(np.arange(s.count))] for s in self.segments])
+
+    @property
+    def dense(self):
+        return self.segments[0].dense
+
+    @property
+    def keyword(self):
+        return self.segments[0].keyword
+
+    @property
+    def vector_rows(self):
+        return self.segments[0].vector_rows if len(self.segments) == 1 else None
 
 
 def open_index(index_dir: Path | str, *, embedder: str | None = None, verify: bool = True) -> LoadedIndex:
@@ -86,50 +104,25 @@ def open_index(index_dir: Path | str, *, embedder: str | None = None, verify: bo
 def _open_generation(
     index_dir: Path, generation: Path | None, embedder: str | None, verify: bool
 ) -> LoadedIndex:
-    from qa.store.local.dense import read_dense_index
-    from qa.store.local.keyword import KeywordIndex
-
     manifest = read_manifest(index_dir, generation)  # raises when generation is None
     check_compatible(manifest, index_dir, embedder)
     generation = generation if generation is not None else index_dir
     if verify:
         verify_files(generation, manifest, index_dir)
     try:
-        passages = read_passages(generation)
-        vectors = read_vectors(generation)
-        vector_rows = VectorRows(generation / VECTORS_FILE)
-        dates = table.read_column(generation / DATES_FILE)
-        sources = table.read_column(generation / SOURCES_FILE)
-        dense_index = read_dense_index(generation / DENSE_FILE, manifest.dense_index, mmap=True)
-        keyword_index = KeywordIndex(generation / KEYWORD_DIR, mmap=True)
-    except (OSError, ValueError, RuntimeError, sqlite3.Error) as error:
+        infos = segment_infos(manifest)
+        segments = tuple(open_segment(generation, info) for info in infos)
+    except (OSError, ValueError, RuntimeError, KeyError, sqlite3.Error) as error:
         raise IndexStoreError(
             f"The index in {index_dir} could not be read ({error}). "
             f"Rebuild it with: qa index --rebuild --index {index_dir}"
         ) from error
-    counts = {
-        len(passages),
-        len(vectors),
-        int(dense_index.ntotal),
-        manifest.passage_count,
-        len(dates),
-        len(sources),
-    }
-    if len(counts) != 1:
+    live = sum(segment.count for segment in segments)
+    if not all(counts_in_step(segment) for segment in segments) or live != manifest.passage_count:
+        first = segments[0]
         raise IndexStoreError(
             f"The index in {index_dir} is out of step: passages, vectors and FAISS hold "
-            f"{len(passages)}, {len(vectors)} and {dense_index.ntotal} entries. "
+            f"{len(first.passages)}, {len(first.vector_rows)} and {first.dense.ntotal} entries. "
             f"Rebuild it with: qa index --rebuild --index {index_dir}"
         )
-    return LoadedIndex(
-        index_dir,
-        manifest,
-        passages,
-        vectors,
-        dense_index,
-        keyword_index,
-        generation.name,
-        dates,
-        sources,
-        vector_rows,
-    )
+    return LoadedIndex(index_dir, manifest, segments, generation.name)

@@ -12,6 +12,7 @@ import numpy as np
 import qa.store.local.dense as dense
 from qa.dates import first_day, last_day
 from qa.store.local.files import current_generation
+from qa.store.local.keyword import KeywordIndex, global_scores
 from qa.store.local.loaded import LoadedIndex, open_index
 from qa.store.local.table import date_number
 from qa.store.protocol import CorpusSummary, Ranking
@@ -30,16 +31,14 @@ class LocalStore:
 
     def __init__(self, index: LoadedIndex):
         self.index = index
-        # Filter columns written by the build (int32 dates, source text rows), memory-mapped: a
-        # filtered question costs a vectorised comparison, and opening costs nothing.
-        self._dates = index.dates
-        self._sources = index.sources
-        self._count = index.manifest.passage_count
+        self._rows = index.rows
+        self._segments = index.segments
+        self._count = index.rows.count
         self._article_hashes: Mapping[str, str] | None = None
         # One question asks for the same filter (dense and keyword side) and the same BM25 scores
         # (keyword top, then the scores of dense-only candidates) twice: each is worked out once.
         # One slot each, replaced whole, so a thread never reads another question's pair.
-        self._last_filter: tuple[SearchFilter, np.ndarray] | None = None
+        self._last_filter: tuple[SearchFilter, list[np.ndarray | None]] | None = None
         self._last_keyword: tuple[tuple[str, bool], np.ndarray] | None = None
 
     @property
@@ -71,17 +70,18 @@ class LocalStore:
 
     def count(self, search_filter: SearchFilter | None = None) -> int:
         allowed = self._allowed(search_filter)
-        return self._count if allowed is None else len(allowed)
+        if allowed is None:
+            return self._count
+        return sum(s.count if a is None else len(a) for s, a in zip(self._segments, allowed))
 
     def passages(self, rows: Sequence[int]) -> list[Passage]:
-        return self.index.passages.get(self._checked(rows).tolist())
+        return self.index.passages.get(self._checked(rows))
 
     def vectors(self, rows: Sequence[int]) -> np.ndarray:
         checked = self._checked(rows)
-        if self.index.vector_rows is not None:
-            vectors = self.index.vector_rows.rows(checked.tolist())
-        else:
-            vectors = np.asarray(self.index.vectors[checked], dtype=np.float32)
+        vectors = np.empty((len(checked), self.index.manifest.dimension), dtype=np.float32)
+        for i, at, physical in self._rows.split(checked):
+            vectors[at] = self._segments[i].vector_rows.rows(physical.tolist())
         # Stored in float16, a vector's length is off by up to ~1e-4: normalised again, so that a
         # product of two is a cosine as exactly as float32 allows.
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -100,13 +100,19 @@ class LocalStore:
                 f"(made with {self.embedder_name})"
             )
         allowed = self._allowed(search_filter)
-        if allowed is not None and len(allowed) == 0:
-            return [[] for _ in query_vectors]
-        scores, ids = dense.search(self.index.dense, query_vectors, k, allowed)
-        return [
-            [(int(row), float(score)) for row, score in zip(row_ids, row_scores) if row >= 0]
-            for row_ids, row_scores in zip(ids, scores)
-        ]
+        found: list[list[tuple[int, float]]] = [[] for _ in query_vectors]
+        for i, segment in enumerate(self._segments):
+            # Physical rows FAISS may return: the filter's and the live ones (tombstones left out).
+            physical = segment.physical(allowed[i]) if allowed is not None else segment.live_rows
+            if physical is not None and len(physical) == 0:
+                continue
+            scores, ids = dense.search(segment.dense, query_vectors, k, physical)
+            for q, (row_ids, row_scores) in enumerate(zip(ids, scores)):
+                keep = row_ids >= 0
+                store_rows = self._rows.to_store_rows(i, row_ids[keep])
+                found[q] += zip(store_rows.tolist(), row_scores[keep].tolist())
+        # Each segment's top k, merged by score (ties by row): a flat index gives what one index would.
+        return [sorted(ranking, key=lambda hit: (-hit[1], hit[0]))[:k] for ranking in found]
 
     def keyword_search(
         self,
@@ -122,7 +128,10 @@ class LocalStore:
         allowed = self._allowed(search_filter)
         if allowed is not None:
             masked = np.full_like(scores, -np.inf)
-            masked[allowed] = scores[allowed]
+            for i, rows in enumerate(allowed):
+                start = self._rows.starts[i]
+                part = slice(start, self._rows.starts[i + 1]) if rows is None else rows + start
+                masked[part] = scores[part]
             scores = masked
         return _top(scores, k)
 
@@ -132,32 +141,45 @@ class LocalStore:
         return self._keyword_all(query, drop_question_words)[self._checked(rows)]
 
     def _keyword_all(self, query: str, drop_question_words: bool) -> np.ndarray:
-        """BM25 of every passage (read-only: callers index or copy it)."""
+        """BM25 of every live passage, in store-row order (read-only: callers index or copy it)."""
         key = (query, drop_question_words)
         last = self._last_keyword
         if last is not None and last[0] == key:
             return last[1]
-        scores = self.index.keyword.scores(query, drop_question_words=drop_question_words)
+        if len(self._segments) == 1 and not isinstance(self._segments[0].keyword, KeywordIndex):
+            scores = self._segments[0].keyword.scores(query, drop_question_words=drop_question_words)
+        else:  # statistics over all live passages of all segments (qa/store/local/keyword.py)
+            parts = [(s.keyword, s.deleted) for s in self._segments]
+            each = global_scores(parts, query, drop_question_words=drop_question_words)
+            scores = np.concatenate(
+                [p if s.live_rows is None else p[s.live_rows] for p, s in zip(each, self._segments)]
+            )
         self._last_keyword = (key, scores)
         return scores
 
-    def _allowed(self, search_filter: SearchFilter | None) -> np.ndarray | None:
-        """Sorted rows the filter lets through; None when there is no filter."""
+    def _allowed(self, search_filter: SearchFilter | None) -> list[np.ndarray | None] | None:
+        """Per segment, the sorted live positions the filter lets through (None: all of them);
+        None when there is no filter."""
         if search_filter is None or not search_filter.active:
             return None
         last = self._last_filter
         if last is not None and last[0] == search_filter:
             return last[1]
-        mask = np.ones(self._count, dtype=bool)
-        # Dates are YYYYMMDD integers (0: undated, left out by either bound); a bound covers its
-        # whole period: "2019-11" runs from 20191101 to 20191130.
-        if search_filter.date_from:
-            mask &= self._dates >= date_number(first_day(search_filter.date_from))
-        if search_filter.date_to:
-            mask &= (self._dates > 0) & (self._dates <= date_number(last_day(search_filter.date_to)))
-        if search_filter.source:
-            mask &= self.index.passages.sources_matching(search_filter.source)[self._sources]
-        allowed = np.flatnonzero(mask).astype(np.int64)
+        allowed: list[np.ndarray | None] = []
+        for segment in self._segments:
+            physical = segment.physical(np.arange(segment.count))
+            dates = np.asarray(segment.dates)[physical]
+            mask = np.ones(len(physical), dtype=bool)
+            # Dates are YYYYMMDD integers (0: undated, left out by either bound); a bound covers its
+            # whole period: "2019-11" runs from 20191101 to 20191130.
+            if search_filter.date_from:
+                mask &= dates >= date_number(first_day(search_filter.date_from))
+            if search_filter.date_to:
+                mask &= (dates > 0) & (dates <= date_number(last_day(search_filter.date_to)))
+            if search_filter.source:
+                matched = segment.passages.sources_matching(search_filter.source)
+                mask &= matched[np.asarray(segment.sources)[physical]]
+            allowed.append(np.flatnonzero(mask).astype(np.int64))
         self._last_filter = (search_filter, allowed)
         return allowed
 

@@ -121,12 +121,12 @@ def write_passages(
     dated = date_column[date_column > 0]
     return WrittenPassages(
         row + 1,
-        _iso(int(dated.min())) if len(dated) else None,
-        _iso(int(dated.max())) if len(dated) else None,
+        iso_date(int(dated.min())) if len(dated) else None,
+        iso_date(int(dated.max())) if len(dated) else None,
     )
 
 
-def _iso(number: int) -> str:
+def iso_date(number: int) -> str:
     text = f"{number:08d}"
     return f"{text[:4]}-{text[4:6]}-{text[6:]}"
 
