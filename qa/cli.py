@@ -11,61 +11,15 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from qa import config
+from qa import arguments, config
+from qa.checks import CLI_LABELS, UserError, check_filter, check_k, check_threshold, clean_question
 from qa.logs import quiet_libraries
-from qa.read.choose import READER_HELP
-from qa.store.location import STORE_HELP, StoreLocation
-from qa.store.location import store_argument as store_location
+from qa.terminal import format_answer, format_build, format_status, safe
+
+# UserError and format_answer are imported from here by tests and scripts of the command.
+__all__ = ["UserError", "build_parser", "format_answer", "main"]
 
 logger = logging.getLogger("qa")
-
-
-class UserError(Exception):
-    """Anything the user can fix; printed as one line, exit status 2."""
-
-
-def _add_index_options(
-    parser: argparse.ArgumentParser, *, default=config.DEFAULT_INDEX_DIR, help_default: str | None = None
-) -> None:
-    parser.add_argument(
-        "--store",
-        "--index",
-        dest="store",
-        type=store_location,
-        default=store_location(str(default)) if default is not None else None,
-        help=STORE_HELP % (help_default or default),
-    )
-
-
-def _add_filter_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--k", type=int, default=config.DEFAULT_TOP_K, help="passages to read (default: %(default)s)"
-    )
-    parser.add_argument(
-        "--mode",
-        choices=config.RETRIEVAL_MODES,
-        default=config.DEFAULT_RETRIEVAL_MODE,
-        help="retrieval: %(choices)s (default: %(default)s)",
-    )
-    parser.add_argument("--reader", default="auto", help=READER_HELP)
-    parser.add_argument("--from", dest="date_from", help="only articles dated on or after YYYY[-MM[-DD]]")
-    parser.add_argument("--to", dest="date_to", help="only articles dated on or before YYYY[-MM[-DD]]")
-    parser.add_argument("--source", help="only articles whose source URL or path contains this text")
-    parser.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help=f"no-answer threshold: answer null when no-answer score minus best span score exceeds it (default: the one `qa eval --save-threshold` tuned for this index and reader, else {config.NO_ANSWER_THRESHOLD})",
-    )
-
-
-def _add_embed_backend_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--embed-backend",
-        choices=config.EMBED_BACKENDS,
-        default=None,
-        help="how the embedding model runs: %(choices)s (default: $QA_EMBED_BACKEND or auto: onnx-int8 where onnxruntime is installed, about 2x torch)",
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -78,36 +32,43 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser(
         "index", help="index a folder of articles (only new or changed ones are embedded)"
     )
-    index.add_argument(
-        "--articles",
-        type=Path,
-        default=None,
-        help="folder of .md/.txt/.jsonl/.html/.warc articles (default: the folder the index was built from; for a new index, the bundled sample corpus)",
+    arguments.add_articles(
+        index,
+        "folder of .md/.txt/.jsonl/.html/.warc articles (default: the folder the index was built from; "
+        "for a new index, the bundled sample corpus)",
     )
-    _add_index_options(index)
+    arguments.add_store(index)
     from qa.ingest.web import add_index_arguments as add_fetch_arguments
 
     add_fetch_arguments(index)
     index.add_argument(
-        "--rebuild", action="store_true", help="re-embed everything instead of only what changed"
+        "--rebuild",
+        action="store_true",
+        help="re-embed everything instead of only what changed (also: with another --embedder)",
     )
+    arguments.add_allow_shrink(index)
     index.add_argument("--status", action="store_true", help="say what is stale, change nothing")
     index.add_argument(
         "--check",
         action="store_true",
-        help="verify every byte of the live index against its checksums (loads check sizes only), change nothing",
+        help="verify every byte of the live index against its checksums (loads check sizes only), "
+        "change nothing",
     )
     index.add_argument(
         "--embedder",
         default=None,
-        help=f"sentence-transformers model id or folder (default: {config.DEFAULT_EMBEDDER}), or '{config.STATIC_EMBEDDER}': a static model distilled from it once (needs model2vec), ~30x faster to index big archives for a few points of recall (docs/benchmarks.md)",
+        help=f"sentence-transformers model id or folder (default: the one the index was built with, for a "
+        f"new index {config.DEFAULT_EMBEDDER}), or '{config.STATIC_EMBEDDER}': a static model distilled from "
+        "it once (needs model2vec), ~30x faster to index big archives for a few points of recall "
+        "(docs/benchmarks.md)",
     )
     index.add_argument(
         "--dense-index",
         default="auto",
-        help="FAISS index: auto (exact up to 50k passages, then IVF over 8-bit codes), Flat, 'HNSW32|efSearch=128', 'IVF4096,SQ8|nprobe=32', ...",
+        help="FAISS index: auto (exact up to 50k passages, then IVF over 8-bit codes), Flat, "
+        "'HNSW32|efSearch=128', 'IVF4096,SQ8|nprobe=32', ...",
     )
-    _add_embed_backend_option(index)
+    arguments.add_embed_backend(index)
     index.add_argument(
         "--wait",
         type=float,
@@ -119,21 +80,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--ray",
         metavar="ADDRESS",
         default=None,
-        help='embed on a Ray cluster: auto (a local one on 127.0.0.1, stopped afterwards) or its address, HOST:PORT or ray://HOST:10001 (pip install "newsqa[ray]"; docs/scale-out.md)',
+        help="embed on a Ray cluster: auto (a local one on 127.0.0.1, stopped afterwards) or its address, "
+        'HOST:PORT or ray://HOST:10001 (pip install "newsqa[ray]"; docs/scale-out.md)',
     )
 
     ask = commands.add_parser("ask", help="answer a question from the index")
     ask.add_argument("question")
-    _add_index_options(ask)
-    _add_filter_options(ask)
+    arguments.add_store(ask)
+    arguments.add_retrieval(ask)
+    arguments.add_reader(ask)
+    arguments.add_filters(ask)
+    arguments.add_threshold(ask)
     ask.add_argument("--json", action="store_true", help="print one JSON object")
-    _add_embed_backend_option(ask)
-    ask.add_argument(
-        "--reader-backend",
-        choices=config.READER_BACKENDS,
-        default=None,
-        help=f"how a QA model runs: %(choices)s (default: {config.DEFAULT_READER_BACKEND}; onnx-int8 is the fastest on CPU, docs/benchmarks.md)",
-    )
+    arguments.add_embed_backend(ask)
+    arguments.add_reader_backend(ask)
 
     _add_eval_arguments(
         commands.add_parser(
@@ -168,7 +128,7 @@ def _add_eval_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="JSONL questions ({id, question, answers, source?}) or a SQuAD 2.0 JSON file",
     )
-    _add_index_options(
+    arguments.add_store(
         parser,
         default=None,
         help_default=f"{config.DEFAULT_INDEX_DIR}; with --articles or --corpus-from-dataset: OUT/index",
@@ -185,30 +145,21 @@ def _add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     corpus.add_argument(
         "--reader-only",
         action="store_true",
-        help="measure the reader alone: each question of a SQuAD file read with its own paragraph, no index or retrieval",
+        help="measure the reader alone: each question of a SQuAD file read with its own paragraph, "
+        "no index or retrieval",
     )
     # Defaults None, so that --reader-only can refuse them when given; EvalOptions holds the defaults.
-    parser.add_argument(
-        "--k", type=int, default=None, help=f"passages read per question (default: {config.DEFAULT_TOP_K})"
-    )
-    parser.add_argument(
-        "--mode",
-        choices=config.RETRIEVAL_MODES,
-        default=None,
-        help=f"retrieval: %(choices)s (default: {config.DEFAULT_RETRIEVAL_MODE})",
-    )
-    parser.add_argument("--reader", default="auto", help=READER_HELP)
-    parser.add_argument(
-        "--threshold",
-        type=float,
-        default=None,
-        help="no-answer threshold, as for `qa ask` (default: a saved one, else %s)"
-        % config.NO_ANSWER_THRESHOLD,
+    arguments.add_retrieval(parser, defaults=False)
+    arguments.add_reader(parser)
+    arguments.add_threshold(
+        parser,
+        f"no-answer threshold, as for `qa ask` (default: a saved one, else {config.NO_ANSWER_THRESHOLD})",
     )
     parser.add_argument(
         "--save-threshold",
         action="store_true",
-        help="save the threshold with the best F1 beside the index: `qa ask` and the chat then use it with this reader",
+        help="save the threshold with the best F1 beside the index: `qa ask` and the chat then use it "
+        "with this reader",
     )
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N questions")
     parser.add_argument(
@@ -229,16 +180,15 @@ def _add_eval_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run_index(args: argparse.Namespace) -> int:
-    from qa.embed import load_embedder
+    from qa import service
 
-    if not 0 <= args.wait < float("inf"):
-        raise UserError(f"--wait must be a number of seconds, 0 or more, got {args.wait}")
-    embedder_name = args.embedder or config.DEFAULT_EMBEDDER
     location = args.store
     if args.check:
         print(location.check())
         return 0
-    args.articles = _articles_to_index(location, args.articles)
+    if (args.url or args.feed) and args.articles is not None:
+        args.articles.mkdir(parents=True, exist_ok=True)  # pages are fetched into it
+    args.articles = service.articles_folder(location, args.articles)
     from qa.ingest.web import fetch_for_index
 
     fetch_for_index(args)  # --url, --feed: pages fetched into the articles folder, then built as files
@@ -247,139 +197,48 @@ def run_index(args: argparse.Namespace) -> int:
         # with --embedder static is not "no index yet" to a status asked without it.
         from qa.embed import recorded_name
 
-        info = location.info() if args.embedder is None else None
-        embedder_name = info.embedder if info is not None else recorded_name(embedder_name)
-        status = location.status(args.articles, embedder_name)
-        print(f"{location}: {status.describe()}")
-        for label, ids in (("new", status.added), ("changed", status.changed), ("removed", status.removed)):
-            for article_id in ids:
-                print(f"  {label}: {article_id}")
-        for skipped in status.skipped:
-            print(f"  skipped: {skipped.path} ({skipped.reason})")
+        info = location.info()
+        built_with = info.embedder if info is not None else config.DEFAULT_EMBEDDER
+        status = location.status(args.articles, recorded_name(args.embedder) if args.embedder else built_with)
+        print(format_status(location, status))
         return 1 if status.stale else 0
 
+    name = service.embedder_to_build_with(location, args.embedder, rebuild=args.rebuild)
     if args.ray is not None:
         from qa.embed_ray import RayEmbedder
 
-        embedder = RayEmbedder(
-            embedder_name, args.embed_backend, address=args.ray
-        )  # the model loads on the cluster
+        embedder = RayEmbedder(name, args.embed_backend, address=args.ray)  # the model loads on the cluster
     else:
-        embedder = contextlib.nullcontext(load_embedder(embedder_name, args.embed_backend))
+        from qa.embed import load_embedder
+
+        embedder = contextlib.nullcontext(load_embedder(name, args.embed_backend))
     with embedder as embedder:
-        report = location.build(
+        report = service.update_index(
+            location,
             args.articles,
             embedder,
             rebuild=args.rebuild,
+            allow_shrink=args.allow_shrink,
             wait_seconds=args.wait,
             dense_index=args.dense_index,
             show_progress=sys.stderr.isatty(),
         )
-    status = report.status
-    if report.generation is None:
-        print(f"{location}: already up to date ({report.passages} passages from {status.unchanged} articles)")
-    else:
-        resumed = (
-            f", {report.resumed_passages} of them from the interrupted build's checkpoints"
-            if report.resumed_passages
-            else ""
-        )
-        print(
-            f"Indexed {args.articles} -> {location}: {report.passages} passages "
-            f"({report.embedded_passages} embedded{resumed}, {report.passages - report.embedded_passages} reused; "
-            f"{len(status.added)} new, {len(status.changed)} changed, {len(status.removed)} removed articles) "
-            f"in {report.seconds:.1f} s"
-        )
-        print(_build_figures(report))
-    if status.skipped:
-        print(f"Skipped {len(status.skipped)} file(s); see the warnings above.")
+    print(format_build(location, args.articles, report))
     return 0
 
 
-def _articles_to_index(location: StoreLocation, articles: Path | None) -> Path:
-    from qa.store.location import ArticlesFolderGone, articles_to_update_from
-
-    try:
-        return articles_to_update_from(location, articles)
-    except ArticlesFolderGone as error:
-        raise UserError(f"{error}; name the articles with --articles DIR") from error
-
-
-def _build_figures(report) -> str:
-    """Throughput, peak memory and size on disk: what a user sizing a big archive needs to know."""
-    import resource
-
-    seconds = max(report.seconds, 1e-9)
-    peak_gib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
-    if sys.platform == "darwin":  # bytes on macOS
-        peak_gib /= 1024
-    size = f", index {report.disk_bytes / 2**20:,.1f} MiB on disk" if report.disk_bytes else ""
-    return (
-        f"{report.articles / seconds:,.0f} articles/s, {report.passages / seconds:,.0f} passages/s, "
-        f"peak memory {peak_gib:.2f} GiB{size}"
-    )
-
-
-def format_answer(answer) -> str:
-    """The answer for a terminal: the span in context, then numbered sources."""
-    # One wording in the terminal and the chat.
-    from qa.ui.chat import NO_ANSWER, NO_CLEAR_ANSWER
-
-    lines = []
-    if answer.answer is None and not answer.citations:
-        lines.append("No indexed passage matches this question and its filters (--from, --to, --source).")
-    elif answer.answer is None:
-        lines.append(f"{NO_CLEAR_ANSWER if answer.too_weak_to_give else NO_ANSWER} Closest passages:")
-    else:
-        lines.append(f"Answer: {answer.answer}")
-    if answer.confidence is not None:
-        lines.append(f"(confidence {answer.confidence:.2f}, reader: {answer.reader})")
-    else:
-        lines.append(f"(no-answer score {answer.no_answer_score:.2f}, reader: {answer.reader})")
-    if answer.note:
-        lines.append(f"Note: {answer.note}")
-    weak = [a for a in answer.alternatives if a.answer] if answer.answer is None else []
-    if weak:
-        listed = "; ".join(f"{a.answer!r} ({a.confidence:.2f})" for a in weak[:3])
-        lines.append(f"Candidates considered, too weak to give as an answer: {listed}")
-    if answer.search_query and answer.search_query != answer.question:
-        lines.append(f"Searched for: {answer.search_query}")
-    for number, citation in enumerate(answer.citations, start=1):
-        meta = " - ".join(x for x in (citation.title, citation.date or "", citation.source) if x)
-        lines.append(f"[{number}] {meta}")
-        text = citation.text
-        if citation.start is not None:
-            cut_before, cut_after = citation.start > 120, citation.end + 120 < len(text)
-            before = text[max(0, citation.start - 120) : citation.start]
-            after = text[citation.end : citation.end + 120]
-            # Cut at a space, never inside a word ("...mised"); "..." only where the passage is cut,
-            # never "...." after a sentence's own full stop.
-            if cut_before and " " in before:
-                before = before.split(" ", 1)[1]
-            if cut_after and " " in after:
-                after = after.rsplit(" ", 1)[0].rstrip(",;:")
-            snippet = (
-                ("..." if cut_before else "")
-                + f"{before}[{text[citation.start : citation.end]}]{after}"
-                + ("..." if cut_after else "")
-            )
-        else:
-            snippet = text[:240] + ("..." if len(text) > 240 else "")
-        # Numbered from 1, as in the chat; the JSON keeps the 0-based index.
-        lines.append(f"    paragraph {citation.paragraph + 1}: {snippet}")
-    return "\n".join(lines)
-
-
 def run_ask(args: argparse.Namespace) -> int:
-    from qa.pipeline import QAPipeline, clean_question
+    from qa import service
 
-    # Bad input is refused before seconds of model loading.
+    # Bad input is refused before seconds of model loading, in the words of the options typed.
     clean_question(args.question)
-    _check_filter(args)
-    pipeline = QAPipeline.load(
+    check_k(args.k, CLI_LABELS)
+    check_filter(args.date_from, args.date_to, args.source, CLI_LABELS)
+    check_threshold(args.threshold, CLI_LABELS)
+    pipeline = service.open_pipeline(
         args.store,
         reader=args.reader,
-        no_answer_threshold=args.threshold,
+        threshold=args.threshold,
         embed_backend=args.embed_backend,
         reader_backend=args.reader_backend,
     )
@@ -392,24 +251,13 @@ def run_ask(args: argparse.Namespace) -> int:
         source=args.source,
     )
     if args.json:
-        data = answer.to_dict()
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
         print(format_answer(answer))
         threshold, source = pipeline.threshold(args.k, args.mode)
         if source not in ("given", "default"):
             print(f"(no-answer threshold {threshold:+.4f}, {source})")
     return 0
-
-
-def _check_filter(args: argparse.Namespace) -> None:
-    from qa.retrieve.filters import SearchFilter
-
-    try:
-        SearchFilter(args.date_from or None, args.date_to or None, args.source or None)
-    except ValueError as error:
-        # The message names SearchFilter's fields; the user typed --from / --to.
-        raise UserError(str(error).replace("date_from", "--from").replace("date_to", "--to")) from error
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -450,27 +298,11 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_command() -> str:
-    """The command line, for run.json: `qa eval ...` however it was started (qa, python -m qa.cli or qa.eval)."""
+    """The command line, for run.json: `qa eval ...` however it was started (qa, python -m qa.cli
+    or qa.eval)."""
     import shlex
 
     return shlex.join(["qa", "eval", *(sys.argv[2:] if sys.argv[1:2] == ["eval"] else sys.argv[1:])])
-
-
-def _user_errors() -> tuple[type[BaseException], ...]:
-    from qa.embed import EmbedderError
-    from qa.ingest.articles import IngestError
-    from qa.pipeline import QuestionError
-    from qa.store.protocol import StoreError
-
-    return (
-        UserError,
-        EmbedderError,
-        StoreError,
-        IngestError,
-        QuestionError,
-        FileNotFoundError,
-        PermissionError,
-    )
 
 
 def run_train_reader(args: argparse.Namespace) -> int:
@@ -493,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return chat(argv[1:], prog="qa chat")
     args = build_parser().parse_args(argv)
+    from qa.service import user_errors  # before the try: its imports are what ImportError reports
+
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s: %(message)s",
@@ -521,11 +355,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ImportError as error:  # a library loaded on first use (sentence-transformers, torch) is missing
         print(f"error: {error}; {config.INSTALL_HINT}", file=sys.stderr)
         return 1
-    except _user_errors() as error:
-        print(f"error: {error}", file=sys.stderr)
+    except user_errors() as error:
+        print(f"error: {safe(error)}", file=sys.stderr)
         return 2
-    except ValueError as error:  # bad option values that got past argparse (k <= 0, unknown index type)
-        print(f"error: {error}", file=sys.stderr)
+    except ValueError as error:  # bad option values that got past argparse (an unknown index type)
+        print(f"error: {safe(error)}", file=sys.stderr)
         return 2
 
 

@@ -50,6 +50,9 @@ MIN_PARAGRAPH_WORDS = 8  # shorter paragraphs are merged into a neighbour
 
 # Retrieval
 DEFAULT_TOP_K = 5
+# Passages one question may read (qa ask --k, the chat's slider, the API): more reads slowly, not better.
+MAX_TOP_K = 20
+MAX_SOURCE_FILTER_CHARS = 200
 RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
 DEFAULT_RETRIEVAL_MODE = "hybrid"
 

@@ -63,3 +63,14 @@ def last_day(bound: str) -> str:
         year, month = int(bound[:4]), int(bound[5:7])
         return f"{bound}-{calendar.monthrange(year, month)[1]:02d}"
     return bound
+
+
+def check_bounds(
+    date_from: Any, date_to: Any, from_name: str = "date_from", to_name: str = "date_to"
+) -> tuple[str | None, str | None]:
+    """Both bounds parsed, and the first not after the second; ValueError in the one wording every
+    door uses (qa/checks.py names the fields as that door does: --from, "Date from")."""
+    start, end = parse_date_bound(date_from, from_name), parse_date_bound(date_to, to_name)
+    if start and end and first_day(start) > last_day(end):
+        raise ValueError(f"{from_name} {start!r} is after {to_name} {end!r}: no article can match")
+    return start, end

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 import threading
 import time
-import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,54 +13,17 @@ from qa import config
 from qa.answer.calibration import resolve_threshold
 from qa.answer.compose import assemble_answers
 from qa.answer.recency import apply_recency, reader_query
+from qa.checks import QuestionError, check_filter, check_k, check_mode, clean_question  # noqa: F401 (re-exported)
 from qa.embed import Embedder, load_embedder
 from qa.read.choose import load_reader
 from qa.read.protocol import Reader
 from qa.retrieve.conversation import Turn, follow_up_query
-from qa.retrieve.filters import SearchFilter
 from qa.retrieve.retriever import Retriever
 from qa.store.location import LocalLocation, StoreLocation, parse_location
 from qa.store.protocol import Store, StoreError
-from qa.types import Answer, AnswerResult, Hit, Query, ReaderResult
+from qa.types import Answer, AnswerResult, Hit, Query, ReaderResult, SearchFilter
 
 logger = logging.getLogger(__name__)
-
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
-
-
-class QuestionError(ValueError):
-    """A question the pipeline cannot take; the message is meant for the user."""
-
-
-def clean_question(question: str) -> str:
-    """Control characters out, whitespace collapsed; empty or huge questions refused clearly."""
-    if not isinstance(question, str):
-        raise QuestionError(f"A question must be text, got {type(question).__name__}")
-    if len(question) > config.MAX_QUESTION_CHARS * 4:
-        raise QuestionError(
-            f"The question is {len(question):,} characters long; "
-            f"ask in at most {config.MAX_QUESTION_CHARS:,}."
-        )
-    if _SURROGATE.search(question):
-        # Bytes that were not UTF-8 on a command line arrive as lone surrogates ("caf\udce9"), and
-        # the tokenizers refuse any surrogate with a TypeError. Pairs are one character: join them.
-        try:
-            question = question.encode("utf-16", "surrogatepass").decode("utf-16")
-        except UnicodeDecodeError:
-            raise QuestionError(
-                "The question holds bytes that are not valid text (not UTF-8?); type it again as plain text."
-            ) from None
-    printable = "".join(
-        " " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in question
-    )
-    cleaned = " ".join(printable.split())
-    if not cleaned:
-        raise QuestionError("The question is empty: type a question about the articles.")
-    if len(cleaned) > config.MAX_QUESTION_CHARS:
-        raise QuestionError(
-            f"The question is {len(cleaned):,} characters long; ask in at most {config.MAX_QUESTION_CHARS:,}."
-        )
-    return cleaned
 
 
 class QAPipeline:
@@ -157,11 +118,10 @@ class QAPipeline:
         history: Sequence[Turn] = (),
     ) -> Answer:
         """Answer one question from the indexed articles; `history` holds earlier turns for follow-ups."""
-        if k <= 0:
-            raise QuestionError(f"k must be greater than 0, got {k}")
         question = clean_question(question)
+        k, mode = check_k(k), check_mode(mode)
+        search_filter = check_filter(date_from, date_to, source)
         query = follow_up_query(question, history)
-        search_filter = SearchFilter(date_from or None, date_to or None, source or None)
         with self._lock:
             self._serve_newest_generation()
             answer = answer_from(

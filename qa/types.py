@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from qa.dates import first_day, last_day, parse_date_bound
+from qa.dates import check_bounds
 
 if TYPE_CHECKING:
     import numpy as np
@@ -193,10 +193,7 @@ class SearchFilter:
     source: str | None = None
 
     def __post_init__(self) -> None:
-        date_from = parse_date_bound(self.date_from, "date_from")
-        date_to = parse_date_bound(self.date_to, "date_to")
-        if date_from and date_to and first_day(date_from) > last_day(date_to):
-            raise ValueError(f"date_from {date_from!r} is after date_to {date_to!r}: no article can match")
+        date_from, date_to = check_bounds(self.date_from, self.date_to)
         if self.source is not None and not isinstance(self.source, str):
             raise ValueError(f"source must be text (part of a URL or a folder), got {self.source!r}")
         source = self.source.strip() if self.source is not None else ""

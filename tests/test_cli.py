@@ -325,7 +325,7 @@ def test_index_run_again_without_articles_keeps_the_folder_it_was_built_from(tmp
 
 
 def test_the_terminal_tells_a_weak_answer_from_none_and_lists_the_candidates():
-    from qa.cli import format_answer
+    from qa.terminal import format_answer
     from qa.types import Answer, Citation
 
     closest = Citation(
@@ -363,7 +363,7 @@ def test_the_terminal_tells_a_weak_answer_from_none_and_lists_the_candidates():
 
 
 def test_the_terminal_marks_the_span_and_cuts_only_long_passages():
-    from qa.cli import format_answer
+    from qa.terminal import format_answer
     from qa.types import Answer, Citation
 
     short = "The tram cost 412 million euros."

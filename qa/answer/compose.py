@@ -11,6 +11,10 @@ from collections.abc import Sequence
 from qa import config
 from qa.types import Answer, Citation, Hit, Passage, ReaderResult, SpanCandidate
 
+# What an answer without a span says, in the terminal and in the chat alike.
+NO_ANSWER = "The articles do not hold an answer to this question."
+NO_CLEAR_ANSWER = "The articles may hold an answer, but none is clear enough to give."
+
 _ARTICLES = re.compile(r"\b(a|an|the)\b", re.UNICODE)
 _PUNCTUATION = set(string.punctuation) | {"“", "”", "‘", "’", "—", "–"}
 

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa import config
+from qa.checks import CLI_LABELS, UserError, check_k, check_mode, check_threshold
 from qa.eval.questions import EvalInputError
 
 if TYPE_CHECKING:
@@ -41,15 +42,17 @@ class EvalOptions:
 
     def __post_init__(self) -> None:
         # Named as on the command line: that is where nearly every EvalOptions comes from.
-        for name, value in (("k", self.k), ("limit", self.limit)):
-            if value is not None and value <= 0:
-                raise EvalInputError(f"--{name} must be greater than 0, got {value}")
+        # k, mode and threshold in the words every door uses (qa/checks.py).
+        try:
+            check_k(self.k, CLI_LABELS)
+            check_mode(self.mode, CLI_LABELS)
+            check_threshold(self.threshold, CLI_LABELS)
+        except UserError as error:
+            raise EvalInputError(str(error)) from None
+        if self.limit is not None and self.limit <= 0:
+            raise EvalInputError(f"--limit must be greater than 0, got {self.limit}")
         if self.examples < 0:
             raise EvalInputError(f"--examples must be 0 or more, got {self.examples}")
-        if self.mode not in config.RETRIEVAL_MODES:
-            raise EvalInputError(
-                f"--mode must be one of {', '.join(config.RETRIEVAL_MODES)}, got {self.mode!r}"
-            )
         if self.articles is not None and self.corpus_from_dataset:
             raise EvalInputError("--articles and --corpus-from-dataset both name the corpus; give one")
         if self.reader_only:

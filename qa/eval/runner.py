@@ -153,7 +153,7 @@ def evaluate_question(pipeline: QAPipeline, question: Question, *, k: int, mode:
 
 def run_eval(options: EvalOptions) -> int:
     """`qa eval`: 0 when done, 130 when interrupted (what was finished is still scored and reported)."""
-    from qa.pipeline import QAPipeline
+    from qa import service
 
     question_set = load_questions(options.questions)
     out_dir = options.out if options.out is not None else default_out_dir()
@@ -161,11 +161,11 @@ def run_eval(options: EvalOptions) -> int:
     articles_dir = _corpus_to_index(options, question_set, out_dir)  # refuses a bad pairing before loading
     location = _store_location(options, out_dir, building=articles_dir is not None)
 
-    embedder = _embedder_for(location)
+    embedder = service.index_embedder(location)  # `qa eval` has no --embedder: the one that built it
     if articles_dir is not None:
-        _build_index(articles_dir, location, embedder)
-    pipeline = QAPipeline.load(
-        location, reader=options.reader, embedder=embedder, no_answer_threshold=options.threshold
+        _build_index(articles_dir, location, embedder, own_index=options.store is None)
+    pipeline = service.open_pipeline(
+        location, reader=options.reader, threshold=options.threshold, embedder=embedder
     )
     run_config = _run_config(options, question_set, pipeline, location)
     start_run(out_dir, run_config, RESUME_KEYS, resume=options.resume)
@@ -321,25 +321,15 @@ def _store_location(options: EvalOptions, out_dir: Path, *, building: bool) -> S
     return LocalLocation(out_dir / "index") if building else parse_location(None)
 
 
-def _embedder_for(location: StoreLocation) -> Any:
-    """The model that built the index (its vectors are searched with no other), else the default,
-    as QAPipeline.load chooses: `qa eval` has no --embedder to name it."""
-    from qa.embed import load_embedder
-    from qa.store.protocol import StoreError
+def _build_index(articles_dir: Path, location: StoreLocation, embedder: Any, *, own_index: bool) -> None:
+    """Bring the index of articles_dir up to date (only new or changed articles are embedded); the
+    run's own OUT/index follows its corpus wherever it goes, a named --store is guarded as `qa index`."""
+    from qa import service
 
-    name = None  # load_embedder's default: $QA_EMBEDDER, else config.DEFAULT_EMBEDDER
-    try:
-        info = location.info()
-        name = info.embedder if info is not None else None
-    except StoreError:
-        pass  # a damaged index: opening or rebuilding it says so, with what to do
-    return load_embedder(name)
-
-
-def _build_index(articles_dir: Path, location: StoreLocation, embedder: Any) -> None:
-    """Bring the index of articles_dir up to date (only new or changed articles are embedded)."""
     print(f"Indexing {articles_dir} -> {location} ...", file=sys.stderr)
-    report = location.build(articles_dir, embedder, show_progress=sys.stderr.isatty())
+    report = service.update_index(
+        location, articles_dir, embedder, allow_shrink=own_index, show_progress=sys.stderr.isatty()
+    )
     for skipped in report.status.skipped:
         print(f"warning: not indexed: {skipped.path} ({skipped.reason})", file=sys.stderr)
 

@@ -17,13 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qa import config
+from qa import arguments, config
+from qa.checks import CHAT_LABELS, QuestionError, UserError, check_filter, check_k, check_mode
 from qa.logs import quiet_libraries
-from qa.read.choose import READER_HELP
 from qa.retrieve.conversation import Turn
-from qa.retrieve.filters import parse_date_bound
-from qa.store.location import STORE_HELP, StoreLocation
-from qa.store.location import store_argument as store_location
+from qa.terminal import safe
 from qa.ui.chat import markdown_text
 from qa.ui.theme import CSS, theme
 
@@ -33,11 +31,10 @@ if TYPE_CHECKING:  # gradio loads inside the functions: `python app.py --help` s
 logger = logging.getLogger("qa.app")
 
 SAMPLE_QUESTIONS_FILE = config.SAMPLE_QUESTIONS
-MAX_K = 20
+MAX_K = config.MAX_TOP_K
 MAX_EXAMPLES = 8
 # Turns kept per session for follow-ups; contextualize reads back only to the last self-contained one.
 MAX_TURNS = 20
-MAX_SOURCE_FILTER_CHARS = 200
 # Several sessions may wait in the queue; the pipeline answers one question at a time (its lock),
 # so running more than a couple of events at once only adds threads waiting on that lock.
 CONCURRENCY_LIMIT = 2
@@ -48,56 +45,13 @@ APOLOGY = (
 )
 
 
-class FilterError(ValueError):
-    """A malformed filter value; the message is meant for the user."""
-
-
 # --------------------------------------------------------------------------- filters
 
 
-def parse_date(value: str | None, label: str) -> str | None:
-    """'' -> None; YYYY, YYYY-MM or YYYY-MM-DD that names a real date -> itself; else FilterError."""
-    try:
-        return parse_date_bound(value or "", label)  # the one date parser (qa/retrieve/filters.py)
-    except ValueError:
-        text = str(value).strip()
-        shown = text if len(text) <= 40 else text[:40] + "…"
-        raise FilterError(
-            f"The '{label}' filter {shown!r} is not a date: "
-            "use YYYY, YYYY-MM or YYYY-MM-DD (e.g. 2019-11-02)."
-        ) from None
-
-
-def parse_filters(date_from: str | None, date_to: str | None, source: str | None) -> dict[str, str | None]:
-    """The filter boxes, checked: keyword arguments for QAPipeline.ask."""
-    start, end = parse_date(date_from, "date from"), parse_date(date_to, "date to")
-    if start and end and start[: len(end)] > end:
-        raise FilterError(f"The 'date from' filter ({start}) is after the 'date to' filter ({end}).")
-    source = " ".join((source or "").split())
-    if len(source) > MAX_SOURCE_FILTER_CHARS:
-        raise FilterError(
-            f"The 'source contains' filter is {len(source):,} characters; "
-            f"use at most {MAX_SOURCE_FILTER_CHARS}."
-        )
-    return {"date_from": start, "date_to": end, "source": source or None}
-
-
-def _check_k(k: Any) -> int:
-    try:
-        value = int(k)
-    except (TypeError, ValueError):
-        raise FilterError(f"The number of passages to read must be a whole number, got {k!r}.") from None
-    if not 1 <= value <= MAX_K:
-        raise FilterError(f"The number of passages to read must be between 1 and {MAX_K}, got {value}.")
-    return value
-
-
-def _check_mode(mode: Any) -> str:
-    if mode not in config.RETRIEVAL_MODES:
-        raise FilterError(
-            f"Unknown retrieval mode {mode!r}; choose one of {', '.join(config.RETRIEVAL_MODES)}."
-        )
-    return mode
+def parse_filters(date_from: Any, date_to: Any, source: Any) -> dict[str, str | None]:
+    """The filter boxes, checked as every door checks them (qa/checks.py): keywords for QAPipeline.ask."""
+    checked = check_filter(date_from, date_to, source, CHAT_LABELS)
+    return {"date_from": checked.date_from, "date_to": checked.date_to, "source": checked.source}
 
 
 # --------------------------------------------------------------------------- corpus description
@@ -161,7 +115,6 @@ def build_app(
     """
     import gradio as gr
 
-    from qa.pipeline import QuestionError
     from qa.ui.api import describe_endpoint, parameter_descriptions
     from qa.ui.feedback import FEEDBACK_FILE, FeedbackLog
     from qa.ui.script import CHAT_JS
@@ -175,8 +128,8 @@ def build_app(
             raise QuestionError(f"A question must be text, got {type(question).__name__}")
         return pipeline.ask(
             question,
-            k=_check_k(k),
-            mode=_check_mode(mode),
+            k=check_k(k, CHAT_LABELS),
+            mode=check_mode(mode, CHAT_LABELS),
             history=list(turns),
             **parse_filters(date_from, date_to, source),
         )
@@ -199,7 +152,7 @@ def build_app(
         ]
         try:
             answer = ask(question, turns, k, mode, date_from, date_to, source)
-        except (QuestionError, FilterError) as error:
+        except UserError as error:
             raise gr.Error(str(error), print_exception=False) from None
         except Exception:  # noqa: BLE001
             logger.exception("API: could not answer %r", str(question)[:200])
@@ -212,7 +165,7 @@ def build_app(
     session = ChatSession(
         pipeline,
         ask,
-        (QuestionError, FilterError),
+        (UserError,),
         FeedbackLog(feedback_file) if feedback_file is not None else None,
         filters=parse_filters,
         examples=examples,
@@ -312,91 +265,24 @@ def _start_text(pipeline: Any) -> str:
 # --------------------------------------------------------------------------- command line
 
 
-class StartError(Exception):
-    """Anything the user can fix before the app starts; printed as one line."""
-
-
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description="Chat with the news articles: answers with their sources."
     )
-    parser.add_argument(
-        "--store",
-        "--index",
-        dest="store",
-        type=store_location,
-        default=store_location(str(config.DEFAULT_INDEX_DIR)),
-        help=STORE_HELP % config.DEFAULT_INDEX_DIR,
-    )
-    parser.add_argument(
-        "--articles",
-        type=Path,
-        default=None,
-        help="articles folder; built into the index when it is missing or stale "
+    arguments.add_store(parser)
+    arguments.add_articles(
+        parser,
+        "articles folder; built into the index when it is missing or stale "
         "(default: the folder the index was built from, else the bundled samples)",
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s; 0.0.0.0 for all)"
     )
     parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
-    parser.add_argument("--reader", default="auto", help=READER_HELP)
+    arguments.add_reader(parser)
+    arguments.add_allow_shrink(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     return parser
-
-
-def resolve_articles(location: "StoreLocation", articles: Path | None) -> Path | None:
-    """--articles, else the folder recorded with the index, else the sample corpus
-    (qa/store/location.py's articles_to_update_from).
-
-    None when the index's folder is gone (or was never recorded): the index is then served as it is.
-    """
-    from qa.store.location import ArticlesFolderGone, articles_to_update_from
-    from qa.store.protocol import StoreError
-
-    if articles is not None and not articles.is_dir():
-        raise StartError(f"articles folder not found: {articles}")
-    try:
-        return articles_to_update_from(location, articles)
-    except ArticlesFolderGone as error:
-        print(f"{error}; serving the index as it is.", flush=True)
-        return None
-    except StoreError:
-        return (
-            config.SAMPLE_ARTICLES_DIR
-        )  # a damaged index: rebuilt from the samples, or refused by the build
-
-
-def prepare_index(location: "StoreLocation", articles: Path | None, embedder_name: str | None):
-    """Build or update the index when it is missing or stale; returns the embedder it was built with."""
-    from qa.embed import load_embedder
-    from qa.store.location import LocalLocation
-
-    if isinstance(location, LocalLocation) and location.path.exists() and not location.path.is_dir():
-        raise StartError(f"--store must be a folder: {location.path} is a file")
-    info = location.info()
-    if articles is None:
-        if info is None:
-            raise StartError(
-                f"no index in {location} and no articles folder to build it from (pass --articles DIR)"
-            )
-        return load_embedder(info.embedder)
-    if embedder_name is None and info is not None:
-        embedder_name = info.embedder
-    embedder = load_embedder(embedder_name)
-    status = location.status(articles, embedder.name)
-    if status.stale:
-        print(f"Index {location}: {status.describe()}; indexing {articles} ...", flush=True)
-        report = location.build(articles, embedder, show_progress=True, wait_seconds=60.0)
-        print(
-            f"Indexed {report.passages} passages from {articles} "
-            f"({report.embedded_passages} embedded) in {report.seconds:.1f} s.",
-            flush=True,
-        )
-    else:
-        print(f"Index {location}: {status.describe()}.", flush=True)
-    for skipped in status.skipped:
-        print(f"  skipped {skipped.path}: {skipped.reason}", flush=True)
-    return embedder
 
 
 def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
@@ -411,20 +297,21 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         print(f"error: --port must be between 1 and 65535, got {args.port}", file=sys.stderr)
         return 2
     try:
-        from qa.embed import EmbedderError
-        from qa.ingest.articles import IngestError
-        from qa.pipeline import QAPipeline
-        from qa.store.protocol import StoreError
+        from qa import service
 
-        user_errors = (StartError, EmbedderError, StoreError, IngestError, OSError, ValueError)
+        user_errors = service.user_errors()
     except ImportError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {error}; {config.INSTALL_HINT}", file=sys.stderr)
         return 1
     try:
-        articles = resolve_articles(args.store, args.articles)
-        embedder = prepare_index(args.store, articles, None)
+        prepared = service.prepare_for_serving(
+            args.store,
+            args.articles,
+            allow_shrink=args.allow_shrink,
+            say=lambda line: print(line, flush=True),
+        )
         print(f"Loading the pipeline (reader: {args.reader}) ...", flush=True)
-        pipeline = QAPipeline.load(args.store, reader=args.reader, embedder=embedder)
+        pipeline = service.open_pipeline(args.store, reader=args.reader, embedder=prepared.embedder)
         from qa.ui.examples import examples_for  # questions from the indexed articles (issue 29)
 
         demo = build_app(pipeline, examples=examples_for(pipeline))
@@ -441,7 +328,7 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except user_errors as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {safe(error)}", file=sys.stderr)
         return 2
     except ImportError as error:  # a library loaded on first use (sentence-transformers, torch) is missing
         print(f"error: {error}; {config.INSTALL_HINT}", file=sys.stderr)

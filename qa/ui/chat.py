@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
+from qa.answer.compose import NO_ANSWER, NO_CLEAR_ANSWER
 from qa.types import Answer, Citation
 
 # Characters of source URL shown as a link's text; the full URL is in the href and the tooltip.
@@ -163,10 +164,6 @@ def _alternative(candidate: Answer) -> str:
         f"<li><strong>{escape(candidate.answer)}</strong> "
         f"<small>(confidence {candidate.confidence:.2f})</small>{where}</li>"
     )
-
-
-NO_ANSWER = "The articles do not hold an answer to this question."
-NO_CLEAR_ANSWER = "The articles may hold an answer, but none is clear enough to give."
 
 
 def format_reply(answer: Answer) -> str:

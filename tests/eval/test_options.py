@@ -16,7 +16,9 @@ Q = Path("q.jsonl")
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"k": 0}, "--k must be greater than 0, got 0"),
+        ({"k": 0}, r"--k \(passages to read\) must be a whole number from 1 to 20, got 0"),
+        ({"k": 21}, "from 1 to 20, got 21"),
+        ({"threshold": float("nan")}, "--threshold must be a finite number, got nan"),
         ({"limit": -1}, "--limit must be greater than 0, got -1"),
         ({"examples": -2}, "--examples must be 0 or more, got -2"),
         ({"mode": "magic"}, "--mode must be one of"),

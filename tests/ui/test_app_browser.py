@@ -198,7 +198,7 @@ def test_malformed_date_filter_gets_a_clear_reply(page):
     chat = Chat(page)
     try:
         date_from.fill("2019-13-45")
-        assert "is not a date" in chat.ask(QUESTION).inner_text()
+        assert "must be a date written YYYY" in chat.ask(QUESTION).inner_text()
         date_from.fill("2024")
         reply = chat.ask(QUESTION)
         # the story pair is from 2023 and the hostile article from 2021: only the rate reports (2024) are left
