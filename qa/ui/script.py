@@ -76,6 +76,8 @@ CHAT_JS = r"""
       if (panel) {
         const offset = reply.getBoundingClientRect().top - panel.getBoundingClientRect().top;
         panel.scrollTop += offset - 8;
+        // On a phone the page scrolls too (to keep the question box in view): the panel's top on screen.
+        if (panel.getBoundingClientRect().top < 0) panel.scrollIntoView({ block: "start" });
       }
     } else if (questionList.length > questions) {
       // A new question: in view while its answer is worked out.

@@ -40,6 +40,10 @@ CSS = """
 .qa-reply .qa-copy { display: none; }
 /* each reply is scrolled to its first line; Gradio's scroll-down arrow would cover its sources */
 #qa-chat .scroll-down-button-container { display: none !important; }
+/* the last answer is at least as tall as the panel (the app's height, 72vh, at least 420px), so a
+   short one can be scrolled to the top too; the answer line keeps clear of the panel's icons */
+#qa-chat .message-row.bot-row:last-child { min-height: calc(max(72vh, 420px) - 16px); }
+.qa-reply .qa-answer { padding-right: 4.5em; }
 #qa-hint { color: var(--body-text-color-subdued); font-size: .92em; margin-top: -.25em; }
 """
 

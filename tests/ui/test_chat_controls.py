@@ -131,10 +131,13 @@ def test_each_answer_is_in_view_with_nothing_over_its_sources(chat, server, tmp_
             frame,
             answer,
         )
+        assert answer["y"] - frame["y"] < 40, (question, frame, answer)  # at the top of the panel
         assert (
             frame["x"] - 1 <= answer["x"] and answer["x"] + answer["width"] <= frame["x"] + frame["width"] + 1
         )
-        assert answer["y"] + answer["height"] <= chat.viewport_size["height"]  # on screen, too
+        assert (
+            0 <= answer["y"] and answer["y"] + answer["height"] <= chat.viewport_size["height"]
+        )  # on screen
         # Nothing lies over the answer or the first source's text (Gradio's scroll-down arrow did).
         summary = reply.locator("details.qa-citation summary").first.bounding_box()
         for box in (answer, summary):
