@@ -90,16 +90,23 @@ def index_embedder(
     return load_embedder(embedder_to_build_with(location, requested, rebuild=rebuild), backend)
 
 
-def check_shrink(location: StoreLocation, status: IndexStatus, *, allow_shrink: bool) -> None:
-    """Refuse an update that removes more than half of the indexed articles, unless allowed."""
+def check_update(
+    location: StoreLocation, articles: Path, status: IndexStatus, *, allow_shrink: bool = False
+) -> None:
+    """Refuse an update from a folder with no article, or one that would remove more than half of the
+    indexed articles (an unmounted share, a wrong path), unless `allow_shrink`."""
+    found = len(status.added) + len(status.changed) + status.unchanged
+    if not found and not (allow_shrink and status.has_index):
+        skipped = f", {len(status.skipped)} file(s) skipped" if status.skipped else ""
+        raise UserError(f"no articles found in {articles}{skipped}; nothing was indexed")
     if allow_shrink or not status.has_index or not status.removed:
         return
     indexed = len(status.removed) + len(status.changed) + status.unchanged
     if len(status.removed) > indexed * SHRINK_LIMIT:
         raise ShrinkRefused(
             f"this update would remove {len(status.removed)} of the {indexed} articles in {location} "
-            f"(the folder has {len(status.added) + len(status.changed) + status.unchanged} of them); "
-            "nothing was changed. Check the articles folder, or pass --allow-shrink to remove them"
+            f"({articles} holds {found} articles); nothing was changed. Check the articles folder, "
+            "or pass --allow-shrink to remove them"
         )
 
 
@@ -116,24 +123,22 @@ def update_index(
 ) -> BuildReport:
     """Bring the index up to date with `articles`, embedding only new or changed articles.
 
-    An empty folder, or one that would remove most of the index (an unmounted share, a wrong path),
-    is refused before anything is embedded or replaced: the status reads the folder's stat listing
-    (unchanged files are not read).
+    An empty folder, or one that would remove most of the index, is refused by check_update before
+    anything is embedded or replaced (the build calls it with its own comparison, under its lock).
     """
     if not 0 <= wait_seconds < float("inf"):
         raise UserError(f"--wait must be a number of seconds, 0 or more, got {wait_seconds}")
-    status = location.status(articles, embedder.name)
-    found = len(status.added) + len(status.changed) + status.unchanged
-    if not found and not (allow_shrink and status.has_index):
-        skipped = f", {len(status.skipped)} file(s) skipped" if status.skipped else ""
-        raise UserError(f"no articles found in {articles}{skipped}; nothing was indexed")
-    check_shrink(location, status, allow_shrink=allow_shrink)
+
+    def check(status: IndexStatus) -> None:
+        check_update(location, articles, status, allow_shrink=allow_shrink)
+
     return location.build(
         articles,
         embedder,
         rebuild=rebuild,
         wait_seconds=wait_seconds,
         show_progress=show_progress,
+        check=check,
         **build_options,
     )
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qa.answer.compose import NO_ANSWER, NO_CLEAR_ANSWER
+from qa.printable import printable as safe
 
 if TYPE_CHECKING:
     from qa.store.report import BuildReport, IndexStatus
@@ -15,21 +15,6 @@ if TYPE_CHECKING:
 
 # A passage is quoted this far on each side of the answer.
 CONTEXT_CHARS = 120
-
-
-def safe(text: object) -> str:
-    """Text from files and file names, printable in a terminal: control and bidirectional-override
-    characters (a name with U+202E shows reversed) escaped, undecodable bytes as \\x escapes."""
-    out = []
-    for ch in str(text):
-        category = unicodedata.category(ch)
-        if category in ("Cc", "Cf") and ch not in "\t":
-            out.append(f"\\u{ord(ch):04x}")
-        elif category == "Cs":  # a byte that was not UTF-8 in a file name (surrogateescape)
-            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def format_answer(answer: Answer) -> str:

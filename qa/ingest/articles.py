@@ -20,6 +20,7 @@ from qa.ingest import jsonl, newswire, warc
 from qa.ingest.front_matter import FrontMatterError, split_front_matter
 from qa.ingest.listing import FileStamp, FolderListing
 from qa.ingest.split import sentence_spans
+from qa.printable import is_utf8, printable
 from qa.types import Article
 
 logger = logging.getLogger(__name__)
@@ -58,10 +59,10 @@ _HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+", re.M)
 # (1.4 GB for "**a" before 10 MB of spaces); no real bold or italic run is this long.
 _EMPHASIS_MAX_CHARS = 5000
 _STRONG = re.compile(
-    r"(?<![\\*\w])(\*\*|__)(?=\S)((?:\\.|(?!\1)[^\n\\]){1,%d}?)(?<=[^\s\\])\1(?![*\w])" % _EMPHASIS_MAX_CHARS
+    rf"(?<![\\*\w])(\*\*|__)(?=\S)((?:\\.|(?!\1)[^\n\\]){{1,{_EMPHASIS_MAX_CHARS}}}?)(?<=[^\s\\])\1(?![*\w])"
 )
 _EMPHASIS = re.compile(
-    r"(?<![\\*\w])([*_])(?=\S)((?:\\.|(?!\1)[^\n\\]){1,%d}?)(?<=[^\s\\])\1(?![*\w])" % _EMPHASIS_MAX_CHARS
+    rf"(?<![\\*\w])([*_])(?=\S)((?:\\.|(?!\1)[^\n\\]){{1,{_EMPHASIS_MAX_CHARS}}}?)(?<=[^\s\\])\1(?![*\w])"
 )
 _ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~\"'])")
 _SHORTCODE = re.compile(
@@ -203,8 +204,11 @@ def load_article_file(path: Path | str, root: Path | str | None = None) -> list[
 
 
 def _skip(path: Path | str, reason: str) -> SkippedFile:
+    # File names and reasons quoting a file are printed and stored as printable text: a name with a
+    # byte that is not UTF-8 cannot be written to the index's listing, one with U+202E prints reversed.
+    path, reason = printable(path), printable(reason)
     logger.warning("Skipping %s: %s", path, reason)
-    return SkippedFile(str(path), reason)
+    return SkippedFile(path, reason)
 
 
 def _walk(
@@ -220,6 +224,9 @@ def _walk(
     for entry in entries:
         name = entry.name
         if name.startswith("."):
+            continue
+        if not is_utf8(name):
+            skipped.append(_skip(folder / name, "the name is not valid UTF-8: rename it to index it"))
             continue
         is_dir = _is(entry.is_dir)
         if not is_dir and suffix(name) not in SUFFIXES:
@@ -484,6 +491,12 @@ def _build_article(
         title = blocks.pop(0)
     paragraphs = [" ".join(b.split()) for b in blocks]
     date, place, lead = _iso_date(meta.get("date")), None, None
+    if date is None and meta.get("date") not in (None, ""):
+        logger.warning(
+            "%s: its date %s is not a date (YYYY-MM-DD); the article is kept, undated",
+            printable(article_id),
+            printable(repr(meta.get("date"))[:80]),
+        )
     dateline = _DATELINE.match(paragraphs[0]) if paragraphs else None
     if dateline and _iso_date(dateline[1]):
         date = date or _iso_date(dateline[1])

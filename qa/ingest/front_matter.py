@@ -18,6 +18,21 @@ class FrontMatterError(ValueError):
     """Front matter that cannot be used; the message says why."""
 
 
+class _Loader(yaml.SafeLoader):
+    """safe_load's loader, but a timestamp that names no real day ("date: 2024-13-45") stays text:
+    the article keeps its text and goes undated, as a JSONL line with the same date does."""
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_or_text)
+
+
 def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """(metadata, body); a file that does not open with '---' has no front matter."""
     opening = _FRONT_MATTER_OPEN.match(text)
@@ -31,10 +46,10 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
         raise FrontMatterError(f"front matter is over {MAX_FRONT_MATTER_BYTES} bytes")
     try:
         _check_yaml_events(block)
-        meta = yaml.safe_load(block)  # safe_load: tags such as !!python/object are refused
+        meta = yaml.load(block, Loader=_Loader)  # a SafeLoader: tags such as !!python/object are refused
     except FrontMatterError:
         raise
-    except (yaml.YAMLError, ValueError) as error:  # constructors raise ValueError: "date: 2024-13-45"
+    except (yaml.YAMLError, ValueError) as error:
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise FrontMatterError(f"invalid YAML front matter ({problem})") from None
     if meta is None:

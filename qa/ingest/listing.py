@@ -66,7 +66,8 @@ class FolderListing:
 
     @classmethod
     def from_json(cls, text: str) -> FolderListing:
-        """Parse what to_json wrote; ValueError for anything else (a listing from another format, a damaged file)."""
+        """Parse what to_json wrote; ValueError for anything else (a listing from another format, a
+        damaged file)."""
         try:
             data = json.loads(text)
             if data.get("format") != LISTING_FORMAT:

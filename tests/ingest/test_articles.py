@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -201,7 +202,10 @@ def test_plain_text_short_first_line_is_the_title(tmp_path):
 def test_plain_text_title_is_derived_from_the_first_sentence(tmp_path):
     first = "Mr. Lee opened the tram on Monday."
     assert _article(tmp_path, "a.txt", f"{first} It is green.\n").title == "Mr. Lee opened the tram on Monday"
-    long = "The city council of Valmora voted late on Tuesday night to approve an extension of the Green Line tram."
+    long = (
+        "The city council of Valmora voted late on Tuesday night to approve an extension "
+        "of the Green Line tram."
+    )
     title = _article(tmp_path, "b.txt", long + "\n").title
     assert title == "The city council of Valmora voted late on Tuesday night to approve an extension…"
     assert len(title) <= ingest.TITLE_MAX_CHARS + 1
@@ -256,7 +260,6 @@ BAD_FILES = {  # name: (content, what the reason says)
     "blank.txt": (b"  \n\n\t\n", "empty file"),
     "unterminated.md": (b"---\ntitle: Never closed\n\nBody text here.\n", "no closing '---'"),
     "invalid-yaml.md": (b"---\ntitle: [unclosed\n---\nBody text here.\n", "invalid YAML front matter"),
-    "bad-date.md": (b"---\ntitle: T\ndate: 2024-13-45\n---\nBody text here.\n", "month must be in 1..12"),
     "list-yaml.md": (b"---\n- a\n- b\n---\nBody text here.\n", "front matter is a YAML list, not a mapping"),
     "python-tag.md": (
         b"---\ntitle: !!python/object/apply:os.system ['echo hacked']\n---\nBody text here.\n",
@@ -406,3 +409,39 @@ def test_sample_questions_answers_occur_verbatim(sample):
             assert any(answer in text for text in corpus), (
                 f"{answer!r} ({item['question']}) is not in the corpus"
             )
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_by_name_and_the_rest_is_read(tmp_path, caplog):
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "good.md").write_text("---\ntitle: Good\ndate: 2024-05-01\n---\nThe harbour reopened.\n")
+    bad = os.fsencode(folder) + b"/bad_\xe9.txt"
+    with open(bad, "wb") as handle:
+        handle.write(b"The ferry sailed at noon.\n")
+    report = load_articles(folder)
+    assert [a.title for a in report.articles] == ["Good"]
+    assert [(Path(s.path).name, s.reason) for s in report.skipped] == [
+        ("bad_\\xe9.txt", "the name is not valid UTF-8: rename it to index it")
+    ]
+    # What is recorded and printed is plain text: the index's listing writes it as UTF-8.
+    assert report.listing is not None and report.listing.to_json()
+    assert "bad_\\xe9.txt" in caplog.text
+
+
+def test_a_front_matter_date_that_names_no_day_keeps_the_article_undated(tmp_path, caplog):
+    path = tmp_path / "late.md"
+    path.write_text("---\ntitle: Harbour news\ndate: 2024-13-45\n---\nThe harbour reopened.\n")
+    (article,) = load_articles(tmp_path).articles
+    assert (article.title, article.date, article.paragraphs) == (
+        "Harbour news",
+        None,
+        ("The harbour reopened.",),
+    )
+    assert "its date '2024-13-45' is not a date" in caplog.text
+
+
+def test_a_bidi_override_in_a_skipped_name_is_printed_escaped(tmp_path, caplog):
+    (tmp_path / "evil\u202etxt.md").write_bytes(b"")
+    report = load_articles(tmp_path)
+    assert [Path(s.path).name for s in report.skipped] == ["evil\\u202etxt.md"]
+    assert "\u202e" not in caplog.text

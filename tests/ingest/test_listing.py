@@ -11,7 +11,10 @@ import pytest
 from qa.ingest.articles import load_articles, scan_folder
 from qa.ingest.listing import FileStamp, FolderListing
 
-GOOD = "---\ntitle: Harbour cranes\ndate: 2024-05-02\n---\n\nFour new cranes reached the Valmora harbour on Tuesday, the port office said.\n"
+GOOD = (
+    "---\ntitle: Harbour cranes\ndate: 2024-05-02\n---\n\n"
+    "Four new cranes reached the Valmora harbour on Tuesday, the port office said.\n"
+)
 
 
 def test_a_listing_reads_back_as_written_and_refuses_anything_else():

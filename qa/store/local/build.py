@@ -9,7 +9,7 @@ import shutil
 import sqlite3
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,8 +123,11 @@ def build_index(
     wait_seconds: float = 0.0,
     dense_index: str = "auto",
     show_progress: bool = False,
+    check: Callable[[IndexStatus], None] | None = None,
 ) -> BuildReport:
     """Index the articles; re-embed only new or changed articles unless rebuild is set.
+    `check` sees how the folder compares with the index before anything is written, and may refuse
+    by raising (qa/service.py refuses an update that would empty most of the index).
 
     Streams: each article is released once split, and vectors go to disk chunk by chunk
     (``config.EMBED_CHUNK`` passages), so memory holds the passages once and never a second full
@@ -144,11 +147,10 @@ def build_index(
         status = compare_hashes(
             report.articles, previous.articles if previous is not None else None, report.skipped
         )
-        if (
-            previous is not None
-            and not status.stale
-            and previous.manifest.dense_index == _resolved(dense_index, previous.manifest)
-        ):
+        if check is not None:
+            check(status)
+        dense_matches = previous is not None and _dense_matches(dense_index, previous.manifest)
+        if previous is not None and not status.stale and dense_matches:
             # Up to date (a build killed after its commit, too): any checkpoints are of no more use.
             shutil.rmtree(index_dir / config.RESUME_DIR, ignore_errors=True)
             _record_listing(previous.generation, report.listing)
@@ -165,6 +167,24 @@ def build_index(
 
         article_hashes = {a.article_id: a.content_hash for a in report.articles}
         listing = report.listing
+        if dense_matches and previous.manifest.format_version == store.FORMAT_VERSION:
+            # Only the new and changed articles, as a new segment (qa/store/local/append.py).
+            from qa.store.local.append import add_articles
+
+            return add_articles(
+                index_dir,
+                previous.generation,
+                previous.manifest,
+                status,
+                report.articles,
+                embedder,
+                started=started,
+                articles_dir=str(Path(articles_dir).resolve()),
+                listing=listing,
+                show_progress=show_progress,
+                write_vectors=_write_vectors,
+                checkpoints=Checkpoints(index_dir, embedder),
+            )
         reusable, old_vectors = _reusable_vectors(index_dir, previous, report.articles)
         # Last article first, so that pop() walks them in id order and frees each once split.
         pending = sorted(report.articles, key=lambda a: a.article_id, reverse=True)
@@ -329,10 +349,14 @@ def _progress_bar(total: int, show: bool):
     )
 
 
-def _resolved(dense_index: str, previous: store.Manifest) -> str:
+def _dense_matches(dense_index: str, previous: store.Manifest) -> bool:
+    """Whether the first segment's FAISS index is the one `dense_index` asks for, judged at the size
+    it was built for (later segments are exact, or "auto" for their own size)."""
     from qa.store.local.dense import choose_factory
+    from qa.store.local.segments import segment_infos
 
-    return choose_factory(previous.passage_count, dense_index)
+    first = segment_infos(previous)[0]
+    return first.dense_index == choose_factory(first.passages, dense_index)
 
 
 def _reusable_vectors(

@@ -16,7 +16,7 @@ import hashlib
 import logging
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,9 +77,10 @@ def build_milvus(
     show_progress: bool = False,
     dense_index: str = "auto",
     keyword_tokens: str = "ours",
+    check: Callable[[IndexStatus], None] | None = None,
 ) -> BuildReport:
     """Index the articles into a new generation and switch the alias to it; embed only new or changed
-    articles.
+    articles. `check` sees the comparison before anything is written, and may refuse by raising.
 
     Example:
         >>> from qa.embed import load_embedder
@@ -107,6 +108,8 @@ def build_milvus(
     with build_lock(address, wait_seconds=wait_seconds):
         live = None if rebuild else _live(connection, address, embedder.name)
         status = compare_hashes(report.articles, live.articles if live else None, report.skipped)
+        if check is not None:
+            check(status)
         if live is not None and not status.stale and live.description.keyword_tokens == keyword_tokens:
             return BuildReport(status, live.description.passage_count, 0, time.perf_counter() - started, None)
         hashes = {a.article_id: a.content_hash for a in report.articles}
