@@ -200,6 +200,12 @@ def test_copy_gives_the_answer_and_its_sources_as_plain_text(desktop):
     # The screen reader label is that plain text too, not the HTML.
     label = last_bot_message(desktop).locator('[aria-label^="bot\'s message: "]').get_attribute("aria-label")
     assert label.startswith(f"bot's message: {answer} ") and "<div" not in label
+    # The whole conversation copies as text as well.
+    desktop.locator("#qa-chat").get_by_role("button", name="Copy conversation", exact=True).click()
+    desktop.wait_for_timeout(300)
+    conversation = desktop.evaluate("navigator.clipboard.readText()")
+    assert HOSTILE_QUESTION in conversation and f"[1] {HOSTILE_TITLE}" in conversation
+    assert "<div" not in conversation and "class=" not in conversation
     question_label = desktop.locator('[aria-label^="user\'s message: "]').last.get_attribute("aria-label")
     assert question_label == f"user's message: {HOSTILE_QUESTION}"
     inert(desktop)
