@@ -39,6 +39,10 @@ MAX_TURNS = 20
 # so running more than a couple of events at once only adds threads waiting on that lock.
 CONCURRENCY_LIMIT = 2
 QUEUE_MAX_SIZE = 64
+# Sessions whose chat log the server keeps; the oldest are forgotten first (Gradio keeps 10,000,
+# which lets a server's memory grow for hours under many short-lived clients).
+SESSION_CAPACITY = 256
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 APOLOGY = (
     "Sorry, something went wrong while answering this question. "
     "The error has been logged; please try again or rephrase the question."
@@ -265,6 +269,15 @@ def _start_text(pipeline: Any) -> str:
 # --------------------------------------------------------------------------- command line
 
 
+def guarded_app_kwargs() -> dict[str, Any]:
+    """Gradio's FastAPI app with the guard in front (qa/ui/guard.py): no uploads, small bodies, a rate."""
+    from starlette.middleware import Middleware
+
+    from qa.ui.guard import GuardMiddleware
+
+    return {"middleware": [Middleware(GuardMiddleware)]}
+
+
 def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=prog, description="Chat with the news articles: answers with their sources."
@@ -279,6 +292,12 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s; 0.0.0.0 for all)"
     )
     parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
+    parser.add_argument(
+        "--auth",
+        metavar="USER:PASS",
+        default=None,
+        help="ask for this user name and password (Gradio's login page); the chat has no login otherwise",
+    )
     arguments.add_reader(parser)
     arguments.add_allow_shrink(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -296,6 +315,19 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
     if not 0 < args.port < 65536:
         print(f"error: --port must be between 1 and 65535, got {args.port}", file=sys.stderr)
         return 2
+    if args.auth is not None and ":" not in args.auth:
+        print("error: --auth must be USER:PASS", file=sys.stderr)
+        return 2
+    from qa.ui.guard import RepeatFilter
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RepeatFilter())  # a flood of bad requests logs a few lines, not megabytes
+    if args.host not in LOOPBACK and args.auth is None:
+        print(
+            f"warning: listening on {args.host}: anyone who can reach port {args.port} can ask questions "
+            "and read the indexed articles; the chat has no login unless started with --auth USER:PASS",
+            file=sys.stderr,
+        )
     try:
         from qa import service
 
@@ -324,6 +356,10 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
             share=False,
             ssr_mode=False,
             show_error=False,
+            auth=tuple(args.auth.split(":", 1)) if args.auth else None,
+            app_kwargs=guarded_app_kwargs(),
+            max_file_size=0,  # the app takes no files; the guard refuses the upload route as well
+            state_session_capacity=SESSION_CAPACITY,
         )
     except KeyboardInterrupt:
         return 130
