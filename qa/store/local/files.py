@@ -25,6 +25,9 @@ Layout of an index directory:
         seg-000009/      a segment added by a later build (format 3): the same files as above, for
                          the new or changed articles only (qa/store/local/segments.py)
         tombstones/      per segment, the rows of removed or changed articles (int64 .npy)
+        order.npy        with several segments: the live rows in the order a fresh build would
+                         write them (by article id), int64 (segment index << 40 | row); the Store's
+                         row numbers, so that ties rank as in one fresh index
 
 The files above the seg-* folders are the generation's first segment. Segments are immutable: a new
 generation hard-links the files of the segments it keeps (copies where links fail), so every
@@ -69,6 +72,7 @@ DENSE_FILE = "dense.faiss"
 KEYWORD_DIR = "keyword"
 LISTING_FILE = "listing.json"
 TOMBSTONE_DIR = "tombstones"
+ORDER_FILE = "order.npy"
 
 
 class IndexStoreError(StoreError):

@@ -27,6 +27,7 @@ from qa.store.local.files import (
     LISTING_FILE,
     LOCK_FILE,
     MANIFEST_FILE,
+    ORDER_FILE,
     TOMBSTONE_DIR,
     VECTOR_DTYPE,
     VECTORS_FILE,
@@ -121,6 +122,7 @@ def write_generation(
     base: Path | None = None,
     kept: Sequence[SegmentInfo] = (),
     tombstones: Mapping[str, np.ndarray] | None = None,
+    order: np.ndarray | None = None,
 ) -> Path:
     """Write a complete new generation, then switch CURRENT to it. Call under build_lock.
 
@@ -129,7 +131,8 @@ def write_generation(
     hard-linked in unchanged, with `tombstones` (segment name -> its deleted rows, all of them) for
     those that lost passages, and `contents`, when it holds passages, is a new small segment
     `seg-NNNNNN/` (an addition; the merge of small segments). `contents.articles` is then every
-    article the generation serves.
+    article the generation serves, and `order` the live rows in fresh-build order (order.npy;
+    qa/store/local/order.py), the new segment's index being len(kept).
     """
     index_dir = Path(index_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -160,6 +163,12 @@ def write_generation(
     for info in infos:
         if info.deleted:
             files[info.tombstones] = sha256_file(staging / info.tombstones)
+    if len(infos) > 1:
+        if order is None or len(order) != sum(info.live for info in infos):
+            raise ValueError(f"a generation of {len(infos)} segments needs the order of its live rows")
+        with open(staging / ORDER_FILE, "wb") as handle:
+            np.save(handle, np.asarray(order, dtype=np.int64))
+        files[ORDER_FILE] = sha256_file(staging / ORDER_FILE)
     # Every file on disk before the manifest names it and CURRENT points at it: after a power cut
     # the live generation is whole, not a set of names with empty files behind them.
     for relative in files:
@@ -258,7 +267,11 @@ def _link_segments(
     for info in kept:
         for relative, checksum in manifest.files.items():
             top = relative.split("/", 1)[0]
-            mine = top == info.name if info.name else not top.startswith((SEGMENT_PREFIX, TOMBSTONE_DIR))
+            mine = (
+                top == info.name
+                if info.name
+                else not top.startswith((SEGMENT_PREFIX, TOMBSTONE_DIR, ORDER_FILE))
+            )
             if not mine or relative.startswith(TOMBSTONE_DIR):
                 continue
             target = staging / relative

@@ -13,12 +13,14 @@ import numpy as np
 import qa.store.local.table as table
 from qa.store.local.checks import check_compatible, verify_files
 from qa.store.local.files import (
+    ORDER_FILE,
     PASSAGES_FILE,
     IndexStoreError,
     Manifest,
     current_generation,
     read_manifest,
 )
+from qa.store.local.npy import load_npy
 from qa.store.local.segments import LivePassages, RowMap, Segment, counts_in_step, open_segment, segment_infos
 
 logger = logging.getLogger(__name__)
@@ -56,11 +58,12 @@ class LoadedIndex:
     manifest: Manifest
     segments: tuple[Segment, ...]
     generation: str = ""  # the generation folder's name, "gen-000007": which version is served
+    order: np.ndarray | None = None  # order.npy: store rows in fresh-build order (several segments)
     rows: RowMap = field(init=False, repr=False)
     passages: LivePassages = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rows", RowMap(self.segments))
+        object.__setattr__(self, "rows", RowMap(self.segments, self.order))
         object.__setattr__(self, "passages", LivePassages(self.rows))
 
     @property
@@ -68,7 +71,10 @@ class LoadedIndex:
         """float16 (count, dim): memory-mapped for one segment without tombstones, else gathered."""
         if len(self.segments) == 1 and self.segments[0].live_rows is None:
             return self.segments[0].vectors
-        return np.concatenate([s.vectors[s.physical(np.arange(s.count))] for s in self.segments])
+        out = np.empty((self.rows.count, self.manifest.dimension), dtype=self.segments[0].vectors.dtype)
+        for i, at, physical in self.rows.split(np.arange(self.rows.count)):
+            out[at] = self.segments[i].vectors[physical]
+        return out
 
     @property
     def dense(self):
@@ -112,17 +118,23 @@ def _open_generation(
     try:
         infos = segment_infos(manifest)
         segments = tuple(open_segment(generation, info) for info in infos)
+        order = load_npy(generation / ORDER_FILE) if len(infos) > 1 else None
     except (OSError, ValueError, RuntimeError, KeyError, sqlite3.Error) as error:
         raise IndexStoreError(
             f"The index in {index_dir} could not be read ({error}). "
             f"Rebuild it with: qa index --rebuild --index {index_dir}"
         ) from error
     live = sum(segment.count for segment in segments)
-    if not all(counts_in_step(segment) for segment in segments) or live != manifest.passage_count:
+    in_step = order is None or len(order) == live
+    if (
+        not all(counts_in_step(segment) for segment in segments)
+        or live != manifest.passage_count
+        or not in_step
+    ):
         first = segments[0]
         raise IndexStoreError(
             f"The index in {index_dir} is out of step: passages, vectors and FAISS hold "
             f"{len(first.passages)}, {len(first.vector_rows)} and {first.dense.ntotal} entries. "
             f"Rebuild it with: qa index --rebuild --index {index_dir}"
         )
-    return LoadedIndex(index_dir, manifest, segments, generation.name)
+    return LoadedIndex(index_dir, manifest, segments, generation.name, order)

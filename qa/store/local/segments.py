@@ -12,7 +12,6 @@ protocol asks.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -172,31 +171,69 @@ def counts_in_step(segment: Segment) -> bool:
     return len(sizes) == 1 and (segment.deleted is None or int(segment.deleted.sum()) == segment.info.deleted)
 
 
-class RowMap:
-    """Store rows (0..count-1, live passages of all segments in order) <-> (segment, physical row)."""
+ROW_BITS = 40  # order.npy codes: segment index << ROW_BITS | physical row
+ROW_MASK = (1 << ROW_BITS) - 1
 
-    def __init__(self, segments: Sequence[Segment]):
+
+class RowMap:
+    """Store rows (0..count-1) <-> (segment, physical row).
+
+    With an order (order.npy, several segments) store rows follow it: the order of a fresh build.
+    Without (one segment), store row r is the segment's r-th live row.
+    """
+
+    def __init__(self, segments: Sequence[Segment], order: np.ndarray | None = None):
         self.segments = tuple(segments)
-        self.starts = [0]
-        for segment in self.segments:
-            self.starts.append(self.starts[-1] + segment.count)
+        self.order = order
+        if order is None:
+            self.starts = [0]
+            for segment in self.segments:
+                self.starts.append(self.starts[-1] + segment.count)
+            return
+        self._segment_of = (order >> ROW_BITS).astype(np.int64)
+        self._physical = order & ROW_MASK
+        self._ranks = []
+        for i, segment in enumerate(self.segments):
+            ranks = np.full(segment.info.passages, -1, dtype=np.int64)
+            mine = np.flatnonzero(self._segment_of == i)
+            ranks[self._physical[mine]] = mine
+            self._ranks.append(ranks)
 
     @property
     def count(self) -> int:
-        return self.starts[-1]
+        return self.starts[-1] if self.order is None else len(self.order)
 
     def split(self, rows: np.ndarray) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
         """(segment index, positions in `rows`, physical rows) for each segment `rows` touch."""
-        which = np.searchsorted(np.asarray(self.starts[1:]), rows, side="right")
+        if self.order is None:
+            which = np.searchsorted(np.asarray(self.starts[1:]), rows, side="right")
+        else:
+            which = self._segment_of[rows]
         for i in np.unique(which).tolist():
             at = np.flatnonzero(which == i)
-            yield i, at, self.segments[i].physical(rows[at] - self.starts[i])
+            if self.order is None:
+                yield i, at, self.segments[i].physical(rows[at] - self.starts[i])
+            else:
+                yield i, at, self._physical[rows[at]]
 
     def to_store_rows(self, i: int, physical: np.ndarray) -> np.ndarray:
-        return self.segments[i].positions(np.asarray(physical, dtype=np.int64)) + self.starts[i]
+        """Store rows of live physical rows of segment i."""
+        physical = np.asarray(physical, dtype=np.int64)
+        if self.order is None:
+            return self.segments[i].positions(physical) + self.starts[i]
+        return self._ranks[i][physical]
 
-    def segment_of(self, row: int) -> int:
-        return bisect.bisect_right(self.starts, row) - 1
+    def gather(self, per_segment: Sequence[np.ndarray]) -> np.ndarray:
+        """One value per store row from one value per physical row of each segment."""
+        if self.order is None:
+            return np.concatenate(
+                [v if s.live_rows is None else v[s.live_rows] for v, s in zip(per_segment, self.segments)]
+            )
+        out = np.empty(self.count, dtype=per_segment[0].dtype if per_segment else np.float32)
+        for i, values in enumerate(per_segment):
+            mine = np.flatnonzero(self._segment_of == i)
+            out[mine] = values[self._physical[mine]]
+        return out
 
 
 class LivePassages(Sequence[Passage]):
@@ -225,11 +262,15 @@ class LivePassages(Sequence[Passage]):
         return self.get([row])[0]
 
     def __iter__(self) -> Iterator[Passage]:
-        for segment in self._rows.segments:
-            if segment.deleted is None:
-                yield from segment.passages
-            else:
-                yield from (p for row, p in enumerate(segment.passages) if not segment.deleted[row])
+        if self._rows.order is None:
+            for segment in self._rows.segments:
+                if segment.deleted is None:
+                    yield from segment.passages
+                else:
+                    yield from (p for row, p in enumerate(segment.passages) if not segment.deleted[row])
+            return
+        for start in range(0, len(self), 10_000):
+            yield from self.get(range(start, min(start + 10_000, len(self))))
 
     def article_hashes(self) -> dict[str, str]:
         """article_id -> content_hash of the articles served (tombstoned ones left out)."""

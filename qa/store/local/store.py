@@ -38,7 +38,7 @@ class LocalStore:
         # One question asks for the same filter (dense and keyword side) and the same BM25 scores
         # (keyword top, then the scores of dense-only candidates) twice: each is worked out once.
         # One slot each, replaced whole, so a thread never reads another question's pair.
-        self._last_filter: tuple[SearchFilter, list[np.ndarray | None]] | None = None
+        self._last_filter: tuple[SearchFilter, list[np.ndarray]] | None = None
         self._last_keyword: tuple[tuple[str, bool], np.ndarray] | None = None
 
     @property
@@ -72,7 +72,7 @@ class LocalStore:
         allowed = self._allowed(search_filter)
         if allowed is None:
             return self._count
-        return sum(s.count if a is None else len(a) for s, a in zip(self._segments, allowed))
+        return sum(len(rows) for rows in allowed)
 
     def passages(self, rows: Sequence[int]) -> list[Passage]:
         return self.index.passages.get(self._checked(rows))
@@ -103,7 +103,7 @@ class LocalStore:
         found: list[list[tuple[int, float]]] = [[] for _ in query_vectors]
         for i, segment in enumerate(self._segments):
             # Physical rows FAISS may return: the filter's and the live ones (tombstones left out).
-            physical = segment.physical(allowed[i]) if allowed is not None else segment.live_rows
+            physical = allowed[i] if allowed is not None else segment.live_rows
             if physical is not None and len(physical) == 0:
                 continue
             scores, ids = dense.search(segment.dense, query_vectors, k, physical)
@@ -128,10 +128,9 @@ class LocalStore:
         allowed = self._allowed(search_filter)
         if allowed is not None:
             masked = np.full_like(scores, -np.inf)
-            for i, rows in enumerate(allowed):
-                start = self._rows.starts[i]
-                part = slice(start, self._rows.starts[i + 1]) if rows is None else rows + start
-                masked[part] = scores[part]
+            for i, physical in enumerate(allowed):
+                rows = self._rows.to_store_rows(i, physical)
+                masked[rows] = scores[rows]
             scores = masked
         return _top(scores, k)
 
@@ -150,35 +149,29 @@ class LocalStore:
             scores = self._segments[0].keyword.scores(query, drop_question_words=drop_question_words)
         else:  # statistics over all live passages of all segments (qa/store/local/keyword.py)
             parts = [(s.keyword, s.deleted) for s in self._segments]
-            each = global_scores(parts, query, drop_question_words=drop_question_words)
-            scores = np.concatenate(
-                [p if s.live_rows is None else p[s.live_rows] for p, s in zip(each, self._segments)]
-            )
+            scores = self._rows.gather(global_scores(parts, query, drop_question_words=drop_question_words))
         self._last_keyword = (key, scores)
         return scores
 
-    def _allowed(self, search_filter: SearchFilter | None) -> list[np.ndarray | None] | None:
-        """Per segment, the sorted live positions the filter lets through (None: all of them);
-        None when there is no filter."""
+    def _allowed(self, search_filter: SearchFilter | None) -> list[np.ndarray] | None:
+        """Per segment, the sorted live physical rows the filter lets through; None when there is no
+        filter."""
         if search_filter is None or not search_filter.active:
             return None
         last = self._last_filter
         if last is not None and last[0] == search_filter:
             return last[1]
-        allowed: list[np.ndarray | None] = []
+        allowed: list[np.ndarray] = []
         for segment in self._segments:
-            physical = segment.physical(np.arange(segment.count))
-            dates = np.asarray(segment.dates)[physical]
-            mask = np.ones(len(physical), dtype=bool)
+            mask = np.ones(segment.info.passages, dtype=bool) if segment.deleted is None else ~segment.deleted
             # Dates are YYYYMMDD integers (0: undated, left out by either bound); a bound covers its
             # whole period: "2019-11" runs from 20191101 to 20191130.
             if search_filter.date_from:
-                mask &= dates >= date_number(first_day(search_filter.date_from))
+                mask &= segment.dates >= date_number(first_day(search_filter.date_from))
             if search_filter.date_to:
-                mask &= (dates > 0) & (dates <= date_number(last_day(search_filter.date_to)))
+                mask &= (segment.dates > 0) & (segment.dates <= date_number(last_day(search_filter.date_to)))
             if search_filter.source:
-                matched = segment.passages.sources_matching(search_filter.source)
-                mask &= matched[np.asarray(segment.sources)[physical]]
+                mask &= segment.passages.sources_matching(search_filter.source)[segment.sources]
             allowed.append(np.flatnonzero(mask).astype(np.int64))
         self._last_filter = (search_filter, allowed)
         return allowed
