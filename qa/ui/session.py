@@ -15,7 +15,7 @@ from typing import Any
 import gradio as gr  # this module is loaded with the app, never by `qa ask`
 
 from qa.retrieve.conversation import Turn
-from qa.ui.chat import format_notice, format_question, format_reply
+from qa.ui.chat import format_notice, format_question, format_reply, markdown_text
 from qa.ui.feedback import FeedbackLog, answer_record
 
 logger = logging.getLogger("qa.app")
@@ -57,7 +57,8 @@ class ChatSession:
         self.user_errors = user_errors
         self.feedback = feedback
         self.filters = filters
-        self.hint = EMPTY_HINT + (f", for example: {examples[0]}" if examples else ".")
+        # A Markdown component shows the hint: an example (article text) is escaped for it.
+        self.hint = EMPTY_HINT + (f", for example: {markdown_text(examples[0])}" if examples else ".")
 
     def answer(self, message: str, log: list[dict[str, Any]], options: Sequence[Any]) -> tuple[str, dict]:
         """(reply HTML, its log entry); never raises: every failure becomes a reply."""

@@ -64,6 +64,11 @@ def test_ask_retry_undo_keep_history_and_log_in_step(tmp_path):
 
 
 def test_an_empty_message_gives_a_hint_and_no_bubble(tmp_path):
+    hostile, _ = make_session(
+        tmp_path, examples=("How many <img src=x onerror=alert(7)> [x](javascript:1)?",)
+    )
+    hint = last(hostile.respond("", [], [], *OPTIONS))[3]["value"]
+    assert "<img" not in hint and "&lt;img" in hint and "\\[x\\]" in hint  # text in the Markdown hint
     session, asked = make_session(tmp_path)
     (history, log, box, hint), *rest = list(session.respond("  ", [], [], *OPTIONS))
     assert history == [] and rest == [] and asked == []
