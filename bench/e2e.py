@@ -77,7 +77,7 @@ def warm(index_dir: Path, folder: Path, questions: Sequence[str]) -> dict[str, f
     pipelines = {
         "bundled reader": QAPipeline.load(index_dir, reader="bundled"),
         "6-layer reader, torch": QAPipeline.load(
-            index_dir, reader=TransformersReader(str(model), local_files_only=True)
+            index_dir, reader=TransformersReader(str(model), local_files_only=True, backend="torch")
         ),
         "6-layer reader, onnx-int8": QAPipeline.load(
             index_dir, reader=TransformersReader(str(model), local_files_only=True, backend="onnx-int8")

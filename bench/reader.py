@@ -167,13 +167,15 @@ SHAPE_NAMES = {
 def run_shape(shape: str, questions: Sequence[str], folder: Path) -> dict[str, Any]:
     path = config.BUNDLED_READER_DIR if shape == "bundled" else build_model(shape, folder)
     settings = exported_settings(path)  # the bundled reader's threshold and headline reading
-    readers = {"torch": TransformersReader(str(path), local_files_only=True, **settings)}
+    readers = {"torch": TransformersReader(str(path), local_files_only=True, backend="torch", **settings)}
     for backend in ("onnx", "onnx-int8"):
         readers[backend] = TransformersReader(str(path), local_files_only=True, backend=backend, **settings)
     systems = {"classic (per passage, pad 384)": ClassicReader(readers["torch"]).read}
     systems.update({f"TransformersReader {b}": r.read for b, r in readers.items()})
     if settings.get("reads_headline"):  # what reading each paragraph behind its headline costs
-        plain = TransformersReader(str(path), local_files_only=True, **{**settings, "reads_headline": False})
+        plain = TransformersReader(
+            str(path), local_files_only=True, backend="torch", **{**settings, "reads_headline": False}
+        )
         systems["TransformersReader torch, no headlines"] = plain.read
     sets = passages_for_questions(len(questions))
     for read in systems.values():  # warm-up

@@ -99,8 +99,11 @@ LISTING_RACY_SECONDS = 2.0
 # Reader backends (qa/read/transformers_reader.py TransformersReader; bench/reader.py measures
 # them): "torch" runs the model as published, all windows in one batched forward; "onnx" and
 # "onnx-int8" run its ONNX export (int8: weights per channel) one window at a time, unpadded.
+# The default is "onnx" (float32): the same spans as torch (20 of 20 in bench/reader.py) at the
+# same speed, and a process that finds its export cached never imports torch, so `qa ask` starts
+# in a fifth of the time with half the memory (docs/benchmarks.md). The export runs once, on first use.
 READER_BACKENDS = ("torch", "onnx", "onnx-int8")
-DEFAULT_READER_BACKEND = "torch"
+DEFAULT_READER_BACKEND = "onnx"
 
 # ---------------------------------------------------------------- Vector store (qa/store/local/dense.py)
 # Below this many passages exact search is fast enough (about 3 ms at 50k on an idle 2-core

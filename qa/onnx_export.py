@@ -90,7 +90,8 @@ def export(folder: Path, head: str, *, quantize: bool, model: Any = None) -> Pat
             return wanted
         fp32.parent.mkdir(parents=True, exist_ok=True)
         if not fp32.is_file():
-            logger.info("Exporting %s to ONNX in %s (once)", folder, fp32.parent)
+            # Said at the user's level (WARNING is what the commands show): a first start is slower.
+            logger.warning("Exporting %s to ONNX once (seconds; cached in %s)", folder.name, fp32.parent)
             _export_fp32(folder, head, fp32, model)
         if quantize:
             _quantize(fp32, wanted)

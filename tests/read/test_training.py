@@ -290,7 +290,7 @@ def test_export_writes_fp16_weights_that_read_back_as_the_checkpoint(tmp_path, t
     card = (out / "README.md").read_text()
     assert "CC BY-SA 4.0" in card and "qa eval x --reader-only" in card and "-0.2500" in card
 
-    reader = TransformersReader(str(out), local_files_only=True, name="bundled:tiny")
+    reader = TransformersReader(str(out), local_files_only=True, name="bundled:tiny", backend="torch")
     assert next(reader.model.parameters()).dtype == torch.float32
     # Named by its folder, an exported reader keeps the threshold it was tuned with.
     assert load_reader(str(out)).no_answer_threshold == pytest.approx(-0.25)
