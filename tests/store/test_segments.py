@@ -10,6 +10,8 @@ import shutil
 import numpy as np
 import pytest
 
+import qa.store.local.build as store_build
+import qa.store.local.changes as changes
 from qa.retrieve.retriever import Retriever
 from qa.store import local as store
 from qa.store.local import open_index
@@ -220,3 +222,43 @@ def test_a_format_2_index_is_read_and_its_first_addition_rewrites_it(tmp_path, e
     manifest = store.read_manifest(index_dir)
     assert manifest.format_version == store.FORMAT_VERSION and len(manifest.segments) == 1
     assert_same_search(open_store(index_dir), _fresh(folder, tmp_path, embedder, "fresh2"), embedder)
+
+
+def _age(paths, seconds=3600):
+    """Move these files' mtimes back, so that the build's listing vouches for them (not racy)."""
+    for path in paths:
+        stat = path.stat()
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns - int(seconds * 1e9)))
+
+
+def test_an_addition_reads_only_the_files_whose_stat_changed(tmp_path, embedder, monkeypatch):
+    folder = write_corpus(tmp_path / "articles", 20)
+    with open(folder / "wire.jsonl", "w", encoding="utf-8") as handle:
+        for i in range(4):
+            handle.write(
+                json.dumps({"title": f"Wire {i}", "text": f"The ferry carried {i + 7} trucks."}) + "\n"
+            )
+    _age(folder.iterdir(), 7200)
+    index_dir = tmp_path / "index"
+    build_index(folder, index_dir, embedder)
+    write_article(folder, 21)
+    write_article(folder, 2, version=3)
+    (folder / "story-011.md").unlink()
+    with open(folder / "wire.jsonl", "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"title": "Wire 4", "text": "The ferry carried 99 trucks."}) + "\n")
+    _age([folder / "story-021.md", folder / "story-002.md", folder / "wire.jsonl"])
+    read = []
+    original = changes.load_article_file
+    monkeypatch.setattr(
+        changes, "load_article_file", lambda path, root: read.append(path.name) or original(path, root)
+    )
+    monkeypatch.setattr(store_build, "load_articles", lambda folder: pytest.fail("the whole folder was read"))
+    report = build_index(folder, index_dir, embedder)
+    assert sorted(read) == ["story-002.md", "story-021.md", "wire.jsonl"]
+    assert report.status.added == ("story-021.md", "wire.jsonl#5")
+    assert report.status.changed == ("story-002.md",) and report.status.removed == ("story-011.md",)
+    assert report.status.unchanged == 18 + 4
+    read.clear()
+    assert not build_index(folder, index_dir, embedder).status.stale and read == []  # by stat alone
+    monkeypatch.undo()
+    assert_same_search(open_store(index_dir), _fresh(folder, tmp_path, embedder), embedder)

@@ -63,6 +63,7 @@ def append_segment(
     articles: Sequence[Article],
     embedder: Embedder,
     *,
+    live: Mapping[str, str] | None = None,
     articles_dir: str,
     listing: FolderListing | None,
     show_progress: bool,
@@ -71,6 +72,8 @@ def append_segment(
 ) -> tuple[Path, int, int]:
     """Write the generation that adds `status`'s new and changed articles as one segment and
     tombstones its changed and removed ones: (the generation, passages embedded, of those resumed).
+    `articles` holds at least the new and changed articles; `live` every article served after the
+    addition (default: `articles` are all of them).
 
     `write_vectors` and `checkpoints` are qa/store/local/build.py's: the segment's vectors are
     embedded in chunks and checkpointed like a full build's, so a killed addition resumes too.
@@ -93,7 +96,7 @@ def append_segment(
         embedded, resumed = write_vectors(
             vectors_file, passages, [-1] * len(passages), None, embedder, show_progress, checkpoints
         )
-        live: Mapping[str, str] = {a.article_id: a.content_hash for a in articles}
+        live = live if live is not None else {a.article_id: a.content_hash for a in articles}
         new = IndexContents(
             passages=passages,
             vectors=load_npy(vectors_file, mmap_mode="r"),
@@ -117,28 +120,32 @@ def append_segment(
 
 
 def add_articles(
-    index_dir: Path,
-    generation: Path,
-    manifest: Manifest,
-    status: IndexStatus,
-    articles: Sequence[Article],
-    embedder: Embedder,
-    *,
-    started: float,
-    checkpoints,
-    **options,
+    index_dir: Path, previous, changes, embedder: Embedder, *, started: float, checkpoints, **options
 ) -> BuildReport:
-    """append_segment, then the merge policy (qa/store/local/merge.py), as one build: its report."""
+    """append_segment, then the merge policy (qa/store/local/merge.py), as one build: its report.
+
+    `previous`: build.py's view of the live generation; `changes`: the folder against it
+    (qa/store/local/changes.py FolderChanges; `live` empty when `articles` are all of the folder's).
+    """
     from qa.store.local.merge import merge_by_policy
 
     written, embedded, resumed = append_segment(
-        index_dir, generation, manifest, status, articles, embedder, checkpoints=checkpoints, **options
+        index_dir,
+        previous.generation,
+        previous.manifest,
+        changes.status,
+        changes.articles,
+        embedder,
+        live=changes.live or None,
+        listing=changes.listing,
+        checkpoints=checkpoints,
+        **options,
     )
     checkpoints.remove()  # committed: the next build starts from the index itself
     written = merge_by_policy(index_dir) or written
     manifest = read_manifest(index_dir, written)
     return BuildReport(
-        status,
+        changes.status,
         manifest.passage_count,
         embedded,
         time.perf_counter() - started,

@@ -20,6 +20,7 @@ from qa.ingest.articles import SkippedFile, load_articles, scan_folder
 from qa.ingest.listing import FolderListing
 from qa.ingest.split import split_article
 from qa.store import local as store
+from qa.store.local.changes import FolderChanges, read_changes
 from qa.store.local.npy import load_npy
 from qa.store.pause import pause_for_tests
 from qa.store.report import BuildReport, IndexStatus, compare_hashes
@@ -139,21 +140,27 @@ def build_index(
     """
     started = time.perf_counter()
     articles_dir, index_dir = Path(articles_dir), Path(index_dir)
-    if show_progress:
-        print(f"Reading {articles_dir}...", file=sys.stderr, flush=True)
-    report = load_articles(articles_dir)
     with store.build_lock(index_dir, wait_seconds=wait_seconds):
         previous = None if rebuild else _previous(index_dir, embedder.name)
-        status = compare_hashes(
-            report.articles, previous.articles if previous is not None else None, report.skipped
-        )
+        dense_matches = previous is not None and _dense_matches(dense_index, previous.manifest)
+        segmented = dense_matches and previous.manifest.format_version == store.FORMAT_VERSION
+        # An index of segments reads only the files whose stat changed (qa/store/local/changes.py).
+        changes = read_changes(articles_dir, previous.generation, previous.articles) if segmented else None
+        if changes is None:
+            if show_progress:
+                print(f"Reading {articles_dir}...", file=sys.stderr, flush=True)
+            report = load_articles(articles_dir)
+            status = compare_hashes(
+                report.articles, previous.articles if previous is not None else None, report.skipped
+            )
+            changes = FolderChanges(status, report.articles, {}, report.listing)
+        status = changes.status
         if check is not None:
             check(status)
-        dense_matches = previous is not None and _dense_matches(dense_index, previous.manifest)
         if previous is not None and not status.stale and dense_matches:
             # Up to date (a build killed after its commit, too): any checkpoints are of no more use.
             shutil.rmtree(index_dir / config.RESUME_DIR, ignore_errors=True)
-            _record_listing(previous.generation, report.listing)
+            _record_listing(previous.generation, changes.listing)
             manifest = previous.manifest
             return BuildReport(
                 status,
@@ -165,26 +172,22 @@ def build_index(
                 disk_bytes=sum(manifest.sizes.values()),
             )
 
-        article_hashes = {a.article_id: a.content_hash for a in report.articles}
-        listing = report.listing
-        if dense_matches and previous.manifest.format_version == store.FORMAT_VERSION:
-            # Only the new and changed articles, as a new segment (qa/store/local/append.py).
+        if segmented:  # only the new and changed articles, as a new segment (qa/store/local/append.py)
             from qa.store.local.append import add_articles
 
             return add_articles(
                 index_dir,
-                previous.generation,
-                previous.manifest,
-                status,
-                report.articles,
+                previous,
+                changes,
                 embedder,
                 started=started,
                 articles_dir=str(Path(articles_dir).resolve()),
-                listing=listing,
                 show_progress=show_progress,
                 write_vectors=_write_vectors,
                 checkpoints=Checkpoints(index_dir, embedder),
             )
+        article_hashes = {a.article_id: a.content_hash for a in report.articles}
+        listing = report.listing
         reusable, old_vectors = _reusable_vectors(index_dir, previous, report.articles)
         # Last article first, so that pop() walks them in id order and frees each once split.
         pending = sorted(report.articles, key=lambda a: a.article_id, reverse=True)
