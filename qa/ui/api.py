@@ -13,6 +13,12 @@ from typing import Any
 
 from qa import config
 
+RETURNS = (
+    "The answer as `qa ask --json` prints it: question, answer (null when the articles do not hold one), "
+    "confidence, no_answer_score, reader, search_query, note, alternatives, timings_ms and citations "
+    "(article_id, title, date, source, paragraph, start, end, text; text[start:end] is the answer)."
+)
+
 
 def parameter_descriptions(max_k: int) -> dict[str, str]:
     """What each parameter of /ask means, in the words of the API page."""
@@ -43,5 +49,9 @@ def describe_endpoint(demo: Any, api_name: str, descriptions: dict[str, str]) ->
                 raise ValueError(f"/{api_name}: parameter {name!r} has no description")
             block.label = name
             block._api_info = {**block.api_info(), "additional_description": descriptions[name]}
+        for block in function.outputs:
+            block.label = "answer"
+            # (the page reads a return value's "description", a parameter's "additional_description")
+            block._api_info = {**block.api_info(), "description": RETURNS}
         return
     raise ValueError(f"no endpoint /{api_name} in the app")

@@ -210,3 +210,5 @@ def test_every_parameter_of_ask_is_named_and_described(client):
     by_name = {p["parameter_name"]: p for p in parameters}
     assert "YYYY-MM" in by_name["date_from"]["python_type"]["description"]
     assert "hybrid" in by_name["mode"]["python_type"]["description"]
+    (returns,) = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/ask"]["returns"]
+    assert returns["label"] == "answer" and "citations" in returns["python_type"]["description"]

@@ -33,6 +33,10 @@ def test_patterns_make_questions_that_do_not_give_their_answer_away():
     assert made["How much did the Green Line cost?"] == "412 million euros"
     assert made["Who is the Transport Minister?"] == "Halvard Brune"
     assert list(sentence_questions("It rained on Tuesday.")) == []
+    assert list(sentence_questions("The first tram left with Mayor Ana Ribeiro on board.")) == []
+    assert list(sentence_questions("Valmora's Mayor Ana Ribeiro said so.")) == [
+        ("Who is Valmora's Mayor?", "Ana Ribeiro")
+    ]
     rate = "The Central Bank of Ardenia raised its main interest rate by 0.25 points to 4.25 percent."
     assert list(sentence_questions(rate)) == [
         ("What did the Central Bank of Ardenia raise its main interest rate to?", "4.25 percent")
