@@ -176,6 +176,7 @@ def test_examples_come_from_the_articles_and_are_asked_on_click(desktop, server)
     reply = desktop.locator("#qa-chat .qa-reply").last
     assert reply.locator(".qa-answer").count() == 1 and reply.locator(".qa-no-answer").count() == 0
     assert examples.count() == 0  # the start screen is gone
+    assert desktop.locator("#qa-chat .message-row").count() == 2  # the question once, its answer
     markup = next(q for q in made if EXAMPLE_MARKUP in q)
     reply = ask(desktop, markup)
     assert "4,100" in reply.locator(".qa-answer").inner_text()
