@@ -49,7 +49,13 @@ SIZES = (10_000, 100_000, 1_000_000)
 # a wide filter, the dearer case (a mask over most rows).
 DATE_FILTER = ("1987-04", "1992")
 QUESTION_COUNT = 20
-ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+ENV = {
+    **os.environ,
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    # the repository first, then what the caller had (an extra such as model2vec installed aside)
+    "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
+}
 
 
 # ------------------------------------------------------------------------------------- corpora

@@ -5,8 +5,9 @@ A build of a million passages that reads every article to find the one new file 
 seconds reading (bench/scale.py: a status that reads the corpus takes 34 s at 1M). The live
 generation records the folder as its build read it (listing.json, qa/ingest/listing.py): files with
 the same size, mtime and mode hold the articles the index already has, whose hashes it keeps; only
-the others are read. Anything this cannot vouch for (no listing, a listing too close to its files'
-mtimes, files refused at build time) returns None, and the build reads the whole folder as before.
+the others are read, and so are those written so close to the listing that a change in the same
+clock tick could hide (qa/ingest/listing.py, "racy"). Anything this cannot vouch for (no listing,
+files refused at build time) returns None, and the build reads the whole folder as before.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa import config
 from qa.ingest.articles import IngestError, load_article_file, scan_folder
 from qa.ingest.listing import FolderListing
 from qa.store.local.listing import read_listing
@@ -38,8 +40,12 @@ def read_changes(articles_dir: Path, generation: Path, known: Mapping[str, str])
     """The folder's changes against the generation (`known`: its article hashes); None when only a
     full read can tell."""
     recorded = read_listing(generation)
-    if recorded is None or not recorded.trusted() or recorded.skipped:
+    if recorded is None or recorded.skipped:
         return None
+    # A file whose mtime was within the racy window of the listing may have changed since in the
+    # same clock tick (git's "racy clean"): read again, as if touched. The others are vouched for.
+    horizon = recorded.listed_ns - int(config.LISTING_RACY_SECONDS * 1e9)
+    racy = {stamp.path for stamp in recorded.files if stamp.mtime_ns >= horizon}
     listed_ns = time.time_ns()  # before the first stat, as load_articles takes it
     try:
         scan = scan_folder(articles_dir)
@@ -48,7 +54,7 @@ def read_changes(articles_dir: Path, generation: Path, known: Mapping[str, str])
     if scan.files is None or scan.skipped:
         return None
     before = {stamp.path: stamp for stamp in recorded.files}
-    touched = [stamp for stamp in scan.files if before.get(stamp.path) != stamp]
+    touched = [stamp for stamp in scan.files if before.get(stamp.path) != stamp or stamp.path in racy]
     paths = set(before) | {stamp.path for stamp in scan.files}
     stale_files = {stamp.path for stamp in touched} | (set(before) - {stamp.path for stamp in scan.files})
     articles: list[Article] = []

@@ -192,12 +192,13 @@ class RowMap:
             return
         self._segment_of = (order >> ROW_BITS).astype(np.int64)
         self._physical = order & ROW_MASK
-        self._ranks = []
+        self._ranks, self._mine = [], []  # per segment: store row of each row; (store rows, rows)
         for i, segment in enumerate(self.segments):
             ranks = np.full(segment.info.passages, -1, dtype=np.int64)
             mine = np.flatnonzero(self._segment_of == i)
             ranks[self._physical[mine]] = mine
             self._ranks.append(ranks)
+            self._mine.append((mine, self._physical[mine]))
 
     @property
     def count(self) -> int:
@@ -230,9 +231,8 @@ class RowMap:
                 [v if s.live_rows is None else v[s.live_rows] for v, s in zip(per_segment, self.segments)]
             )
         out = np.empty(self.count, dtype=per_segment[0].dtype if per_segment else np.float32)
-        for i, values in enumerate(per_segment):
-            mine = np.flatnonzero(self._segment_of == i)
-            out[mine] = values[self._physical[mine]]
+        for values, (store_rows, rows) in zip(per_segment, self._mine):
+            out[store_rows] = values[rows]
         return out
 
 
