@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:  # `bench` is a folder of the checkout, not an installed package
+    sys.path.insert(0, str(REPO_ROOT))
+
+# The server process itself is shared with the soak bench (bench/appserver.py).
+from bench.appserver import running_app  # noqa: E402, F401
+
 # Two fictional reports of one story (tests/conftest.py's story_pair_dir).
 STORY_PAIR = REPO_ROOT / "tests" / "data" / "story-pair"
 
@@ -37,7 +34,6 @@ source: 'javascript:window.__xss=3'
 
 {HOSTILE_PARAGRAPHS[1]}
 """
-START_TIMEOUT_S = 300.0  # loading the embedder and building the index on a slow two-core machine
 
 
 def import_app():
@@ -62,83 +58,6 @@ def write_corpus(folder: Path) -> Path:
         shutil.copyfile(REPO_ROOT / "qa" / "sample_articles" / name, folder / name)
     (folder / "hostile.md").write_text(HOSTILE_ARTICLE, encoding="utf-8")
     return folder
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class AppServer:
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self, tail: int = 4000) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")[-tail:]
-
-
-def _serving(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url + "config", timeout=5) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-@contextlib.contextmanager
-def running_app(
-    articles: Path, index: Path, log_path: Path, *, reader: str = "bundled"
-) -> Iterator[AppServer]:
-    """`python app.py ...` on a free port of 127.0.0.1, until it serves; stopped on exit."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/"
-    env = {
-        **os.environ,
-        "PYTHONUNBUFFERED": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "NO_PROXY": "127.0.0.1,localhost",
-        "no_proxy": "127.0.0.1,localhost",
-    }
-    command = [
-        sys.executable,
-        str(REPO_ROOT / "app.py"),
-        "--index",
-        str(index),
-        "--articles",
-        str(articles),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--reader",
-        reader,
-    ]
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    server = AppServer(url, process, log_path)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _serving(url):
-            if process.poll() is not None:
-                raise RuntimeError(f"app.py exited with status {process.returncode}:\n{server.log()}")
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"app.py did not serve {url} within {START_TIMEOUT_S:.0f} s:\n{server.log()}"
-                )
-            time.sleep(0.5)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
 
 
 # An article whose sentence the example-question patterns (qa/ui/examples.py) turn into a question
