@@ -578,6 +578,12 @@ def run(
         "hybrid_search_p50_ms_1m": biggest.get("hybrid_date_search_p50_ms"),
         "answer_p50_ms_1m": biggest.get("answer_p50_ms"),
     }
+    # Issue 26: additions as segments, and search over 20 segments, on the biggest index measured.
+    from bench import segments
+
+    out |= {"add_one_article_s_1m": None, "add_1000_articles_s_1m": None}
+    if results:
+        out |= segments.run(max(results), work, embedder)
     return out
 
 

@@ -128,7 +128,7 @@ def run(size: int = 1_000_000, work: Path = DEFAULT_WORK, embedder_name: str = "
     corpus, index_dir = scratch / "corpus", scratch / "index"
     subprocess.run(["cp", "-al", str(folder / "corpus"), str(corpus)], check=True)
     subprocess.run(["cp", "-al", str(folder / "index"), str(index_dir)], check=True)
-    result: dict[str, Any] = {"passages": open_store(index_dir).count()}
+    result: dict[str, Any] = {"segments_bench_passages": open_store(index_dir).count()}
     result["full_build_s"] = json.loads((folder / "build.json").read_text()).get("build_s")
 
     story = _stories(1, shift=3)[0]
@@ -152,7 +152,7 @@ def run(size: int = 1_000_000, work: Path = DEFAULT_WORK, embedder_name: str = "
             segment = len(segment_infos(merge.read_manifest(index_dir)))
     finally:
         merge.MAX_SEGMENTS = held
-    result["segments"] = segment
+    result["segment_count"] = segment
     store = open_store(index_dir)
     rng = np.random.default_rng(26)
     questions = []
@@ -176,6 +176,8 @@ def run(size: int = 1_000_000, work: Path = DEFAULT_WORK, embedder_name: str = "
         "recall_at_5_merged": one["recall_at_5"],
         "top5_identical_share": sum(a == b for a, b in zip(many["tops"], one["tops"])) / QUESTIONS,
     }
+    # Every key names its size: `python -m bench` prints them beside bench/scale.py's.
+    result = {k if k.endswith(f"_{label}") else f"{k}_{label}": v for k, v in result.items()}
     shutil.rmtree(scratch, ignore_errors=True)
     print(f"[{size:,}] {json.dumps(result)}", flush=True)
     return result

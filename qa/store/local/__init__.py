@@ -1,11 +1,15 @@
-"""The local store: an index folder of generations, each passages in SQLite + FAISS + bm25s.
+"""The local store: an index folder of generations, each a list of immutable segments (passages in
+SQLite + FAISS + BM25 term frequencies) with tombstones.
 
 files.py      the on-disk format: layout, names, the manifest, which generation is live
 durable.py    fsync and checksums          generations.py  writing a generation, one build at a time
 checks.py     may a generation be served   listing.py      the folder as the build read it
 vectors.py    the float16 vectors          loaded.py       opening the live generation for search
-table.py      passages in SQLite           dense.py, keyword.py  the FAISS and bm25s indexes
+table.py      passages in SQLite           dense.py, keyword.py  the FAISS and BM25 indexes
+segments.py   segments and their rows      order.py        rows in fresh-build order across segments
 store.py      the Store over a LoadedIndex build.py        articles folder -> a new generation
+changes.py    what changed, by stat        append.py       an addition as a new segment
+merge.py      merging segments, the policy bm25s_index.py  format-2 keyword indexes, read only
 
 The names most callers need are re-exported here (`from qa.store.local import open_index`); the
 FAISS, bm25s and build modules are imported only where they are used.
