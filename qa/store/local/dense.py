@@ -148,25 +148,32 @@ def _search_parameters(index: faiss.Index, selector: faiss.IDSelector) -> faiss.
 
 
 def search(
-    index: faiss.Index, query_vectors: np.ndarray, k: int, allowed: np.ndarray | None = None
+    index: faiss.Index,
+    query_vectors: np.ndarray,
+    k: int,
+    allowed: np.ndarray | None = None,
+    *,
+    selector: tuple[faiss.IDSelector, np.ndarray | None] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(scores, ids) for each query; ids are -1 where fewer than k passages qualify.
 
-    `allowed` is a sorted int64 array of passage ids a filter lets through, or None for all.
+    `allowed` is a sorted int64 array of passage ids a filter lets through, or None for all;
+    `selector`, one made by make_selector and kept (a segment's live rows), is used instead.
     """
     k = min(k, index.ntotal)
     if k <= 0:
         empty = np.zeros((len(query_vectors), 0))
         return empty.astype(np.float32), empty.astype(np.int64)
     params = None
-    if allowed is not None:
-        selector, _keep = _selector(allowed, index.ntotal)
-        params = _search_parameters(index, selector)
+    if allowed is not None and selector is None:
+        selector = make_selector(allowed, index.ntotal)
+    if selector is not None:
+        params = _search_parameters(index, selector[0])
     scores, ids = index.search(np.ascontiguousarray(query_vectors, dtype=np.float32), k, params=params)
     return scores, ids
 
 
-def _selector(allowed: np.ndarray, total: int) -> tuple[faiss.IDSelector, np.ndarray | None]:
+def make_selector(allowed: np.ndarray, total: int) -> tuple[faiss.IDSelector, np.ndarray | None]:
     """A FAISS selector for these ids, and the array it reads (keep it alive while searching).
 
     A few ids: a hash set. Many: a bitmap, one bit a passage, built in a millisecond where a hash

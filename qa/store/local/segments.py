@@ -103,7 +103,7 @@ class Segment:
     sources: np.ndarray
     deleted: np.ndarray | None = None  # bool per row, True where tombstoned; None: none are
     live_rows: np.ndarray | None = None  # sorted int64 rows not tombstoned; None: all are
-    _vectors: list = field(default_factory=list, repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)  # made on first use: vectors map, selector
 
     @property
     def count(self) -> int:
@@ -112,9 +112,20 @@ class Segment:
     @property
     def vectors(self) -> np.ndarray:
         """The float16 vectors memory-mapped, every row (builds reuse them)."""
-        if not self._vectors:
-            self._vectors.append(load_npy(self.folder / VECTORS_FILE, mmap_mode="r"))
-        return self._vectors[0]
+        if "vectors" not in self._cache:
+            self._cache["vectors"] = load_npy(self.folder / VECTORS_FILE, mmap_mode="r")
+        return self._cache["vectors"]
+
+    def live_selector(self):
+        """The FAISS selector of the live rows (None: all are live), made once: a bitmap of a
+        million rows costs milliseconds, a question's whole dense search."""
+        if self.live_rows is None:
+            return None
+        if "selector" not in self._cache:
+            from qa.store.local.dense import make_selector
+
+            self._cache["selector"] = make_selector(self.live_rows, self.info.passages)
+        return self._cache["selector"]
 
     def physical(self, live: np.ndarray) -> np.ndarray:
         """Physical rows of these live positions."""
@@ -195,7 +206,7 @@ class RowMap:
         self._ranks, self._mine = [], []  # per segment: store row of each row; (store rows, rows)
         for i, segment in enumerate(self.segments):
             ranks = np.full(segment.info.passages, -1, dtype=np.int64)
-            mine = np.flatnonzero(self._segment_of == i)
+            mine = np.flatnonzero(self._segment_of == i).astype(np.int64)
             ranks[self._physical[mine]] = mine
             self._ranks.append(ranks)
             self._mine.append((mine, self._physical[mine]))

@@ -106,7 +106,8 @@ class LocalStore:
             physical = allowed[i] if allowed is not None else segment.live_rows
             if physical is not None and len(physical) == 0:
                 continue
-            scores, ids = dense.search(segment.dense, query_vectors, k, physical)
+            selector = segment.live_selector() if allowed is None else None
+            scores, ids = dense.search(segment.dense, query_vectors, k, physical, selector=selector)
             for q, (row_ids, row_scores) in enumerate(zip(ids, scores)):
                 keep = row_ids >= 0
                 store_rows = self._rows.to_store_rows(i, row_ids[keep])
