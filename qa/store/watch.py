@@ -4,9 +4,9 @@
 changes), and once a change has settled for one poll (a file still being written shows a new size
 or mtime each time) asks the location to bring the index up to date: a local store then writes one
 small segment (qa/store/local/append.py), a Milvus store its next collection (the vectors of
-unchanged articles copied). Each committed generation is handed to `on_commit`; a process serving the store switches to it on its next
-question (QAPipeline._serve_newest_generation). It only calls the StoreLocation protocol's `build`
-(qa/store/location.py), so it works with any store.
+unchanged articles copied). Each committed generation is handed to `on_commit`; a process serving
+the store switches to it on its next question (QAPipeline._serve_newest_generation). It only calls
+the StoreLocation protocol's `build` (qa/store/location.py), so it works with any store.
 
 Ctrl-C (or `stop`) ends it. Builds are crash-safe: interrupted mid-addition, the last committed
 generation keeps serving and the next build (or watch) completes the work.
