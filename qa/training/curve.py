@@ -46,9 +46,7 @@ def curve_svg(records: Sequence[dict[str, Any]], baselines: Sequence[tuple[str, 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m qa.training.curve", description=__doc__.splitlines()[0]
-    )
+    parser = argparse.ArgumentParser(prog="python -m qa.training.curve", description=__doc__.splitlines()[0])
     parser.add_argument("run", type=Path, help="the training run folder (qa train-reader --out)")
     parser.add_argument("out", type=Path, help="the SVG file to write")
     parser.add_argument(
