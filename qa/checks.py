@@ -42,7 +42,7 @@ class FieldLabels:
 
 PYTHON_LABELS = FieldLabels()
 CLI_LABELS = FieldLabels("--k", "--mode", "--from", "--to", "--source", "--threshold")
-CHAT_LABELS = FieldLabels("Passages to read (k)", "Retrieval", "Date from", "Date to", "Source contains")
+CHAT_LABELS = FieldLabels("k (passages to read)", "Retrieval", "Date from", "Date to", "Source contains")
 
 
 def clean_question(question: Any) -> str:
@@ -89,9 +89,7 @@ def check_k(k: Any, labels: FieldLabels = PYTHON_LABELS) -> int:
     elif isinstance(k, str) and k.strip().isdigit():
         value = int(k.strip())
     if value is None or not 1 <= value <= config.MAX_TOP_K:
-        raise UserError(
-            f"{labels.k} (passages to read) must be a whole number from 1 to {config.MAX_TOP_K}, got {k!r}"
-        )
+        raise UserError(f"{labels.k} must be a whole number from 1 to {config.MAX_TOP_K}, got {k!r}")
     return value
 
 

@@ -53,6 +53,9 @@ DEFAULT_TOP_K = 5
 # Passages one question may read (qa ask --k, the chat's slider, the API): more reads slowly, not better.
 MAX_TOP_K = 20
 MAX_SOURCE_FILTER_CHARS = 200
+# Turns a chat session (or the API's history) keeps for follow-ups; a follow-up reads back only to
+# the last self-contained question anyway (qa/retrieve/conversation.py).
+MAX_FOLLOW_UP_TURNS = 20
 RETRIEVAL_MODES = ("hybrid", "dense", "keyword")
 DEFAULT_RETRIEVAL_MODE = "hybrid"
 

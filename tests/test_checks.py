@@ -26,9 +26,7 @@ def test_k_takes_whole_numbers_as_a_door_sends_them(value, expected):
 def test_k_out_of_range_or_not_whole_is_refused_with_the_value(value):
     with pytest.raises(UserError) as caught:
         check_k(value, CLI_LABELS)
-    assert str(caught.value) == (
-        f"--k (passages to read) must be a whole number from 1 to {config.MAX_TOP_K}, got {value!r}"
-    )
+    assert str(caught.value) == (f"--k must be a whole number from 1 to {config.MAX_TOP_K}, got {value!r}")
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf"), "0.1", True])

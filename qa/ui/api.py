@@ -9,9 +9,12 @@ labelled with its parameter's name and given its description, which the page and
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 from typing import Any
 
 from qa import config
+from qa.checks import UserError
+from qa.retrieve.conversation import Turn
 
 RETURNS = (
     "The answer as `qa ask --json` prints it: question, answer (null when the articles do not hold one), "
@@ -55,3 +58,32 @@ def describe_endpoint(demo: Any, api_name: str, descriptions: dict[str, str]) ->
             block._api_info = {**block.api_info(), "description": RETURNS}
         return
     raise ValueError(f"no endpoint /{api_name} in the app")
+
+
+def api_turns(history: Any) -> list[Turn]:
+    """/ask's `history`: earlier turns, oldest first, as [{"question": ..., "answer": ...}]."""
+    if history is None:
+        return []
+    if not isinstance(history, list):
+        raise UserError(
+            'history must be a list of {"question": ..., "answer": ...} turns, oldest first, '
+            f"got {type(history).__name__}"
+        )
+    return [
+        Turn(str(t.get("question", ""))[:2000], t["answer"] if isinstance(t.get("answer"), str) else None)
+        for t in history[-config.MAX_FOLLOW_UP_TURNS :]
+        if isinstance(t, dict)
+    ]
+
+
+def without_server_paths(data: dict[str, Any], articles_root: str) -> dict[str, Any]:
+    """An article without a URL is cited by its path; the API gives it relative to the articles
+    folder (or its bare name), never the server's absolute path."""
+    for citation in data.get("citations", ()):
+        source = citation.get("source") or ""
+        if "://" in source or not Path(source).is_absolute():
+            continue
+        path = Path(source)
+        root = Path(articles_root) if articles_root else None
+        citation["source"] = str(path.relative_to(root)) if root and path.is_relative_to(root) else path.name
+    return data

@@ -12,6 +12,7 @@ articles, then one pipeline is loaded and shared by every session; a question ne
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ from qa.checks import CHAT_LABELS, QuestionError, UserError, check_filter, check
 from qa.logs import quiet_libraries
 from qa.retrieve.conversation import Turn
 from qa.terminal import safe
+from qa.ui.api import api_turns, without_server_paths
 from qa.ui.chat import markdown_text
 from qa.ui.theme import CSS, theme
 
@@ -33,8 +35,6 @@ logger = logging.getLogger("qa.app")
 SAMPLE_QUESTIONS_FILE = config.SAMPLE_QUESTIONS
 MAX_K = config.MAX_TOP_K
 MAX_EXAMPLES = 8
-# Turns kept per session for follow-ups; contextualize reads back only to the last self-contained one.
-MAX_TURNS = 20
 # Several sessions may wait in the queue; the pipeline answers one question at a time (its lock),
 # so running more than a couple of events at once only adds threads waiting on that lock.
 CONCURRENCY_LIMIT = 2
@@ -149,21 +149,18 @@ def build_app(
     ) -> dict:
         """Answer a question from the indexed articles; returns Answer.to_dict() as JSON (the fields of
         `qa ask --json`)."""
-        turns = [
-            Turn(str(t.get("question", "")), t["answer"] if isinstance(t.get("answer"), str) else None)
-            for t in history or ()
-            if isinstance(t, dict)
-        ]
         try:
-            answer = ask(question, turns, k, mode, date_from, date_to, source)
+            answer = ask(question, api_turns(history), k, mode, date_from, date_to, source)
         except UserError as error:
             raise gr.Error(str(error), print_exception=False) from None
         except Exception:  # noqa: BLE001
             logger.exception("API: could not answer %r", str(question)[:200])
             raise gr.Error(APOLOGY, print_exception=False) from None
-        return answer.to_dict()
+        return without_server_paths(answer.to_dict(), articles_root)
 
     location = getattr(pipeline, "location", None)
+    info = location.info() if location is not None else None
+    articles_root = info.articles_dir if info is not None else ""
     if feedback_file is None and location is not None:
         feedback_file = location.state_dir / FEEDBACK_FILE
     session = ChatSession(
@@ -319,6 +316,10 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         print("error: --auth must be USER:PASS", file=sys.stderr)
         return 2
     from qa.ui.guard import RepeatFilter
+
+    # Gradio keeps a record of its last 10,000 events in memory; 100 is plenty for its summary, and
+    # keeps a busy server's memory level (bench/soak.py: 1.92 -> 0.18 MB/min over 10 minutes).
+    os.environ.setdefault("GRADIO_ANALYTICS_MAX_EVENTS", "100")
 
     for handler in logging.getLogger().handlers:
         handler.addFilter(RepeatFilter())  # a flood of bad requests logs a few lines, not megabytes

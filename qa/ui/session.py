@@ -14,14 +14,13 @@ from typing import Any
 
 import gradio as gr  # this module is loaded with the app, never by `qa ask`
 
+from qa import config
 from qa.retrieve.conversation import Turn
 from qa.ui.chat import format_notice, format_question, format_reply, markdown_text
 from qa.ui.feedback import FeedbackLog, answer_record
 
 logger = logging.getLogger("qa.app")
 
-# Turns kept per session for follow-ups; contextualize reads back only to the last self-contained one.
-MAX_TURNS = 20
 APOLOGY = (
     "Sorry, something went wrong while answering this question. "
     "The error has been logged; please try again or rephrase the question."
@@ -32,7 +31,7 @@ EMPTY_HINT = "Type a question first"
 def turns_of(log: Sequence[dict[str, Any]]) -> list[Turn]:
     """The conversation so far, for follow-ups: each answered question with its answer."""
     turns = [Turn(*entry["turn"]) for entry in log if entry.get("turn")]
-    return turns[-MAX_TURNS:]
+    return turns[-config.MAX_FOLLOW_UP_TURNS :]
 
 
 class ChatSession:

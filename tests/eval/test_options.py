@@ -16,7 +16,7 @@ Q = Path("q.jsonl")
 @pytest.mark.parametrize(
     "options, message",
     [
-        ({"k": 0}, r"--k \(passages to read\) must be a whole number from 1 to 20, got 0"),
+        ({"k": 0}, "--k must be a whole number from 1 to 20, got 0"),
         ({"k": 21}, "from 1 to 20, got 21"),
         ({"threshold": float("nan")}, "--threshold must be a finite number, got nan"),
         ({"limit": -1}, "--limit must be greater than 0, got -1"),

@@ -163,7 +163,7 @@ def test_cli_bad_file_exits_2_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "q.jsonl:2: duplicate id 'a'" in err and "Traceback" not in err
     assert main(["eval", str(path), "--k", "0"]) == 2
-    assert "--k (passages to read) must be a whole number from 1 to 20, got 0" in capsys.readouterr().err
+    assert "--k must be a whole number from 1 to 20, got 0" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------------------------------
