@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING
 
 from qa import config
 from qa.checks import CLI_LABELS, FieldLabels, UserError, check_threshold
-from qa.store.location import ArticlesFolderGone, StoreLocation, articles_to_update_from
+from qa.store.location import (
+    ArticlesFolderGone,
+    StoreLocation,
+    articles_to_update_from,
+    clear_build_record,
+    record_build_start,
+)
 from qa.store.protocol import StoreError
 
 if TYPE_CHECKING:
@@ -132,15 +138,22 @@ def update_index(
     def check(status: IndexStatus) -> None:
         check_update(location, articles, status, allow_shrink=allow_shrink)
 
-    return location.build(
-        articles,
-        embedder,
-        rebuild=rebuild,
-        wait_seconds=wait_seconds,
-        show_progress=show_progress,
-        check=check,
-        **build_options,
-    )
+    record_build_start(location, articles)
+    try:
+        report = location.build(
+            articles,
+            embedder,
+            rebuild=rebuild,
+            wait_seconds=wait_seconds,
+            show_progress=show_progress,
+            check=check,
+            **build_options,
+        )
+    except UserError:
+        clear_build_record(location)  # refused: nothing to resume
+        raise
+    clear_build_record(location)  # kept after a crash or a kill: the rerun reads the same folder
+    return report
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,31 @@ def store_argument(text: str) -> StoreLocation:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+# Beside the index (in its state folder) while a build runs: the articles folder it reads.
+BUILD_RECORD = "building-from.txt"
+
+
+def record_build_start(location: StoreLocation, articles: Path) -> None:
+    """Note the folder a build reads, so a rerun after a kill without --articles resumes it."""
+    path = location.state_dir / BUILD_RECORD
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(str(Path(articles).resolve()), encoding="utf-8")
+    partial.replace(path)  # whole or absent
+
+
+def clear_build_record(location: StoreLocation) -> None:
+    (location.state_dir / BUILD_RECORD).unlink(missing_ok=True)
+
+
+def interrupted_build_folder(location: StoreLocation) -> Path | None:
+    try:
+        text = (location.state_dir / BUILD_RECORD).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return Path(text) if text else None
+
+
 class ArticlesFolderGone(StoreError):
     """The index records the folder it was built from, and that folder is not there (or not recorded)."""
 
@@ -123,7 +148,16 @@ def articles_to_update_from(location: StoreLocation, articles: Path | None) -> P
         return articles
     info = location.info()
     if info is None:
-        return config.SAMPLE_ARTICLES_DIR
+        # A first build that was killed (kill -9, a power cut) is resumed from the folder it was
+        # reading, never replaced by the samples.
+        pending = interrupted_build_folder(location)
+        if pending is None:
+            return config.SAMPLE_ARTICLES_DIR
+        if not pending.is_dir():
+            raise ArticlesFolderGone(
+                f"an interrupted build of {location} was reading {pending}, which is gone"
+            )
+        return pending
     if not info.articles_dir:
         raise ArticlesFolderGone(f"{location} does not record the folder it was built from")
     folder = Path(info.articles_dir)
