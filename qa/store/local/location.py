@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qa.store.local.files import IndexStoreError
 from qa.store.protocol import StoredIndexInfo
 
 if TYPE_CHECKING:
@@ -64,4 +66,37 @@ class LocalLocation:
 
         if self.path.exists() and not self.path.is_dir():
             raise ValueError(f"{self.path} is a file; an index is a folder: pass --store DIR")
-        return build_index(articles_dir, self.path, embedder, **options)
+        try:
+            return build_index(articles_dir, self.path, embedder, **options)
+        except (OSError, RuntimeError) as error:  # FAISS reports a full disk as a RuntimeError
+            if not _disk_full(error):
+                raise
+            self._remove_partial_build()
+            live = self.info()
+            kept = (
+                f"the index still serves its last {live.article_count} articles" if live else "no index yet"
+            )
+            raise IndexStoreError(
+                f"the disk holding {self.path} is full (No space left on device): the build stopped and "
+                f"left nothing behind; {kept}. Free some space and run qa index again"
+            ) from None
+
+    def _remove_partial_build(self) -> None:
+        """What a failed build wrote: its unfinished generation and vectors (removed by whoever next
+        takes the lock, so take it now), and the embedding checkpoints, which would keep the disk full."""
+        import shutil
+
+        from qa import config
+        from qa.store.local.generations import build_lock
+
+        try:
+            with build_lock(self.path):
+                shutil.rmtree(self.path / config.RESUME_DIR, ignore_errors=True)
+        except IndexStoreError:  # another build took the lock: it tidies up as it starts
+            pass
+
+
+def _disk_full(error: BaseException) -> bool:
+    if isinstance(error, OSError):
+        return error.errno in (errno.ENOSPC, errno.EDQUOT)
+    return "No space left on device" in str(error)
