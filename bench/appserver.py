@@ -11,7 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,9 +54,10 @@ def _serving(url: str) -> bool:
 
 @contextlib.contextmanager
 def running_app(
-    articles: Path, index: Path, log_path: Path, *, reader: str = "bundled"
+    articles: Path, index: Path, log_path: Path, *, reader: str = "bundled", options: Sequence[str] = ()
 ) -> Iterator[AppServer]:
-    """`python app.py ...` on a free port of 127.0.0.1, until it serves; stopped by its process id on exit."""
+    """`python app.py ...` on a free port of 127.0.0.1, until it serves; stopped by its process id on exit.
+    `options`: more of app.py's options (e.g. "--watch")."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     command = [
@@ -72,6 +73,7 @@ def running_app(
         str(port),
         "--reader",
         reader,
+        *options,
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(

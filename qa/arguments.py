@@ -84,6 +84,15 @@ def add_reader_backend(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_watch(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--watch",
+        action="store_true",
+        help="then keep watching the articles folder: new or changed files are indexed within seconds "
+        "(a running chat answers from them on its next question); Ctrl-C to stop",
+    )
+
+
 def add_allow_shrink(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--allow-shrink",

@@ -70,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     arguments.add_embed_backend(index)
     index.add_argument(
+        "--merge",
+        action="store_true",
+        help="rewrite the index's segments as one (an addition writes a small segment; a policy "
+        "merges them as they grow, so this is rarely needed)",
+    )
+    arguments.add_watch(index)
+    index.add_argument(
         "--wait",
         type=float,
         default=0.0,
@@ -186,6 +193,13 @@ def run_index(args: argparse.Namespace) -> int:
     if args.check:
         print(location.check())
         return 0
+    if args.watch and (args.ray is not None or args.status):
+        raise UserError("--watch embeds in this process and changes the index: leave out --ray and --status")
+    if args.merge:
+        report = service.merge(location, wait_seconds=args.wait, show_progress=sys.stderr.isatty())
+        done = "merged into one segment" if report.generation is not None else "already one segment"
+        print(f"{location}: {done} ({report.passages} passages) in {report.seconds:.1f} s")
+        return 0
     if (args.url or args.feed) and args.articles is not None:
         args.articles.mkdir(parents=True, exist_ok=True)  # pages are fetched into it
     args.articles = service.articles_folder(location, args.articles)
@@ -224,6 +238,14 @@ def run_index(args: argparse.Namespace) -> int:
             show_progress=sys.stderr.isatty(),
         )
     print(format_build(location, args.articles, report))
+    if args.watch:
+        service.watch(
+            location,
+            args.articles,
+            embedder,
+            allow_shrink=args.allow_shrink,
+            say=lambda line: print(line, flush=True),
+        )
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -232,3 +233,78 @@ def open_pipeline(
         embed_backend=embed_backend,
         reader_backend=reader_backend,
     )
+
+
+class UpdateRefused(StoreError):
+    """A watched folder's change that check_update refuses: said, and the watch goes on."""
+
+
+def watch(
+    location: StoreLocation,
+    articles: Path,
+    embedder: Embedder,
+    *,
+    allow_shrink: bool = False,
+    interval: float = 1.0,
+    say=print,
+    stop=None,
+) -> int:
+    """`--watch`: new or changed files in `articles` indexed within seconds of being written, until
+    Ctrl-C (or `stop`); the number of generations committed. The same guard as every update: a
+    folder that empties (an unmounted share) is refused and the watch waits for the next change."""
+    from qa.store.watch import watch_folder
+
+    def check(status: IndexStatus) -> None:
+        try:
+            check_update(location, articles, status, allow_shrink=allow_shrink)
+        except UserError as error:
+            raise UpdateRefused(str(error)) from None
+
+    def committed(report: BuildReport) -> None:
+        status = report.status
+        say(
+            f"Indexed {len(status.added)} new, {len(status.changed)} changed, {len(status.removed)} removed "
+            f"articles -> {location} ({report.passages} passages) in {report.seconds:.1f} s"
+        )
+
+    say(f"Watching {articles} for new or changed articles (Ctrl-C to stop) ...")
+    return watch_folder(
+        location,
+        articles,
+        embedder,
+        interval=interval,
+        on_commit=committed,
+        on_error=lambda error: say(f"warning: {error}"),
+        stop=stop,
+        build_options={"check": check},
+    )
+
+
+def watch_in_background(location: StoreLocation, articles: Path, *, say=print) -> threading.Thread:
+    """`qa chat --watch`: `watch` in a daemon thread with an embedder of its own (a tokenizer is not
+    safe to share with the pipeline's questions); the chat serves each committed generation from its
+    next question on."""
+
+    def run() -> None:
+        try:
+            watch(location, articles, index_embedder(location), say=say)
+        except Exception as error:  # noqa: BLE001 - the chat goes on serving what it has
+            logger.exception("Watching %s stopped", articles)
+            say(f"warning: watching {articles} stopped: {error}")
+
+    thread = threading.Thread(target=run, name="qa-watch", daemon=True)
+    thread.start()
+    return thread
+
+
+def merge(location: StoreLocation, *, wait_seconds: float = 0.0, show_progress: bool = False) -> BuildReport:
+    """`qa index --merge`: every segment of a local index rewritten as one (a Milvus collection is
+    one already: the server compacts its own segments)."""
+    from qa.store.local.location import LocalLocation
+    from qa.store.local.merge import merge_segments
+
+    if not isinstance(location, LocalLocation):
+        raise UserError(f"--merge is for a local index folder; {location} compacts its own segments")
+    if location.info() is None:
+        raise UserError(f"no index in {location} to merge")
+    return merge_segments(location, wait_seconds=wait_seconds, show_progress=show_progress)

@@ -297,6 +297,7 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     )
     arguments.add_reader(parser)
     arguments.add_allow_shrink(parser)
+    arguments.add_watch(parser)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     return parser
 
@@ -345,6 +346,14 @@ def main(argv: Sequence[str] | None = None, *, prog: str | None = None) -> int:
         )
         print(f"Loading the pipeline (reader: {args.reader}) ...", flush=True)
         pipeline = service.open_pipeline(args.store, reader=args.reader, embedder=prepared.embedder)
+        if args.watch:
+            if prepared.articles is None:
+                raise UserError(
+                    "--watch needs the articles folder the index is built from: pass --articles DIR"
+                )
+            service.watch_in_background(
+                args.store, prepared.articles, say=lambda line: print(line, flush=True)
+            )
         from qa.ui.examples import examples_for  # questions from the indexed articles (issue 29)
 
         demo = build_app(pipeline, examples=examples_for(pipeline))
