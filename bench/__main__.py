@@ -26,12 +26,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="200k passages and fewer rounds")
     parser.add_argument(
         "--only",
-        choices=("embed", "reader", "ann", "e2e", "static", "scale", "reuters"),
+        choices=("embed", "reader", "ann", "e2e", "static", "scale", "reuters", "watch"),
         action="append",
         help="run only these parts",
     )
     args = parser.parse_args(argv)
-    from bench import ann, e2e, embed, reader, reuters, scale, static
+    from bench import ann, e2e, embed, reader, reuters, scale, static, watch
 
     parts = {
         "embed": embed.run,
@@ -41,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "static": static.run,
         "scale": scale.run,
         "reuters": reuters.run,
+        "watch": watch.run,
     }
     results: dict[str, object] = {
         "quick": args.quick,
