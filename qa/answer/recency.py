@@ -1,5 +1,6 @@
 """News changes: when articles of different dates give different answers, say so, answer "now"
-questions from the newest article and "in June" questions from an article of June.
+questions from the newest article and "in June" questions from an article of June (of the most
+recent June in the articles read, as "in June 2025" would be).
 
 A rate, a count or an office holder reported in June may be out of date by September; an
 extractive reader scores the two spans on wording alone. This stage runs after the answers are
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from qa import config
@@ -89,6 +90,19 @@ def named_period(question: str) -> Period | None:
     return Period(year, None)
 
 
+def latest_period(period: Period | None, dates: Iterable[str | None]) -> Period | None:
+    """A month named without a year ("in March") as the most recent such month among `dates` (the
+    articles read), so that it is answered as "in March 2025" would be; any other period as it is.
+
+    >>> latest_period(Period(None, "03"), ["2024-03-05", "2025-03-11", "2025-06-17"])
+    Period(year='2025', month='03')
+    """
+    if period is None or period.year or not period.month:
+        return period
+    years = [date[:4] for date in dates if date and date[5:7] == period.month]
+    return Period(max(years), period.month) if years else period
+
+
 def asks_for_latest(question: str) -> bool:
     """Whether the question asks for the current state ("What is the rate now?")."""
     return bool(_LATEST.search(question)) and not _NAMED_TIME.search(question)
@@ -104,7 +118,7 @@ def reader_query(query: Query, hits: Sequence[Hit]) -> Query:
     there "formerly X, now Y" is all there is to go by.
     """
     dates = {hit.passage.date for hit in hits if hit.passage.date}
-    period = named_period(query.question)
+    period = latest_period(named_period(query.question), dates)
     if period is not None and any(map(period.holds, dates)) and not all(map(period.holds, dates)):
         # "What was the rate in June?": the June article says "on Thursday", never "June".
         plain = _IN_PERIOD.sub("", query.question, count=1).strip()
@@ -156,7 +170,9 @@ def apply_recency(answer: Answer) -> Answer:
         and same_kind(answer.answer, a.answer)
         and answer_date(a)
     ]
-    period = named_period(answer.question)
+    # The dates of every article read: a month without a year is its latest one among them.
+    dates = [c.date for a in (answer, *answer.alternatives) for c in a.citations]
+    period = latest_period(named_period(answer.question), dates)
     if period is not None:
         # The question's own time decides; a newer article is no news to it.
         in_period = [a for a in rivals if period.holds(answer_date(a))]
@@ -182,7 +198,8 @@ def apply_recency(answer: Answer) -> Answer:
 
 
 def _promote(answer: Answer, chosen: Answer, note: str) -> Answer:
-    """`chosen` (one of answer's alternatives) as the answer, with `note`; the old answer joins the alternatives."""
+    """`chosen` (one of answer's alternatives) as the answer, with `note`; the old answer joins the
+    alternatives."""
     demoted = dataclasses.replace(answer, alternatives=(), note="", timings_ms={})
     others = [a for a in answer.alternatives if a is not chosen] + [demoted]
     return dataclasses.replace(
