@@ -142,7 +142,8 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
     Example:
         >>> contextualize("And in India?", [Turn("How many users were targeted by the spies?", "1,400")])
         'And in India? (how many users targeted spies)'
-        >>> contextualize("When did she say that?", [Turn("Who accused the government of spying?", "Mamata Banerjee")])
+        >>> earlier = [Turn("Who accused the government of spying?", "Mamata Banerjee")]
+        >>> contextualize("When did she say that?", earlier)
         'When did she say that? (accused government spying Mamata Banerjee)'
     """
     return follow_up_query(question, history).search_text
@@ -160,7 +161,8 @@ def follow_up_query(question: str, history: Sequence[Turn]) -> Query:
     India?" swaps the detail the last answer gave and is better searched without it.
 
     Example:
-        >>> follow_up_query("And in India?", [Turn("How many users were targeted by the spies?", "1,400")]).context
+        >>> earlier = [Turn("How many users were targeted by the spies?", "1,400")]
+        >>> follow_up_query("And in India?", earlier).context
         ('how many', 'users', 'targeted', 'spies')
     """
     if not history or not is_follow_up(question):

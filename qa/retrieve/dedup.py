@@ -34,7 +34,8 @@ def shingle_overlap(a: frozenset[int], b: frozenset[int]) -> float:
 
     Example:
         >>> story = shingles("The council approved the budget on Monday after a long debate.")
-        >>> round(shingle_overlap(story, shingles("The council approved the budget on Monday after a long debate. (AP)")), 2)
+        >>> copy = shingles("The council approved the budget on Monday after a long debate. (AP)")
+        >>> round(shingle_overlap(story, copy), 2)
         0.9
     """
     if not a or not b:

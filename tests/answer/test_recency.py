@@ -13,9 +13,9 @@ from qa.answer.recency import (
     reader_query,
     same_kind,
 )
-from qa.terminal import format_answer
 from qa.pipeline import QAPipeline
 from qa.store.local.build import build_index
+from qa.terminal import format_answer
 from qa.types import Answer, Citation, Hit, Passage, Query
 
 

@@ -1,4 +1,5 @@
-"""Tests for the readers: span decoding and the transformers reader (qa/read/transformers_reader.py), the bundled reader, load_reader (qa/read/choose.py)."""
+"""Tests for the readers: span decoding and the transformers reader (qa/read/transformers_reader.py),
+the bundled reader, load_reader (qa/read/choose.py)."""
 
 from __future__ import annotations
 

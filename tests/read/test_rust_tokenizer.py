@@ -1,4 +1,5 @@
-"""qa/read/rust_tokenizer.py gives the reader what transformers' fast tokenizer gives it, without transformers."""
+"""qa/read/rust_tokenizer.py gives the reader what transformers' fast tokenizer gives it, without
+transformers."""
 
 from __future__ import annotations
 
