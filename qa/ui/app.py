@@ -10,7 +10,6 @@ articles, then one pipeline is loaded and shared by every session; a question ne
 
 # No `from __future__ import annotations` here: gr.api reads the endpoint's type hints at runtime.
 import argparse
-import json
 import logging
 import os
 import sys
@@ -32,9 +31,7 @@ if TYPE_CHECKING:  # gradio loads inside the functions: `python app.py --help` s
 
 logger = logging.getLogger("qa.app")
 
-SAMPLE_QUESTIONS_FILE = config.SAMPLE_QUESTIONS
 MAX_K = config.MAX_TOP_K
-MAX_EXAMPLES = 8
 # Several sessions may wait in the queue; the pipeline answers one question at a time (its lock),
 # so running more than a couple of events at once only adds threads waiting on that lock.
 CONCURRENCY_LIMIT = 2
@@ -59,24 +56,6 @@ def parse_filters(date_from: Any, date_to: Any, source: Any) -> dict[str, str | 
 
 
 # --------------------------------------------------------------------------- corpus description
-
-
-def default_examples(articles_dir: Path | None) -> list[str]:
-    """Example questions the indexed corpus can answer: the sample questions for the sample corpus.
-
-    For another corpus there is no question we know it answers, so there are none (the chat's
-    placeholder lists the indexed articles instead).
-    """
-    if articles_dir is None or not SAMPLE_QUESTIONS_FILE.is_file():
-        return []
-    try:
-        if Path(articles_dir).resolve() != config.SAMPLE_ARTICLES_DIR.resolve():
-            return []
-        items = json.loads(SAMPLE_QUESTIONS_FILE.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        logger.warning("No example questions: %s", error)
-        return []
-    return [item["question"] for item in items if item.get("answers")][:MAX_EXAMPLES]
 
 
 def _placeholder(pipeline: Any) -> str:

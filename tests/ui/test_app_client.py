@@ -44,14 +44,6 @@ def test_filters_are_checked_with_the_chat_labels():
         app.parse_filters(None, None, "x" * 500)
 
 
-def test_examples_only_for_the_sample_corpus(sample_articles_dir, story_pair_dir):
-    examples = app.default_examples(sample_articles_dir)
-    assert examples and all(q.endswith("?") for q in examples)
-    assert "Who won the Eurovision Song Contest in 2024?" not in examples  # unanswerable ones are left out
-    assert app.default_examples(story_pair_dir) == []
-    assert app.default_examples(None) == []
-
-
 def test_bad_paths_are_one_line_errors(tmp_path, capsys):
     assert app.main(["--articles", str(tmp_path / "missing"), "--index", str(tmp_path / "index")]) == 2
     assert capsys.readouterr().err.strip() == f"error: articles folder {tmp_path / 'missing'} does not exist"
