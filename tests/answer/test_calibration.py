@@ -67,7 +67,8 @@ def test_given_beats_saved_beats_the_readers_own_beats_default(tmp_path):
         '["a list"]',
         '{"bundled:test k=5 hybrid": {"threshold": 1}}',
         '{"bundled:test k=5 hybrid": {"reader": "bundled:test", "k": 5, "mode": "hybrid", '
-        '"threshold": "high", "f1": 1, "f1_before": 1, "answered": 1, "questions": 1, "run": "r", "saved": "s"}}',
+        '"threshold": "high", "f1": 1, "f1_before": 1, "answered": 1, "questions": 1, '
+        '"run": "r", "saved": "s"}}',
     ],
 )
 def test_a_damaged_file_falls_back_to_the_default(tmp_path, caplog, content):
