@@ -142,7 +142,9 @@ def run(size: int = 1_000_000, work: Path = DEFAULT_WORK, embedder_name: str = "
     print(f"[{size:,}] 1,000 articles: {result[f'add_1000_articles_s_{label}']:.1f} s: {line}", flush=True)
 
     embedder = load_embedder(embedder_name)
-    held, merge.MAX_SEGMENTS = merge.MAX_SEGMENTS, 10**6  # 20 segments, as a busy day could leave
+    # 20 segments, as a busy day could leave: the policy held off (it would merge past 10, or all
+    # once the added passages outweigh the first segment, as at 10k).
+    held, merge.merge_by_policy = merge.merge_by_policy, lambda index_dir: None
     try:
         segment = len(segment_infos(merge.read_manifest(index_dir)))
         while segment < SEGMENTS:
@@ -151,7 +153,7 @@ def run(size: int = 1_000_000, work: Path = DEFAULT_WORK, embedder_name: str = "
             build_index(corpus, index_dir, embedder)
             segment = len(segment_infos(merge.read_manifest(index_dir)))
     finally:
-        merge.MAX_SEGMENTS = held
+        merge.merge_by_policy = held
     result["segment_count"] = segment
     store = open_store(index_dir)
     rng = np.random.default_rng(26)

@@ -39,7 +39,7 @@ class LocalStore:
         # (keyword top, then the scores of dense-only candidates) twice: each is worked out once.
         # One slot each, replaced whole, so a thread never reads another question's pair.
         self._last_filter: tuple[SearchFilter, list[np.ndarray]] | None = None
-        self._last_keyword: tuple[tuple[str, bool], np.ndarray] | None = None
+        self._last_keyword: tuple[tuple[str, bool], list[np.ndarray]] | None = None
 
     @property
     def embedder_name(self) -> str:
@@ -125,34 +125,45 @@ class LocalStore:
     ) -> Ranking:
         if k <= 0:
             raise ValueError(f"k must be greater than 0, got {k}")
-        scores = self._keyword_all(query, drop_question_words)
+        each = self._keyword_all(query, drop_question_words)
         allowed = self._allowed(search_filter)
-        if allowed is not None:
-            masked = np.full_like(scores, -np.inf)
-            for i, physical in enumerate(allowed):
-                rows = self._rows.to_store_rows(i, physical)
-                masked[rows] = scores[rows]
-            scores = masked
-        return _top(scores, k)
+        found: Ranking = []
+        for i, scores in enumerate(each):
+            if allowed is not None:
+                masked = np.full_like(scores, -np.inf)
+                masked[allowed[i]] = scores[allowed[i]]
+                scores = masked
+            # Each segment's top k (tombstoned rows score 0, so never among them), by store row:
+            # within a segment store rows follow its rows, so ties at the cut keep the lowest
+            # store rows, as one index would.
+            top = _top(scores, k)
+            store_rows = self._rows.to_store_rows(i, np.asarray([r for r, _ in top], dtype=np.int64))
+            found += zip(store_rows.tolist(), (s for _, s in top))
+        return found if len(each) == 1 else sorted(found, key=lambda hit: (-hit[1], hit[0]))[:k]
 
     def keyword_scores(
         self, query: str, rows: Sequence[int], *, drop_question_words: bool = True
     ) -> np.ndarray:
-        return self._keyword_all(query, drop_question_words)[self._checked(rows)]
+        checked = self._checked(rows)
+        each = self._keyword_all(query, drop_question_words)
+        out = np.empty(len(checked), dtype=np.float32)
+        for i, at, physical in self._rows.split(checked):
+            out[at] = each[i][physical]
+        return out
 
-    def _keyword_all(self, query: str, drop_question_words: bool) -> np.ndarray:
-        """BM25 of every live passage, in store-row order (read-only: callers index or copy it)."""
+    def _keyword_all(self, query: str, drop_question_words: bool) -> list[np.ndarray]:
+        """BM25 of every row of each segment, tombstoned rows 0 (read-only: callers index or copy)."""
         key = (query, drop_question_words)
         last = self._last_keyword
         if last is not None and last[0] == key:
             return last[1]
         if len(self._segments) == 1 and not isinstance(self._segments[0].keyword, KeywordIndex):
-            scores = self._segments[0].keyword.scores(query, drop_question_words=drop_question_words)
+            each = [self._segments[0].keyword.scores(query, drop_question_words=drop_question_words)]
         else:  # statistics over all live passages of all segments (qa/store/local/keyword.py)
             parts = [(s.keyword, s.deleted) for s in self._segments]
-            scores = self._rows.gather(global_scores(parts, query, drop_question_words=drop_question_words))
-        self._last_keyword = (key, scores)
-        return scores
+            each = global_scores(parts, query, drop_question_words=drop_question_words)
+        self._last_keyword = (key, each)
+        return each
 
     def _allowed(self, search_filter: SearchFilter | None) -> list[np.ndarray] | None:
         """Per segment, the sorted live physical rows the filter lets through; None when there is no
