@@ -139,7 +139,9 @@ def update_index(
     def check(status: IndexStatus) -> None:
         check_update(location, articles, status, allow_shrink=allow_shrink)
 
-    record_build_start(location, articles)
+    first = _no_index_yet(location)
+    if first:  # only a first build needs it: an existing index records its own folder
+        record_build_start(location, articles)
     try:
         report = location.build(
             articles,
@@ -151,10 +153,19 @@ def update_index(
             **build_options,
         )
     except UserError:
-        clear_build_record(location)  # refused: nothing to resume
+        if first:
+            clear_build_record(location)  # refused: nothing to resume
         raise
-    clear_build_record(location)  # kept after a crash or a kill: the rerun reads the same folder
+    if first:
+        clear_build_record(location)  # kept after a crash or a kill: the rerun reads the same folder
     return report
+
+
+def _no_index_yet(location: StoreLocation) -> bool:
+    try:
+        return location.info() is None
+    except StoreError:
+        return False  # a damaged index records its folder in its manifest, whatever is left of it
 
 
 @dataclass(frozen=True)
