@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import pytest
 from apphelpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     HOSTILE_IMG,
     HOSTILE_TITLE,
     running_app,
@@ -22,19 +20,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 REPLY_TIMEOUT_MS = 60_000
 SOURCE_URL = "https://lanternpost.example/bluewake-answers-ministry-refunds/"  # the story pair's web page
 QUESTION = "How many customer accounts were broken into?"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
-    )
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

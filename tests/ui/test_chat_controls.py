@@ -15,8 +15,6 @@ import time
 
 import pytest
 from apphelpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     EXAMPLE_MARKUP,
     HOSTILE_EXAMPLE_ARTICLE,
     HOSTILE_IMG,
@@ -42,19 +40,6 @@ FIVE_QUESTIONS = (
     "What was planted in the Zorblatt bulletin?",
 )
 HOSTILE_QUESTION = "What was planted in the Zorblatt bulletin?"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
-    )
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
