@@ -45,10 +45,11 @@ def user_errors() -> tuple[type[BaseException], ...]:
     """The exceptions every door reports as one line (exit status 2), not a traceback."""
     from qa.embed import EmbedderError
     from qa.ingest.articles import IngestError
+    from qa.read.choose import ReaderError
 
     # UserError covers QuestionError and every value check (qa/checks.py); OSError a full disk or
     # an unreadable file, with the path in its message.
-    return (UserError, EmbedderError, StoreError, IngestError, OSError)
+    return (UserError, EmbedderError, ReaderError, StoreError, IngestError, OSError)
 
 
 def articles_folder(location: StoreLocation, articles: Path | None, *, flag: str = "--articles") -> Path:

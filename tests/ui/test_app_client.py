@@ -204,3 +204,14 @@ def test_every_parameter_of_ask_is_named_and_described(client):
     assert "hybrid" in by_name["mode"]["python_type"]["description"]
     (returns,) = client.view_api(return_format="dict", print_info=False)["named_endpoints"]["/ask"]["returns"]
     assert returns["label"] == "answer" and "citations" in returns["python_type"]["description"]
+
+
+@pytest.mark.slow
+def test_an_unknown_reader_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    articles = write_corpus(tmp_path / "articles")
+    status = app.main(
+        ["--articles", str(articles), "--index", str(tmp_path / "index"), "--reader", "no/such"]
+    )
+    err = capsys.readouterr().err
+    assert status == 2 and err.startswith("error: ") and "no/such" in err and "Traceback" not in err
