@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_training import tiny_config as training_config
 
 from qa.training import distill
 from qa.training.bases import _Concatenated, mpnet_parts, resolve_base
@@ -93,19 +94,8 @@ def other_vocab_teacher(tmp_path_factory) -> Path:
 
 
 def tiny_config(base: Path, **overrides) -> TrainConfig:
-    values = dict(
-        train_files=(str(TINY_SQUAD),),
-        eval_file=None,
-        base_model=str(base),
-        max_seq_len=48,
-        doc_stride=16,
-        batch_size=4,
-        epochs=2.0,
-        negative_ratio=0.5,
-        checkpoint_minutes=1000.0,
-    )
-    values.update(overrides)
-    return TrainConfig(**values)
+    """test_training's tiny run, without its measuring pass (distillation tests time the training)."""
+    return training_config(base, **{"eval_file": None, **overrides})
 
 
 # --- the offset mapping -------------------------------------------------------------------------
