@@ -157,6 +157,13 @@ def _add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     )
     # Defaults None, so that --reader-only can refuse them when given; EvalOptions holds the defaults.
     arguments.add_retrieval(parser, defaults=False)
+    parser.add_argument(
+        "--passage-weight",
+        type=float,
+        default=None,
+        help="rank each passage by this share of its own score and the rest of its article's best "
+        f"(0 to 1; default {config.PASSAGE_WEIGHT}: passages alone; docs/retrieval.md)",
+    )
     arguments.add_reader(parser)
     arguments.add_threshold(
         parser,
@@ -300,6 +307,7 @@ def run_eval(args: argparse.Namespace) -> int:
         articles=args.articles,
         corpus_from_dataset=args.corpus_from_dataset,
         reader_only=args.reader_only,
+        passage_weight=args.passage_weight,
         reader=args.reader,
         threshold=args.threshold,
         save_threshold=args.save_threshold,

@@ -44,15 +44,17 @@ class QAPipeline:
         location: StoreLocation | None = None,
         no_answer_threshold: float | None = None,
         verify: bool = True,
+        passage_weight: float | None = None,
     ):
         """`location`: where `store` was opened from; with it, the pipeline picks up newer builds
-        between questions and uses the thresholds `qa eval --save-threshold` tuned for it."""
+        between questions and uses the thresholds `qa eval --save-threshold` tuned for it.
+        `passage_weight`: see Retriever (None: config.PASSAGE_WEIGHT)."""
         self.store = store
         self.location = location
         self.verify = verify
         self.embedder = embedder
         self.reader = reader
-        self.retriever = Retriever(store, embedder)
+        self.retriever = Retriever(store, embedder, passage_weight=passage_weight)
         # None: per question, the one `qa eval --save-threshold` tuned for this store, reader, k and
         # mode, else the reader's own, else the default (threshold()).
         self.given_threshold = no_answer_threshold
@@ -70,6 +72,7 @@ class QAPipeline:
         verify: bool = True,
         embed_backend: str | None = None,
         reader_backend: str | None = None,
+        passage_weight: float | None = None,
     ) -> QAPipeline:
         """`store`: an index folder (default config.DEFAULT_INDEX_DIR) or milvus://HOST:PORT/NAME
         (qa/store/location.py). ``embed_backend``: see qa.embed.load_embedder; ``reader_backend``:
@@ -94,6 +97,7 @@ class QAPipeline:
             location=location,
             no_answer_threshold=no_answer_threshold,
             verify=verify,
+            passage_weight=passage_weight,
         )
 
     def threshold(
@@ -151,7 +155,7 @@ class QAPipeline:
             return
         logger.info("Serving index generation %s (was %s)", store.generation, self.store.generation)
         self.store = store
-        self.retriever = Retriever(store, self.embedder)
+        self.retriever = Retriever(store, self.embedder, passage_weight=self.retriever.passage_weight)
 
 
 def answer_from(

@@ -233,6 +233,7 @@ def open_pipeline(
     embed_backend: str | None = None,
     reader_backend: str | None = None,
     labels: FieldLabels = CLI_LABELS,
+    passage_weight: float | None = None,
 ) -> QAPipeline:
     """The pipeline over `location`, loaded once; the threshold checked first (before the models)."""
     from qa.pipeline import QAPipeline
@@ -244,6 +245,7 @@ def open_pipeline(
         no_answer_threshold=check_threshold(threshold, labels),
         embed_backend=embed_backend,
         reader_backend=reader_backend,
+        passage_weight=passage_weight,
     )
 
 

@@ -31,6 +31,7 @@ class EvalOptions:
     reader_only: bool = False  # no retrieval: each question read with its gold paragraph
     k: int = config.DEFAULT_TOP_K
     mode: str = config.DEFAULT_RETRIEVAL_MODE
+    passage_weight: float | None = None  # None: config.PASSAGE_WEIGHT (qa/retrieve/fusion.py)
     reader: str = "auto"
     threshold: float | None = None  # None: the one saved for index and reader, else the default
     save_threshold: bool = False
@@ -49,6 +50,8 @@ class EvalOptions:
             check_threshold(self.threshold, CLI_LABELS)
         except UserError as error:
             raise EvalInputError(str(error)) from None
+        if self.passage_weight is not None and not 0.0 <= self.passage_weight <= 1.0:
+            raise EvalInputError(f"--passage-weight must be between 0 and 1, got {self.passage_weight}")
         if self.limit is not None and self.limit <= 0:
             raise EvalInputError(f"--limit must be greater than 0, got {self.limit}")
         if self.examples < 0:
@@ -64,6 +67,7 @@ class EvalOptions:
                     ("--articles", self.articles is not None),
                     ("--corpus-from-dataset", self.corpus_from_dataset),
                     ("--save-threshold", self.save_threshold),
+                    ("--passage-weight", self.passage_weight is not None),
                 )
                 if on
             ]

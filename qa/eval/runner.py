@@ -165,7 +165,11 @@ def run_eval(options: EvalOptions) -> int:
     if articles_dir is not None:
         _build_index(articles_dir, location, embedder, own_index=options.store is None)
     pipeline = service.open_pipeline(
-        location, reader=options.reader, threshold=options.threshold, embedder=embedder
+        location,
+        reader=options.reader,
+        threshold=options.threshold,
+        embedder=embedder,
+        passage_weight=options.passage_weight,
     )
     run_config = _run_config(options, question_set, pipeline, location)
     start_run(out_dir, run_config, RESUME_KEYS, resume=options.resume)
@@ -349,6 +353,7 @@ def _run_config(
         "k": options.k,
         "retrieval_depth": max(RETRIEVAL_DEPTH, options.k),
         "mode": options.mode,
+        "passage_weight": pipeline.retriever.passage_weight,
         "reader": pipeline.reader.name,
         "embedder": pipeline.embedder.name,
         "no_answer_threshold": threshold,

@@ -41,6 +41,37 @@ def fuse_scores(
     return [(int(ids[i]), round(float(fused[i]), 6)) for i in order]
 
 
+def with_article_scores(
+    ranked: Sequence[tuple[int, float]], article_ids: Sequence[str], passage_weight: float
+) -> list[tuple[int, float]]:
+    """Each passage scored with its article's best passage: passage_weight * own score plus the rest
+    times the best score among the ranked passages of the same article; best first.
+
+    Why: a news story's lead paragraph repeats the question's words, and the paragraph below it that
+    holds the answer ("net profit rose to 41.1 mln dlrs") shares few of them, so a passage ranking
+    reads the leads of five similar stories instead of the rest of the one the question is about.
+    Giving each passage some of its article's score lets the best story's other paragraphs past
+    other stories' leads (BERTserini mixes article and paragraph scores for the same reason).
+    `article_ids` are those of `ranked`, in its order. Weight 1 keeps the ranking as it is.
+
+    Example:
+        >>> with_article_scores([(1, 0.9), (2, 0.7), (3, 0.5)], ["a", "b", "a"], 0.4)
+        [(1, 0.9), (3, 0.74), (2, 0.7)]
+    """
+    if passage_weight >= 1.0:
+        return list(ranked)
+    best: dict[str, float] = {}
+    for (_, score), article in zip(ranked, article_ids):
+        best[article] = max(best.get(article, score), score)
+    blended = [
+        (row, round(passage_weight * score + (1.0 - passage_weight) * best[article], 6), position)
+        for position, ((row, score), article) in enumerate(zip(ranked, article_ids))
+    ]
+    # Ties keep the passage ranking's order: the article's own best passage stays first.
+    blended.sort(key=lambda item: (-item[1], item[2]))
+    return [(row, score) for row, score, _ in blended]
+
+
 def fuse_rankings(
     rankings: Sequence[tuple[float, Sequence[tuple[int, float]]]], rrf_k: float = config.RRF_K
 ) -> list[tuple[int, float]]:

@@ -7,7 +7,7 @@ import numpy as np
 from qa import config
 from qa.retrieve.dedup import DuplicateFolder
 from qa.retrieve.filters import SearchFilter
-from qa.retrieve.fusion import fuse_rankings, fuse_scores
+from qa.retrieve.fusion import fuse_rankings, fuse_scores, with_article_scores
 from qa.store.protocol import Ranking, Store
 from qa.types import Embedder, Hit
 
@@ -38,13 +38,20 @@ class Retriever:
         dense_weight: float | None = None,
         rrf_k: float = config.RRF_K,
         drop_question_words: bool = True,
+        passage_weight: float | None = None,
     ):
+        """`passage_weight`: the share of a passage's own score in its ranking, the rest its
+        article's best (fusion.with_article_scores); None: config.PASSAGE_WEIGHT."""
         if dense_weight is None:  # the weight measured for this embedding model, else the default
             dense_weight = config.DENSE_WEIGHTS.get(getattr(embedder, "name", ""), config.DENSE_WEIGHT)
         if fusion not in config.FUSION_METHODS:
             raise ValueError(f"Unknown fusion {fusion!r}; choose one of {', '.join(config.FUSION_METHODS)}")
         if not 0.0 <= dense_weight <= 1.0:
             raise ValueError(f"dense_weight must be between 0 and 1, got {dense_weight}")
+        if passage_weight is None:
+            passage_weight = config.PASSAGE_WEIGHT
+        if not 0.0 <= passage_weight <= 1.0:
+            raise ValueError(f"passage_weight must be between 0 and 1, got {passage_weight}")
         if rrf_k < 0:
             raise ValueError(f"rrf_k must be 0 or more, got {rrf_k}")
         self.store = store
@@ -53,6 +60,7 @@ class Retriever:
         self.dense_weight = dense_weight
         self.rrf_k = rrf_k
         self.drop_question_words = drop_question_words
+        self.passage_weight = passage_weight
         self.folder = DuplicateFolder()
 
     def dense_ranking(self, query: str, depth: int, search_filter: SearchFilter | None = None) -> Ranking:
@@ -108,10 +116,17 @@ class Retriever:
             ranked = self.keyword_ranking(query, depth, search_filter)
         else:
             ranked = self.hybrid_ranking(query, depth, search_filter)
-        if not collapse_duplicates:
+        if not collapse_duplicates and self.passage_weight >= 1.0:
             ranked = ranked[:k]
         rows = [row for row, _ in ranked]
         passages = self.store.passages(rows)  # every candidate's, in one call: the store may be remote
+        if self.passage_weight < 1.0:
+            by_row = dict(zip(rows, passages))
+            ranked = with_article_scores(ranked, [p.article_id for p in passages], self.passage_weight)
+            rows = [row for row, _ in ranked]
+            passages = [by_row[row] for row in rows]
+        if not collapse_duplicates:
+            ranked, rows, passages = ranked[:k], rows[:k], passages[:k]
         if collapse_duplicates:
             groups = self.folder.fold(ranked, passages, self.store.vectors(rows), k)
         else:

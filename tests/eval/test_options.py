@@ -21,6 +21,9 @@ Q = Path("q.jsonl")
         ({"threshold": float("nan")}, "--threshold must be a finite number, got nan"),
         ({"limit": -1}, "--limit must be greater than 0, got -1"),
         ({"examples": -2}, "--examples must be 0 or more, got -2"),
+        ({"passage_weight": 1.5}, "--passage-weight must be between 0 and 1, got 1.5"),
+        ({"passage_weight": float("nan")}, "--passage-weight must be between 0 and 1, got nan"),
+        ({"reader_only": True, "passage_weight": 0.5}, "drop --passage-weight"),
         ({"mode": "magic"}, "--mode must be one of"),
         ({"articles": Path("a"), "corpus_from_dataset": True}, "give one"),
         (

@@ -4,7 +4,7 @@ import pytest
 from crafted import HashEmbedder
 
 from qa import config
-from qa.retrieve.fusion import fuse_rankings, fuse_scores
+from qa.retrieve.fusion import fuse_rankings, fuse_scores, with_article_scores
 from qa.retrieve.retriever import Retriever
 
 
@@ -90,3 +90,26 @@ def test_retriever_refuses_unknown_fusion_and_bad_weights():
         Retriever(None, None, dense_weight=1.5)
     with pytest.raises(ValueError, match="rrf_k must be 0 or more, got -1"):
         Retriever(None, None, rrf_k=-1)
+
+
+# ------------------------------------------------------------- a passage ranked with its article's best
+
+
+def test_article_scores_lift_a_later_paragraph_of_the_best_story_past_other_stories_leads():
+    # Rows 1 and 4 are one story's lead and answer paragraph; 2 and 3 other stories' leads.
+    ranked = [(1, 0.95), (2, 0.80), (3, 0.75), (4, 0.40)]
+    articles = ["times", "gannett", "knight", "times"]
+    assert with_article_scores(ranked, articles, 1.0) == ranked
+    # Row 4 at 0.5: 0.5 * 0.40 + 0.5 * 0.95 = 0.675, under both other leads; at 0.2: 0.84, past both.
+    assert [row for row, _ in with_article_scores(ranked, articles, 0.5)] == [1, 2, 3, 4]
+    blended = with_article_scores(ranked, articles, 0.2)
+    assert [row for row, _ in blended] == [1, 4, 2, 3]
+    assert dict(blended) == pytest.approx({1: 0.95, 4: 0.84, 2: 0.80, 3: 0.75})
+
+
+def test_article_scores_keep_each_story_in_its_own_order_and_ties_in_the_ranking_order():
+    ranked = [(7, 0.8), (8, 0.8), (9, 0.6), (10, 0.5)]
+    articles = ["a", "b", "a", "b"]
+    blended = with_article_scores(ranked, articles, 0.5)
+    assert [row for row, _ in blended] == [7, 8, 9, 10]  # 0.8, 0.8, 0.7, 0.65: ties keep 7 before 8
+    assert all(score <= 0.8 for _, score in blended)  # never above the article's best

@@ -62,3 +62,41 @@ def test_every_mode_returns_k_ranked_hits_and_bad_arguments_are_refused(retrieve
         retriever.search("x", 0)
     with pytest.raises(ValueError, match="hybrid, dense, keyword"):
         retriever.search("x", 3, mode="magic")
+
+
+# ------------------------------------------- a story's answer paragraph against other stories' leads
+
+EARNINGS_LEADS = {
+    "harbour": "Harbour Times Co said first quarter earnings rose on higher newspaper advertising revenue.",
+    "gannett": "Gannett Co said first quarter earnings rose on higher newspaper advertising revenue again.",
+    "knight": "Knight Ridder Inc said first quarter earnings rose on newspaper advertising revenue gains.",
+    "tribune": "Tribune Co said its first quarter earnings rose as newspaper advertising revenue grew.",
+}
+
+
+@pytest.mark.parametrize(("passage_weight", "answer_read"), [(1.0, False), (0.3, True)])
+def test_the_best_storys_answer_paragraph_is_read_when_passages_share_their_articles_score(
+    tmp_path, passage_weight, answer_read
+):
+    for name, lead in EARNINGS_LEADS.items():
+        body = [lead, f"The company's chairman said {name} would open two printing plants in the autumn."]
+        if name == "harbour":
+            body[1] = "Net profit was 41.1 mln dlrs against 35.2 mln dlrs a year ago, the company said."
+        write_article(
+            tmp_path / "corpus",
+            f"{name}.md",
+            f"{name} results",
+            "1987-04-02",
+            f"https://{name}.example",
+            body,
+        )
+    build_index(tmp_path / "corpus", tmp_path / "index", HashEmbedder())
+    retriever = Retriever(open_store(tmp_path / "index"), HashEmbedder(), passage_weight=passage_weight)
+    hits = retriever.search("How much did Harbour Times Co earn in the first quarter?", 3)
+    assert hits[0].passage.text.startswith("Harbour Times Co said")  # its lead is the best passage either way
+    assert any("41.1 mln dlrs" in hit.passage.text for hit in hits) is answer_read
+
+
+def test_a_passage_weight_outside_0_to_1_is_refused(crafted):
+    with pytest.raises(ValueError, match="passage_weight"):
+        Retriever(crafted.store, crafted.embedder, passage_weight=1.5)
