@@ -23,46 +23,18 @@ import argparse
 import hashlib
 import json
 import math
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from bench import table
+from qa.answer.decision import SignalDecision, save_decision
+from qa.answer.signals import SIGNALS, signals_of
 
 K, MODE = 5, "hybrid"
-SIGNALS = (
-    "margin",  # no-answer score minus the answer's confidence: the pipeline's one signal today
-    "confidence",  # the answer's confidence (noisy-OR over the articles that give it)
-    "no_answer_score",
-    "lead",  # confidence over the next distinct answer's: a clear winner or a toss-up
-    "articles",  # articles that give this answer (capped at 3): agreement of passages
-    "rank",  # retrieval rank of the best passage giving it
-    "passage_score",  # that passage's retrieval score
-    "question_overlap",  # share of the answer's words found in the question (echoes are suspect)
-    "type_mismatch",  # "how many" / "when" / "who" asked, and the answer has no number / date / name
-    "dateline",  # the answer is the story's dateline place (a Reuters story's first words)
-)
-
-_WORD = re.compile(r"\w+")
-_ASKS_NUMBER = re.compile(r"\bhow (many|much)\b|^what (percentage|percent|share|proportion)\b", re.I)
-_ASKS_DATE = re.compile(r"^(when|what (year|month|day|date))\b|\bwhen\b", re.I)
-_ASKS_PERSON = re.compile(r"^(who|whom|whose)\b", re.I)
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty"
-    r"|hundred|thousand|million|billion|dozen|half|quarter|third)\b",
-    re.I,
-)
-_DATE = re.compile(
-    r"\d|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(monday|tuesday|wednesday|thursday"
-    r"|friday|saturday|sunday|today|yesterday|tomorrow|week|month|year|spring|summer|autumn|fall|winter"
-    r"|century|decade|quarter|season|early|late|mid)\b",
-    re.I,
-)
 
 
 @dataclass(frozen=True)
@@ -77,50 +49,6 @@ class Outcome:
     @property
     def f1_declined(self) -> float:
         return 0.0 if self.has_answer else 1.0
-
-
-def _words(text: str) -> list[str]:
-    return [word.lower() for word in _WORD.findall(text)]
-
-
-def type_mismatch(question: str, answer: str) -> bool:
-    """The question asks for a number, a date or a person and the answer cannot be one.
-
-    >>> type_mismatch("How many engines did Swissair order?", "fifth"), type_mismatch("Who won?", "Ana Lima")
-    (True, False)
-    """
-    if _ASKS_NUMBER.search(question):
-        return not _NUMBER.search(answer)
-    if _ASKS_DATE.search(question):
-        return not _DATE.search(answer)
-    if _ASKS_PERSON.search(question):
-        return not any(word[:1].isupper() for word in answer.split())
-    return False
-
-
-def signals_of(question: str, answer: Any, hits: Sequence[Any]) -> tuple[float, ...]:
-    """SIGNALS of `answer` (a qa.types.Answer with a span) among the `hits` read for `question`."""
-    spans = [c for c in answer.citations if c.start is not None]
-    given_by = {c.passage_id for c in spans}
-    best_hit = min((hit for hit in hits if hit.passage.passage_id in given_by), key=lambda hit: hit.rank)
-    first = next(c for c in spans if c.passage_id == best_hit.passage.passage_id)
-    answer_words = _words(answer.answer)
-    question_words = set(_words(question))
-    place = best_hit.passage.place
-    dateline = first.start == 0 and place is not None and answer_words == _words(place)
-    next_confidence = answer.alternatives[0].confidence if answer.alternatives else 0.0
-    return (
-        answer.no_answer_score - answer.confidence,
-        answer.confidence,
-        answer.no_answer_score,
-        answer.confidence - next_confidence,
-        float(min(len({c.article_id for c in spans}), 3)),
-        float(best_hit.rank),
-        float(best_hit.score),
-        sum(word in question_words for word in answer_words) / max(1, len(answer_words)),
-        float(type_mismatch(question, answer.answer)),
-        float(dateline),
-    )
 
 
 def answer_all(questions_path: Path, store: str, reader: str, passage_weight: float | None) -> list[Outcome]:
@@ -190,22 +118,9 @@ def by_margin(outcomes: Sequence[Outcome], threshold: float) -> list[bool]:
     return [o.signals is not None and o.signals[0] <= threshold for o in outcomes]
 
 
-@dataclass(frozen=True)
-class SignalModel:
-    """Logistic regression over standardised SIGNALS: answer when P(answering pays) >= cut."""
-
-    weights: np.ndarray
-    bias: float
-    mean: np.ndarray
-    scale: np.ndarray
-    cut: float = 0.5
-
-    def probability(self, signals: tuple[float, ...]) -> float:
-        z = float((np.asarray(signals) - self.mean) / self.scale @ self.weights + self.bias)
-        return 1.0 / (1.0 + math.exp(-z))
-
-    def answers(self, outcomes: Sequence[Outcome]) -> list[bool]:
-        return [o.signals is not None and self.probability(o.signals) >= self.cut for o in outcomes]
+def by_decision(decision: SignalDecision, outcomes: Sequence[Outcome]) -> list[bool]:
+    """The signals model's rule: answered when it gives answering at least its cut-off's probability."""
+    return [o.signals is not None and decision.answers(o.signals) for o in outcomes]
 
 
 def fit_logistic(
@@ -236,7 +151,7 @@ def fit_logistic(
     return theta[:-1], float(theta[-1])
 
 
-def fit_model(tune_sets: Sequence[Sequence[Outcome]]) -> SignalModel:
+def fit_model(tune_sets: Sequence[Sequence[Outcome]], tuned_on: str = "") -> SignalDecision:
     """The signals model fitted on the tuning sets, each set weighing the same, cut-off tuned on them."""
     rows, labels, weights = [], [], []
     for outcomes in tune_sets:
@@ -248,14 +163,28 @@ def fit_model(tune_sets: Sequence[Sequence[Outcome]]) -> SignalModel:
             labels.append(1.0 if worth > 0 else 0.0)
             weights.append(abs(worth) / len(outcomes))
     x, weight = np.asarray(rows, dtype=np.float64), np.asarray(weights)
-    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-9
+    mean, spread = x.mean(axis=0), x.std(axis=0)
+    scale = np.where(spread > 1e-6, spread, 1.0)  # a signal that never varies says nothing
     coefficients, bias = fit_logistic((x - mean) / scale, np.asarray(labels), weight / weight.mean())
-    model = SignalModel(coefficients, bias, mean, scale)
+
+    def decision(cut: float) -> SignalDecision:
+        return SignalDecision(
+            signals=SIGNALS,
+            weights=tuple(round(float(w), 6) for w in coefficients),
+            bias=round(bias, 6),
+            mean=tuple(round(float(m), 6) for m in mean),
+            scale=tuple(round(float(v), 6) for v in scale),
+            cut=cut,
+            k=K,
+            mode=MODE,
+            tuned_on=tuned_on,
+        )
+
     cuts = [round(0.05 + 0.01 * i, 2) for i in range(91)]
     best = max(
-        cuts, key=lambda cut: _mean_f1(tune_sets, SignalModel(coefficients, bias, mean, scale, cut).answers)
+        cuts, key=lambda cut: _mean_f1(tune_sets, lambda outcomes: by_decision(decision(cut), outcomes))
     )
-    return SignalModel(model.weights, model.bias, model.mean, model.scale, best)
+    return decision(best)
 
 
 def best_margin(tune_sets: Sequence[Sequence[Outcome]]) -> float:
@@ -285,6 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--reader", default="bundled")
     parser.add_argument("--passage-weight", type=float, default=None)
     parser.add_argument("--cache", type=Path, default=None, help="keep each set's answers here (JSONL)")
+    parser.add_argument(
+        "--save",
+        type=Path,
+        default=None,
+        help="write the fitted decision here (a reader's no_answer_decision.json)",
+    )
     args = parser.parse_args(argv)
     from bench.threshold_curves import shipped_threshold
 
@@ -295,7 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         }
 
     tune, measure = load(args.tune), load(args.measure)
-    model, margin = fit_model(list(tune.values())), best_margin(list(tune.values()))
+    tuned_on = ", ".join(f"{q.name} ({len(tune[q.stem])} questions)" for q, _ in args.tune)
+    model, margin = fit_model(list(tune.values()), tuned_on), best_margin(list(tune.values()))
     shipped = shipped_threshold()
     rows, figures = [], {}
     for role, sets in (("tune", tune), ("measure", measure)):
@@ -303,7 +239,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             scores = {
                 "shipped_threshold": f1_of(outcomes, by_margin(outcomes, shipped)),
                 "margin_tuned": f1_of(outcomes, by_margin(outcomes, margin)),
-                "signals": f1_of(outcomes, model.answers(outcomes)),
+                "signals": f1_of(outcomes, by_decision(model, outcomes)),
             }
             figures[name] = {
                 "role": role,
@@ -331,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             {"margin_threshold": margin, "signals_cut": model.cut, "weights": weights, "sets": figures}
         )
     )
+    if args.save is not None:
+        save_decision(args.save, model)
+        print(f"Saved the decision in {args.save}")
     return 0
 
 

@@ -284,7 +284,9 @@ def run_ask(args: argparse.Namespace) -> int:
     else:
         print(format_answer(answer))
         threshold, source = pipeline.threshold(args.k, args.mode)
-        if source not in ("given", "default"):
+        if pipeline.decision(args.k, args.mode) is not None:
+            print("(no answer or not: the reader's decision over several signals, docs/reader.md)")
+        elif source not in ("given", "default"):
             print(f"(no-answer threshold {threshold:+.4f}, {source})")
     return 0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import threading
 import time
 from collections.abc import Sequence
@@ -11,8 +12,10 @@ from pathlib import Path
 
 from qa import config
 from qa.answer.calibration import resolve_threshold
-from qa.answer.compose import assemble_answers
+from qa.answer.compose import assemble_answers, declined
+from qa.answer.decision import SignalDecision
 from qa.answer.recency import apply_recency, reader_query
+from qa.answer.signals import signals_of
 from qa.checks import QuestionError, check_filter, check_k, check_mode, clean_question  # noqa: F401 (re-exported)
 from qa.embed import Embedder, load_embedder
 from qa.read.choose import load_reader
@@ -110,6 +113,17 @@ class QAPipeline:
             state_dir, self.reader.name, self.given_threshold, self.reader.no_answer_threshold, k=k, mode=mode
         )
 
+    def decision(
+        self, k: int = config.DEFAULT_TOP_K, mode: str = config.DEFAULT_RETRIEVAL_MODE
+    ) -> SignalDecision | None:
+        """The reader's own no-answer decision over several signals (qa/answer/decision.py), where it
+        ships one fitted at this k and mode and no threshold was given or tuned for this index: a
+        threshold someone chose or tuned for their own questions wins."""
+        decision = getattr(self.reader, "no_answer_decision", None)  # readers without one: None
+        if decision is None or not decision.applies_to(k, mode):
+            return None
+        return decision if self.threshold(k, mode)[1] in ("shipped with the reader", "default") else None
+
     def ask(
         self,
         question: str,
@@ -136,6 +150,7 @@ class QAPipeline:
                 mode=mode,
                 search_filter=search_filter,
                 no_answer_threshold=self.threshold(k, mode)[0],
+                decision=self.decision(k, mode),
             ).answer
         return answer
 
@@ -167,8 +182,10 @@ def answer_from(
     mode: str,
     no_answer_threshold: float,
     search_filter: SearchFilter | None = None,
+    decision: SignalDecision | None = None,
 ) -> AnswerResult:
     """Search, read, compose: the answer (timed per stage) and the evidence behind it.
+    `decision`: decides "no answer" instead of the threshold (QAPipeline.decision says when).
 
     `QAPipeline.ask` answers through it, and `qa eval` too, which also scores the evidence.
     """
@@ -180,8 +197,17 @@ def answer_from(
     # question over articles of several dates is read without its "now": the dates decide.
     result = reader.read(reader_query(query, hits), [hit.passage for hit in hits])
     read = time.perf_counter()
+    if query.context:
+        # Fitted on questions that stand alone: a follow-up's search carries the conversation's
+        # words, and its passages' scores fall lower than any it was fitted on; the margin decides.
+        decision = None
     answer = compose_answer(
-        query.question, hits, result, no_answer_threshold=no_answer_threshold, search_query=query.search_text
+        query.question,
+        hits,
+        result,
+        no_answer_threshold=no_answer_threshold,
+        search_query=query.search_text,
+        decision=decision,
     )
     timings = {
         "retrieve_ms": round((retrieved - started) * 1000, 2),
@@ -192,14 +218,31 @@ def answer_from(
 
 
 def compose_answer(
-    question: str, hits: Sequence[Hit], result: ReaderResult, *, no_answer_threshold: float, search_query: str
+    question: str,
+    hits: Sequence[Hit],
+    result: ReaderResult,
+    *,
+    no_answer_threshold: float,
+    search_query: str,
+    decision: SignalDecision | None = None,
 ) -> Answer:
     """The reader's spans -> the answer the user gets: equal spans merged with their sources, the
-    no-answer decision, then the note on newer articles. `ask` and `qa eval` both answer through it."""
-    answer = assemble_answers(
-        question, hits, result, no_answer_threshold=no_answer_threshold, search_query=search_query
+    no-answer decision, then the note on newer articles. `ask` and `qa eval` both answer through it.
+
+    With a `decision`, the best answer is composed first (newer articles weighed too) and then
+    given or declined on its signals, as bench/no_answer_signals.py fitted it; without one, the
+    margin and `no_answer_threshold` decide."""
+    if decision is None:
+        answer = assemble_answers(
+            question, hits, result, no_answer_threshold=no_answer_threshold, search_query=search_query
+        )
+        return apply_recency(answer)
+    answer = apply_recency(
+        assemble_answers(question, hits, result, no_answer_threshold=math.inf, search_query=search_query)
     )
-    return apply_recency(answer)
+    if answer.answer is None or decision.answers(signals_of(question, answer, hits)):
+        return answer
+    return declined(answer, hits)
 
 
 _PIPELINES: dict[tuple[str, str], QAPipeline] = {}

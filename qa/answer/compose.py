@@ -122,6 +122,25 @@ def assemble_answers(
     return dataclasses.replace(answers[0], alternatives=tuple(answers[1 : 1 + max_alternatives]))
 
 
+def declined(answer: Answer, hits: Sequence[Hit], max_alternatives: int = config.MAX_ALTERNATIVES) -> Answer:
+    """`answer` turned down by the no-answer decision: no answer, the closest passages cited, and the
+    span it would have given first among the alternatives (as assemble_answers declines)."""
+    if answer.answer is None:
+        return answer
+    return Answer(
+        question=answer.question,
+        answer=None,
+        confidence=None,
+        no_answer_score=answer.no_answer_score,
+        reader=answer.reader,
+        citations=closest_passages(hits, config.DEFAULT_TOP_K),
+        search_query=answer.search_query,
+        alternatives=(dataclasses.replace(answer, alternatives=(), note=""), *answer.alternatives)[
+            :max_alternatives
+        ],
+    )
+
+
 def _without_variants(answers: list[Answer]) -> list[Answer]:
     """`answers` (best first) without those whose every span overlaps a better answer's span in
     the same passage: "Mayor Ana Ribeiro" and "Ribeiro" are the reader's other boundaries for

@@ -102,6 +102,7 @@ def evaluate_question(pipeline: QAPipeline, question: Question, *, k: int, mode:
         mode=mode,
         no_answer_threshold=pipeline.threshold(k, mode)[0],
         search_filter=search_filter,
+        decision=pipeline.decision(k, mode),
     )
     answer, hits = answered.answer, answered.hits
     ranked = (
@@ -290,7 +291,11 @@ def format_summary(metrics: dict[str, Any], out_dir: Path) -> str:
         f"MRR {num(metrics['mrr'], 3)}",
         f"  latency total p50 {num(total.get('p50'), 0)} ms, p95 {num(total.get('p95'), 0)} ms",
         f"  best no-answer threshold {best['threshold']:+.4f}: F1 {num(best['f1'])} "
-        f"(now {cfg['no_answer_threshold']})",
+        + (
+            "(now the reader's decision over several signals decides, not a threshold)"
+            if cfg.get("no_answer_decision")
+            else f"(now {cfg['no_answer_threshold']})"
+        ),
         *([_citation_line(metrics["citations"])] if "citations" in metrics else []),
         f"  report: {out_dir / REPORT_FILE}",
     ]
@@ -358,6 +363,10 @@ def _run_config(
         "embedder": pipeline.embedder.name,
         "no_answer_threshold": threshold,
         "no_answer_threshold_source": threshold_source,
+        # Where the reader's decision over several signals decides instead (qa/answer/decision.py).
+        "no_answer_decision": decision.tuned_on
+        if (decision := pipeline.decision(options.k, options.mode))
+        else None,
         "index": str(location),
         "index_passages": summary.passage_count,
         "index_articles": summary.article_count,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from qa import config
+from qa.answer.decision import load_decision
 from qa.read.protocol import Reader
 from qa.read.transformers_reader import TransformersReader
 
@@ -45,7 +46,9 @@ def exported_settings(folder: Path) -> dict[str, Any]:
         info = json.loads((folder / config.READER_INFO_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return _settings(info) if isinstance(info, dict) else {}
+    if not isinstance(info, dict):
+        return {}
+    return {**_settings(info), "no_answer_decision": load_decision(folder)}
 
 
 def _settings(info: dict[str, Any]) -> dict[str, Any]:
@@ -65,6 +68,7 @@ def load_bundled_reader(**kwargs: Any) -> TransformersReader:
         local_files_only=True,
         name=f"bundled:{info['name']}",
         **_settings(info),
+        no_answer_decision=load_decision(config.BUNDLED_READER_DIR),
         **kwargs,
     )
 

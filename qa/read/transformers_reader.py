@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from qa import config
+from qa.answer.decision import SignalDecision
 from qa.read.protocol import empty_result
 from qa.read.rust_tokenizer import RustTokenizer
 from qa.read.steps import (
@@ -66,7 +67,11 @@ class TransformersReader:
         name: str | None = None,
         no_answer_threshold: float | None = None,
         reads_headline: bool = False,
+        no_answer_decision: SignalDecision | None = None,
     ) -> None:
+        # The no-answer decision fitted for these weights where their folder ships one
+        # (qa/answer/decision.py); the pipeline prefers it to the threshold where it applies.
+        self.no_answer_decision = no_answer_decision
         if not model:
             raise ValueError("model must name a hub id or a local directory, got an empty string")
         if backend not in config.READER_BACKENDS:

@@ -14,17 +14,16 @@ if str(ROOT) not in sys.path:  # `bench` is a folder of the checkout, not an ins
     sys.path.insert(0, str(ROOT))
 
 from bench.no_answer_signals import (  # noqa: E402
-    SIGNALS,
     Outcome,
     answer_all,
     best_margin,
+    by_decision,
     by_margin,
     f1_of,
     fit_model,
-    signals_of,
-    type_mismatch,
 )
 from bench.threshold_curves import shipped_threshold  # noqa: E402
+from qa.answer.signals import SIGNALS, signals_of, type_mismatch  # noqa: E402
 from qa.store.local.build import build_index  # noqa: E402
 from qa.types import Answer, Citation, Hit, Passage  # noqa: E402
 
@@ -101,7 +100,7 @@ def _outcomes(seed: int, n: int) -> list[Outcome]:
 def test_the_signals_model_learns_a_signal_the_margin_lacks_and_keeps_it_on_new_questions():
     tune, measure = [_outcomes(1, 200), _outcomes(2, 50)], _outcomes(3, 200)
     model = fit_model(tune)
-    assert f1_of(measure, model.answers(measure)) == 100.0
+    assert f1_of(measure, by_decision(model, measure)) == 100.0
     assert f1_of(measure, by_margin(measure, best_margin(tune))) < 75.0
 
 
