@@ -63,12 +63,18 @@ def signals_of(question: str, answer: Answer, hits: Sequence[Hit]) -> tuple[floa
     """SIGNALS, in order, of `answer` (one with a span, and its alternatives) among the `hits` read."""
     spans = [c for c in answer.citations if c.start is not None]
     given_by = {c.passage_id for c in spans}
-    best_hit = min((hit for hit in hits if hit.passage.passage_id in given_by), key=lambda hit: hit.rank)
-    first = next(c for c in spans if c.passage_id == best_hit.passage.passage_id)
+    giving = [hit for hit in hits if hit.passage.passage_id in given_by]
+    # An answer's first citation is always a passage read; without one (an Answer made by hand) it
+    # counts as ranked below every hit, with no retrieval score.
+    best_hit = min(giving, key=lambda hit: hit.rank) if giving else None
     answer_words = _words(answer.answer or "")
     question_words = set(_words(question))
-    place = best_hit.passage.place
-    dateline = first.start == 0 and place is not None and answer_words == _words(place)
+    dateline = (
+        best_hit is not None
+        and any(c.passage_id == best_hit.passage.passage_id and c.start == 0 for c in spans)
+        and best_hit.passage.place is not None
+        and answer_words == _words(best_hit.passage.place)
+    )
     confidence = answer.confidence or 0.0
     next_confidence = (answer.alternatives[0].confidence or 0.0) if answer.alternatives else 0.0
     return (
@@ -77,8 +83,8 @@ def signals_of(question: str, answer: Answer, hits: Sequence[Hit]) -> tuple[floa
         answer.no_answer_score,
         confidence - next_confidence,
         float(min(len({c.article_id for c in spans}), 3)),
-        float(best_hit.rank),
-        float(best_hit.score),
+        float(best_hit.rank if best_hit is not None else len(hits)),
+        float(best_hit.score if best_hit is not None else 0.0),
         sum(word in question_words for word in answer_words) / max(1, len(answer_words)),
         float(type_mismatch(question, answer.answer or "")),
         float(dateline),

@@ -78,6 +78,9 @@ def test_signals_name_agreement_rank_dateline_and_answer_type():
     assert (signals["rank"], signals["passage_score"], signals["dateline"]) == (0.0, 0.9, 0.0)
     only_lead = Answer("q", "BRASILIA", 0.8, 0.1, "test", (_cite(lead, 0, 8),))
     assert dict(zip(SIGNALS, signals_of("Which party?", only_lead, hits)))["dateline"] == 1.0
+    unread = Answer("q", "BRASILIA", 0.8, 0.1, "test", (_cite(_passage("c::0.0", "c", "BRASILIA."), 0, 8),))
+    unread_signals = dict(zip(SIGNALS, signals_of("Which party?", unread, hits)))
+    assert (unread_signals["rank"], unread_signals["passage_score"]) == (2.0, 0.0)  # below every hit read
     assert type_mismatch("How many PW4000 engines did Swissair order?", "fifth")
     assert not type_mismatch("How many PW4000 engines did Swissair order?", "up to 69")
     assert type_mismatch("When does the ban take effect?", "Oslo")
