@@ -94,9 +94,13 @@ def test_a_busy_build_lock_is_waited_out(tmp_path):
     build_index(folder, index_dir, embedder)
     watch = Watching(LocalLocation(index_dir), folder, embedder)
     try:
-        with store.build_lock(index_dir):  # another build runs
+        # Another build runs. The watcher's own first pass may hold the lock for a moment on a busy
+        # machine (CI once refused here): wait for it as `qa index --wait` would.
+        with store.build_lock(index_dir, wait_seconds=TIMEOUT_S):
             write_article(folder, 20)
-            time.sleep(0.6)
+            deadline = time.monotonic() + TIMEOUT_S
+            while not watch.errors and time.monotonic() < deadline:
+                time.sleep(0.1)
             assert watch.errors and watch.commits.empty()
         assert watch.next_commit().status.added == ("story-020.md",)
     finally:
