@@ -1,7 +1,7 @@
 """Does the no-answer decision gain from more signals than the span-vs-null margin? Fit, then measure.
 
     python -m bench.no_answer_signals --tune QUESTIONS=STORE ... --measure QUESTIONS=STORE ...
-        [--reader bundled] [--passage-weight W] [--cache DIR]
+        [--reader bundled] [--passage-weight W] [--cache DIR] [--save FILE]
 
 Every question is answered as `qa eval` answers it (`qa.pipeline.answer_from`, k=5, hybrid) but with
 the best span always kept, and scored twice: the F1 of that span, and 1 or 0 for declining (1 when
@@ -10,7 +10,9 @@ the same, however many questions it has) two decisions are fitted: the margin al
 threshold, as `qa eval` finds it) and a logistic regression over all the signals (weighted by what
 the decision is worth: |F1 answered - F1 declined|; its cut-off the best on the tuning sets). Both
 are then scored on the measuring sets, beside the reader's shipped threshold. Nothing is chosen on
-a measuring set. `--cache DIR` keeps each set's answers (JSONL), so a refit reads them back.
+a measuring set. `--cache DIR` keeps each set's answers (JSONL), so a refit reads them back;
+`--save FILE` writes the fitted decision (a reader folder's no_answer_decision.json, which
+qa/answer/decision.py reads).
 
 STORE is an index folder (`qa index`); a SQuAD file's own paragraphs are indexed by
 `qa eval FILE --corpus-from-dataset --out RUN`, whose RUN/index serves here. Prints a table and,
