@@ -114,15 +114,21 @@ class QAPipeline:
         )
 
     def decision(
-        self, k: int = config.DEFAULT_TOP_K, mode: str = config.DEFAULT_RETRIEVAL_MODE
+        self,
+        k: int = config.DEFAULT_TOP_K,
+        mode: str = config.DEFAULT_RETRIEVAL_MODE,
+        *,
+        threshold_source: str | None = None,
     ) -> SignalDecision | None:
         """The reader's own no-answer decision over several signals (qa/answer/decision.py), where it
         ships one fitted at this k and mode and no threshold was given or tuned for this index: a
-        threshold someone chose or tuned for their own questions wins."""
+        threshold someone chose or tuned for their own questions wins. `threshold_source`: what
+        threshold() said, where the caller has it already (None: asked again)."""
         decision = getattr(self.reader, "no_answer_decision", None)  # readers without one: None
         if decision is None or not decision.applies_to(k, mode):
             return None
-        return decision if self.threshold(k, mode)[1] in ("shipped with the reader", "default") else None
+        source = threshold_source if threshold_source is not None else self.threshold(k, mode)[1]
+        return decision if source in ("shipped with the reader", "default") else None
 
     def ask(
         self,
@@ -142,6 +148,7 @@ class QAPipeline:
         query = follow_up_query(question, history)
         with self._lock:
             self._serve_newest_generation()
+            threshold, source = self.threshold(k, mode)
             answer = answer_from(
                 self.retriever,
                 self.reader,
@@ -149,8 +156,8 @@ class QAPipeline:
                 k=k,
                 mode=mode,
                 search_filter=search_filter,
-                no_answer_threshold=self.threshold(k, mode)[0],
-                decision=self.decision(k, mode),
+                no_answer_threshold=threshold,
+                decision=self.decision(k, mode, threshold_source=source),
             ).answer
         return answer
 

@@ -94,15 +94,16 @@ def evaluate_question(pipeline: QAPipeline, question: Question, *, k: int, mode:
 
     text = clean_question(question.question)
     search_filter = question.search_filter
+    threshold, source = pipeline.threshold(k, mode)
     answered = answer_from(
         pipeline.retriever,
         pipeline.reader,
         Query(text),
         k=k,
         mode=mode,
-        no_answer_threshold=pipeline.threshold(k, mode)[0],
+        no_answer_threshold=threshold,
         search_filter=search_filter,
-        decision=pipeline.decision(k, mode),
+        decision=pipeline.decision(k, mode, threshold_source=source),
     )
     answer, hits = answered.answer, answered.hits
     ranked = (

@@ -100,6 +100,7 @@ def test_the_pipeline_decides_with_it_only_where_no_threshold_was_chosen(
     assert shipped.decision(3, "hybrid") is None and shipped.decision(5, "keyword") is None
     chosen = QAPipeline(shipped.store, shipped.embedder, shipped.reader, no_answer_threshold=-0.2)
     assert chosen.decision(5, "hybrid") is None  # a threshold someone gave wins
+    assert shipped.decision(5, "hybrid", threshold_source="tuned by qa eval (runs/x)") is None
     # The sample questions, answered with the shipped decision: the answers and the declines hold.
     answer = shipped.ask("How much did the Green Line tram cost?")
     assert answer.answer == "412 million euros"

@@ -80,7 +80,7 @@ def _pipeline(order, script, deep_order=None, **reader_options):
         retriever=ScriptedRetriever(order, deep_order),
         reader=ScriptedReader(script, **reader_options),
         threshold=lambda k=5, mode="hybrid": (0.0, "given"),
-        decision=lambda k=5, mode="hybrid": None,  # a given threshold: no signals decision
+        decision=lambda k=5, mode="hybrid", threshold_source=None: None,  # a given threshold: none
     )
 
 
